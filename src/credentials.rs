@@ -1,0 +1,404 @@
+//! The secret model: [`Credentials`], [`Token`], [`FederatedUser`] and
+//! [`AssumedRoleUser`].
+//!
+//! Secrets live in [`SecretString`] from the moment they are parsed to the
+//! moment they are written out; they are zeroized on drop and redacted in
+//! `Debug`. None of these types implements `Display` or `Serialize`.
+
+use std::fmt;
+use std::time::SystemTime;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::clock;
+
+/// Stands in for a secret in `Debug` output.
+struct Redacted;
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("** redacted **")
+    }
+}
+
+/// A set of AWS credentials: an access key id, its secret, and for temporary
+/// credentials a session token and an expiration.
+///
+/// ```
+/// use handoff::Credentials;
+/// let c = Credentials::new("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(), None, None);
+/// assert_eq!(c.access_key_id(), "AKIAIOSFODNN7EXAMPLE");
+/// assert!(!format!("{c:?}").contains("EXAMPLEKEY"));
+/// ```
+#[derive(Clone)]
+pub struct Credentials {
+    access_key_id: String,
+    secret_access_key: SecretString,
+    session_token: Option<SecretString>,
+    expiration: Option<SystemTime>,
+}
+
+impl Credentials {
+    /// Credentials from their parts.
+    pub fn new(
+        access_key_id: impl Into<String>,
+        secret_access_key: SecretString,
+        session_token: Option<SecretString>,
+        expiration: Option<SystemTime>,
+    ) -> Self {
+        Credentials {
+            access_key_id: access_key_id.into(),
+            secret_access_key,
+            session_token,
+            expiration,
+        }
+    }
+
+    /// The access key id (`AKIA...` for long-term keys, `ASIA...` for
+    /// temporary ones). Not a secret.
+    pub fn access_key_id(&self) -> &str {
+        &self.access_key_id
+    }
+
+    /// The secret access key.
+    pub fn secret_access_key(&self) -> &SecretString {
+        &self.secret_access_key
+    }
+
+    /// The session token of temporary credentials.
+    pub fn session_token(&self) -> Option<&SecretString> {
+        self.session_token.as_ref()
+    }
+
+    /// When temporary credentials stop working.
+    pub fn expiration(&self) -> Option<SystemTime> {
+        self.expiration
+    }
+
+    /// Whether the credentials had expired at `now`.
+    pub fn is_expired_at(&self, now: SystemTime) -> bool {
+        self.expiration.is_some_and(|e| e <= now)
+    }
+
+    /// Whether the credentials have expired.
+    pub fn is_expired(&self) -> bool {
+        self.is_expired_at(clock::now())
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &Redacted)
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| Redacted),
+            )
+            .field("expiration", &self.expiration.map(clock::format_rfc3339))
+            .finish()
+    }
+}
+
+/// What kind of credentials a token carries, and so where they came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Kind {
+    /// STS GetFederationToken: a federated user limited by a policy.
+    Federation,
+    /// STS GetSessionToken: the caller's own rights, possibly MFA-backed.
+    Session,
+    /// STS AssumeRole: an assumed-role session.
+    Role,
+    /// Long-term access keys with no session token.
+    Static,
+}
+
+impl Kind {
+    /// The envelope's name for the kind: `federation`, `session`, `role`,
+    /// `static`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Federation => "federation",
+            Kind::Session => "session",
+            Kind::Role => "role",
+            Kind::Static => "static",
+        }
+    }
+
+    /// The kind named by [`Kind::as_str`].
+    pub fn from_name(s: &str) -> Option<Kind> {
+        Some(match s {
+            "federation" => Kind::Federation,
+            "session" => Kind::Session,
+            "role" => Kind::Role,
+            "static" => Kind::Static,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The federated user STS GetFederationToken created.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FederatedUser {
+    /// `123456789012:TestUser`
+    pub federated_user_id: String,
+    /// `arn:aws:sts::123456789012:federated-user/TestUser`
+    pub arn: String,
+}
+
+/// The assumed-role user STS AssumeRole created.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssumedRoleUser {
+    /// `AROA3XFRBF535PLBIFPI4:session-name`
+    pub assumed_role_id: String,
+    /// `arn:aws:sts::123456789012:assumed-role/demo/session-name`
+    pub arn: String,
+}
+
+/// Credentials and everything known about them: what the Perl module called
+/// `VM::EC2::Security::Token`. This is what `seal` seals and `open` returns.
+///
+/// ```
+/// use handoff::{Credentials, Kind, Token};
+/// let creds = Credentials::new("ASIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
+///                              Some("FQoGZXIvYXdzEXAMPLE".into()), None);
+/// let token = Token::new(Kind::Session, creds).with_label("for the build");
+/// assert_eq!(token.access_key_id(), "ASIAIOSFODNN7EXAMPLE");
+/// assert_eq!(token.label(), Some("for the build"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Token {
+    kind: Kind,
+    credentials: Credentials,
+    federated_user: Option<FederatedUser>,
+    assumed_role_user: Option<AssumedRoleUser>,
+    packed_policy_size: Option<u32>,
+    policy: Option<String>,
+    region: Option<String>,
+    label: Option<String>,
+    issued_at: Option<SystemTime>,
+}
+
+impl Token {
+    /// A token of `kind` holding `credentials`, with nothing else known.
+    pub fn new(kind: Kind, credentials: Credentials) -> Self {
+        Token {
+            kind,
+            credentials,
+            federated_user: None,
+            assumed_role_user: None,
+            packed_policy_size: None,
+            policy: None,
+            region: None,
+            label: None,
+            issued_at: None,
+        }
+    }
+
+    /// Sets the federated user.
+    pub fn with_federated_user(mut self, user: FederatedUser) -> Self {
+        self.federated_user = Some(user);
+        self
+    }
+
+    /// Sets the assumed-role user.
+    pub fn with_assumed_role_user(mut self, user: AssumedRoleUser) -> Self {
+        self.assumed_role_user = Some(user);
+        self
+    }
+
+    /// Sets the packed policy size (percent of the allowed size STS reported).
+    pub fn with_packed_policy_size(mut self, size: u32) -> Self {
+        self.packed_policy_size = Some(size);
+        self
+    }
+
+    /// Sets the policy the credentials were limited by (IAM policy JSON).
+    pub fn with_policy(mut self, policy: impl Into<String>) -> Self {
+        self.policy = Some(policy.into());
+        self
+    }
+
+    /// Sets the region the credentials are meant for.
+    pub fn with_region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Sets a note for the recipient.
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// Sets when the token was issued.
+    pub fn with_issued_at(mut self, at: SystemTime) -> Self {
+        self.issued_at = Some(at);
+        self
+    }
+
+    /// The kind of credentials.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The credentials.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// The federated user, for a federation token.
+    pub fn federated_user(&self) -> Option<&FederatedUser> {
+        self.federated_user.as_ref()
+    }
+
+    /// The assumed-role user, for a role token.
+    pub fn assumed_role_user(&self) -> Option<&AssumedRoleUser> {
+        self.assumed_role_user.as_ref()
+    }
+
+    /// The packed policy size STS reported, in percent of the limit.
+    pub fn packed_policy_size(&self) -> Option<u32> {
+        self.packed_policy_size
+    }
+
+    /// The IAM policy JSON the credentials were limited by.
+    pub fn policy(&self) -> Option<&str> {
+        self.policy.as_deref()
+    }
+
+    /// The region the credentials are meant for.
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+
+    /// The sender's note.
+    pub fn label(&self) -> Option<&str> {
+        self.label.as_deref()
+    }
+
+    /// When the token was issued.
+    pub fn issued_at(&self) -> Option<SystemTime> {
+        self.issued_at
+    }
+
+    /// Shorthand for `credentials().access_key_id()`.
+    pub fn access_key_id(&self) -> &str {
+        self.credentials.access_key_id()
+    }
+
+    /// Shorthand for `credentials().secret_access_key()`.
+    pub fn secret_access_key(&self) -> &SecretString {
+        self.credentials.secret_access_key()
+    }
+
+    /// Shorthand for `credentials().session_token()`.
+    pub fn session_token(&self) -> Option<&SecretString> {
+        self.credentials.session_token()
+    }
+
+    /// Shorthand for `credentials().expiration()`.
+    pub fn expiration(&self) -> Option<SystemTime> {
+        self.credentials.expiration()
+    }
+
+    /// The ARN of the federated or assumed-role user, when there is one.
+    pub fn arn(&self) -> Option<&str> {
+        self.federated_user
+            .as_ref()
+            .map(|u| u.arn.as_str())
+            .or(self.assumed_role_user.as_ref().map(|u| u.arn.as_str()))
+    }
+
+    /// Refuses expired credentials with [`Error::Expired`](crate::Error::Expired).
+    pub fn check_not_expired(&self) -> crate::Result<()> {
+        self.check_not_expired_at(clock::now())
+    }
+
+    pub(crate) fn check_not_expired_at(&self, now: SystemTime) -> crate::Result<()> {
+        match self.expiration() {
+            Some(at) if at <= now => Err(crate::Error::Expired {
+                at: clock::format_rfc3339(at),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Infers the kind of credentials from what a document carries: a federated
+/// user means federation, an assumed-role user a role, a session token alone a
+/// session, and nothing at all static keys.
+pub(crate) fn infer_kind(federated: bool, assumed_role: bool, has_session_token: bool) -> Kind {
+    if federated {
+        Kind::Federation
+    } else if assumed_role {
+        Kind::Role
+    } else if has_session_token {
+        Kind::Session
+    } else {
+        Kind::Static
+    }
+}
+
+/// Exposes a secret for writing it out. One name for the few places secrets
+/// leave their wrappers, so they are easy to find.
+pub(crate) fn reveal(s: &SecretString) -> &str {
+    s.expose_secret()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_redacts_exactly() {
+        let c = Credentials::new(
+            "AKIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
+            Some("SESSIONTOKENEXAMPLE".into()),
+            clock::parse_rfc3339("2026-11-26T18:00:00Z"),
+        );
+        assert_eq!(
+            format!("{c:?}"),
+            "Credentials { access_key_id: \"AKIAIOSFODNN7EXAMPLE\", secret_access_key: ** redacted **, \
+             session_token: Some(** redacted **), expiration: Some(\"2026-11-26T18:00:00Z\") }"
+        );
+        let t = Token::new(Kind::Session, c);
+        let d = format!("{t:?} {t:#?}");
+        assert!(
+            !d.contains("EXAMPLEKEY") && !d.contains("SESSIONTOKEN"),
+            "{d}"
+        );
+    }
+
+    #[test]
+    fn kinds_are_inferred() {
+        assert_eq!(infer_kind(true, false, true), Kind::Federation);
+        assert_eq!(infer_kind(false, true, true), Kind::Role);
+        assert_eq!(infer_kind(false, false, true), Kind::Session);
+        assert_eq!(infer_kind(false, false, false), Kind::Static);
+        for k in [Kind::Federation, Kind::Session, Kind::Role, Kind::Static] {
+            assert_eq!(Kind::from_name(k.as_str()), Some(k));
+        }
+    }
+
+    #[test]
+    fn expiry() {
+        let at = clock::parse_rfc3339("2026-11-26T18:00:00Z").unwrap();
+        let c = Credentials::new("A", "s".into(), None, Some(at));
+        let t = Token::new(Kind::Static, c);
+        assert!(t
+            .check_not_expired_at(at - std::time::Duration::from_secs(1))
+            .is_ok());
+        let e = t.check_not_expired_at(at).unwrap_err();
+        assert_eq!(e.exit_code(), 4);
+        assert!(e.to_string().contains("2026-11-26T18:00:00Z"));
+    }
+}

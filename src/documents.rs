@@ -1,0 +1,628 @@
+//! Credential documents in and out.
+//!
+//! In: the JSON of `aws sts get-federation-token` / `get-session-token` /
+//! `assume-role`, a `credential_process` document, an instance-metadata
+//! document, and this module's own `env` and `ini` outputs, so every output
+//! format can be sealed again.
+//!
+//! Out: [`OutputFormat`]s, written into zeroizing buffers sized up front.
+
+use std::fmt::Write as _;
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::clock;
+use crate::credentials::{infer_kind, reveal, AssumedRoleUser, Credentials, FederatedUser, Token};
+use crate::{Error, Result};
+
+/// A credential document larger than this is refused.
+pub const MAX_DOCUMENT_SIZE: usize = 1 << 20;
+
+/// How `open` prints credentials.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// `export AWS_ACCESS_KEY_ID=...` lines for `eval`.
+    Env,
+    /// The STS-shaped JSON document (`Credentials`, `FederatedUser` or
+    /// `AssumedRoleUser`, `PackedPolicySize`).
+    Json,
+    /// The AWS `credential_process` document.
+    CredentialProcess,
+    /// A section for the shared credentials file.
+    Ini,
+}
+
+/// Reads a credential document: STS JSON, `credential_process` JSON,
+/// instance-metadata JSON, or `env`/`ini` text as `open` prints them. The kind
+/// is inferred: a federated user means federation, an assumed-role user a
+/// role, a session token alone a session, else static keys.
+///
+/// ```
+/// let doc = r#"{"Version": 1, "AccessKeyId": "AKIAIOSFODNN7EXAMPLE", "SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}"#;
+/// let token = handoff::parse_document(doc)?;
+/// assert_eq!(token.kind(), handoff::Kind::Static);
+/// # Ok::<(), handoff::Error>(())
+/// ```
+pub fn parse_document(text: &str) -> Result<Token> {
+    let t = text.trim_start();
+    if t.starts_with('{') {
+        parse_json(t)
+    } else if t.starts_with('[') || t.starts_with('#') && t.contains("aws_access_key_id") {
+        parse_ini(t)
+    } else if t.contains("AWS_ACCESS_KEY_ID") {
+        parse_env(t)
+    } else {
+        Err(Error::document(
+            "not a credential document: expected the JSON of aws sts get-federation-token, \
+             get-session-token or assume-role, a credential_process or instance-metadata document, \
+             or handoff's env or ini output",
+        ))
+    }
+}
+
+#[derive(Deserialize)]
+struct DocIn {
+    #[serde(rename = "Credentials")]
+    credentials: Option<StsCredentials>,
+    #[serde(rename = "FederatedUser")]
+    federated_user: Option<FederatedUserJson>,
+    #[serde(rename = "AssumedRoleUser")]
+    assumed_role_user: Option<AssumedRoleUserJson>,
+    #[serde(rename = "PackedPolicySize")]
+    packed_policy_size: Option<u32>,
+    #[serde(rename = "Policy")]
+    policy: Option<String>,
+    #[serde(rename = "Region")]
+    region: Option<String>,
+    #[serde(rename = "Label")]
+    label: Option<String>,
+    // credential_process and instance metadata: the fields at the top level.
+    #[serde(rename = "Version")]
+    version: Option<serde_json::Value>,
+    #[serde(rename = "AccessKeyId")]
+    access_key_id: Option<String>,
+    #[serde(rename = "SecretAccessKey")]
+    secret_access_key: Option<SecretString>,
+    #[serde(rename = "SessionToken")]
+    session_token: Option<SecretString>,
+    #[serde(rename = "Token")]
+    token: Option<SecretString>,
+    #[serde(rename = "Expiration")]
+    expiration: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct StsCredentials {
+    #[serde(rename = "AccessKeyId")]
+    access_key_id: String,
+    #[serde(rename = "SecretAccessKey")]
+    secret_access_key: SecretString,
+    #[serde(rename = "SessionToken")]
+    session_token: Option<SecretString>,
+    #[serde(rename = "Expiration")]
+    expiration: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct FederatedUserJson {
+    #[serde(rename = "FederatedUserId")]
+    federated_user_id: String,
+    #[serde(rename = "Arn")]
+    arn: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AssumedRoleUserJson {
+    #[serde(rename = "AssumedRoleId")]
+    assumed_role_id: String,
+    #[serde(rename = "Arn")]
+    arn: String,
+}
+
+fn parse_json(text: &str) -> Result<Token> {
+    let doc: DocIn = serde_json::from_str(text).map_err(|e| {
+        Error::document(format!(
+            "the credential document is not valid: {}",
+            json_error(&e)
+        ))
+    })?;
+    let (akid, secret, session, expiration) = match doc.credentials {
+        Some(c) => (
+            c.access_key_id,
+            c.secret_access_key,
+            c.session_token,
+            c.expiration,
+        ),
+        None => {
+            if let Some(v) = &doc.version {
+                if v.as_u64() != Some(1) {
+                    return Err(Error::document(format!(
+                        "credential_process document version {v} is not supported (only 1)"
+                    )));
+                }
+            }
+            let akid = doc
+                .access_key_id
+                .ok_or_else(|| Error::document("the credential document has no AccessKeyId"))?;
+            let secret = doc
+                .secret_access_key
+                .ok_or_else(|| Error::document("the credential document has no SecretAccessKey"))?;
+            (
+                akid,
+                secret,
+                doc.session_token.or(doc.token),
+                doc.expiration,
+            )
+        }
+    };
+    build(
+        akid,
+        secret,
+        session,
+        expiration.as_deref(),
+        doc.federated_user.map(|u| FederatedUser {
+            federated_user_id: u.federated_user_id,
+            arn: u.arn,
+        }),
+        doc.assumed_role_user.map(|u| AssumedRoleUser {
+            assumed_role_id: u.assumed_role_id,
+            arn: u.arn,
+        }),
+    )
+    .map(|mut t| {
+        if let Some(n) = doc.packed_policy_size {
+            t = t.with_packed_policy_size(n);
+        }
+        if let Some(p) = doc.policy {
+            t = t.with_policy(p);
+        }
+        if let Some(r) = doc.region {
+            t = t.with_region(r);
+        }
+        if let Some(l) = doc.label {
+            t = t.with_label(l);
+        }
+        t
+    })
+}
+
+/// Describes a JSON error by position only: serde_json's messages can quote
+/// the input, and the input holds secrets.
+fn json_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Io => "it could not be read",
+        Category::Syntax => "invalid JSON",
+        Category::Data => "a field is missing or has the wrong type",
+        Category::Eof => "it ends early",
+    };
+    format!("{what} at line {} column {}", e.line(), e.column())
+}
+
+fn build(
+    access_key_id: String,
+    secret: SecretString,
+    session_token: Option<SecretString>,
+    expiration: Option<&str>,
+    federated_user: Option<FederatedUser>,
+    assumed_role_user: Option<AssumedRoleUser>,
+) -> Result<Token> {
+    if access_key_id.trim().is_empty() {
+        return Err(Error::document(
+            "the credential document has an empty AccessKeyId",
+        ));
+    }
+    if reveal(&secret).is_empty() {
+        return Err(Error::document(
+            "the credential document has an empty SecretAccessKey",
+        ));
+    }
+    let session_token = session_token.filter(|t| !reveal(t).is_empty());
+    let expiration = match expiration.filter(|e| !e.trim().is_empty()) {
+        Some(e) => Some(clock::parse_rfc3339(e).ok_or_else(|| {
+            Error::document(format!(
+                "the Expiration {:?} is not an ISO 8601 date and time",
+                e.chars().take(40).collect::<String>()
+            ))
+        })?),
+        None => None,
+    };
+    let kind = infer_kind(
+        federated_user.is_some(),
+        assumed_role_user.is_some(),
+        session_token.is_some(),
+    );
+    let mut token = Token::new(
+        kind,
+        Credentials::new(access_key_id, secret, session_token, expiration),
+    );
+    if let Some(u) = federated_user {
+        token = token.with_federated_user(u);
+    }
+    if let Some(u) = assumed_role_user {
+        token = token.with_assumed_role_user(u);
+    }
+    Ok(token)
+}
+
+/// Reads `export NAME='value'` / `NAME=value` lines.
+fn parse_env(text: &str) -> Result<Token> {
+    let mut fields = Fields::default();
+    for line in text.lines() {
+        let line = line.trim();
+        let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
+        let Some((name, value)) = line.split_once('=') else {
+            continue;
+        };
+        let value = unquote(value.trim());
+        match name.trim() {
+            "AWS_ACCESS_KEY_ID" => fields.akid = Some(value),
+            "AWS_SECRET_ACCESS_KEY" => fields.secret = Some(SecretString::from(value)),
+            "AWS_SESSION_TOKEN" | "AWS_SECURITY_TOKEN" => {
+                fields.session = Some(SecretString::from(value))
+            }
+            "AWS_CREDENTIAL_EXPIRATION" => fields.expiration = Some(value),
+            "AWS_REGION" => fields.region = Some(value),
+            _ => {}
+        }
+    }
+    fields.finish("env")
+}
+
+/// Reads the first section of a shared-credentials-file snippet.
+fn parse_ini(text: &str) -> Result<Token> {
+    let mut fields = Fields::default();
+    let mut sections = 0;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            sections += 1;
+            if sections > 1 {
+                break;
+            }
+            continue;
+        }
+        if let Some(exp) = line.strip_prefix(INI_EXPIRES) {
+            fields.expiration = Some(exp.trim().to_string());
+            continue;
+        }
+        if line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let value = value.trim().to_string();
+        match key.trim() {
+            "aws_access_key_id" => fields.akid = Some(value),
+            "aws_secret_access_key" => fields.secret = Some(SecretString::from(value)),
+            "aws_session_token" | "aws_security_token" => {
+                fields.session = Some(SecretString::from(value))
+            }
+            "region" => fields.region = Some(value),
+            _ => {}
+        }
+    }
+    fields.finish("ini")
+}
+
+#[derive(Default)]
+struct Fields {
+    akid: Option<String>,
+    secret: Option<SecretString>,
+    session: Option<SecretString>,
+    expiration: Option<String>,
+    region: Option<String>,
+}
+
+impl Fields {
+    fn finish(self, what: &str) -> Result<Token> {
+        let akid = self
+            .akid
+            .ok_or_else(|| Error::document(format!("the {what} document has no access key id")))?;
+        let secret = self.secret.ok_or_else(|| {
+            Error::document(format!("the {what} document has no secret access key"))
+        })?;
+        let mut t = build(
+            akid,
+            secret,
+            self.session,
+            self.expiration.as_deref(),
+            None,
+            None,
+        )?;
+        if let Some(r) = self.region {
+            t = t.with_region(r);
+        }
+        Ok(t)
+    }
+}
+
+fn unquote(v: &str) -> String {
+    if let Some(inner) = v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+        inner.replace("'\\''", "'")
+    } else if let Some(inner) = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+        inner.to_string()
+    } else {
+        v.to_string()
+    }
+}
+
+const INI_EXPIRES: &str = "# handoff: expires";
+
+/// The default section name of [`OutputFormat::Ini`].
+pub const DEFAULT_INI_SECTION: &str = "handoff";
+
+/// Writes a token's credentials in `format`. `ini_section` names the section
+/// of the `ini` format.
+pub fn render(token: &Token, format: OutputFormat, ini_section: &str) -> Zeroizing<String> {
+    let c = token.credentials();
+    let size = 1024
+        + c.access_key_id().len()
+        + reveal(c.secret_access_key()).len()
+        + c.session_token().map_or(0, |t| reveal(t).len())
+        + token.policy().map_or(0, |p| 2 * p.len())
+        + token.label().map_or(0, |l| 2 * l.len());
+    let mut out = Zeroizing::new(String::with_capacity(size));
+    let expiration = c.expiration().map(clock::format_rfc3339);
+    match format {
+        OutputFormat::Env => {
+            let mut var = |name: &str, value: &str| {
+                let _ = writeln!(out, "export {name}={}", shell_quote(value));
+            };
+            var("AWS_ACCESS_KEY_ID", c.access_key_id());
+            var("AWS_SECRET_ACCESS_KEY", reveal(c.secret_access_key()));
+            if let Some(t) = c.session_token() {
+                var("AWS_SESSION_TOKEN", reveal(t));
+            }
+            if let Some(e) = &expiration {
+                var("AWS_CREDENTIAL_EXPIRATION", e);
+            }
+            if let Some(r) = token.region() {
+                var("AWS_REGION", r);
+                var("AWS_DEFAULT_REGION", r);
+            }
+            if c.session_token().is_none() {
+                out.push_str("unset AWS_SESSION_TOKEN AWS_SECURITY_TOKEN\n");
+            }
+        }
+        OutputFormat::Json => {
+            #[derive(Serialize)]
+            struct Doc<'a> {
+                #[serde(rename = "Credentials")]
+                credentials: Creds<'a>,
+                #[serde(rename = "FederatedUser", skip_serializing_if = "Option::is_none")]
+                federated_user: Option<FederatedUserJson>,
+                #[serde(rename = "AssumedRoleUser", skip_serializing_if = "Option::is_none")]
+                assumed_role_user: Option<AssumedRoleUserJson>,
+                #[serde(rename = "PackedPolicySize", skip_serializing_if = "Option::is_none")]
+                packed_policy_size: Option<u32>,
+                #[serde(rename = "Policy", skip_serializing_if = "Option::is_none")]
+                policy: Option<&'a str>,
+                #[serde(rename = "Region", skip_serializing_if = "Option::is_none")]
+                region: Option<&'a str>,
+                #[serde(rename = "Label", skip_serializing_if = "Option::is_none")]
+                label: Option<&'a str>,
+            }
+            #[derive(Serialize)]
+            struct Creds<'a> {
+                #[serde(rename = "AccessKeyId")]
+                access_key_id: &'a str,
+                #[serde(rename = "SecretAccessKey")]
+                secret_access_key: &'a str,
+                #[serde(rename = "SessionToken", skip_serializing_if = "Option::is_none")]
+                session_token: Option<&'a str>,
+                #[serde(rename = "Expiration", skip_serializing_if = "Option::is_none")]
+                expiration: Option<&'a str>,
+            }
+            let doc = Doc {
+                credentials: Creds {
+                    access_key_id: c.access_key_id(),
+                    secret_access_key: reveal(c.secret_access_key()),
+                    session_token: c.session_token().map(reveal),
+                    expiration: expiration.as_deref(),
+                },
+                federated_user: token.federated_user().map(|u| FederatedUserJson {
+                    federated_user_id: u.federated_user_id.clone(),
+                    arn: u.arn.clone(),
+                }),
+                assumed_role_user: token.assumed_role_user().map(|u| AssumedRoleUserJson {
+                    assumed_role_id: u.assumed_role_id.clone(),
+                    arn: u.arn.clone(),
+                }),
+                packed_policy_size: token.packed_policy_size(),
+                policy: token.policy(),
+                region: token.region(),
+                label: token.label(),
+            };
+            write_json(&mut out, &doc);
+        }
+        OutputFormat::CredentialProcess => {
+            #[derive(Serialize)]
+            struct Doc<'a> {
+                #[serde(rename = "Version")]
+                version: u8,
+                #[serde(rename = "AccessKeyId")]
+                access_key_id: &'a str,
+                #[serde(rename = "SecretAccessKey")]
+                secret_access_key: &'a str,
+                #[serde(rename = "SessionToken", skip_serializing_if = "Option::is_none")]
+                session_token: Option<&'a str>,
+                #[serde(rename = "Expiration", skip_serializing_if = "Option::is_none")]
+                expiration: Option<&'a str>,
+            }
+            let doc = Doc {
+                version: 1,
+                access_key_id: c.access_key_id(),
+                secret_access_key: reveal(c.secret_access_key()),
+                session_token: c.session_token().map(reveal),
+                expiration: expiration.as_deref(),
+            };
+            write_json(&mut out, &doc);
+        }
+        OutputFormat::Ini => {
+            let _ = writeln!(out, "[{ini_section}]");
+            if let Some(e) = &expiration {
+                let _ = writeln!(out, "{INI_EXPIRES} {e}");
+            }
+            let _ = writeln!(out, "aws_access_key_id = {}", c.access_key_id());
+            let _ = writeln!(
+                out,
+                "aws_secret_access_key = {}",
+                reveal(c.secret_access_key())
+            );
+            if let Some(t) = c.session_token() {
+                let _ = writeln!(out, "aws_session_token = {}", reveal(t));
+            }
+        }
+    }
+    out
+}
+
+fn write_json<T: Serialize>(out: &mut Zeroizing<String>, doc: &T) {
+    // A Vec with the String's spare capacity: serializing never reallocates.
+    let mut buf = Zeroizing::new(Vec::with_capacity(out.capacity()));
+    if serde_json::to_writer_pretty(&mut *buf, doc).is_ok() {
+        if let Ok(s) = std::str::from_utf8(&buf) {
+            out.push_str(s);
+            out.push('\n');
+        }
+    }
+}
+
+/// Single-quotes a value for POSIX shells.
+fn shell_quote(v: &str) -> String {
+    if !v.is_empty()
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/=-_.:".contains(&b))
+    {
+        return v.to_string();
+    }
+    format!("'{}'", v.replace('\'', "'\\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STS: &str = r#"{
+        "Credentials": {
+            "AccessKeyId": "ASIAIOSFODNN7EXAMPLE",
+            "SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "SessionToken": "AQoDYXdzEPT//////////wEXAMPLEtc764",
+            "Expiration": "2030-01-01T00:00:00+00:00"
+        },
+        "FederatedUser": {
+            "FederatedUserId": "123456789012:TestUser",
+            "Arn": "arn:aws:sts::123456789012:federated-user/TestUser"
+        },
+        "PackedPolicySize": 6
+    }"#;
+
+    #[test]
+    fn sts_federation_document() {
+        let t = parse_document(STS).unwrap();
+        assert_eq!(t.kind(), crate::Kind::Federation);
+        assert_eq!(t.packed_policy_size(), Some(6));
+        assert_eq!(
+            t.arn(),
+            Some("arn:aws:sts::123456789012:federated-user/TestUser")
+        );
+        assert_eq!(t.expiration(), clock::parse_rfc3339("2030-01-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn other_shapes() {
+        let role = r#"{"Credentials": {"AccessKeyId": "ASIA1", "SecretAccessKey": "s", "SessionToken": "t", "Expiration": "2030-01-01T00:00:00Z"},
+                       "AssumedRoleUser": {"AssumedRoleId": "AROA1:s", "Arn": "arn:aws:sts::123456789012:assumed-role/r/s"}}"#;
+        assert_eq!(parse_document(role).unwrap().kind(), crate::Kind::Role);
+        let session = r#"{"Credentials": {"AccessKeyId": "ASIA1", "SecretAccessKey": "s", "SessionToken": "t", "Expiration": "2030-01-01T00:00:00Z"}}"#;
+        assert_eq!(
+            parse_document(session).unwrap().kind(),
+            crate::Kind::Session
+        );
+        let process = r#"{"Version": 1, "AccessKeyId": "AKIA1", "SecretAccessKey": "s"}"#;
+        assert_eq!(parse_document(process).unwrap().kind(), crate::Kind::Static);
+        let imds = r#"{"Code": "Success", "LastUpdated": "2026-11-26T12:00:00Z", "Type": "AWS-HMAC",
+                       "AccessKeyId": "ASIA1", "SecretAccessKey": "s", "Token": "t", "Expiration": "2030-01-01T00:00:00Z"}"#;
+        let t = parse_document(imds).unwrap();
+        assert_eq!(t.kind(), crate::Kind::Session);
+        assert_eq!(t.session_token().map(reveal), Some("t"));
+    }
+
+    #[test]
+    fn broken_documents_never_echo_secrets() {
+        let cases = [
+            "",
+            "hello",
+            "{",
+            r#"{"Credentials": {"AccessKeyId": "A"}}"#,
+            r#"{"Credentials": {"AccessKeyId": "A", "SecretAccessKey": "SECRETMARKER", "Expiration": "tomorrow"}}"#,
+            r#"{"Version": 2, "AccessKeyId": "A", "SecretAccessKey": "SECRETMARKER"}"#,
+            r#"{"AccessKeyId": "A", "SecretAccessKey": 5}"#,
+            r#"{"AccessKeyId": "", "SecretAccessKey": "SECRETMARKER"}"#,
+            r#"{"AccessKeyId": "A", "SecretAccessKey": "SECRETMARKER""#,
+            "export AWS_ACCESS_KEY_ID=A\n",
+            "[x]\naws_secret_access_key = SECRETMARKER\n",
+        ];
+        for c in cases {
+            let e = parse_document(c).unwrap_err();
+            assert_eq!(e.exit_code(), 1, "{c}: {e}");
+            assert!(!e.to_string().contains("SECRETMARKER"), "{c}: {e}");
+        }
+    }
+
+    #[test]
+    fn every_format_round_trips_through_the_parser() {
+        let t = parse_document(STS).unwrap().with_region("eu-west-1");
+        for f in [
+            OutputFormat::Env,
+            OutputFormat::Json,
+            OutputFormat::CredentialProcess,
+            OutputFormat::Ini,
+        ] {
+            let out = render(&t, f, "work");
+            let back = parse_document(&out).unwrap();
+            assert_eq!(back.access_key_id(), t.access_key_id(), "{f:?}");
+            assert_eq!(
+                reveal(back.secret_access_key()),
+                reveal(t.secret_access_key()),
+                "{f:?}"
+            );
+            assert_eq!(
+                back.session_token().map(reveal),
+                t.session_token().map(reveal),
+                "{f:?}"
+            );
+            assert_eq!(back.expiration(), t.expiration(), "{f:?}");
+            if f == OutputFormat::Json {
+                assert_eq!(back.kind(), crate::Kind::Federation);
+                assert_eq!(back.federated_user(), t.federated_user());
+                assert_eq!(back.packed_policy_size(), Some(6));
+            }
+        }
+    }
+
+    #[test]
+    fn env_quotes_for_the_shell() {
+        assert_eq!(shell_quote("abc/+="), "abc/+=");
+        assert_eq!(shell_quote("it's $HOME"), r#"'it'\''s $HOME'"#);
+        assert_eq!(shell_quote(""), "''");
+        let t = Token::new(
+            crate::Kind::Static,
+            Credentials::new("AKIA1", "a'b $c".into(), None, None),
+        );
+        let out = render(&t, OutputFormat::Env, "x");
+        assert!(
+            out.contains(r#"export AWS_SECRET_ACCESS_KEY='a'\''b $c'"#),
+            "{}",
+            *out
+        );
+        assert_eq!(
+            reveal(parse_document(&out).unwrap().secret_access_key()),
+            "a'b $c"
+        );
+    }
+}

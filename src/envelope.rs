@@ -1,0 +1,452 @@
+//! The envelope: the CBOR map sealed inside the age file.
+//!
+//! Text keys with AWS's own field names; see docs/FORMAT.md for the CDDL.
+//! Encoding goes from borrowed secrets straight into a pre-sized zeroizing
+//! buffer; decoding reads from the (zeroizing) plaintext through a scratch
+//! buffer that is wiped afterwards.
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::clock;
+use crate::credentials::{reveal, AssumedRoleUser, Credentials, FederatedUser, Kind, Token};
+use crate::{Error, Result};
+
+/// The envelope format version this build writes and the newest it reads.
+pub const FORMAT_VERSION: u64 = 1;
+
+#[derive(Serialize)]
+struct WireOut<'a> {
+    #[serde(rename = "Version")]
+    version: u64,
+    #[serde(rename = "Kind")]
+    kind: &'a str,
+    #[serde(rename = "Credentials")]
+    credentials: CredentialsOut<'a>,
+    #[serde(rename = "FederatedUser", skip_serializing_if = "Option::is_none")]
+    federated_user: Option<FederatedUserWire<&'a str>>,
+    #[serde(rename = "AssumedRoleUser", skip_serializing_if = "Option::is_none")]
+    assumed_role_user: Option<AssumedRoleUserWire<&'a str>>,
+    #[serde(rename = "PackedPolicySize", skip_serializing_if = "Option::is_none")]
+    packed_policy_size: Option<u32>,
+    #[serde(rename = "Policy", skip_serializing_if = "Option::is_none")]
+    policy: Option<&'a str>,
+    #[serde(rename = "Region", skip_serializing_if = "Option::is_none")]
+    region: Option<&'a str>,
+    #[serde(rename = "IssuedAt", skip_serializing_if = "Option::is_none")]
+    issued_at: Option<String>,
+    #[serde(rename = "Label", skip_serializing_if = "Option::is_none")]
+    label: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct CredentialsOut<'a> {
+    #[serde(rename = "AccessKeyId")]
+    access_key_id: &'a str,
+    #[serde(rename = "SecretAccessKey")]
+    secret_access_key: &'a str,
+    #[serde(rename = "SessionToken", skip_serializing_if = "Option::is_none")]
+    session_token: Option<&'a str>,
+    #[serde(rename = "Expiration", skip_serializing_if = "Option::is_none")]
+    expiration: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct FederatedUserWire<S> {
+    #[serde(rename = "FederatedUserId")]
+    federated_user_id: S,
+    #[serde(rename = "Arn")]
+    arn: S,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AssumedRoleUserWire<S> {
+    #[serde(rename = "AssumedRoleId")]
+    assumed_role_id: S,
+    #[serde(rename = "Arn")]
+    arn: S,
+}
+
+/// Only the version, read first so a newer format is named as such even when
+/// the rest of its shape has changed.
+#[derive(Deserialize)]
+struct VersionProbe {
+    #[serde(rename = "Version")]
+    version: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct WireIn {
+    #[serde(rename = "Kind")]
+    kind: String,
+    #[serde(rename = "Credentials")]
+    credentials: CredentialsIn,
+    #[serde(rename = "FederatedUser")]
+    federated_user: Option<FederatedUserWire<String>>,
+    #[serde(rename = "AssumedRoleUser")]
+    assumed_role_user: Option<AssumedRoleUserWire<String>>,
+    #[serde(rename = "PackedPolicySize")]
+    packed_policy_size: Option<u32>,
+    #[serde(rename = "Policy")]
+    policy: Option<String>,
+    #[serde(rename = "Region")]
+    region: Option<String>,
+    #[serde(rename = "IssuedAt")]
+    issued_at: Option<String>,
+    #[serde(rename = "Label")]
+    label: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CredentialsIn {
+    #[serde(rename = "AccessKeyId")]
+    access_key_id: String,
+    #[serde(rename = "SecretAccessKey")]
+    secret_access_key: SecretString,
+    #[serde(rename = "SessionToken")]
+    session_token: Option<SecretString>,
+    #[serde(rename = "Expiration")]
+    expiration: Option<String>,
+}
+
+/// Encodes a token as an envelope, into a zeroizing buffer sized up front so
+/// that it never reallocates (a reallocation would leave a copy behind).
+pub fn encode(token: &Token) -> Zeroizing<Vec<u8>> {
+    let c = token.credentials();
+    let wire = WireOut {
+        version: FORMAT_VERSION,
+        kind: token.kind().as_str(),
+        credentials: CredentialsOut {
+            access_key_id: c.access_key_id(),
+            secret_access_key: reveal(c.secret_access_key()),
+            session_token: c.session_token().map(reveal),
+            expiration: c.expiration().map(clock::format_rfc3339),
+        },
+        federated_user: token.federated_user().map(|u| FederatedUserWire {
+            federated_user_id: u.federated_user_id.as_str(),
+            arn: u.arn.as_str(),
+        }),
+        assumed_role_user: token.assumed_role_user().map(|u| AssumedRoleUserWire {
+            assumed_role_id: u.assumed_role_id.as_str(),
+            arn: u.arn.as_str(),
+        }),
+        packed_policy_size: token.packed_policy_size(),
+        policy: token.policy(),
+        region: token.region(),
+        issued_at: token.issued_at().map(clock::format_rfc3339),
+        label: token.label(),
+    };
+    let estimate = 512
+        + c.access_key_id().len()
+        + reveal(c.secret_access_key()).len()
+        + c.session_token().map_or(0, |t| reveal(t).len())
+        + token
+            .federated_user()
+            .map_or(0, |u| u.arn.len() + u.federated_user_id.len())
+        + token
+            .assumed_role_user()
+            .map_or(0, |u| u.arn.len() + u.assumed_role_id.len())
+        + token.policy().map_or(0, str::len)
+        + token.region().map_or(0, str::len)
+        + token.label().map_or(0, str::len);
+    let mut out = Zeroizing::new(Vec::with_capacity(estimate));
+    // Writing CBOR into a Vec cannot fail: the only errors are the writer's.
+    if ciborium::into_writer(&wire, &mut *out).is_err() {
+        out.clear();
+    }
+    out
+}
+
+/// Decodes an envelope. Unknown keys are ignored; a newer `Version` is refused
+/// with [`Error::UnsupportedVersion`]; anything that is not an envelope is
+/// [`Error::NotAToken`].
+pub fn decode(bytes: &[u8]) -> Result<Token> {
+    let mut scratch = Zeroizing::new([0u8; 4096]);
+    let result = decode_with(bytes, &mut scratch[..]);
+    scratch.zeroize();
+    result
+}
+
+fn decode_with(bytes: &[u8], scratch: &mut [u8]) -> Result<Token> {
+    let probe: VersionProbe = from_slice(bytes, scratch)?;
+    match probe.version {
+        None => return Err(Error::NotAToken("the envelope has no Version".into())),
+        Some(FORMAT_VERSION) => {}
+        Some(found) if found > FORMAT_VERSION => {
+            return Err(Error::UnsupportedVersion {
+                found,
+                known: FORMAT_VERSION,
+            })
+        }
+        Some(found) => {
+            return Err(Error::NotAToken(format!(
+                "unknown envelope version {found}"
+            )))
+        }
+    }
+    let wire: WireIn = from_slice(bytes, scratch)?;
+    let kind = Kind::from_name(&wire.kind)
+        .ok_or_else(|| Error::NotAToken(format!("unknown kind {:?}", truncate(&wire.kind))))?;
+    let date = |field: &str, s: Option<String>| -> Result<_> {
+        s.map(|s| {
+            clock::parse_rfc3339(&s).ok_or_else(|| {
+                Error::NotAToken(format!(
+                    "{field} is not an RFC 3339 date: {:?}",
+                    truncate(&s)
+                ))
+            })
+        })
+        .transpose()
+    };
+    let c = wire.credentials;
+    if c.access_key_id.is_empty() {
+        return Err(Error::NotAToken("the AccessKeyId is empty".into()));
+    }
+    let credentials = Credentials::new(
+        c.access_key_id,
+        c.secret_access_key,
+        c.session_token,
+        date("Expiration", c.expiration)?,
+    );
+    let mut token = Token::new(kind, credentials);
+    if let Some(u) = wire.federated_user {
+        token = token.with_federated_user(FederatedUser {
+            federated_user_id: u.federated_user_id,
+            arn: u.arn,
+        });
+    }
+    if let Some(u) = wire.assumed_role_user {
+        token = token.with_assumed_role_user(AssumedRoleUser {
+            assumed_role_id: u.assumed_role_id,
+            arn: u.arn,
+        });
+    }
+    if let Some(n) = wire.packed_policy_size {
+        token = token.with_packed_policy_size(n);
+    }
+    if let Some(p) = wire.policy {
+        token = token.with_policy(p);
+    }
+    if let Some(r) = wire.region {
+        token = token.with_region(r);
+    }
+    if let Some(l) = wire.label {
+        token = token.with_label(l);
+    }
+    if let Some(at) = date("IssuedAt", wire.issued_at)? {
+        token = token.with_issued_at(at);
+    }
+    Ok(token)
+}
+
+/// Exactly one CBOR item, nothing after it, nesting bounded (ciborium
+/// refuses more than 256 levels).
+fn from_slice<T: serde::de::DeserializeOwned>(bytes: &[u8], scratch: &mut [u8]) -> Result<T> {
+    let mut reader = bytes;
+    let value =
+        ciborium::de::from_reader_with_buffer::<T, _>(&mut reader, scratch).map_err(|e| {
+            Error::NotAToken(match e {
+                ciborium::de::Error::RecursionLimitExceeded => "the CBOR nests too deeply".into(),
+                ciborium::de::Error::Io(_) => "the CBOR ends early".into(),
+                ciborium::de::Error::Syntax(at) => format!("invalid CBOR at byte {at}"),
+                ciborium::de::Error::Semantic(_, msg) => {
+                    format!("unexpected envelope shape: {msg}")
+                }
+            })
+        })?;
+    if !reader.is_empty() {
+        return Err(Error::NotAToken(format!(
+            "{} bytes follow the envelope",
+            reader.len()
+        )));
+    }
+    Ok(value)
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn example() -> Token {
+        let exp = clock::parse_rfc3339("2030-01-01T00:00:00Z");
+        Token::new(
+            Kind::Federation,
+            Credentials::new(
+                "ASIAIOSFODNN7EXAMPLE",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
+                Some("AQoDYXdzEPT//////////wEXAMPLE".into()),
+                exp,
+            ),
+        )
+        .with_federated_user(FederatedUser {
+            federated_user_id: "123456789012:TestUser".into(),
+            arn: "arn:aws:sts::123456789012:federated-user/TestUser".into(),
+        })
+        .with_packed_policy_size(6)
+        .with_policy(crate::Policy::new().allow("DescribeImages").to_string())
+        .with_region("us-east-1")
+        .with_label("for the build")
+        .with_issued_at(clock::parse_rfc3339("2026-11-26T12:00:00Z").unwrap())
+    }
+
+    fn value(bytes: &[u8]) -> ciborium::Value {
+        ciborium::from_reader(bytes).unwrap()
+    }
+
+    fn to_bytes(v: &ciborium::Value) -> Vec<u8> {
+        let mut out = Vec::new();
+        ciborium::into_writer(v, &mut out).unwrap();
+        out
+    }
+
+    fn set(v: &mut ciborium::Value, key: &str, new: ciborium::Value) {
+        let map = v.as_map_mut().unwrap();
+        map.retain(|(k, _)| k.as_text() != Some(key));
+        map.push((key.into(), new));
+    }
+
+    #[test]
+    fn round_trip() {
+        let t = example();
+        let bytes = encode(&t);
+        let back = decode(&bytes).unwrap();
+        assert_eq!(format!("{t:?}"), format!("{back:?}"));
+        assert_eq!(back.federated_user(), t.federated_user());
+        assert_eq!(
+            reveal(back.secret_access_key()),
+            reveal(t.secret_access_key())
+        );
+        assert_eq!(
+            back.session_token().map(reveal),
+            t.session_token().map(reveal)
+        );
+    }
+
+    #[test]
+    fn keys_are_aws_names() {
+        let v = value(&encode(&example()));
+        let keys: Vec<_> = v
+            .as_map()
+            .unwrap()
+            .iter()
+            .map(|(k, _)| k.as_text().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "Version",
+                "Kind",
+                "Credentials",
+                "FederatedUser",
+                "PackedPolicySize",
+                "Policy",
+                "Region",
+                "IssuedAt",
+                "Label"
+            ]
+        );
+        let creds = &v.as_map().unwrap()[2].1;
+        let keys: Vec<_> = creds
+            .as_map()
+            .unwrap()
+            .iter()
+            .map(|(k, _)| k.as_text().unwrap())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "AccessKeyId",
+                "SecretAccessKey",
+                "SessionToken",
+                "Expiration"
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_ignored_and_tag0_dates_accepted() {
+        let mut v = value(&encode(&example()));
+        set(
+            &mut v,
+            "FutureThing",
+            ciborium::Value::Array(vec![1.into(), "x".into()]),
+        );
+        set(
+            &mut v,
+            "IssuedAt",
+            ciborium::Value::Tag(0, Box::new("2026-11-26T12:00:00Z".into())),
+        );
+        let t = decode(&to_bytes(&v)).unwrap();
+        assert_eq!(t.issued_at(), clock::parse_rfc3339("2026-11-26T12:00:00Z"));
+    }
+
+    #[test]
+    fn newer_version_is_refused_naming_both() {
+        let mut v = value(&encode(&example()));
+        set(&mut v, "Version", 2.into());
+        set(&mut v, "Credentials", "a different shape".into());
+        let e = decode(&to_bytes(&v)).unwrap_err();
+        assert!(
+            matches!(e, Error::UnsupportedVersion { found: 2, known: 1 }),
+            "{e}"
+        );
+        assert_eq!(e.exit_code(), 3);
+    }
+
+    #[test]
+    fn wrong_shapes_are_not_tokens() {
+        let deep = {
+            let mut b = vec![0x81u8; 100_000];
+            b.push(0x01);
+            b
+        };
+        let mut bad_date = value(&encode(&example()));
+        set(&mut bad_date, "IssuedAt", "yesterday".into());
+        let mut bad_kind = value(&encode(&example()));
+        set(&mut bad_kind, "Kind", "admin".into());
+        let mut trailing = encode(&example()).to_vec();
+        trailing.push(0);
+        let cases: Vec<(&str, Vec<u8>)> = vec![
+            ("empty", vec![]),
+            ("not cbor", b"hello world".to_vec()),
+            ("an integer", vec![0x01]),
+            ("an empty map", vec![0xa0]),
+            ("deep nesting", deep),
+            (
+                "huge text length",
+                vec![0xa1, 0x7b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            ),
+            (
+                "huge array length",
+                vec![
+                    0xa1, 0x61, b'x', 0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                ],
+            ),
+            ("bad date", to_bytes(&bad_date)),
+            ("bad kind", to_bytes(&bad_kind)),
+            ("trailing bytes", trailing),
+            ("truncated", encode(&example())[..40].to_vec()),
+        ];
+        for (name, bytes) in cases {
+            let e = decode(&bytes).unwrap_err();
+            assert!(matches!(e, Error::NotAToken(_)), "{name}: {e}");
+            assert!(!e.to_string().contains("EXAMPLEKEY"), "{name}: {e}");
+        }
+    }
+
+    #[test]
+    fn minimal_static_envelope() {
+        let t = Token::new(
+            Kind::Static,
+            Credentials::new("AKIAIOSFODNN7EXAMPLE", "secret".into(), None, None),
+        );
+        let back = decode(&encode(&t)).unwrap();
+        assert_eq!(back.kind(), Kind::Static);
+        assert!(back.session_token().is_none() && back.expiration().is_none());
+    }
+}

@@ -1,0 +1,102 @@
+//! age X25519 identities: generating them in `age-keygen`'s file format, the
+//! default identity path, and the public keys of an identity file.
+
+use std::path::{Path, PathBuf};
+
+use secrecy::ExposeSecret;
+use zeroize::Zeroizing;
+
+use crate::files::{write_private, Overwrite};
+use crate::seal::read_small_file;
+use crate::{clock, Error, Result};
+
+/// The default identity file: `$HANDOFF_IDENTITY`, else
+/// `$XDG_CONFIG_HOME/handoff/identity.txt`, else
+/// `~/.config/handoff/identity.txt`.
+pub fn default_identity_path() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("HANDOFF_IDENTITY").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    Ok(config_dir()?.join("identity.txt"))
+}
+
+/// handoff's configuration directory: `$XDG_CONFIG_HOME/handoff`, else
+/// `~/.config/handoff`.
+pub fn config_dir() -> Result<PathBuf> {
+    let base = match std::env::var_os("XDG_CONFIG_HOME").filter(|p| !p.is_empty()) {
+        Some(p) => PathBuf::from(p),
+        None => crate::files::home()?.join(".config"),
+    };
+    Ok(base.join("handoff"))
+}
+
+/// A new X25519 identity, as the text of an identity file in `age-keygen`'s
+/// format, and its public key.
+pub fn generate() -> (Zeroizing<String>, String) {
+    let identity = age::x25519::Identity::generate();
+    let public = identity.to_public().to_string();
+    let secret = identity.to_string();
+    let mut text = Zeroizing::new(String::with_capacity(256));
+    text.push_str("# created: ");
+    text.push_str(&clock::format_rfc3339(clock::now()));
+    text.push_str("\n# public key: ");
+    text.push_str(&public);
+    text.push('\n');
+    text.push_str(secret.expose_secret());
+    text.push('\n');
+    (text, public)
+}
+
+/// Generates an identity into `path` (mode 0600, atomically; refuses to
+/// replace a file unless `overwrite` says so) and returns its public key.
+pub fn keygen(path: &Path, overwrite: Overwrite) -> Result<String> {
+    crate::files::check_writable(path, overwrite)?;
+    let (text, public) = generate();
+    write_private(path, text.as_bytes(), overwrite)?;
+    Ok(public)
+}
+
+/// The public keys (`age1...`) of the identities in an identity file.
+pub fn public_keys(path: &Path) -> Result<Vec<String>> {
+    let text = read_small_file(path, "identity file")?;
+    let file = age::IdentityFile::from_buffer(text.as_bytes()).map_err(|e| {
+        Error::Other(format!(
+            "{}: not an age identity file ({e})",
+            path.display()
+        ))
+    })?;
+    let keys: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .filter_map(|l| l.parse::<age::x25519::Identity>().ok())
+        .map(|i| i.to_public().to_string())
+        .collect();
+    drop(file);
+    if keys.is_empty() {
+        return Err(Error::Other(format!(
+            "{} holds no age X25519 identity",
+            path.display()
+        )));
+    }
+    Ok(keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keygen_then_public_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("id.txt");
+        let public = keygen(&p, Overwrite::Refuse).unwrap();
+        assert!(public.starts_with("age1"));
+        assert_eq!(public_keys(&p).unwrap(), [public.clone()]);
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.starts_with("# created: "));
+        assert!(text.contains(&format!("# public key: {public}\n")));
+        assert!(keygen(&p, Overwrite::Refuse).is_err());
+        assert_ne!(keygen(&p, Overwrite::Replace).unwrap(), public);
+    }
+}

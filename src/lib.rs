@@ -1,0 +1,68 @@
+//! Hand temporary AWS credentials to someone safely, with no secure channel
+//! between you.
+//!
+//! The account holder mints temporary credentials from AWS STS (feature
+//! `aws`, on by default), wraps them in a CBOR [envelope] and [`seal`]s them
+//! with age to the recipient's public key. The recipient [`open`]s the file
+//! with no network and hands the credentials to the AWS CLI, an SDK, a shell,
+//! or builds an EC2 client from them.
+//!
+//! ```
+//! use handoff::{open, seal, Credentials, Form, Identities, Kind, Recipients, Token};
+//! use secrecy::ExposeSecret;
+//!
+//! // The recipient makes a key and sends its public half.
+//! let key = age::x25519::Identity::generate();
+//!
+//! // The sender seals credentials to it.
+//! let creds = Credentials::new("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(), None, None);
+//! let mut to = Recipients::new();
+//! to.add(&key.to_public().to_string())?;
+//! let sealed = seal(&Token::new(Kind::Static, creds), &to, Form::Armor)?;
+//!
+//! // The recipient opens it, offline.
+//! let mut ids = Identities::new();
+//! ids.add_text(key.to_string().expose_secret(), "my key")?;
+//! let token = open(&sealed, &ids)?;
+//! assert_eq!(token.access_key_id(), "AKIAIOSFODNN7EXAMPLE");
+//! # Ok::<(), handoff::Error>(())
+//! ```
+//!
+//! # Secrets in memory
+//!
+//! Secrets are held in [`secrecy::SecretString`] and zeroizing buffers, and
+//! redacted in `Debug`. Libraries underneath (age's chunk buffers, serde's
+//! temporaries) can still leave copies in freed memory that no wrapper type
+//! reaches; the `handoff` binary closes those with a zeroizing global
+//! allocator, and programs that embed this crate should do the same:
+//!
+//! ```ignore
+//! #[global_allocator]
+//! static ALLOC: zeroizing_alloc::ZeroAlloc<std::alloc::System> = zeroizing_alloc::ZeroAlloc(std::alloc::System);
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod clock;
+mod credentials;
+mod documents;
+pub mod envelope;
+mod error;
+pub mod files;
+pub mod keys;
+mod policy;
+mod seal;
+
+pub use age;
+pub use secrecy;
+
+pub use clock::parse_duration;
+pub use credentials::{AssumedRoleUser, Credentials, FederatedUser, Kind, Token};
+pub use documents::{parse_document, render, OutputFormat, DEFAULT_INI_SECTION, MAX_DOCUMENT_SIZE};
+pub use error::{Error, Result};
+pub use policy::Policy;
+pub use seal::{
+    open, read_passphrase_file, read_sealed, seal, Form, Identities, Prompt, Recipients,
+    MAX_SEALED_SIZE,
+};

@@ -1,0 +1,622 @@
+//! Sealing tokens to age recipients and opening them with age identities.
+//!
+//! ```
+//! use handoff::{seal, open, Credentials, Form, Identities, Kind, Recipients, Token};
+//! let key = age::x25519::Identity::generate();
+//! let token = Token::new(Kind::Static, Credentials::new("AKIAIOSFODNN7EXAMPLE", "secret".into(), None, None));
+//! let mut to = Recipients::new();
+//! to.add(&key.to_public().to_string())?;
+//! let sealed = seal(&token, &to, Form::Armor)?;
+//! let mut ids = Identities::new();
+//! ids.add_text(&secrecy::ExposeSecret::expose_secret(&key.to_string()), "key")?;
+//! assert_eq!(open(&sealed, &ids)?.access_key_id(), "AKIAIOSFODNN7EXAMPLE");
+//! # Ok::<(), handoff::Error>(())
+//! ```
+
+use std::io::{self, Read, Write};
+use std::path::Path;
+use std::str::FromStr;
+
+use age::armor::{ArmoredReader, ArmoredWriter, Format};
+use base64::Engine;
+use secrecy::SecretString;
+use zeroize::Zeroizing;
+
+use crate::credentials::Token;
+use crate::{envelope, Error, Result};
+
+/// Sealed input larger than this is refused before it is read whole. A token
+/// is a few KB.
+pub const MAX_SEALED_SIZE: usize = 1 << 20;
+
+/// Identity and recipients files larger than this are refused.
+const MAX_KEY_FILE_SIZE: usize = 1 << 20;
+
+const AGE_MAGIC: &[u8] = b"age-encryption.org/";
+/// `age-encryption.org/v1` in base64: how a one-line base64 token starts.
+const AGE_MAGIC_B64: &[u8] = b"YWdlLWVuY3J5cHRpb24ub3JnL3Yx";
+const ARMOR_BEGIN: &[u8] = b"-----BEGIN AGE ENCRYPTED FILE-----";
+
+/// The form of a sealed file. `open` recognises all three by itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Form {
+    /// The binary age file.
+    #[default]
+    Binary,
+    /// ASCII armor (`-----BEGIN AGE ENCRYPTED FILE-----`).
+    Armor,
+    /// The binary file as one line of standard base64, for channels that
+    /// mangle line breaks.
+    Base64,
+}
+
+/// Who a token is sealed to: age X25519 recipients, SSH public keys, or one
+/// passphrase.
+#[derive(Default)]
+pub struct Recipients {
+    keys: Vec<Box<dyn age::Recipient + Send>>,
+    passphrase: Option<SecretString>,
+    names: Vec<String>,
+}
+
+impl Recipients {
+    /// No recipients yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a recipient: an `age1...` X25519 public key, or an `ssh-ed25519` /
+    /// `ssh-rsa` public key line.
+    pub fn add(&mut self, recipient: &str) -> Result<()> {
+        let r = recipient.trim();
+        self.keys.push(parse_recipient(r)?);
+        self.names.push(r.to_string());
+        Ok(())
+    }
+
+    /// Adds every recipient of an age recipients file: one a line, `#`
+    /// comments and blank lines ignored.
+    pub fn add_file(&mut self, path: &Path) -> Result<()> {
+        let text = read_small_file(path, "recipients file")?;
+        let mut added = 0;
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            self.add(line)
+                .map_err(|e| Error::usage(format!("{} line {}: {e}", path.display(), n + 1)))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(Error::usage(format!(
+                "recipients file {} lists no recipients",
+                path.display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Seals with a passphrase (scrypt) instead of keys. age allows a
+    /// passphrase only on its own.
+    pub fn set_passphrase(&mut self, passphrase: SecretString) {
+        self.passphrase = Some(passphrase);
+    }
+
+    /// Whether nothing has been added.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty() && self.passphrase.is_none()
+    }
+
+    /// The recipients as given, `scrypt` for a passphrase.
+    pub fn names(&self) -> Vec<String> {
+        let mut names = self.names.clone();
+        if self.passphrase.is_some() {
+            names.push("scrypt".into());
+        }
+        names
+    }
+}
+
+fn parse_recipient(r: &str) -> Result<Box<dyn age::Recipient + Send>> {
+    if r.starts_with("age1") && !r.starts_with("age1pq") {
+        return age::x25519::Recipient::from_str(r)
+            .map(|k| Box::new(k) as _)
+            .map_err(|e| Error::usage(format!("invalid age recipient {}: {e}", short(r))));
+    }
+    if r.starts_with("ssh-") {
+        return age::ssh::Recipient::from_str(r)
+            .map(|k| Box::new(k) as _)
+            .map_err(|e| {
+                Error::usage(format!(
+                    "invalid SSH recipient {}: {}",
+                    short(r),
+                    match e {
+                        age::ssh::ParseRecipientKeyError::Ignore => "not a public key".to_string(),
+                        age::ssh::ParseRecipientKeyError::Invalid(m) => m.to_string(),
+                        age::ssh::ParseRecipientKeyError::RsaModulusTooLarge =>
+                            "the RSA key is larger than 4096 bits".to_string(),
+                        age::ssh::ParseRecipientKeyError::RsaModulusTooSmall =>
+                            "the RSA key is smaller than 2048 bits".to_string(),
+                        age::ssh::ParseRecipientKeyError::Unsupported(t) =>
+                            format!("unsupported key type {t} (use ssh-ed25519 or ssh-rsa)"),
+                        _ => "not a supported public key".to_string(),
+                    }
+                ))
+            });
+    }
+    Err(Error::usage(format!(
+        "{} is not a recipient handoff understands: give an age1... public key or an ssh-ed25519/ssh-rsa public key",
+        short(r)
+    )))
+}
+
+/// How an identity may ask for a passphrase when it needs one (an encrypted
+/// SSH key, a passphrase-sealed token).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Prompt {
+    /// Never ask; fail with a message saying what is needed.
+    #[default]
+    Never,
+    /// Ask on the controlling terminal.
+    Terminal,
+}
+
+/// The keys that can open a token: age identity files, OpenSSH private keys,
+/// and a passphrase for passphrase-sealed tokens.
+#[derive(Default)]
+pub struct Identities {
+    keys: Vec<Box<dyn age::Identity>>,
+    sources: Vec<String>,
+    passphrase: Option<SecretString>,
+    prompt: Prompt,
+}
+
+impl Identities {
+    /// No identities yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Lets encrypted SSH keys and passphrase-sealed tokens ask on the
+    /// terminal.
+    pub fn set_prompt(&mut self, prompt: Prompt) {
+        self.prompt = prompt;
+    }
+
+    /// The passphrase for a passphrase-sealed token.
+    pub fn set_passphrase(&mut self, passphrase: SecretString) {
+        self.passphrase = Some(passphrase);
+    }
+
+    /// Adds the identities in a file: an age identity file
+    /// (`AGE-SECRET-KEY-1...` lines) or an OpenSSH private key.
+    pub fn add_file(&mut self, path: &Path) -> Result<()> {
+        let text = read_small_file(path, "identity file").map_err(|e| match e {
+            Error::Io { source, path, .. } => Error::Decrypt(format!(
+                "cannot read identity file {}: {}",
+                path.display(),
+                source
+            )),
+            e => Error::Decrypt(e.to_string()),
+        })?;
+        self.add_text(&text, &path.display().to_string())
+    }
+
+    /// Adds the identities in `text`, the contents of an identity file or an
+    /// OpenSSH private key; `source` names it in messages.
+    pub fn add_text(&mut self, text: &str, source: &str) -> Result<()> {
+        let bad = |why: String| Error::Decrypt(format!("identity {source}: {why}"));
+        if text.contains("-----BEGIN ") {
+            let identity = age::ssh::Identity::from_buffer(text.as_bytes(), Some(source.into()))
+                .map_err(|_| bad("not an OpenSSH private key handoff can use".into()))?;
+            match identity {
+                age::ssh::Identity::Unsupported(k) => {
+                    return Err(bad(match k {
+                        age::ssh::UnsupportedKey::EncryptedPem => {
+                            "an encrypted PEM key; convert it with ssh-keygen -p -o".into()
+                        }
+                        age::ssh::UnsupportedKey::EncryptedSsh(c) => {
+                            format!("encrypted with unsupported cipher {c}")
+                        }
+                        age::ssh::UnsupportedKey::Hardware(t)
+                        | age::ssh::UnsupportedKey::Type(t) => {
+                            format!("unsupported key type {t}")
+                        }
+                    }))
+                }
+                age::ssh::Identity::Encrypted(_) => {
+                    self.keys
+                        .push(Box::new(identity.with_callbacks(Callbacks(self.prompt))));
+                }
+                age::ssh::Identity::Unencrypted(_) => self.keys.push(Box::new(identity)),
+            }
+        } else {
+            if text
+                .lines()
+                .any(|l| l.trim().starts_with("AGE-SECRET-KEY-PQ-1"))
+            {
+                return Err(bad(
+                    "post-quantum (AGE-SECRET-KEY-PQ-1) identities are not supported by this build of handoff"
+                        .into(),
+                ));
+            }
+            if text.lines().any(|l| l.trim().starts_with("AGE-PLUGIN-")) {
+                return Err(bad("age plugin identities are not supported".into()));
+            }
+            let file =
+                age::IdentityFile::from_buffer(text.as_bytes()).map_err(|e| bad(e.to_string()))?;
+            let keys = file.into_identities().map_err(|e| bad(e.to_string()))?;
+            if keys.is_empty() {
+                return Err(bad("holds no identities".into()));
+            }
+            for k in keys {
+                self.keys.push(k);
+            }
+        }
+        self.sources.push(source.to_string());
+        Ok(())
+    }
+
+    /// Whether no key has been added (a passphrase alone still opens
+    /// passphrase-sealed tokens).
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    fn passphrase(&self) -> Result<SecretString> {
+        if let Some(p) = &self.passphrase {
+            return Ok(p.clone());
+        }
+        if self.prompt == Prompt::Terminal {
+            if let Some(p) = prompt_passphrase("Passphrase for the token: ") {
+                return Ok(p);
+            }
+        }
+        Err(Error::Decrypt(
+            "this token is sealed with a passphrase: give --passphrase-file, or run on a terminal"
+                .into(),
+        ))
+    }
+}
+
+/// age's callbacks: ask on the terminal when allowed to, never show anything.
+#[derive(Clone, Copy)]
+struct Callbacks(Prompt);
+
+impl age::Callbacks for Callbacks {
+    fn display_message(&self, _: &str) {}
+    fn confirm(&self, _: &str, _: &str, _: Option<&str>) -> Option<bool> {
+        None
+    }
+    fn request_public_string(&self, _: &str) -> Option<String> {
+        None
+    }
+    fn request_passphrase(&self, description: &str) -> Option<SecretString> {
+        match self.0 {
+            Prompt::Terminal => prompt_passphrase(&format!("{description}: ")),
+            Prompt::Never => None,
+        }
+    }
+}
+
+/// Asks for a passphrase on the controlling terminal, without echo.
+pub(crate) fn prompt_passphrase(prompt: &str) -> Option<SecretString> {
+    rpassword::prompt_password(prompt)
+        .ok()
+        .map(SecretString::from)
+}
+
+/// Seals a token to `recipients`, in the given form.
+pub fn seal(token: &Token, recipients: &Recipients, form: Form) -> Result<Vec<u8>> {
+    let plaintext = envelope::encode(token);
+    seal_bytes(&plaintext, recipients, form)
+}
+
+/// Seals already-encoded envelope bytes.
+pub(crate) fn seal_bytes(plaintext: &[u8], recipients: &Recipients, form: Form) -> Result<Vec<u8>> {
+    let encryptor =
+        match (&recipients.passphrase, recipients.keys.is_empty()) {
+            (Some(p), true) => age::Encryptor::with_user_passphrase(p.clone()),
+            (Some(_), false) => return Err(Error::usage(
+                "a passphrase cannot be combined with other recipients (age allows it only alone)",
+            )),
+            (None, true) => return Err(Error::usage("no recipients: give -r, -R or -p")),
+            (None, false) => age::Encryptor::with_recipients(
+                recipients
+                    .keys
+                    .iter()
+                    .map(|k| k.as_ref() as &dyn age::Recipient),
+            )
+            .map_err(|e| Error::usage(format!("cannot seal to these recipients: {e}")))?,
+        };
+    let mut out = Vec::with_capacity(plaintext.len() + 1024);
+    let fail = |e: io::Error| Error::Other(format!("sealing failed: {e}"));
+    let armor = if form == Form::Armor {
+        Format::AsciiArmor
+    } else {
+        Format::Binary
+    };
+    {
+        let armored = ArmoredWriter::wrap_output(&mut out, armor).map_err(fail)?;
+        let mut w = encryptor.wrap_output(armored).map_err(fail)?;
+        w.write_all(plaintext).map_err(fail)?;
+        w.finish().and_then(|a| a.finish()).map_err(fail)?;
+    }
+    if form == Form::Base64 {
+        let mut line = base64::engine::general_purpose::STANDARD.encode(&out);
+        line.push('\n');
+        return Ok(line.into_bytes());
+    }
+    Ok(out)
+}
+
+/// Opens a sealed token (binary, armored or one-line base64) with
+/// `identities`.
+pub fn open(sealed: &[u8], identities: &Identities) -> Result<Token> {
+    let plaintext = open_bytes(sealed, identities)?;
+    envelope::decode(&plaintext)
+}
+
+/// Decrypts a sealed file to its plaintext, in a zeroizing buffer sized up
+/// front.
+pub(crate) fn open_bytes(sealed: &[u8], identities: &Identities) -> Result<Zeroizing<Vec<u8>>> {
+    if sealed.len() > MAX_SEALED_SIZE {
+        return Err(too_large());
+    }
+    let decoded;
+    let start = trim_start(sealed);
+    let input: &[u8] = if start.starts_with(AGE_MAGIC) {
+        start
+    } else if start.starts_with(ARMOR_BEGIN) {
+        sealed
+    } else if start.starts_with(AGE_MAGIC_B64) {
+        let text = trim_end(start);
+        decoded = base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(|_| Error::Decrypt("the base64 token is damaged (invalid base64)".into()))?;
+        &decoded
+    } else if sealed.is_empty() {
+        return Err(Error::Decrypt("the token is empty".into()));
+    } else {
+        return Err(Error::NotAToken(
+            "not an age file (binary, armored or base64)".into(),
+        ));
+    };
+    let decryptor = age::Decryptor::new_buffered(ArmoredReader::new(input))
+        .map_err(|e| decrypt_error(e, false))?;
+    let scrypt = decryptor.is_scrypt();
+    let mut reader = if scrypt {
+        let pass = identities.passphrase()?;
+        let id = age::scrypt::Identity::new(pass);
+        decryptor
+            .decrypt(std::iter::once(&id as &dyn age::Identity))
+            .map_err(|e| decrypt_error(e, true))?
+    } else {
+        if identities.keys.is_empty() {
+            return Err(Error::Decrypt(
+                "no identity to open the token with: give -i FILE".into(),
+            ));
+        }
+        decryptor
+            .decrypt(identities.keys.iter().map(|k| k.as_ref()))
+            .map_err(|e| match e {
+                age::DecryptError::NoMatchingKeys => Error::Decrypt(format!(
+                    "no identity matches this token (tried {}); it was sealed to someone else",
+                    identities.sources.join(", ")
+                )),
+                e => decrypt_error(e, false),
+            })?
+    };
+    // The plaintext is shorter than the ciphertext: a buffer of that size never grows.
+    let mut buf = Zeroizing::new(vec![0u8; input.len()]);
+    let mut n = 0;
+    loop {
+        if n == buf.len() {
+            return Err(too_large());
+        }
+        match reader.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(payload_error(e)),
+        }
+    }
+    buf.truncate(n);
+    Ok(buf)
+}
+
+fn decrypt_error(e: age::DecryptError, scrypt: bool) -> Error {
+    use age::DecryptError as D;
+    Error::Decrypt(match e {
+        D::DecryptionFailed | D::NoMatchingKeys if scrypt => {
+            "wrong passphrase, or the token is damaged".into()
+        }
+        D::DecryptionFailed => "the token is damaged: decryption failed".into(),
+        D::InvalidMac => "the token's header is damaged or was tampered with (bad MAC)".into(),
+        D::InvalidHeader => "the token is damaged: invalid age header".into(),
+        D::UnknownFormat => "the token uses an age format this handoff does not know; upgrade handoff".into(),
+        D::KeyDecryptionFailed => "cannot unlock the SSH key: wrong passphrase?".into(),
+        D::NoMatchingKeys => "no identity matches this token".into(),
+        D::ExcessiveWork { required, target } => format!(
+            "the passphrase work factor (2^{required}) is far above this machine's (2^{target}); refusing"
+        ),
+        D::Io(e) => return payload_error(e),
+        #[allow(unreachable_patterns)]
+        _ => "the token cannot be decrypted".into(),
+    })
+}
+
+fn payload_error(e: io::Error) -> Error {
+    match e.kind() {
+        io::ErrorKind::UnexpectedEof => Error::Decrypt("the token is truncated".into()),
+        _ => Error::Decrypt(format!("the token is damaged or truncated: {e}")),
+    }
+}
+
+fn too_large() -> Error {
+    Error::NotAToken(format!(
+        "larger than {} KiB; a token is a few KB",
+        MAX_SEALED_SIZE / 1024
+    ))
+}
+
+/// Reads at most [`MAX_SEALED_SIZE`] bytes of sealed input, refusing anything
+/// larger without reading it whole.
+pub fn read_sealed(reader: impl Read, name: &str) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    reader
+        .take(MAX_SEALED_SIZE as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::Decrypt(format!("cannot read {name}: {e}")))?;
+    if buf.len() > MAX_SEALED_SIZE {
+        return Err(too_large());
+    }
+    Ok(buf)
+}
+
+/// Reads a small file (an identity or recipients file) into a zeroizing
+/// string.
+pub(crate) fn read_small_file(path: &Path, what: &'static str) -> Result<Zeroizing<String>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io("cannot read", path, e))?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if len > MAX_KEY_FILE_SIZE as u64 {
+        return Err(Error::usage(format!(
+            "{what} {} is too large",
+            path.display()
+        )));
+    }
+    let mut text = Zeroizing::new(String::with_capacity(len as usize + 1));
+    file.take(MAX_KEY_FILE_SIZE as u64)
+        .read_to_string(&mut text)
+        .map_err(|e| Error::io("cannot read", path, e))?;
+    Ok(text)
+}
+
+fn trim_start(b: &[u8]) -> &[u8] {
+    let i = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    &b[i..]
+}
+
+fn trim_end(b: &[u8]) -> &[u8] {
+    let i = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    &b[..i]
+}
+
+fn short(s: &str) -> String {
+    let s: String = s.chars().take(24).collect();
+    format!("{s:?}")
+}
+
+/// Reads a passphrase from the first line of a file.
+pub fn read_passphrase_file(path: &Path) -> Result<SecretString> {
+    let text = read_small_file(path, "passphrase file")?;
+    let line = text.lines().next().unwrap_or("");
+    if line.is_empty() {
+        return Err(Error::usage(format!(
+            "passphrase file {} is empty",
+            path.display()
+        )));
+    }
+    Ok(SecretString::from(line.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Credentials, Kind};
+    use secrecy::ExposeSecret;
+
+    fn token() -> Token {
+        Token::new(
+            Kind::Static,
+            Credentials::new("AKIAIOSFODNN7EXAMPLE", "wJalrEXAMPLEKEY".into(), None, None),
+        )
+    }
+
+    fn pair() -> (Recipients, Identities) {
+        let key = age::x25519::Identity::generate();
+        let mut r = Recipients::new();
+        r.add(&key.to_public().to_string()).unwrap();
+        let mut i = Identities::new();
+        i.add_text(key.to_string().expose_secret(), "test").unwrap();
+        (r, i)
+    }
+
+    #[test]
+    fn every_form_round_trips() {
+        let (r, i) = pair();
+        for form in [Form::Binary, Form::Armor, Form::Base64] {
+            let sealed = seal(&token(), &r, form).unwrap();
+            match form {
+                Form::Binary => assert!(sealed.starts_with(AGE_MAGIC)),
+                Form::Armor => assert!(sealed.starts_with(ARMOR_BEGIN)),
+                Form::Base64 => {
+                    assert!(sealed.starts_with(AGE_MAGIC_B64));
+                    assert_eq!(sealed.iter().filter(|&&c| c == b'\n').count(), 1);
+                }
+            }
+            assert_eq!(
+                open(&sealed, &i).unwrap().access_key_id(),
+                "AKIAIOSFODNN7EXAMPLE"
+            );
+        }
+    }
+
+    #[test]
+    fn passphrase_round_trip_and_wrong_passphrase() {
+        let mut r = Recipients::new();
+        r.set_passphrase("correct horse".into());
+        assert_eq!(r.names(), ["scrypt"]);
+        let sealed = seal(&token(), &r, Form::Binary).unwrap();
+        let mut i = Identities::new();
+        assert_eq!(open(&sealed, &i).unwrap_err().exit_code(), 3);
+        i.set_passphrase("wrong".into());
+        assert_eq!(open(&sealed, &i).unwrap_err().exit_code(), 3);
+        i.set_passphrase("correct horse".into());
+        assert!(open(&sealed, &i).is_ok());
+    }
+
+    #[test]
+    fn other_recipient_and_damage() {
+        let (r, _) = pair();
+        let (_, other) = pair();
+        let sealed = seal(&token(), &r, Form::Binary).unwrap();
+        let e = open(&sealed, &other).unwrap_err();
+        assert_eq!(e.exit_code(), 3);
+        assert!(e.to_string().contains("no identity matches"), "{e}");
+        for cut in [0, 10, sealed.len() / 2, sealed.len() - 1] {
+            assert_eq!(open(&sealed[..cut], &other).unwrap_err().exit_code(), 3);
+        }
+    }
+
+    #[test]
+    fn bad_recipients_are_usage_errors() {
+        let mut r = Recipients::new();
+        for bad in ["age1nope", "bob@example.com", "ssh-dss AAAA", ""] {
+            assert_eq!(r.add(bad).unwrap_err().exit_code(), 2, "{bad}");
+        }
+        assert!(r.is_empty());
+        let e = seal(&token(), &r, Form::Binary).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn passphrase_is_alone() {
+        let (mut r, _) = pair();
+        r.set_passphrase("x".into());
+        assert_eq!(seal(&token(), &r, Form::Binary).unwrap_err().exit_code(), 2);
+    }
+
+    #[test]
+    fn oversized_input_is_refused() {
+        let big = std::io::repeat(b'a').take(3 * MAX_SEALED_SIZE as u64);
+        assert_eq!(read_sealed(big, "stdin").unwrap_err().exit_code(), 3);
+    }
+}
