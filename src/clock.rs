@@ -1,4 +1,5 @@
-//! Time: the one place that reads the clock, and RFC 3339 in and out.
+//! Time: the one place that reads the clock, RFC 3339 in and out, and
+//! durations as people write them.
 
 use std::time::{Duration, SystemTime};
 
@@ -12,14 +13,14 @@ pub(crate) fn now() -> SystemTime {
 
 /// Parses an RFC 3339 / ISO 8601 timestamp with any offset and optional
 /// fractional seconds (`2026-11-26T18:00:00Z`, `2026-11-26T18:00:00.123+00:00`).
-pub(crate) fn parse_rfc3339(s: &str) -> Option<SystemTime> {
+pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     let t = OffsetDateTime::parse(s.trim(), &Rfc3339).ok()?;
     Some(t.into())
 }
 
 /// Formats a time as RFC 3339 UTC with whole seconds, the way STS does:
 /// `2026-11-26T18:00:00Z`.
-pub(crate) fn format_rfc3339(t: SystemTime) -> String {
+pub fn format_rfc3339(t: SystemTime) -> String {
     let t = OffsetDateTime::from(t);
     let t = t.replace_nanosecond(0).unwrap_or(t);
     t.format(&Rfc3339)
@@ -27,7 +28,7 @@ pub(crate) fn format_rfc3339(t: SystemTime) -> String {
 }
 
 /// A short human form of a duration: `2h 59m`, `45s`, `3d 4h`.
-pub(crate) fn human(d: Duration) -> String {
+pub fn human(d: Duration) -> String {
     let s = d.as_secs();
     let (days, hours, mins, secs) = (s / 86400, s / 3600 % 24, s / 60 % 60, s % 60);
     match (days, hours, mins) {

@@ -44,7 +44,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod clock;
+pub mod clock;
 mod credentials;
 mod documents;
 pub mod envelope;

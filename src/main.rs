@@ -1,0 +1,528 @@
+//! The `handoff` binary: parse, check flag combinations, call the library,
+//! map errors to the contract's exit statuses.
+
+#![forbid(unsafe_code)]
+
+mod cli;
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use clap::{CommandFactory, Parser};
+use handoff::files::{self, Overwrite};
+use handoff::secrecy::SecretString;
+use handoff::{Error, Form, Identities, OutputFormat, Policy, Prompt, Recipients, Result, Token};
+use zeroize::Zeroizing;
+
+use cli::{Cli, Command, Format};
+
+/// Every heap block is wiped when freed, so the copies that libraries leave in
+/// freed memory (age's chunk buffers, serde's temporaries, growing Vecs) do
+/// not outlive their use.
+#[global_allocator]
+static ALLOC: zeroizing_alloc::ZeroAlloc<std::alloc::System> =
+    zeroizing_alloc::ZeroAlloc(std::alloc::System);
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            let msg = e.to_string();
+            let mut lines = msg.lines();
+            eprintln!("handoff: {}", lines.next().unwrap_or("failed"));
+            if let Some(second) = lines.next() {
+                eprintln!("{second}");
+            }
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// clap's errors, in two plain lines: the problem and where to look.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            return ExitCode::from(2);
+        }
+        _ => {}
+    }
+    let rendered = e.render().to_string();
+    let first = rendered
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("invalid arguments");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    eprintln!("handoff: {first}");
+    eprintln!("try 'handoff --help', or --help after the command");
+    ExitCode::from(2)
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Keygen(a) => keygen(a),
+        Command::Policy(a) => {
+            print(format!("{}\n", build_policy(&a)).as_bytes())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Seal(a) => seal(*a, cli.verbose),
+        Command::Open(a) => open(a),
+        Command::Show(a) => show(a),
+        Command::Exec(a) => exec(a),
+        Command::Ec2(a) => ec2(a, cli.verbose),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "handoff", &mut out);
+            print(&out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Writes to stdout straight through a duplicate of fd 1: no buffer in
+/// between keeps a copy of what was written. A closed pipe is not an error.
+fn print(bytes: &[u8]) -> Result<()> {
+    use std::os::fd::AsFd;
+    let fd = std::io::stdout()
+        .as_fd()
+        .try_clone_to_owned()
+        .map_err(|e| Error::Other(format!("cannot write to stdout: {e}")))?;
+    let mut out = std::fs::File::from(fd);
+    match out.write_all(bytes) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::Other(format!("cannot write to stdout: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn keygen(a: cli::KeygenArgs) -> Result<ExitCode> {
+    if let Some(file) = a.public {
+        let path = match file {
+            Some(p) => p,
+            None => handoff::keys::default_identity_path()?,
+        };
+        let keys = handoff::keys::public_keys(&path)?;
+        print(format!("{}\n", keys.join("\n")).as_bytes())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let path = match a.output {
+        Some(p) => p,
+        None => handoff::keys::default_identity_path()?,
+    };
+    let public = handoff::keys::keygen(&path, overwrite(a.force))?;
+    if std::io::stderr().is_terminal() {
+        eprintln!("Identity written to {}", path.display());
+    }
+    print(format!("{public}\n").as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn overwrite(force: bool) -> Overwrite {
+    if force {
+        Overwrite::Replace
+    } else {
+        Overwrite::Refuse
+    }
+}
+
+fn build_policy(a: &cli::PolicyArgs) -> Policy {
+    let mut p = Policy::new();
+    for x in &a.allow {
+        p = p.allow(x);
+    }
+    for x in &a.deny {
+        p = p.deny(x);
+    }
+    p
+}
+
+fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
+    // Everything that can be refused is refused before any STS call.
+    let mut recipients = Recipients::new();
+    for r in &a.to {
+        recipients.add(r)?;
+    }
+    for f in &a.to_file {
+        recipients.add_file(f)?;
+    }
+    if let Some(f) = &a.passphrase_file {
+        recipients.set_passphrase(handoff::read_passphrase_file(f)?);
+    } else if a.passphrase {
+        recipients.set_passphrase(ask_new_passphrase()?);
+    }
+    if recipients.is_empty() {
+        return Err(Error::Usage(
+            "no recipients: give -r/--to RECIPIENT, -R/--to-file FILE, or -p/--passphrase".into(),
+        ));
+    }
+    let form = if a.armor {
+        Form::Armor
+    } else if a.base64 {
+        Form::Base64
+    } else {
+        Form::Binary
+    };
+    match &a.output {
+        Some(path) => files::check_writable(path, overwrite(a.force))?,
+        None if form == Form::Binary && std::io::stdout().is_terminal() => {
+            return Err(Error::Usage(
+                "refusing to write a binary token to the terminal: use -a/--armor, --base64, or -o FILE"
+                    .into(),
+            ))
+        }
+        None => {}
+    }
+    let minting = a.federation.is_some() || a.session || a.role.is_some();
+    if !minting {
+        let stray = [
+            (a.duration.is_some(), "--duration"),
+            (!a.policy.allow.is_empty(), "--allow"),
+            (!a.policy.deny.is_empty(), "--deny"),
+            (a.policy_file.is_some(), "--policy-file"),
+            (a.aws.profile.is_some(), "--profile"),
+            (a.aws.endpoint_url.is_some(), "--endpoint-url"),
+        ];
+        if let Some((_, flag)) = stray.iter().find(|(set, _)| *set) {
+            return Err(Error::Usage(format!(
+                "{flag} applies only when minting (--federation, --session or --role)"
+            )));
+        }
+    }
+    let mut token = if minting {
+        mint(&a, verbose)?
+    } else {
+        read_document(a.input.as_deref())?
+    };
+    if token.issued_at().is_none() {
+        token = token.with_issued_at(SystemTime::now());
+    }
+    if let Some(label) = &a.label {
+        token = token.with_label(label.clone());
+    }
+    if let (Some(region), None) = (&a.aws.region, token.region()) {
+        token = token.with_region(region.clone());
+    }
+    let sealed = handoff::seal(&token, &recipients, form)?;
+    match &a.output {
+        Some(path) => files::write_private(path, &sealed, overwrite(a.force))?,
+        None => print(&sealed)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn ask_new_passphrase() -> Result<SecretString> {
+    use handoff::secrecy::ExposeSecret;
+    let no_tty =
+        || Error::Usage("no terminal to ask for the passphrase: use --passphrase-file FILE".into());
+    let first = rpassword::prompt_password("Passphrase: ").map_err(|_| no_tty())?;
+    let first = SecretString::from(first);
+    let again = rpassword::prompt_password("Confirm passphrase: ").map_err(|_| no_tty())?;
+    let again = SecretString::from(again);
+    if first.expose_secret() != again.expose_secret() {
+        return Err(Error::Usage("the passphrases do not match".into()));
+    }
+    if first.expose_secret().is_empty() {
+        return Err(Error::Usage("the passphrase is empty".into()));
+    }
+    Ok(first)
+}
+
+/// Reads a credential document from a file or stdin, bounded.
+fn read_document(path: Option<&Path>) -> Result<Token> {
+    let limit = handoff::MAX_DOCUMENT_SIZE;
+    let mut buf = Zeroizing::new(vec![0u8; limit + 1]);
+    let n = match path {
+        Some(p) if p != Path::new("-") => {
+            let f = std::fs::File::open(p).map_err(|e| io_error("cannot read", p, e))?;
+            read_into(f, &mut buf).map_err(|e| io_error("cannot read", p, e))?
+        }
+        _ => {
+            let stdin = std::io::stdin();
+            if stdin.is_terminal() {
+                return Err(Error::Usage(
+                    "no credential document: pipe one in, give --input FILE, or mint with --federation, --session or --role"
+                        .into(),
+                ));
+            }
+            read_into(stdin.lock(), &mut buf)
+                .map_err(|e| Error::Other(format!("cannot read stdin: {e}")))?
+        }
+    };
+    if n > limit {
+        return Err(Error::Document(format!(
+            "the credential document is larger than {} KiB",
+            limit / 1024
+        )));
+    }
+    let text = std::str::from_utf8(&buf[..n])
+        .map_err(|_| Error::Document("the credential document is not UTF-8 text".into()))?;
+    handoff::parse_document(text)
+}
+
+/// Reads into a pre-sized buffer until it is full or the input ends.
+fn read_into(mut r: impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+fn io_error(what: &'static str, path: &Path, e: std::io::Error) -> Error {
+    Error::Io {
+        what,
+        path: path.to_path_buf(),
+        source: e,
+    }
+}
+
+/// Reads and decrypts the token named on the command line.
+fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
+    let sealed = match file {
+        Some(p) if p != Path::new("-") => {
+            let f = std::fs::File::open(p)
+                .map_err(|e| Error::Decrypt(format!("cannot read token {}: {}", p.display(), e)))?;
+            if f.metadata().is_ok_and(|m| m.is_dir()) {
+                return Err(Error::Decrypt(format!(
+                    "cannot read token {}: it is a directory",
+                    p.display()
+                )));
+            }
+            handoff::read_sealed(f, &p.display().to_string())?
+        }
+        _ => {
+            let stdin = std::io::stdin();
+            if stdin.is_terminal() {
+                return Err(Error::Usage("no token: give FILE, or pipe one in".into()));
+            }
+            handoff::read_sealed(stdin.lock(), "stdin")?
+        }
+    };
+    let mut identities = Identities::new();
+    if std::io::stdin().is_terminal() || Path::new("/dev/tty").exists() {
+        identities.set_prompt(Prompt::Terminal);
+    }
+    if let Some(f) = &ids.passphrase_file {
+        identities.set_passphrase(handoff::read_passphrase_file(f)?);
+    }
+    let default;
+    let paths: &[PathBuf] = if ids.identity.is_empty() {
+        default = vec![handoff::keys::default_identity_path()?];
+        if default[0].exists() {
+            &default
+        } else {
+            &[]
+        }
+    } else {
+        &ids.identity
+    };
+    for p in paths {
+        identities.add_file(p)?;
+    }
+    handoff::open(&sealed, &identities).map_err(|e| match e {
+        Error::Decrypt(m) if m.starts_with("no identity to open") => Error::Decrypt(format!(
+            "no identity to open the token with: give -i FILE, or create {} with handoff keygen",
+            handoff::keys::default_identity_path()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| "an identity".into())
+        )),
+        e => e,
+    })
+}
+
+fn open(a: cli::OpenArgs) -> Result<ExitCode> {
+    let token = open_token(a.file.as_deref(), &a.ids)?;
+    if !a.allow_expired {
+        token.check_not_expired()?;
+    }
+    if let Some(name) = &a.write_profile {
+        let path = files::shared_credentials_file()?;
+        files::write_profile(&path, name, &token)?;
+        eprintln!("Wrote profile [{name}] to {}", path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let format = match a.format {
+        Format::Env => OutputFormat::Env,
+        Format::Json => OutputFormat::Json,
+        Format::CredentialProcess => OutputFormat::CredentialProcess,
+        Format::Ini => OutputFormat::Ini,
+    };
+    let out = handoff::render(&token, format, handoff::DEFAULT_INI_SECTION);
+    print(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(a: cli::ShowArgs) -> Result<ExitCode> {
+    let token = open_token(a.file.as_deref(), &a.ids)?;
+    let out = describe(&token, SystemTime::now());
+    print(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Everything about a token except its secrets, one `name: value` a line.
+fn describe(t: &Token, now: SystemTime) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let mut line = |k: &str, v: &str| {
+        let _ = writeln!(s, "{:<20}{}", format!("{k}:"), v);
+    };
+    line("kind", t.kind().as_str());
+    line("access key id", t.access_key_id());
+    line(
+        "session token",
+        if t.session_token().is_some() {
+            "yes (hidden)"
+        } else {
+            "none"
+        },
+    );
+    if let Some(u) = t.federated_user() {
+        line("federated user", &u.arn);
+        line("federated user id", &u.federated_user_id);
+    }
+    if let Some(u) = t.assumed_role_user() {
+        line("assumed role", &u.arn);
+        line("assumed role id", &u.assumed_role_id);
+    }
+    if let Some(n) = t.packed_policy_size() {
+        line("packed policy size", &format!("{n}%"));
+    }
+    if let Some(p) = t.policy() {
+        line("policy", p);
+    }
+    if let Some(r) = t.region() {
+        line("region", r);
+    }
+    if let Some(l) = t.label() {
+        line("label", l);
+    }
+    if let Some(at) = t.issued_at() {
+        line("issued at", &handoff::clock::format_rfc3339(at));
+    }
+    match t.expiration() {
+        Some(at) => {
+            let left = match at.duration_since(now) {
+                Ok(d) => format!("in {}", handoff::clock::human(d)),
+                Err(e) => format!("EXPIRED {} ago", handoff::clock::human(e.duration())),
+            };
+            line(
+                "expires",
+                &format!("{} ({left})", handoff::clock::format_rfc3339(at)),
+            );
+        }
+        None => line("expires", "never (long-term keys)"),
+    }
+    s
+}
+
+fn exec(a: cli::ExecArgs) -> Result<ExitCode> {
+    use handoff::secrecy::ExposeSecret;
+    use std::os::unix::process::CommandExt;
+    let token = open_token(Some(&a.file), &a.ids)?;
+    if !a.allow_expired {
+        token.check_not_expired()?;
+    }
+    let (program, args) = a
+        .command
+        .split_first()
+        .ok_or_else(|| Error::Usage("no command to run after --".into()))?;
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(args);
+    // The child uses these credentials and no others.
+    for var in [
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_CREDENTIAL_EXPIRATION",
+    ] {
+        cmd.env_remove(var);
+    }
+    let c = token.credentials();
+    cmd.env("AWS_ACCESS_KEY_ID", c.access_key_id());
+    cmd.env(
+        "AWS_SECRET_ACCESS_KEY",
+        c.secret_access_key().expose_secret(),
+    );
+    if let Some(t) = c.session_token() {
+        cmd.env("AWS_SESSION_TOKEN", t.expose_secret());
+    }
+    if let Some(at) = c.expiration() {
+        cmd.env(
+            "AWS_CREDENTIAL_EXPIRATION",
+            handoff::clock::format_rfc3339(at),
+        );
+    }
+    if let Some(r) = token.region() {
+        if std::env::var_os("AWS_REGION").is_none()
+            && std::env::var_os("AWS_DEFAULT_REGION").is_none()
+        {
+            cmd.env("AWS_REGION", r).env("AWS_DEFAULT_REGION", r);
+        }
+    }
+    drop(token);
+    // exec replaces this process: the child's exit status is ours, and no
+    // copy of the credentials stays behind in a waiting parent.
+    let err = cmd.exec();
+    let code = if err.kind() == std::io::ErrorKind::NotFound {
+        127
+    } else {
+        126
+    };
+    eprintln!("handoff: cannot run {}: {err}", program.to_string_lossy());
+    Ok(ExitCode::from(code))
+}
+
+#[cfg(feature = "aws")]
+fn mint(a: &cli::SealArgs, verbose: bool) -> Result<Token> {
+    aws_cli::mint(a, verbose)
+}
+
+#[cfg(not(feature = "aws"))]
+fn mint(_: &cli::SealArgs, _: bool) -> Result<Token> {
+    Err(Error::Usage(
+        "this build of handoff has no AWS support (feature aws)".into(),
+    ))
+}
+
+#[cfg(feature = "aws")]
+fn ec2(a: cli::Ec2Args, verbose: bool) -> Result<ExitCode> {
+    aws_cli::ec2(a, verbose)
+}
+
+#[cfg(not(feature = "aws"))]
+fn ec2(_: cli::Ec2Args, _: bool) -> Result<ExitCode> {
+    Err(Error::Usage(
+        "this build of handoff has no AWS support (feature aws)".into(),
+    ))
+}
+
+#[cfg(feature = "aws")]
+mod aws_cli {
+    use super::*;
+
+    pub fn mint(_a: &cli::SealArgs, _verbose: bool) -> Result<Token> {
+        Err(Error::Other("minting is not wired yet".into()))
+    }
+
+    pub fn ec2(_a: cli::Ec2Args, _verbose: bool) -> Result<ExitCode> {
+        Err(Error::Other("ec2 is not wired yet".into()))
+    }
+}
