@@ -347,6 +347,16 @@ pub(crate) fn infer_kind(federated: bool, assumed_role: bool, has_session_token:
     }
 }
 
+/// Moves a secret out of a plain `String` into a [`SecretString`]: an exact
+/// copy, then the `String` is wiped (converting directly could reallocate and
+/// leave the old block unwiped).
+pub(crate) fn into_secret(mut s: String) -> SecretString {
+    use zeroize::Zeroize;
+    let secret = SecretString::from(s.as_str());
+    s.zeroize();
+    secret
+}
+
 /// Exposes a secret for writing it out. One name for the few places secrets
 /// leave their wrappers, so they are easy to find.
 pub(crate) fn reveal(s: &SecretString) -> &str {

@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::clock;
-use crate::credentials::{infer_kind, reveal, AssumedRoleUser, Credentials, FederatedUser, Token};
+use crate::credentials::{
+    infer_kind, into_secret, reveal, AssumedRoleUser, Credentials, FederatedUser, Token,
+};
 use crate::{Error, Result};
 
 /// A credential document larger than this is refused.
@@ -259,10 +261,8 @@ fn parse_env(text: &str) -> Result<Token> {
         let value = unquote(value.trim());
         match name.trim() {
             "AWS_ACCESS_KEY_ID" => fields.akid = Some(value),
-            "AWS_SECRET_ACCESS_KEY" => fields.secret = Some(SecretString::from(value)),
-            "AWS_SESSION_TOKEN" | "AWS_SECURITY_TOKEN" => {
-                fields.session = Some(SecretString::from(value))
-            }
+            "AWS_SECRET_ACCESS_KEY" => fields.secret = Some(into_secret(value)),
+            "AWS_SESSION_TOKEN" | "AWS_SECURITY_TOKEN" => fields.session = Some(into_secret(value)),
             "AWS_CREDENTIAL_EXPIRATION" => fields.expiration = Some(value),
             "AWS_REGION" => fields.region = Some(value),
             _ => {}
@@ -297,10 +297,8 @@ fn parse_ini(text: &str) -> Result<Token> {
         let value = value.trim().to_string();
         match key.trim() {
             "aws_access_key_id" => fields.akid = Some(value),
-            "aws_secret_access_key" => fields.secret = Some(SecretString::from(value)),
-            "aws_session_token" | "aws_security_token" => {
-                fields.session = Some(SecretString::from(value))
-            }
+            "aws_secret_access_key" => fields.secret = Some(into_secret(value)),
+            "aws_session_token" | "aws_security_token" => fields.session = Some(into_secret(value)),
             "region" => fields.region = Some(value),
             _ => {}
         }
@@ -370,7 +368,11 @@ pub fn render(token: &Token, format: OutputFormat, ini_section: &str) -> Zeroizi
     match format {
         OutputFormat::Env => {
             let mut var = |name: &str, value: &str| {
-                let _ = writeln!(out, "export {name}={}", shell_quote(value));
+                out.push_str("export ");
+                out.push_str(name);
+                out.push('=');
+                push_shell_quoted(&mut out, value);
+                out.push('\n');
             };
             var("AWS_ACCESS_KEY_ID", c.access_key_id());
             var("AWS_SECRET_ACCESS_KEY", reveal(c.secret_access_key()));
@@ -492,15 +494,25 @@ fn write_json<T: Serialize>(out: &mut Zeroizing<String>, doc: &T) {
     }
 }
 
-/// Single-quotes a value for POSIX shells.
-fn shell_quote(v: &str) -> String {
-    if !v.is_empty()
+/// Appends a value single-quoted for POSIX shells (bare when it needs no
+/// quoting), without an intermediate String that would hold a copy.
+fn push_shell_quoted(out: &mut String, v: &str) {
+    let bare = !v.is_empty()
         && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+/=-_.:".contains(&b))
-    {
-        return v.to_string();
+            .all(|b| b.is_ascii_alphanumeric() || b"+/=-_.:".contains(&b));
+    if bare {
+        out.push_str(v);
+        return;
     }
-    format!("'{}'", v.replace('\'', "'\\''"))
+    out.push('\'');
+    for ch in v.chars() {
+        if ch == '\'' {
+            out.push_str("'\\''");
+        } else {
+            out.push(ch);
+        }
+    }
+    out.push('\'');
 }
 
 #[cfg(test)]
@@ -607,9 +619,14 @@ mod tests {
 
     #[test]
     fn env_quotes_for_the_shell() {
-        assert_eq!(shell_quote("abc/+="), "abc/+=");
-        assert_eq!(shell_quote("it's $HOME"), r#"'it'\''s $HOME'"#);
-        assert_eq!(shell_quote(""), "''");
+        let quote = |v: &str| {
+            let mut s = String::new();
+            push_shell_quoted(&mut s, v);
+            s
+        };
+        assert_eq!(quote("abc/+="), "abc/+=");
+        assert_eq!(quote("it's $HOME"), r#"'it'\''s $HOME'"#);
+        assert_eq!(quote(""), "''");
         let t = Token::new(
             crate::Kind::Static,
             Credentials::new("AKIA1", "a'b $c".into(), None, None),

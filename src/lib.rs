@@ -63,6 +63,6 @@ pub use documents::{parse_document, render, OutputFormat, DEFAULT_INI_SECTION, M
 pub use error::{Error, Result};
 pub use policy::Policy;
 pub use seal::{
-    open, read_passphrase_file, read_sealed, seal, Form, Identities, Prompt, Recipients,
-    MAX_SEALED_SIZE,
+    open, prompt_passphrase, read_passphrase_file, read_sealed, seal, Form, Identities, Prompt,
+    Recipients, MAX_SEALED_SIZE,
 };

@@ -226,10 +226,8 @@ fn ask_new_passphrase() -> Result<SecretString> {
     use handoff::secrecy::ExposeSecret;
     let no_tty =
         || Error::Usage("no terminal to ask for the passphrase: use --passphrase-file FILE".into());
-    let first = rpassword::prompt_password("Passphrase: ").map_err(|_| no_tty())?;
-    let first = SecretString::from(first);
-    let again = rpassword::prompt_password("Confirm passphrase: ").map_err(|_| no_tty())?;
-    let again = SecretString::from(again);
+    let first = handoff::prompt_passphrase("Passphrase: ").ok_or_else(no_tty)?;
+    let again = handoff::prompt_passphrase("Confirm passphrase: ").ok_or_else(no_tty)?;
     if first.expose_secret() != again.expose_secret() {
         return Err(Error::Usage("the passphrases do not match".into()));
     }

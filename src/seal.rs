@@ -524,7 +524,7 @@ pub fn read_passphrase_file(path: &Path) -> Result<SecretString> {
             path.display()
         )));
     }
-    Ok(SecretString::from(line.to_string()))
+    Ok(crate::credentials::into_secret(line.to_string()))
 }
 
 #[cfg(test)]
