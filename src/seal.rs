@@ -300,11 +300,12 @@ impl age::Callbacks for Callbacks {
     }
 }
 
-/// Asks for a passphrase on the controlling terminal, without echo.
-pub(crate) fn prompt_passphrase(prompt: &str) -> Option<SecretString> {
+/// Asks for a passphrase on the controlling terminal, without echo. `None`
+/// when there is no terminal.
+pub fn prompt_passphrase(prompt: &str) -> Option<SecretString> {
     rpassword::prompt_password(prompt)
         .ok()
-        .map(SecretString::from)
+        .map(crate::credentials::into_secret)
 }
 
 /// Seals a token to `recipients`, in the given form.
