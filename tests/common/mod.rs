@@ -63,7 +63,9 @@ pub fn isolate(c: &mut Command, home: &Path) {
 /// Runs a command with `input` on stdin.
 pub fn run_with_input(c: &mut Command, input: &[u8]) -> Output {
     use std::io::Write;
-    c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    c.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = c.spawn().expect("spawn");
     let mut stdin = child.stdin.take().expect("stdin");
     let input = input.to_vec();
@@ -112,11 +114,18 @@ pub fn fails(o: &Output, code: i32, secrets: &[&str]) -> String {
         "expected exit {code}\nstdout: {}\nstderr: {err}",
         stdout(o)
     );
-    assert!(o.stdout.is_empty(), "stdout not empty on failure: {}", stdout(o));
+    assert!(
+        o.stdout.is_empty(),
+        "stdout not empty on failure: {}",
+        stdout(o)
+    );
     assert!(err.starts_with("handoff: "), "stderr: {err}");
     let lines = err.trim_end().lines().count();
     assert!((1..=2).contains(&lines), "{lines} lines of error: {err}");
-    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{err}"
+    );
     for s in secrets {
         assert!(!err.contains(s), "secret in stderr: {err}");
     }
