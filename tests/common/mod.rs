@@ -2,6 +2,7 @@
 //! (installed by scripts/setup, never skipped), and temporary homes.
 #![allow(dead_code)]
 
+pub mod leakcheck;
 pub mod moto;
 
 use std::path::{Path, PathBuf};
