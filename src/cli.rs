@@ -120,6 +120,15 @@ pub struct SealArgs {
     #[arg(long)]
     pub base64: bool,
 
+    /// Sign the handoff with this OpenSSH ed25519 private key, so the
+    /// recipient can check who sealed it.
+    #[arg(long, value_name = "KEY")]
+    pub sign: Option<PathBuf>,
+
+    /// Read the signing key's passphrase from the first line of this file.
+    #[arg(long, value_name = "FILE", requires = "sign")]
+    pub sign_passphrase_file: Option<PathBuf>,
+
     /// A note for the recipient, sealed inside.
     #[arg(long, value_name = "TEXT")]
     pub label: Option<String>,
@@ -182,6 +191,11 @@ pub struct IdentityArgs {
     /// line of this file instead of asking.
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
+
+    /// Require a signature by a key this OpenSSH allowed_signers file lists
+    /// [default: $XDG_CONFIG_HOME/handoff/allowed_signers, where it exists].
+    #[arg(long, value_name = "FILE")]
+    pub signers: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -11,6 +11,7 @@ use std::time::SystemTime;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::clock;
+use crate::signing::Signer;
 
 /// Stands in for a secret in `Debug` output.
 struct Redacted;
@@ -184,6 +185,9 @@ pub struct Token {
     region: Option<String>,
     label: Option<String>,
     issued_at: Option<SystemTime>,
+    sealed_to: Vec<String>,
+    token_id: Option<Vec<u8>>,
+    signer: Option<Signer>,
 }
 
 impl Token {
@@ -199,6 +203,9 @@ impl Token {
             region: None,
             label: None,
             issued_at: None,
+            sealed_to: Vec::new(),
+            token_id: None,
+            signer: None,
         }
     }
 
@@ -242,6 +249,38 @@ impl Token {
     pub fn with_issued_at(mut self, at: SystemTime) -> Self {
         self.issued_at = Some(at);
         self
+    }
+
+    pub(crate) fn with_sealed_to(mut self, sealed_to: Vec<String>) -> Self {
+        self.sealed_to = sealed_to;
+        self
+    }
+
+    pub(crate) fn with_token_id(mut self, id: Vec<u8>) -> Self {
+        self.token_id = Some(id);
+        self
+    }
+
+    pub(crate) fn with_signer(mut self, signer: Signer) -> Self {
+        self.signer = Some(signer);
+        self
+    }
+
+    /// Who signed the token (signed handoffs only), and whether a signers
+    /// file vouched for them.
+    pub fn signer(&self) -> Option<&Signer> {
+        self.signer.as_ref()
+    }
+
+    /// The recipients a signed token says it was sealed to, as the sender
+    /// gave them (`scrypt` for a passphrase). Empty for unsigned tokens.
+    pub fn sealed_to(&self) -> &[String] {
+        &self.sealed_to
+    }
+
+    /// The random id of a signed handoff: a signature covers exactly one.
+    pub fn token_id(&self) -> Option<&[u8]> {
+        self.token_id.as_deref()
     }
 
     /// The kind of credentials.

@@ -7,7 +7,7 @@
 
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 use crate::clock;
 use crate::credentials::{reveal, AssumedRoleUser, Credentials, FederatedUser, Kind, Token};
@@ -38,6 +38,80 @@ struct WireOut<'a> {
     issued_at: Option<String>,
     #[serde(rename = "Label", skip_serializing_if = "Option::is_none")]
     label: Option<&'a str>,
+    #[serde(rename = "SealedTo", skip_serializing_if = "Option::is_none")]
+    sealed_to: Option<&'a [String]>,
+    #[serde(rename = "TokenId", skip_serializing_if = "Option::is_none")]
+    token_id: Option<BytesOut<'a>>,
+}
+
+/// The outer envelope of a signed handoff.
+#[derive(Serialize)]
+struct SignedOut<'a> {
+    #[serde(rename = "Version")]
+    version: u64,
+    #[serde(rename = "Kind")]
+    kind: &'a str,
+    #[serde(rename = "Envelope")]
+    envelope: BytesOut<'a>,
+    #[serde(rename = "Signature")]
+    signature: &'a str,
+}
+
+#[derive(Deserialize)]
+struct SignedIn {
+    #[serde(rename = "Envelope")]
+    envelope: BytesIn,
+    #[serde(rename = "Signature")]
+    signature: String,
+}
+
+/// Only the kind, to tell a signed envelope from a plain one.
+#[derive(Deserialize)]
+struct KindProbe {
+    #[serde(rename = "Kind")]
+    kind: Option<String>,
+}
+
+/// A CBOR byte string, written from a borrowed slice.
+struct BytesOut<'a>(&'a [u8]);
+
+impl Serialize for BytesOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0)
+    }
+}
+
+/// A CBOR byte string, read into a zeroizing buffer (a signed envelope's
+/// inner bytes hold the secrets).
+struct BytesIn(Zeroizing<Vec<u8>>);
+
+impl<'de> Deserialize<'de> for BytesIn {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = BytesIn;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a byte string")
+            }
+            fn visit_bytes<E>(self, v: &[u8]) -> std::result::Result<BytesIn, E> {
+                Ok(BytesIn(Zeroizing::new(v.to_vec())))
+            }
+            fn visit_byte_buf<E>(self, v: Vec<u8>) -> std::result::Result<BytesIn, E> {
+                Ok(BytesIn(Zeroizing::new(v)))
+            }
+        }
+        d.deserialize_byte_buf(V)
+    }
+}
+
+/// What a plaintext holds: a plain envelope, or a signed one still to be
+/// verified.
+pub(crate) enum Decoded {
+    Plain(Box<Token>),
+    Signed {
+        envelope: Zeroizing<Vec<u8>>,
+        signature: String,
+    },
 }
 
 #[derive(Serialize)]
@@ -96,6 +170,10 @@ struct WireIn {
     issued_at: Option<String>,
     #[serde(rename = "Label")]
     label: Option<String>,
+    #[serde(rename = "SealedTo")]
+    sealed_to: Option<Vec<String>>,
+    #[serde(rename = "TokenId")]
+    token_id: Option<BytesIn>,
 }
 
 #[derive(Deserialize)]
@@ -113,6 +191,35 @@ struct CredentialsIn {
 /// Encodes a token as an envelope, into a zeroizing buffer sized up front so
 /// that it never reallocates (a reallocation would leave a copy behind).
 pub fn encode(token: &Token) -> Zeroizing<Vec<u8>> {
+    encode_with(token, None)
+}
+
+/// Encodes the inner envelope of a signed handoff: the token plus the
+/// recipients it is sealed to and its random id.
+pub(crate) fn encode_inner(
+    token: &Token,
+    sealed_to: &[String],
+    token_id: &[u8],
+) -> Zeroizing<Vec<u8>> {
+    encode_with(token, Some((sealed_to, token_id)))
+}
+
+/// Encodes the outer envelope of a signed handoff.
+pub(crate) fn encode_signed(inner: &[u8], signature: &str) -> Zeroizing<Vec<u8>> {
+    let wire = SignedOut {
+        version: FORMAT_VERSION,
+        kind: "signed",
+        envelope: BytesOut(inner),
+        signature,
+    };
+    let mut out = Zeroizing::new(Vec::with_capacity(inner.len() + signature.len() + 128));
+    if ciborium::into_writer(&wire, &mut *out).is_err() {
+        out.clear();
+    }
+    out
+}
+
+fn encode_with(token: &Token, signed: Option<(&[String], &[u8])>) -> Zeroizing<Vec<u8>> {
     let c = token.credentials();
     let wire = WireOut {
         version: FORMAT_VERSION,
@@ -136,20 +243,24 @@ pub fn encode(token: &Token) -> Zeroizing<Vec<u8>> {
         region: token.region(),
         issued_at: token.issued_at().map(clock::format_rfc3339),
         label: token.label(),
+        sealed_to: signed.map(|(to, _)| to),
+        token_id: signed.map(|(_, id)| BytesOut(id)),
     };
-    let estimate = 512
-        + c.access_key_id().len()
-        + reveal(c.secret_access_key()).len()
-        + c.session_token().map_or(0, |t| reveal(t).len())
-        + token
-            .federated_user()
-            .map_or(0, |u| u.arn.len() + u.federated_user_id.len())
-        + token
-            .assumed_role_user()
-            .map_or(0, |u| u.arn.len() + u.assumed_role_id.len())
-        + token.policy().map_or(0, str::len)
-        + token.region().map_or(0, str::len)
-        + token.label().map_or(0, str::len);
+    let estimate =
+        512 + signed.map_or(0, |(to, id)| {
+            id.len() + to.iter().map(|r| r.len() + 9).sum::<usize>()
+        }) + c.access_key_id().len()
+            + reveal(c.secret_access_key()).len()
+            + c.session_token().map_or(0, |t| reveal(t).len())
+            + token
+                .federated_user()
+                .map_or(0, |u| u.arn.len() + u.federated_user_id.len())
+            + token
+                .assumed_role_user()
+                .map_or(0, |u| u.arn.len() + u.assumed_role_id.len())
+            + token.policy().map_or(0, str::len)
+            + token.region().map_or(0, str::len)
+            + token.label().map_or(0, str::len);
     let mut out = Zeroizing::new(Vec::with_capacity(estimate));
     // Writing CBOR into a Vec cannot fail: the only errors are the writer's.
     if ciborium::into_writer(&wire, &mut *out).is_err() {
@@ -158,34 +269,72 @@ pub fn encode(token: &Token) -> Zeroizing<Vec<u8>> {
     out
 }
 
-/// Decodes an envelope. Unknown keys are ignored; a newer `Version` is refused
-/// with [`Error::UnsupportedVersion`]; anything that is not an envelope is
-/// [`Error::NotAToken`].
+/// Decodes a plain envelope. Unknown keys are ignored; a newer `Version` is
+/// refused with [`Error::UnsupportedVersion`]; anything that is not an
+/// envelope is [`Error::NotAToken`]. A signed envelope is refused here: only
+/// [`open`](crate::open) verifies and unwraps it.
 pub fn decode(bytes: &[u8]) -> Result<Token> {
-    let mut scratch = Zeroizing::new([0u8; 4096]);
-    let result = decode_with(bytes, &mut scratch[..]);
-    scratch.zeroize();
-    result
+    match decode_any(bytes)? {
+        Decoded::Plain(t) => Ok(*t),
+        Decoded::Signed { .. } => Err(Error::NotAToken(
+            "a signed envelope: open it with handoff::open, which verifies it".into(),
+        )),
+    }
+}
+
+/// Decodes a plaintext that is either a plain or a signed envelope.
+pub(crate) fn decode_any(bytes: &[u8]) -> Result<Decoded> {
+    // Scratch as large as the input: every string fits, none is assembled in
+    // a growing buffer.
+    let mut scratch = Zeroizing::new(vec![0u8; bytes.len().max(4096)]);
+    check_version(bytes, &mut scratch)?;
+    let probe: KindProbe = from_slice(bytes, &mut scratch)?;
+    if probe.kind.as_deref() == Some("signed") {
+        let s: SignedIn = from_slice(bytes, &mut scratch)?;
+        return Ok(Decoded::Signed {
+            envelope: s.envelope.0,
+            signature: s.signature,
+        });
+    }
+    decode_with(bytes, &mut scratch).map(|t| Decoded::Plain(Box::new(t)))
+}
+
+/// Decodes the inner envelope of a verified signed handoff. It must name
+/// its recipients, carry a token id and say when it was issued.
+pub(crate) fn decode_inner(bytes: &[u8]) -> Result<Token> {
+    let mut scratch = Zeroizing::new(vec![0u8; bytes.len().max(4096)]);
+    check_version(bytes, &mut scratch)?;
+    let token = decode_with(bytes, &mut scratch)?;
+    if token.sealed_to().is_empty() || token.token_id().is_none() || token.issued_at().is_none() {
+        return Err(Error::Untrusted(
+            "the signed envelope lacks SealedTo, TokenId or IssuedAt".into(),
+        ));
+    }
+    Ok(token)
+}
+
+fn check_version(bytes: &[u8], scratch: &mut [u8]) -> Result<()> {
+    let probe: VersionProbe = from_slice(bytes, scratch)?;
+    match probe.version {
+        None => Err(Error::NotAToken("the envelope has no Version".into())),
+        Some(FORMAT_VERSION) => Ok(()),
+        Some(found) if found > FORMAT_VERSION => Err(Error::UnsupportedVersion {
+            found,
+            known: FORMAT_VERSION,
+        }),
+        Some(found) => Err(Error::NotAToken(format!(
+            "unknown envelope version {found}"
+        ))),
+    }
 }
 
 fn decode_with(bytes: &[u8], scratch: &mut [u8]) -> Result<Token> {
-    let probe: VersionProbe = from_slice(bytes, scratch)?;
-    match probe.version {
-        None => return Err(Error::NotAToken("the envelope has no Version".into())),
-        Some(FORMAT_VERSION) => {}
-        Some(found) if found > FORMAT_VERSION => {
-            return Err(Error::UnsupportedVersion {
-                found,
-                known: FORMAT_VERSION,
-            })
-        }
-        Some(found) => {
-            return Err(Error::NotAToken(format!(
-                "unknown envelope version {found}"
-            )))
-        }
-    }
     let wire: WireIn = from_slice(bytes, scratch)?;
+    if wire.kind == "signed" {
+        return Err(Error::NotAToken(
+            "a signed envelope inside a signed envelope".into(),
+        ));
+    }
     let kind = Kind::from_name(&wire.kind)
         .ok_or_else(|| Error::NotAToken(format!("unknown kind {:?}", truncate(&wire.kind))))?;
     let date = |field: &str, s: Option<String>| -> Result<_> {
@@ -236,6 +385,12 @@ fn decode_with(bytes: &[u8], scratch: &mut [u8]) -> Result<Token> {
     }
     if let Some(at) = date("IssuedAt", wire.issued_at)? {
         token = token.with_issued_at(at);
+    }
+    if let Some(to) = wire.sealed_to {
+        token = token.with_sealed_to(to);
+    }
+    if let Some(id) = wire.token_id {
+        token = token.with_token_id(id.0.to_vec());
     }
     Ok(token)
 }

@@ -53,6 +53,7 @@ pub mod files;
 pub mod keys;
 mod policy;
 mod seal;
+pub mod signing;
 
 pub use age;
 pub use secrecy;
@@ -63,6 +64,6 @@ pub use documents::{parse_document, render, OutputFormat, DEFAULT_INI_SECTION, M
 pub use error::{Error, Result};
 pub use policy::Policy;
 pub use seal::{
-    open, prompt_passphrase, read_passphrase_file, read_sealed, seal, Form, Identities, Prompt,
-    Recipients, MAX_SEALED_SIZE,
+    open, open_with, prompt_passphrase, read_passphrase_file, read_sealed, seal, seal_signed, Form,
+    Identities, Prompt, Recipients, MAX_SEALED_SIZE,
 };

@@ -184,6 +184,15 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         }
         None => {}
     }
+    let signing_key = match &a.sign {
+        Some(path) => Some(handoff::signing::SigningKey::from_file(path, || match &a
+            .sign_passphrase_file
+        {
+            Some(f) => handoff::read_passphrase_file(f).ok(),
+            None => handoff::prompt_passphrase(&format!("Passphrase for {}: ", path.display())),
+        })?),
+        None => None,
+    };
     let minting = a.federation.is_some() || a.session || a.role.is_some();
     if !minting {
         let stray = [
@@ -214,7 +223,10 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
     if let (Some(region), None) = (&a.aws.region, token.region()) {
         token = token.with_region(region.clone());
     }
-    let sealed = handoff::seal(&token, &recipients, form)?;
+    let sealed = match &signing_key {
+        Some(key) => handoff::seal_signed(&token, &recipients, form, key)?,
+        None => handoff::seal(&token, &recipients, form)?,
+    };
     match &a.output {
         Some(path) => files::write_private(path, &sealed, overwrite(a.force))?,
         None => print(&sealed)?,
@@ -334,7 +346,18 @@ fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
     for p in paths {
         identities.add_file(p)?;
     }
-    handoff::open(&sealed, &identities).map_err(|e| match e {
+    let signers = match &ids.signers {
+        Some(path) => Some(handoff::signing::Signers::from_file(path)?),
+        None => {
+            let default = handoff::keys::config_dir()?.join("allowed_signers");
+            if default.exists() {
+                Some(handoff::signing::Signers::from_file(&default)?)
+            } else {
+                None
+            }
+        }
+    };
+    handoff::open_with(&sealed, &identities, signers.as_ref()).map_err(|e| match e {
         Error::Decrypt(m) if m.starts_with("no identity to open") => Error::Decrypt(format!(
             "no identity to open the token with: give -i FILE, or create {} with handoff keygen",
             handoff::keys::default_identity_path()
@@ -413,6 +436,25 @@ fn describe(t: &Token, now: SystemTime) -> String {
     }
     if let Some(at) = t.issued_at() {
         line("issued at", &handoff::clock::format_rfc3339(at));
+    }
+    if let Some(signer) = t.signer() {
+        let who = match (&signer.principal, signer.verified) {
+            (Some(p), true) => format!("{p} {} (verified)", signer.fingerprint),
+            _ => format!(
+                "{} (UNVERIFIED: no signers file vouches for it)",
+                signer.fingerprint
+            ),
+        };
+        line("signed by", &who);
+        line("sealed to", &t.sealed_to().join(", "));
+        if let Some(id) = t.token_id() {
+            line(
+                "token id",
+                &id.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+            );
+        }
+    } else {
+        line("signed by", "nobody (unsigned)");
     }
     match t.expiration() {
         Some(at) => {

@@ -166,7 +166,9 @@ pub enum Prompt {
 /// and a passphrase for passphrase-sealed tokens.
 #[derive(Default)]
 pub struct Identities {
-    keys: Vec<Box<dyn age::Identity>>,
+    /// Each key with the recipient it answers to (`age1...`, `ssh-ed25519
+    /// AAAA...`), to check a signed token's `SealedTo`.
+    keys: Vec<(Box<dyn age::Identity>, String)>,
     sources: Vec<String>,
     passphrase: Option<SecretString>,
     prompt: Prompt,
@@ -210,6 +212,11 @@ impl Identities {
         if text.contains("-----BEGIN ") {
             let identity = age::ssh::Identity::from_buffer(text.as_bytes(), Some(source.into()))
                 .map_err(|_| bad("not an OpenSSH private key handoff can use".into()))?;
+            // The public half is stored unencrypted in OpenSSH keys.
+            let public = ssh_key::PrivateKey::from_openssh(text.trim())
+                .ok()
+                .and_then(|k| k.public_key().to_openssh().ok())
+                .unwrap_or_default();
             match identity {
                 age::ssh::Identity::Unsupported(k) => {
                     return Err(bad(match k {
@@ -226,32 +233,40 @@ impl Identities {
                     }))
                 }
                 age::ssh::Identity::Encrypted(_) => {
-                    self.keys
-                        .push(Box::new(identity.with_callbacks(Callbacks(self.prompt))));
+                    let key = identity.with_callbacks(Callbacks(self.prompt));
+                    self.keys.push((Box::new(key), public));
                 }
-                age::ssh::Identity::Unencrypted(_) => self.keys.push(Box::new(identity)),
+                age::ssh::Identity::Unencrypted(_) => self.keys.push((Box::new(identity), public)),
             }
         } else {
-            if text
-                .lines()
-                .any(|l| l.trim().starts_with("AGE-SECRET-KEY-PQ-1"))
-            {
-                return Err(bad(
-                    "post-quantum (AGE-SECRET-KEY-PQ-1) identities are not supported by this build of handoff"
-                        .into(),
-                ));
+            let mut found = 0;
+            for (n, line) in text.lines().enumerate() {
+                let line = line.trim();
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                if line.starts_with("AGE-SECRET-KEY-PQ-1") {
+                    return Err(bad(
+                        "post-quantum (AGE-SECRET-KEY-PQ-1) identities are not supported by this build of handoff"
+                            .into(),
+                    ));
+                }
+                if line.starts_with("AGE-PLUGIN-") {
+                    return Err(bad("age plugin identities are not supported".into()));
+                }
+                // The line is a secret: name it by number only.
+                let key = age::x25519::Identity::from_str(line).map_err(|_| {
+                    bad(format!(
+                        "line {} is not an age identity (AGE-SECRET-KEY-1...)",
+                        n + 1
+                    ))
+                })?;
+                let public = key.to_public().to_string();
+                self.keys.push((Box::new(key), public));
+                found += 1;
             }
-            if text.lines().any(|l| l.trim().starts_with("AGE-PLUGIN-")) {
-                return Err(bad("age plugin identities are not supported".into()));
-            }
-            let file =
-                age::IdentityFile::from_buffer(text.as_bytes()).map_err(|e| bad(e.to_string()))?;
-            let keys = file.into_identities().map_err(|e| bad(e.to_string()))?;
-            if keys.is_empty() {
+            if found == 0 {
                 return Err(bad("holds no identities".into()));
-            }
-            for k in keys {
-                self.keys.push(k);
             }
         }
         self.sources.push(source.to_string());
@@ -314,6 +329,28 @@ pub fn seal(token: &Token, recipients: &Recipients, form: Form) -> Result<Vec<u8
     seal_bytes(&plaintext, recipients, form)
 }
 
+/// Seals a token signed with the sender's SSH key: the plaintext is the
+/// signed envelope, whose inner envelope names `recipients` (`SealedTo`),
+/// carries a random `TokenId` and says when it was issued.
+pub fn seal_signed(
+    token: &Token,
+    recipients: &Recipients,
+    form: Form,
+    key: &crate::signing::SigningKey,
+) -> Result<Vec<u8>> {
+    let mut id = [0u8; 16];
+    getrandom::getrandom(&mut id)
+        .map_err(|e| Error::Other(format!("no randomness for the token id: {e}")))?;
+    let token = match token.issued_at() {
+        Some(_) => token.clone(),
+        None => token.clone().with_issued_at(crate::clock::now()),
+    };
+    let inner = envelope::encode_inner(&token, &recipients.names(), &id);
+    let signature = key.sign(&inner)?;
+    let outer = envelope::encode_signed(&inner, &signature);
+    seal_bytes(&outer, recipients, form)
+}
+
 /// Seals already-encoded envelope bytes.
 pub(crate) fn seal_bytes(plaintext: &[u8], recipients: &Recipients, form: Form) -> Result<Vec<u8>> {
     let encryptor =
@@ -353,15 +390,76 @@ pub(crate) fn seal_bytes(plaintext: &[u8], recipients: &Recipients, form: Form) 
 }
 
 /// Opens a sealed token (binary, armored or one-line base64) with
-/// `identities`.
+/// `identities`. A signed token's signature must verify and the token must
+/// name the identity that opened it; its signer is reported unverified (see
+/// [`open_with`] to check it against a signers file).
 pub fn open(sealed: &[u8], identities: &Identities) -> Result<Token> {
-    let plaintext = open_bytes(sealed, identities)?;
-    envelope::decode(&plaintext)
+    open_with(sealed, identities, None)
+}
+
+/// Opens a sealed token and, with `signers`, requires it to be signed by a
+/// key the signers file lists ([`Error::Untrusted`] otherwise, exit 7).
+pub fn open_with(
+    sealed: &[u8],
+    identities: &Identities,
+    signers: Option<&crate::signing::Signers>,
+) -> Result<Token> {
+    let (plaintext, opened_by) = open_bytes(sealed, identities)?;
+    let (inner, signature) = match envelope::decode_any(&plaintext)? {
+        envelope::Decoded::Plain(token) => {
+            return match signers {
+                Some(s) => Err(Error::Untrusted(format!(
+                    "the token is not signed, and {} lists who must sign",
+                    s.source()
+                ))),
+                None => Ok(*token),
+            }
+        }
+        envelope::Decoded::Signed {
+            envelope,
+            signature,
+        } => (envelope, signature),
+    };
+    let key = crate::signing::verify(&inner, &signature)?;
+    let token = envelope::decode_inner(&inner)?;
+    let fingerprint = key.fingerprint(ssh_key::HashAlg::Sha256).to_string();
+    let mut signer = crate::signing::Signer {
+        fingerprint: fingerprint.clone(),
+        public_key: key.to_openssh().unwrap_or_default(),
+        principal: None,
+        verified: false,
+    };
+    if let Some(s) = signers {
+        let principal = s.find(&key, crate::clock::now()).ok_or_else(|| {
+            Error::Untrusted(format!(
+                "the token is signed by {fingerprint}, which {} does not list for handoff",
+                s.source()
+            ))
+        })?;
+        signer.principal = Some(principal.to_string());
+        signer.verified = true;
+    }
+    if !token
+        .sealed_to()
+        .iter()
+        .any(|r| crate::signing::same_recipient(r, &opened_by))
+    {
+        return Err(Error::Untrusted(format!(
+            "the token was signed for {}, not for the identity that opened it: it was re-addressed",
+            token.sealed_to().join(", ")
+        )));
+    }
+    Ok(token.with_signer(signer))
 }
 
 /// Decrypts a sealed file to its plaintext, in a zeroizing buffer sized up
 /// front.
-pub(crate) fn open_bytes(sealed: &[u8], identities: &Identities) -> Result<Zeroizing<Vec<u8>>> {
+/// Also returns the recipient the opening identity answers to (`scrypt` for a
+/// passphrase).
+pub(crate) fn open_bytes(
+    sealed: &[u8],
+    identities: &Identities,
+) -> Result<(Zeroizing<Vec<u8>>, String)> {
     if sealed.len() > MAX_SEALED_SIZE {
         return Err(too_large());
     }
@@ -387,6 +485,7 @@ pub(crate) fn open_bytes(sealed: &[u8], identities: &Identities) -> Result<Zeroi
     let decryptor = age::Decryptor::new_buffered(ArmoredReader::new(input))
         .map_err(|e| decrypt_error(e, false))?;
     let scrypt = decryptor.is_scrypt();
+    let hit = std::cell::Cell::new(None);
     let mut reader = if scrypt {
         let pass = identities.passphrase()?;
         let id = age::scrypt::Identity::new(pass);
@@ -399,8 +498,18 @@ pub(crate) fn open_bytes(sealed: &[u8], identities: &Identities) -> Result<Zeroi
                 "no identity to open the token with: give -i FILE".into(),
             ));
         }
+        let tracked: Vec<Tracked> = identities
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(index, (key, _))| Tracked {
+                inner: key.as_ref(),
+                index,
+                hit: &hit,
+            })
+            .collect();
         decryptor
-            .decrypt(identities.keys.iter().map(|k| k.as_ref()))
+            .decrypt(tracked.iter().map(|t| t as &dyn age::Identity))
             .map_err(|e| match e {
                 age::DecryptError::NoMatchingKeys => Error::Decrypt(format!(
                     "no identity matches this token (tried {}); it was sealed to someone else",
@@ -424,7 +533,48 @@ pub(crate) fn open_bytes(sealed: &[u8], identities: &Identities) -> Result<Zeroi
         }
     }
     buf.truncate(n);
-    Ok(buf)
+    let opened_by = match hit.get() {
+        _ if scrypt => "scrypt".to_string(),
+        Some(i) => identities.keys[i].1.clone(),
+        None => String::new(),
+    };
+    Ok((buf, opened_by))
+}
+
+/// An identity that remembers whether it was the one that unwrapped the file
+/// key, so a signed token's `SealedTo` can be checked against it.
+struct Tracked<'a> {
+    inner: &'a dyn age::Identity,
+    index: usize,
+    hit: &'a std::cell::Cell<Option<usize>>,
+}
+
+impl Tracked<'_> {
+    fn note(
+        &self,
+        r: Option<std::result::Result<age_core::format::FileKey, age::DecryptError>>,
+    ) -> Option<std::result::Result<age_core::format::FileKey, age::DecryptError>> {
+        if matches!(r, Some(Ok(_))) {
+            self.hit.set(Some(self.index));
+        }
+        r
+    }
+}
+
+impl age::Identity for Tracked<'_> {
+    fn unwrap_stanza(
+        &self,
+        stanza: &age_core::format::Stanza,
+    ) -> Option<std::result::Result<age_core::format::FileKey, age::DecryptError>> {
+        self.note(self.inner.unwrap_stanza(stanza))
+    }
+
+    fn unwrap_stanzas(
+        &self,
+        stanzas: &[age_core::format::Stanza],
+    ) -> Option<std::result::Result<age_core::format::FileKey, age::DecryptError>> {
+        self.note(self.inner.unwrap_stanzas(stanzas))
+    }
 }
 
 fn decrypt_error(e: age::DecryptError, scrypt: bool) -> Error {
@@ -619,5 +769,128 @@ mod tests {
     fn oversized_input_is_refused() {
         let big = std::io::repeat(b'a').take(3 * MAX_SEALED_SIZE as u64);
         assert_eq!(read_sealed(big, "stdin").unwrap_err().exit_code(), 3);
+    }
+}
+
+#[cfg(test)]
+mod signed_tests {
+    use super::*;
+    use crate::signing::{Signers, SigningKey};
+    use crate::{Credentials, Kind};
+    use secrecy::ExposeSecret;
+
+    fn key() -> SigningKey {
+        use ssh_key::{Algorithm, LineEnding, PrivateKey};
+        let k = PrivateKey::random(&mut ssh_key::rand_core::OsRng, Algorithm::Ed25519).unwrap();
+        SigningKey::from_openssh(&k.to_openssh(LineEnding::LF).unwrap(), "k", || None).unwrap()
+    }
+
+    fn token() -> Token {
+        Token::new(
+            Kind::Static,
+            Credentials::new("AKIAIOSFODNN7EXAMPLE", "wJalrEXAMPLEKEY".into(), None, None),
+        )
+    }
+
+    fn pair() -> (Recipients, Identities, String) {
+        let k = age::x25519::Identity::generate();
+        let public = k.to_public().to_string();
+        let mut r = Recipients::new();
+        r.add(&public).unwrap();
+        let mut i = Identities::new();
+        i.add_text(k.to_string().expose_secret(), "test").unwrap();
+        (r, i, public)
+    }
+
+    #[test]
+    fn signed_round_trip_and_signer() {
+        let (r, i, public) = pair();
+        let k = key();
+        let sealed = seal_signed(&token(), &r, Form::Armor, &k).unwrap();
+        let t = open(&sealed, &i).unwrap();
+        let s = t.signer().unwrap();
+        assert_eq!(s.fingerprint, k.fingerprint());
+        assert!(!s.verified && s.principal.is_none());
+        assert_eq!(t.sealed_to(), [public]);
+        assert_eq!(t.token_id().map(<[u8]>::len), Some(16));
+        assert!(t.issued_at().is_some());
+        let signers =
+            Signers::parse(&format!("alice@example.com {}", k.public_key()), "f").unwrap();
+        let t = open_with(&sealed, &i, Some(&signers)).unwrap();
+        assert_eq!(
+            t.signer().unwrap().principal.as_deref(),
+            Some("alice@example.com")
+        );
+        assert!(t.signer().unwrap().verified);
+        // another signer's file
+        let other = Signers::parse(&format!("bob {}", key().public_key()), "f").unwrap();
+        assert_eq!(
+            open_with(&sealed, &i, Some(&other))
+                .unwrap_err()
+                .exit_code(),
+            7
+        );
+        // unsigned with signers
+        let plain = seal(&token(), &r, Form::Binary).unwrap();
+        assert_eq!(
+            open_with(&plain, &i, Some(&signers))
+                .unwrap_err()
+                .exit_code(),
+            7
+        );
+        assert!(open(&plain, &i).unwrap().signer().is_none());
+    }
+
+    #[test]
+    fn re_addressed_and_tampered_tokens_are_refused() {
+        let (r, i, _) = pair();
+        let k = key();
+        let sealed = seal_signed(&token(), &r, Form::Binary, &k).unwrap();
+        // Re-encrypt the same signed plaintext to someone else.
+        let (plaintext, _) = open_bytes(&sealed, &i).unwrap();
+        let (r2, i2, _) = pair();
+        let readdressed = seal_bytes(&plaintext, &r2, Form::Binary).unwrap();
+        let e = open(&readdressed, &i2).unwrap_err();
+        assert_eq!(e.exit_code(), 7);
+        assert!(e.to_string().contains("re-addressed"), "{e}");
+        // Change one byte inside Envelope, keep the signature.
+        let mut v: ciborium::Value = ciborium::from_reader(&plaintext[..]).unwrap();
+        for (key, value) in v.as_map_mut().unwrap() {
+            if key.as_text() == Some("Envelope") {
+                let b = value.as_bytes_mut().unwrap();
+                let n = b.len() - 3;
+                b[n] ^= 1;
+            }
+        }
+        let mut changed = vec![];
+        ciborium::into_writer(&v, &mut changed).unwrap();
+        let tampered = seal_bytes(&changed, &r, Form::Binary).unwrap();
+        let e = open(&tampered, &i).unwrap_err();
+        assert_eq!(e.exit_code(), 7, "{e}");
+    }
+
+    #[test]
+    fn passphrase_and_ssh_recipients_are_named() {
+        let k = key();
+        let mut r = Recipients::new();
+        r.set_passphrase("pw".into());
+        let sealed = seal_signed(&token(), &r, Form::Binary, &k).unwrap();
+        let mut i = Identities::new();
+        i.set_passphrase("pw".into());
+        assert_eq!(open(&sealed, &i).unwrap().sealed_to(), ["scrypt"]);
+
+        use ssh_key::{Algorithm, LineEnding, PrivateKey};
+        let ssh = PrivateKey::random(&mut ssh_key::rand_core::OsRng, Algorithm::Ed25519).unwrap();
+        let public = format!(
+            "{} someone@example.com",
+            ssh.public_key().to_openssh().unwrap()
+        );
+        let mut r = Recipients::new();
+        r.add(&public).unwrap();
+        let sealed = seal_signed(&token(), &r, Form::Binary, &k).unwrap();
+        let mut i = Identities::new();
+        i.add_text(&ssh.to_openssh(LineEnding::LF).unwrap(), "ssh")
+            .unwrap();
+        assert_eq!(open(&sealed, &i).unwrap().sealed_to(), [public]);
     }
 }

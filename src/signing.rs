@@ -1,0 +1,418 @@
+//! Signed handoffs: the sender signs the envelope with an OpenSSH ed25519
+//! key (an SSHSIG, namespace `handoff`, SHA-512) and the recipient checks the
+//! signature against an OpenSSH `allowed_signers` file.
+//!
+//! The signature is a standard one: `ssh-keygen -Y verify -n handoff` checks
+//! it, and `ssh-keygen -Y sign -n handoff` makes one handoff accepts.
+
+use std::fmt;
+use std::path::Path;
+use std::time::SystemTime;
+
+use secrecy::{ExposeSecret, SecretString};
+use ssh_key::{HashAlg, LineEnding, PrivateKey, PublicKey, SshSig};
+
+use crate::seal::read_small_file;
+use crate::{clock, Error, Result};
+
+/// The SSHSIG namespace of handoff signatures.
+pub const NAMESPACE: &str = "handoff";
+
+/// The sender's OpenSSH ed25519 private key, for `seal --sign`.
+pub struct SigningKey {
+    key: PrivateKey,
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("fingerprint", &self.fingerprint())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// Reads an OpenSSH ed25519 private key. An encrypted key is unlocked with
+    /// the passphrase `passphrase` returns (asked only when needed).
+    pub fn from_file(
+        path: &Path,
+        passphrase: impl FnOnce() -> Option<SecretString>,
+    ) -> Result<Self> {
+        let text = read_small_file(path, "signing key")?;
+        Self::from_openssh(&text, &path.display().to_string(), passphrase)
+    }
+
+    /// Parses an OpenSSH ed25519 private key; `source` names it in messages.
+    pub fn from_openssh(
+        text: &str,
+        source: &str,
+        passphrase: impl FnOnce() -> Option<SecretString>,
+    ) -> Result<Self> {
+        let bad = |why: &str| Error::Usage(format!("signing key {source}: {why}"));
+        let mut key =
+            PrivateKey::from_openssh(text.trim()).map_err(|_| bad("not an OpenSSH private key"))?;
+        if key.algorithm() != ssh_key::Algorithm::Ed25519 {
+            return Err(bad(&format!(
+                "a {} key; handoff signs with ssh-ed25519 keys (ssh-keygen -t ed25519)",
+                key.algorithm()
+            )));
+        }
+        if key.is_encrypted() {
+            let pass = passphrase().ok_or_else(|| {
+                bad("the key is encrypted: give --sign-passphrase-file, or run on a terminal")
+            })?;
+            key = key
+                .decrypt(pass.expose_secret().as_bytes())
+                .map_err(|_| bad("wrong passphrase"))?;
+        }
+        Ok(SigningKey { key })
+    }
+
+    /// The key's SHA-256 fingerprint, as `ssh-keygen -l` prints it.
+    pub fn fingerprint(&self) -> String {
+        self.key.fingerprint(HashAlg::Sha256).to_string()
+    }
+
+    /// The public key line (`ssh-ed25519 AAAA...`).
+    pub fn public_key(&self) -> String {
+        self.key
+            .public_key()
+            .to_openssh()
+            .unwrap_or_else(|_| self.fingerprint())
+    }
+
+    /// An armored SSHSIG over `msg`.
+    pub(crate) fn sign(&self, msg: &[u8]) -> Result<String> {
+        self.key
+            .sign(NAMESPACE, HashAlg::Sha512, msg)
+            .and_then(|sig| sig.to_pem(LineEnding::LF))
+            .map_err(|e| Error::Other(format!("signing failed: {e}")))
+    }
+}
+
+/// Who signed a token, as the recipient learned it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signer {
+    /// The signing key's SHA-256 fingerprint (`SHA256:...`).
+    pub fingerprint: String,
+    /// The signing key (`ssh-ed25519 AAAA...`).
+    pub public_key: String,
+    /// The principals the signers file lists for the key, when one was used.
+    pub principal: Option<String>,
+    /// Whether a signers file vouched for the key. A signature that verifies
+    /// but was not checked against a signers file proves only that the token
+    /// is intact, not who made it.
+    pub verified: bool,
+}
+
+/// Checks an armored SSHSIG over `msg`: namespace `handoff`, a valid
+/// signature by the key it carries. Returns that key.
+pub(crate) fn verify(msg: &[u8], armored: &str) -> Result<PublicKey> {
+    let sig = SshSig::from_pem(armored.trim())
+        .map_err(|_| Error::Untrusted("the token's signature is not an SSH signature".into()))?;
+    if sig.namespace() != NAMESPACE {
+        return Err(Error::Untrusted(format!(
+            "the token's signature is for namespace {:?}, not {NAMESPACE:?}",
+            sig.namespace().chars().take(40).collect::<String>()
+        )));
+    }
+    let key = PublicKey::from(sig.public_key().clone());
+    key.verify(NAMESPACE, msg, &sig).map_err(|_| {
+        Error::Untrusted(format!(
+            "the token's signature does not verify (key {}): it was changed after signing",
+            key.fingerprint(HashAlg::Sha256)
+        ))
+    })?;
+    Ok(key)
+}
+
+/// An OpenSSH `allowed_signers` file: who may sign tokens for this recipient.
+///
+/// Each line is `principals [options] keytype base64 [comment]`. Honoured
+/// options: `namespaces="..."` (the key signs only for the listed namespaces,
+/// which must include `handoff`), `valid-after`/`valid-before`
+/// (`YYYYMMDD[HHMM[SS]][Z]`, UTC); `cert-authority` lines are skipped
+/// (handoff does not take certificates).
+#[derive(Clone, Debug, Default)]
+pub struct Signers {
+    source: String,
+    entries: Vec<Entry>,
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    principals: String,
+    namespaces: Option<Vec<String>>,
+    valid_after: Option<SystemTime>,
+    valid_before: Option<SystemTime>,
+    key: PublicKey,
+}
+
+impl Signers {
+    /// Reads a signers file.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = read_small_file(path, "signers file").map_err(|e| match e {
+            Error::Io { source, .. } => Error::Untrusted(format!(
+                "cannot read signers file {}: {source}",
+                path.display()
+            )),
+            e => e,
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses the text of a signers file; `source` names it in messages.
+    pub fn parse(text: &str, source: &str) -> Result<Self> {
+        let mut entries = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let bad = |why: &str| {
+                Error::Untrusted(format!("signers file {source} line {}: {why}", n + 1))
+            };
+            let (principals, rest) = split_field(line);
+            let (second, after) = split_field(rest);
+            let (options, key_text) = if is_key_type(second) {
+                ("", rest)
+            } else {
+                (second, after)
+            };
+            let mut entry = Entry {
+                principals: principals.to_string(),
+                namespaces: None,
+                valid_after: None,
+                valid_before: None,
+                key: {
+                    let mut parts = key_text.split_whitespace();
+                    let (t, k) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+                    PublicKey::from_openssh(&format!("{t} {k}"))
+                        .map_err(|_| bad("not a public key"))?
+                },
+            };
+            let mut skip = false;
+            for opt in split_options(options) {
+                let (name, value) = match opt.split_once('=') {
+                    Some((n, v)) => (n.to_ascii_lowercase(), Some(v.trim_matches('"'))),
+                    None => (opt.to_ascii_lowercase(), None),
+                };
+                match (name.as_str(), value) {
+                    ("cert-authority", None) => skip = true,
+                    ("namespaces", Some(v)) => {
+                        entry.namespaces =
+                            Some(v.split(',').map(|s| s.trim().to_string()).collect())
+                    }
+                    ("valid-after", Some(v)) => {
+                        entry.valid_after =
+                            Some(parse_ssh_time(v).ok_or_else(|| bad("bad valid-after time"))?)
+                    }
+                    ("valid-before", Some(v)) => {
+                        entry.valid_before =
+                            Some(parse_ssh_time(v).ok_or_else(|| bad("bad valid-before time"))?)
+                    }
+                    _ => return Err(bad(&format!("unknown option {name:?}"))),
+                }
+            }
+            if !skip {
+                entries.push(entry);
+            }
+        }
+        Ok(Signers {
+            source: source.to_string(),
+            entries,
+        })
+    }
+
+    /// Where the signers came from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The principals of the entry that lets `key` sign handoffs at `now`.
+    pub(crate) fn find(&self, key: &PublicKey, now: SystemTime) -> Option<&str> {
+        self.entries
+            .iter()
+            .filter(|e| e.key.key_data() == key.key_data())
+            .filter(|e| {
+                e.namespaces
+                    .as_ref()
+                    .is_none_or(|ns| ns.iter().any(|n| glob(n, NAMESPACE)))
+            })
+            .filter(|e| e.valid_after.is_none_or(|t| now >= t))
+            .filter(|e| e.valid_before.is_none_or(|t| now < t))
+            .map(|e| e.principals.as_str())
+            .next()
+    }
+}
+
+fn split_field(s: &str) -> (&str, &str) {
+    let s = s.trim_start();
+    // A field may hold quoted spaces (options such as namespaces="a b").
+    let mut quoted = false;
+    for (i, c) in s.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c.is_whitespace() && !quoted => return (&s[..i], s[i..].trim_start()),
+            _ => {}
+        }
+    }
+    (s, "")
+}
+
+fn split_options(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (i, c) in s.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if start < s.len() {
+        out.push(&s[start..]);
+    }
+    out.into_iter().filter(|o| !o.is_empty()).collect()
+}
+
+fn is_key_type(s: &str) -> bool {
+    s.starts_with("ssh-") || s.starts_with("ecdsa-") || s.starts_with("sk-")
+}
+
+/// `YYYYMMDD[HHMM[SS]][Z]`, taken as UTC.
+fn parse_ssh_time(v: &str) -> Option<SystemTime> {
+    let v = v.strip_suffix('Z').unwrap_or(v);
+    if !v.bytes().all(|b| b.is_ascii_digit()) || ![8, 12, 14].contains(&v.len()) {
+        return None;
+    }
+    let field = |a: usize, b: usize| v.get(a..b).unwrap_or("00");
+    let text = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        field(0, 4),
+        field(4, 6),
+        field(6, 8),
+        if v.len() >= 12 { field(8, 10) } else { "00" },
+        if v.len() >= 12 { field(10, 12) } else { "00" },
+        if v.len() == 14 { field(12, 14) } else { "00" },
+    );
+    clock::parse_rfc3339(&text)
+}
+
+/// OpenSSH pattern matching: `*` any run, `?` one character.
+fn glob(pattern: &str, s: &str) -> bool {
+    let (p, s): (Vec<char>, Vec<char>) = (pattern.chars().collect(), s.chars().collect());
+    let (mut pi, mut si, mut star, mut mark) = (0, 0, None, 0);
+    while si < s.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == s[si]) {
+            pi += 1;
+            si += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            pi += 1;
+            mark = si;
+        } else if let Some(st) = star {
+            pi = st + 1;
+            mark += 1;
+            si = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// Whether two recipient strings name the same key: SSH keys by type and key
+/// (comments differ), everything else exactly.
+pub(crate) fn same_recipient(a: &str, b: &str) -> bool {
+    if a.starts_with("ssh-") && b.starts_with("ssh-") {
+        a.split_whitespace()
+            .take(2)
+            .eq(b.split_whitespace().take(2))
+    } else {
+        a.trim() == b.trim()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn key() -> SigningKey {
+        let k = PrivateKey::random(&mut ssh_key::rand_core::OsRng, ssh_key::Algorithm::Ed25519)
+            .unwrap();
+        let text = k.to_openssh(LineEnding::LF).unwrap();
+        SigningKey::from_openssh(&text, "test", || None).unwrap()
+    }
+
+    #[test]
+    fn sign_then_verify() {
+        let k = key();
+        let sig = k.sign(b"hello").unwrap();
+        assert!(sig.starts_with("-----BEGIN SSH SIGNATURE-----"));
+        let pk = verify(b"hello", &sig).unwrap();
+        assert_eq!(pk.fingerprint(HashAlg::Sha256).to_string(), k.fingerprint());
+        let e = verify(b"hellO", &sig).unwrap_err();
+        assert_eq!(e.exit_code(), 7);
+        assert_eq!(verify(b"hello", "junk").unwrap_err().exit_code(), 7);
+        assert!(!format!("{k:?}").contains("PRIVATE"));
+    }
+
+    #[test]
+    fn signers_file() {
+        let k = key();
+        let pk = PublicKey::from_openssh(&k.public_key()).unwrap();
+        let now = clock::parse_rfc3339("2026-11-26T00:00:00Z").unwrap();
+        let file = |line: &str| Signers::parse(line, "f").unwrap();
+        let line = k.public_key();
+        assert_eq!(
+            file(&format!("alice@example.com {line}")).find(&pk, now),
+            Some("alice@example.com")
+        );
+        assert_eq!(
+            file(&format!(
+                "# c\n\nbob,alice namespaces=\"git,handoff\" {line} comment"
+            ))
+            .find(&pk, now),
+            Some("bob,alice")
+        );
+        assert_eq!(
+            file(&format!("alice namespaces=\"git\" {line}")).find(&pk, now),
+            None
+        );
+        assert_eq!(
+            file(&format!("alice namespaces=\"hand*\" {line}")).find(&pk, now),
+            Some("alice")
+        );
+        assert_eq!(
+            file(&format!("alice valid-before=20260101 {line}")).find(&pk, now),
+            None
+        );
+        assert_eq!(
+            file(&format!("alice valid-after=20260101Z {line}")).find(&pk, now),
+            Some("alice")
+        );
+        assert_eq!(
+            file(&format!("alice cert-authority {line}")).find(&pk, now),
+            None
+        );
+        assert_eq!(
+            Signers::parse("alice ssh-ed25519 notbase64", "f")
+                .unwrap_err()
+                .exit_code(),
+            7
+        );
+        assert!(Signers::parse(&format!("alice frob {line}"), "f").is_err());
+    }
+
+    #[test]
+    fn recipients_compare_by_key() {
+        assert!(same_recipient("ssh-ed25519 AAAA x@y", "ssh-ed25519 AAAA"));
+        assert!(!same_recipient("ssh-ed25519 AAAA", "ssh-ed25519 AAAB"));
+        assert!(same_recipient("age1abc", " age1abc"));
+        assert!(glob("*", "handoff") && glob("h?ndoff", "handoff") && !glob("git", "handoff"));
+    }
+}
