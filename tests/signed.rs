@@ -1,0 +1,417 @@
+//! Signed handoffs, checked by OpenSSH itself in both directions, and every
+//! refusal (exit 7, nothing on stdout).
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+
+struct Setup {
+    dir: tempfile::TempDir,
+    public: String,
+    sender: PathBuf,
+    signers: PathBuf,
+}
+
+fn ssh_keygen(dir: &Path, name: &str, passphrase: &str) -> PathBuf {
+    let key = dir.join(name);
+    let o = Command::new(system_tool("ssh-keygen"))
+        .args([
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            passphrase,
+            "-C",
+            "sender@example.com",
+            "-f",
+        ])
+        .arg(&key)
+        .output()
+        .unwrap();
+    ok(&o);
+    key
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let public = ok(&run(handoff(dir.path()).arg("keygen")))
+        .trim()
+        .to_string();
+    let sender = ssh_keygen(dir.path(), "sender", "");
+    let signers = dir.path().join("allowed_signers");
+    let pubkey = fs::read_to_string(sender.with_extension("pub")).unwrap();
+    fs::write(
+        &signers,
+        format!("sender@example.com namespaces=\"handoff\" {pubkey}"),
+    )
+    .unwrap();
+    Setup {
+        dir,
+        public,
+        sender,
+        signers,
+    }
+}
+
+impl Setup {
+    fn home(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn seal_signed(&self, name: &str) -> PathBuf {
+        let out = self.path(name);
+        let o = run_with_input(
+            handoff(self.home())
+                .args(["seal", "-r", &self.public, "--sign"])
+                .arg(&self.sender)
+                .arg("-o")
+                .arg(&out),
+            sts_document().as_bytes(),
+        );
+        ok(&o);
+        out
+    }
+
+    fn identity(&self) -> PathBuf {
+        self.path(".config/handoff/identity.txt")
+    }
+
+    /// `age -d` then cbor2: the signed envelope's Envelope bytes and Signature.
+    fn unwrap(&self, token: &Path) -> (Vec<u8>, String) {
+        let plain = self.path("plain.cbor");
+        ok(&Command::new(system_tool("age"))
+            .arg("-d")
+            .arg("-i")
+            .arg(self.identity())
+            .arg("-o")
+            .arg(&plain)
+            .arg(token)
+            .output()
+            .unwrap());
+        let env = self.path("envelope.bin");
+        let sig = self.path("signature.txt");
+        let py = format!(
+            "import cbor2; v = cbor2.loads(open({p:?}, 'rb').read()); assert v['Kind'] == 'signed' and v['Version'] == 1, v.keys(); \
+             open({e:?}, 'wb').write(v['Envelope']); open({s:?}, 'w').write(v['Signature'])",
+            p = plain.to_str().unwrap(),
+            e = env.to_str().unwrap(),
+            s = sig.to_str().unwrap()
+        );
+        ok(&Command::new(venv_bin("python"))
+            .arg("-c")
+            .arg(py)
+            .output()
+            .unwrap());
+        (fs::read(env).unwrap(), fs::read_to_string(sig).unwrap())
+    }
+
+    /// cbor2 builds a signed envelope from parts, and `age -e` seals it.
+    fn assemble(&self, envelope: &[u8], signature: &str, to: &str, name: &str) -> PathBuf {
+        let env = self.path("asm-envelope.bin");
+        let sig = self.path("asm-signature.txt");
+        let plain = self.path("asm.cbor");
+        fs::write(&env, envelope).unwrap();
+        fs::write(&sig, signature).unwrap();
+        let py = format!(
+            "import cbor2; open({p:?}, 'wb').write(cbor2.dumps({{'Version': 1, 'Kind': 'signed', \
+             'Envelope': open({e:?}, 'rb').read(), 'Signature': open({s:?}).read()}}))",
+            p = plain.to_str().unwrap(),
+            e = env.to_str().unwrap(),
+            s = sig.to_str().unwrap()
+        );
+        ok(&Command::new(venv_bin("python"))
+            .arg("-c")
+            .arg(py)
+            .output()
+            .unwrap());
+        let out = self.path(name);
+        ok(&Command::new(system_tool("age"))
+            .args(["-e", "-r", to, "-o"])
+            .arg(&out)
+            .arg(&plain)
+            .output()
+            .unwrap());
+        out
+    }
+
+    /// The inner envelope, made by cbor2 with SealedTo, TokenId, IssuedAt.
+    fn inner_envelope(&self, sealed_to: &str) -> Vec<u8> {
+        let out = self.path("inner.cbor");
+        let py = format!(
+            "import cbor2, os; open({o:?}, 'wb').write(cbor2.dumps({{'Version': 1, 'Kind': 'session', \
+             'Credentials': {{'AccessKeyId': {AKID:?}, 'SecretAccessKey': {SECRET:?}, 'SessionToken': {SESSION:?}, \
+             'Expiration': '2099-01-01T00:00:00Z'}}, 'SealedTo': [{sealed_to:?}], 'TokenId': os.urandom(16), \
+             'IssuedAt': '2026-11-26T12:00:00Z'}}))",
+            o = out.to_str().unwrap()
+        );
+        ok(&Command::new(venv_bin("python"))
+            .arg("-c")
+            .arg(py)
+            .output()
+            .unwrap());
+        fs::read(out).unwrap()
+    }
+
+    fn ssh_sign(&self, data: &[u8], namespace: &str) -> String {
+        let f = self.path("to-sign.bin");
+        fs::write(&f, data).unwrap();
+        let o = Command::new(system_tool("ssh-keygen"))
+            .args(["-Y", "sign", "-n", namespace, "-f"])
+            .arg(&self.sender)
+            .arg(&f)
+            .output()
+            .unwrap();
+        ok(&o);
+        fs::read_to_string(self.path("to-sign.bin.sig")).unwrap()
+    }
+
+    fn open(&self, token: &Path, signers: bool) -> std::process::Output {
+        let mut c = handoff(self.home());
+        c.arg("open").arg(token).args(["--format", "json"]);
+        if signers {
+            c.arg("--signers").arg(&self.signers);
+        }
+        run(&mut c)
+    }
+}
+
+#[test]
+fn openssh_verifies_what_handoff_signs() {
+    let s = setup();
+    let t = s.seal_signed("t.age");
+    let (envelope, signature) = s.unwrap(&t);
+    let sig = s.path("sig");
+    fs::write(&sig, &signature).unwrap();
+    let o = run_with_input(
+        Command::new(system_tool("ssh-keygen"))
+            .args([
+                "-Y",
+                "verify",
+                "-n",
+                "handoff",
+                "-I",
+                "sender@example.com",
+                "-f",
+            ])
+            .arg(&s.signers)
+            .arg("-s")
+            .arg(&sig),
+        &envelope,
+    );
+    assert!(
+        stdout(&o).contains("Good \"handoff\" signature"),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    ok(&o);
+    // and handoff accepts it with the same signers file
+    let json = ok(&s.open(&t, true));
+    assert!(json.contains(AKID));
+    let shown = ok(&run(handoff(s.home())
+        .arg("show")
+        .arg(&t)
+        .arg("--signers")
+        .arg(&s.signers)));
+    assert!(
+        shown.contains("sender@example.com") && shown.contains("(verified)"),
+        "{shown}"
+    );
+    assert!(shown.contains(&s.public), "sealed to: {shown}");
+    // without a signers file: opens, and show says unverified
+    ok(&s.open(&t, false));
+    let shown = ok(&run(handoff(s.home()).arg("show").arg(&t)));
+    assert!(
+        shown.contains("UNVERIFIED") && shown.contains("SHA256:"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn handoff_accepts_what_openssh_signs() {
+    let s = setup();
+    let inner = s.inner_envelope(&s.public);
+    let signature = s.ssh_sign(&inner, "handoff");
+    let t = s.assemble(&inner, &signature, &s.public, "ssh-signed.age");
+    let json = ok(&s.open(&t, true));
+    assert!(json.contains(SECRET));
+    // the default signers path is used when it exists
+    let default = s.path(".config/handoff/allowed_signers");
+    fs::copy(&s.signers, &default).unwrap();
+    ok(&s.open(&t, false));
+}
+
+#[test]
+fn refusals_are_status_7_with_nothing_on_stdout() {
+    let s = setup();
+    let t = s.seal_signed("t.age");
+    let (envelope, signature) = s.unwrap(&t);
+
+    // unsigned, with a signers file
+    let plain = s.path("plain.age");
+    ok(&run_with_input(
+        handoff(s.home())
+            .args(["seal", "-r", &s.public, "-o"])
+            .arg(&plain),
+        sts_document().as_bytes(),
+    ));
+    let err = fails(&s.open(&plain, true), 7, &[SECRET]);
+    assert!(err.contains("not signed"), "{err}");
+
+    // an unlisted signer
+    let stranger = ssh_keygen(s.home(), "stranger", "");
+    let other = s.path("stranger.age");
+    ok(&run_with_input(
+        handoff(s.home())
+            .args(["seal", "-r", &s.public, "--sign"])
+            .arg(&stranger)
+            .arg("-o")
+            .arg(&other),
+        sts_document().as_bytes(),
+    ));
+    assert!(fails(&s.open(&other, true), 7, &[SECRET]).contains("does not list"));
+
+    // one byte changed inside Envelope, old signature kept
+    let mut changed = envelope.clone();
+    let n = changed.len() - 10;
+    changed[n] ^= 0x01;
+    let tampered = s.assemble(&changed, &signature, &s.public, "tampered.age");
+    fails(&s.open(&tampered, true), 7, &[SECRET]);
+    fails(&s.open(&tampered, false), 7, &[SECRET]);
+
+    // the signed plaintext re-encrypted to a different recipient
+    let other_id = s.path("other-id.txt");
+    let other_pk = ok(&run(handoff(s.home())
+        .args(["keygen", "-o"])
+        .arg(&other_id)))
+    .trim()
+    .to_string();
+    let readdressed = s.assemble(&envelope, &signature, &other_pk, "readdressed.age");
+    let o = run(handoff(s.home())
+        .arg("open")
+        .arg(&readdressed)
+        .arg("-i")
+        .arg(&other_id)
+        .arg("--signers")
+        .arg(&s.signers));
+    assert!(fails(&o, 7, &[SECRET]).contains("re-addressed"));
+
+    // a signature for another namespace
+    let inner = s.inner_envelope(&s.public);
+    let git_sig = s.ssh_sign(&inner, "git");
+    let wrong_ns = s.assemble(&inner, &git_sig, &s.public, "git-ns.age");
+    assert!(fails(&s.open(&wrong_ns, true), 7, &[SECRET]).contains("namespace"));
+
+    // a signers file that restricts the key to other namespaces
+    let pubkey = fs::read_to_string(s.sender.with_extension("pub")).unwrap();
+    fs::write(
+        &s.signers,
+        format!("sender@example.com namespaces=\"git\" {pubkey}"),
+    )
+    .unwrap();
+    fails(&s.open(&t, true), 7, &[SECRET]);
+
+    // exec refuses before running anything
+    let marker = s.path("ran");
+    let o = run(handoff(s.home())
+        .arg("exec")
+        .arg(&plain)
+        .arg("--signers")
+        .arg(&s.signers)
+        .args(["--", "touch"])
+        .arg(&marker));
+    fails(&o, 7, &[SECRET]);
+    assert!(!marker.exists());
+}
+
+#[test]
+fn passphrase_protected_signing_key() {
+    let s = setup();
+    let key = ssh_keygen(s.home(), "locked", "correct horse");
+    let pass = s.path("pass.txt");
+    fs::write(&pass, "correct horse\n").unwrap();
+    let out = s.path("t.age");
+    ok(&run_with_input(
+        handoff(s.home())
+            .args(["seal", "-r", &s.public, "--sign"])
+            .arg(&key)
+            .arg("--sign-passphrase-file")
+            .arg(&pass)
+            .arg("-o")
+            .arg(&out),
+        sts_document().as_bytes(),
+    ));
+    let shown = ok(&run(handoff(s.home()).arg("show").arg(&out)));
+    assert!(shown.contains("signed by"), "{shown}");
+    fs::write(&pass, "wrong\n").unwrap();
+    let o = run_with_input(
+        handoff(s.home())
+            .args(["seal", "-r", &s.public, "--sign"])
+            .arg(&key)
+            .arg("--sign-passphrase-file")
+            .arg(&pass)
+            .arg("-o")
+            .arg(s.path("t2.age")),
+        sts_document().as_bytes(),
+    );
+    assert!(fails(&o, 2, &[]).contains("wrong passphrase"));
+}
+
+#[test]
+fn signed_round_trips_with_ssh_and_passphrase_recipients() {
+    let s = setup();
+    // SSH recipient
+    let rk = ssh_keygen(s.home(), "recipient", "");
+    let rpub = fs::read_to_string(rk.with_extension("pub")).unwrap();
+    let out = s.path("ssh.age");
+    ok(&run_with_input(
+        handoff(s.home())
+            .args(["seal", "-r", rpub.trim(), "--sign"])
+            .arg(&s.sender)
+            .arg("-o")
+            .arg(&out),
+        sts_document().as_bytes(),
+    ));
+    let o = run(handoff(s.home())
+        .arg("open")
+        .arg(&out)
+        .arg("-i")
+        .arg(&rk)
+        .arg("--signers")
+        .arg(&s.signers));
+    assert!(ok(&o).contains(AKID));
+    // passphrase
+    let pass = s.path("pass.txt");
+    fs::write(&pass, "a long passphrase\n").unwrap();
+    let out = s.path("pw.age");
+    ok(&run_with_input(
+        handoff(s.home())
+            .args(["seal", "--passphrase-file"])
+            .arg(&pass)
+            .arg("--sign")
+            .arg(&s.sender)
+            .arg("-o")
+            .arg(&out),
+        sts_document().as_bytes(),
+    ));
+    let o = run(handoff(s.home())
+        .arg("show")
+        .arg(&out)
+        .arg("--passphrase-file")
+        .arg(&pass)
+        .arg("--signers")
+        .arg(&s.signers));
+    let shown = ok(&o);
+    assert!(
+        shown.contains("sealed to:") && shown.contains("scrypt"),
+        "{shown}"
+    );
+}
