@@ -44,6 +44,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "aws")]
+pub mod aws;
+pub mod account;
 pub mod clock;
 mod credentials;
 mod documents;

@@ -1,0 +1,909 @@
+//! Who signs, in which region, and at which endpoint: the AWS CLI's rules.
+//!
+//! [`Settings`] holds what the caller said explicitly (the CLI's
+//! `--profile`, `--region`, `--endpoint-url`, `--verbose`);
+//! [`Settings::resolve`] fills in the rest from the environment and the
+//! shared files and returns a [`ClientConfig`] for one [`Service`].
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::SecretString;
+use zeroize::Zeroizing;
+
+use crate::credentials::Credentials;
+use crate::{Error, Result};
+
+/// How long to wait for a TCP (and TLS) connection: 3 seconds, what the AWS
+/// SDKs use. An endpoint that does not accept a connection by then is
+/// unreachable, and the retry gets another chance.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How long to wait for the answer to start and for each later read of it:
+/// 20 seconds. STS and the EC2 `Describe*` calls answer in well under a
+/// second; 20 s leaves room for a slow link or a loaded region while still
+/// failing (exit 6) well before a person gives up. The SDKs set no read
+/// timeout at all. Override it with [`ClientConfig::with_read_timeout`], or
+/// for a whole process with the `HANDOFF_READ_TIMEOUT_MS` environment
+/// variable (milliseconds; the tests use it to provoke a timeout quickly).
+pub const READ_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Files read for profiles larger than this are refused.
+const MAX_PROFILE_FILE_SIZE: u64 = 1 << 20;
+
+/// What the caller chose explicitly. Everything left `None` comes from the
+/// environment and the shared AWS files, as the AWS CLI finds it.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    /// The profile in the shared credentials and config files (`--profile`).
+    /// When given, its keys are used even if `AWS_ACCESS_KEY_ID` is set, as
+    /// the AWS CLI does. Else `AWS_PROFILE`, else `default`.
+    pub profile: Option<String>,
+    /// The region (`--region`). Else `AWS_REGION`, `AWS_DEFAULT_REGION`, the
+    /// profile's `region`.
+    pub region: Option<String>,
+    /// The endpoint URL (`--endpoint-url`). Else `AWS_ENDPOINT_URL_STS` /
+    /// `AWS_ENDPOINT_URL_EC2`, `AWS_ENDPOINT_URL`, else AWS's own.
+    pub endpoint_url: Option<String>,
+    /// Print one line per request and per retry on stderr (never a body,
+    /// a secret or a signature).
+    pub verbose: bool,
+}
+
+/// The AWS services handoff calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Service {
+    /// AWS Security Token Service (Query API version 2011-06-15).
+    Sts,
+    /// Amazon EC2 (Query API version 2016-11-15).
+    Ec2,
+}
+
+impl Service {
+    /// The signing name and endpoint prefix: `sts`, `ec2`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Sts => "sts",
+            Service::Ec2 => "ec2",
+        }
+    }
+
+    /// The Query API version sent with every request.
+    pub(crate) fn api_version(self) -> &'static str {
+        match self {
+            Service::Sts => "2011-06-15",
+            Service::Ec2 => "2016-11-15",
+        }
+    }
+
+    /// The service-specific endpoint variable.
+    fn endpoint_variable(self) -> &'static str {
+        match self {
+            Service::Sts => "AWS_ENDPOINT_URL_STS",
+            Service::Ec2 => "AWS_ENDPOINT_URL_EC2",
+        }
+    }
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Everything a client needs for one service: credentials, region, signing
+/// region, endpoint, timeouts. Made by [`Settings::resolve`] or
+/// [`Settings::resolve_with`]. `Debug` shows the access key id and redacts
+/// the secrets.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    service: Service,
+    credentials: Credentials,
+    credentials_source: String,
+    region: Option<String>,
+    signing_region: String,
+    endpoint: String,
+    verbose: bool,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+}
+
+impl ClientConfig {
+    /// The service this configuration is for.
+    pub fn service(&self) -> Service {
+        self.service
+    }
+
+    /// The credentials requests are signed with.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// Where the credentials came from, for messages: `environment`,
+    /// `profile default in /home/me/.aws/credentials`, `given`.
+    pub fn credentials_source(&self) -> &str {
+        &self.credentials_source
+    }
+
+    /// The region, when one was given or configured.
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+
+    /// The region requests are signed for: the region, or `us-east-1` for
+    /// the global STS endpoint.
+    pub fn signing_region(&self) -> &str {
+        &self.signing_region
+    }
+
+    /// The endpoint URL requests go to (always with a path, at least `/`).
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Whether requests and retries are reported on stderr.
+    pub fn verbose(&self) -> bool {
+        self.verbose
+    }
+
+    /// The connect timeout ([`CONNECT_TIMEOUT`] unless changed).
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
+    /// The read timeout ([`READ_TIMEOUT`] unless changed).
+    pub fn read_timeout(&self) -> Duration {
+        self.read_timeout
+    }
+
+    /// Changes the read timeout.
+    pub fn with_read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// Changes the connect timeout.
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+}
+
+impl Settings {
+    /// The configuration for `service`, signing with the caller's long-term
+    /// credentials from the standard chain:
+    ///
+    /// 1. the profile named in [`Settings::profile`], if any;
+    /// 2. `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (with
+    ///    `AWS_SESSION_TOKEN`);
+    /// 3. the profile `AWS_PROFILE`, else `default`: `aws_access_key_id` and
+    ///    `aws_secret_access_key` in `[NAME]` of the shared credentials file
+    ///    (`AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`), else in
+    ///    `[profile NAME]` (or `[default]`) of the config file
+    ///    (`AWS_CONFIG_FILE`, else `~/.aws/config`).
+    ///
+    /// Profiles that get their credentials some other way (`role_arn`,
+    /// `credential_process`, SSO) are not followed; the error says so.
+    ///
+    /// Region: [`Settings::region`], `AWS_REGION`, `AWS_DEFAULT_REGION`, the
+    /// profile's `region` in the config file. Endpoint:
+    /// [`Settings::endpoint_url`], `AWS_ENDPOINT_URL_STS` /
+    /// `AWS_ENDPOINT_URL_EC2`, `AWS_ENDPOINT_URL`, else
+    /// `https://sts.REGION.amazonaws.com` (`https://sts.amazonaws.com`, signed
+    /// for `us-east-1`, when there is no region) or
+    /// `https://ec2.REGION.amazonaws.com`. EC2 needs a region
+    /// ([`Error::Usage`] otherwise).
+    ///
+    /// No credentials anywhere is [`Error::Other`], naming what was searched.
+    pub fn resolve(&self, service: Service) -> Result<ClientConfig> {
+        Resolver::process().resolve(self, service, None)
+    }
+
+    /// Like [`Settings::resolve`], but signing with `credentials` (say, the
+    /// temporary ones a recipient opened) instead of the chain's.
+    pub fn resolve_with(&self, service: Service, credentials: Credentials) -> Result<ClientConfig> {
+        Resolver::process().resolve(self, service, Some(credentials))
+    }
+}
+
+/// The environment the chain reads: the process's, or a table in tests.
+pub(crate) struct Resolver<'a> {
+    env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+impl<'a> Resolver<'a> {
+    fn process() -> Resolver<'static> {
+        Resolver { env: &process_env }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn with_env(env: &'a dyn Fn(&str) -> Option<String>) -> Resolver<'a> {
+        Resolver { env }
+    }
+
+    /// A variable, with empty treated as unset.
+    fn var(&self, name: &str) -> Option<String> {
+        (self.env)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    fn home(&self) -> Option<PathBuf> {
+        self.var("HOME").map(PathBuf::from)
+    }
+
+    /// `~/` expanded, as the AWS CLI does for the file variables.
+    fn path_from(&self, value: String) -> PathBuf {
+        match (value.strip_prefix("~/"), self.home()) {
+            (Some(rest), Some(home)) => home.join(rest),
+            _ => PathBuf::from(value),
+        }
+    }
+
+    fn credentials_file(&self) -> Option<PathBuf> {
+        match self.var("AWS_SHARED_CREDENTIALS_FILE") {
+            Some(p) => Some(self.path_from(p)),
+            None => self.home().map(|h| h.join(".aws").join("credentials")),
+        }
+    }
+
+    fn config_file(&self) -> Option<PathBuf> {
+        match self.var("AWS_CONFIG_FILE") {
+            Some(p) => Some(self.path_from(p)),
+            None => self.home().map(|h| h.join(".aws").join("config")),
+        }
+    }
+
+    pub(crate) fn resolve(
+        &self,
+        settings: &Settings,
+        service: Service,
+        given: Option<Credentials>,
+    ) -> Result<ClientConfig> {
+        let explicit_profile = settings.profile.clone().filter(|p| !p.trim().is_empty());
+        let (profile_name, named) = match explicit_profile.clone() {
+            Some(p) => (p, true),
+            None => match self.var("AWS_PROFILE") {
+                Some(p) => (p, true),
+                None => ("default".to_string(), false),
+            },
+        };
+        let profiles = Profiles::load(self, &profile_name)?;
+
+        let (credentials, credentials_source) = match given {
+            Some(c) => (c, "given".to_string()),
+            None => {
+                let from_env = if explicit_profile.is_some() {
+                    None
+                } else {
+                    self.env_credentials()?
+                };
+                match from_env {
+                    Some(c) => (c, "environment".to_string()),
+                    None => profiles.credentials(&profile_name, named)?,
+                }
+            }
+        };
+
+        let region = settings
+            .region
+            .clone()
+            .filter(|r| !r.trim().is_empty())
+            .or_else(|| self.var("AWS_REGION"))
+            .or_else(|| self.var("AWS_DEFAULT_REGION"))
+            .or_else(|| profiles.config.as_ref().and_then(|s| s.get("region")))
+            .map(|r| r.trim().to_string());
+        if let Some(r) = &region {
+            check_region(r)?;
+        }
+
+        let endpoint = settings
+            .endpoint_url
+            .clone()
+            .filter(|e| !e.trim().is_empty())
+            .or_else(|| self.var(service.endpoint_variable()))
+            .or_else(|| self.var("AWS_ENDPOINT_URL"));
+        let (endpoint, signing_region) = match (endpoint, &region, service) {
+            (Some(url), Some(r), _) => (check_endpoint(&url)?, r.clone()),
+            (Some(url), None, Service::Sts) => (check_endpoint(&url)?, "us-east-1".to_string()),
+            (None, Some(r), s) => (default_endpoint(s, r), r.clone()),
+            (None, None, Service::Sts) => (
+                "https://sts.amazonaws.com/".to_string(),
+                "us-east-1".to_string(),
+            ),
+            (_, None, Service::Ec2) => return Err(Error::usage(
+                "EC2 needs a region: give one with --region, AWS_REGION or AWS_DEFAULT_REGION, \
+                     or set region in the profile's section of ~/.aws/config",
+            )),
+        };
+
+        let read_timeout = match self.var("HANDOFF_READ_TIMEOUT_MS") {
+            Some(ms) => Duration::from_millis(ms.trim().parse().map_err(|_| {
+                Error::usage(format!(
+                    "HANDOFF_READ_TIMEOUT_MS must be a number of milliseconds, not {ms:?}"
+                ))
+            })?),
+            None => READ_TIMEOUT,
+        };
+
+        Ok(ClientConfig {
+            service,
+            credentials,
+            credentials_source,
+            region,
+            signing_region,
+            endpoint,
+            verbose: settings.verbose,
+            connect_timeout: CONNECT_TIMEOUT,
+            read_timeout,
+        })
+    }
+
+    fn env_credentials(&self) -> Result<Option<Credentials>> {
+        let akid = self.var("AWS_ACCESS_KEY_ID");
+        let secret = self.var("AWS_SECRET_ACCESS_KEY").map(into_secret);
+        match (akid, secret) {
+            (Some(a), Some(s)) => {
+                let token = self.var("AWS_SESSION_TOKEN").map(into_secret);
+                Ok(Some(Credentials::new(a.trim(), s, token, None)))
+            }
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(Error::Other(
+                "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not".into(),
+            )),
+            (None, Some(_)) => Err(Error::Other(
+                "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not".into(),
+            )),
+        }
+    }
+}
+
+/// Moves a secret read as a plain `String` into a `SecretString`, wiping the
+/// `String`.
+fn into_secret(mut s: String) -> SecretString {
+    use zeroize::Zeroize;
+    let out = SecretString::from(s.trim());
+    s.zeroize();
+    out
+}
+
+fn default_endpoint(service: Service, region: &str) -> String {
+    let suffix = if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
+    format!("https://{}.{region}.{suffix}/", service.name())
+}
+
+/// A region name goes into a host name: lower-case letters, digits and `-`.
+fn check_region(region: &str) -> Result<()> {
+    let ok = !region.is_empty()
+        && region.len() <= 64
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::usage(format!(
+            "{region:?} is not a region name (lower-case letters, digits and '-', like us-east-1)"
+        )))
+    }
+}
+
+/// An endpoint must be an http(s) URL with a host and no query or fragment;
+/// returned with at least `/` as its path.
+fn check_endpoint(url: &str) -> Result<String> {
+    let url = url.trim();
+    let bad = |why: &str| Error::usage(format!("endpoint URL {url:?} {why}"));
+    let uri: http::Uri = url.parse().map_err(|_| bad("is not a URL"))?;
+    match uri.scheme_str() {
+        Some("http") | Some("https") => {}
+        _ => return Err(bad("must start with http:// or https://")),
+    }
+    match uri.host() {
+        Some(h) if !h.is_empty() => {}
+        _ => return Err(bad("has no host")),
+    }
+    if uri.query().is_some() || url.contains('#') {
+        return Err(bad("must not have a query or fragment"));
+    }
+    if url.contains('@') {
+        return Err(bad("must not carry a user name or password"));
+    }
+    if uri.path().is_empty() || uri.path() == "/" {
+        Ok(format!("{}/", url.trim_end_matches('/')))
+    } else {
+        Ok(url.to_string())
+    }
+}
+
+/// The chosen profile's sections of the two shared files.
+struct Profiles {
+    credentials_file: Option<PathBuf>,
+    config_file: Option<PathBuf>,
+    credentials: Option<Section>,
+    config: Option<Section>,
+}
+
+impl Profiles {
+    fn load(r: &Resolver<'_>, name: &str) -> Result<Profiles> {
+        let credentials_file = r.credentials_file();
+        let config_file = r.config_file();
+        let credentials = match &credentials_file {
+            Some(p) => read_profile_file(p)?.and_then(|t| Section::find(&t, |s| s == name)),
+            None => None,
+        };
+        let config = match &config_file {
+            Some(p) => read_profile_file(p)?.and_then(|t| {
+                Section::find(&t, |s| {
+                    s.strip_prefix("profile")
+                        .filter(|rest| rest.starts_with(char::is_whitespace))
+                        .map(str::trim)
+                        == Some(name)
+                        || (name == "default" && s == "default")
+                })
+            }),
+            None => None,
+        };
+        Ok(Profiles {
+            credentials_file,
+            config_file,
+            credentials,
+            config,
+        })
+    }
+
+    fn credentials(&self, name: &str, named: bool) -> Result<(Credentials, String)> {
+        for (section, file) in [
+            (&self.credentials, &self.credentials_file),
+            (&self.config, &self.config_file),
+        ] {
+            let (Some(section), Some(file)) = (section, file) else {
+                continue;
+            };
+            let akid = section.get("aws_access_key_id");
+            let secret = section.secret("aws_secret_access_key");
+            match (akid, secret) {
+                (Some(a), Some(s)) => {
+                    let token = section
+                        .secret("aws_session_token")
+                        .or_else(|| section.secret("aws_security_token"));
+                    return Ok((
+                        Credentials::new(a, s, token, None),
+                        format!("profile {name} in {}", file.display()),
+                    ));
+                }
+                (Some(_), None) | (None, Some(_)) => {
+                    return Err(Error::Other(format!(
+                        "profile {name} in {} has only one of aws_access_key_id and aws_secret_access_key",
+                        file.display()
+                    )))
+                }
+                (None, None) => {}
+            }
+        }
+        let files = [&self.credentials_file, &self.config_file]
+            .into_iter()
+            .flatten()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>();
+        let files = if files.is_empty() {
+            "no shared files (HOME is not set)".to_string()
+        } else {
+            files.join(" or ")
+        };
+        let indirect = self.config.as_ref().and_then(|c| {
+            [
+                "credential_process",
+                "role_arn",
+                "sso_session",
+                "sso_start_url",
+                "web_identity_token_file",
+            ]
+            .into_iter()
+            .find(|k| c.get(k).is_some())
+        });
+        if let Some(key) = indirect {
+            return Err(Error::Other(format!(
+                "profile {name} gets its credentials through {key}, which handoff does not follow; \
+                 export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (e.g. with `aws configure export-credentials --format env`)"
+            )));
+        }
+        if named && self.credentials.is_none() && self.config.is_none() {
+            return Err(Error::Other(format!(
+                "no AWS credentials: profile {name} is not in {files}"
+            )));
+        }
+        Err(Error::Other(format!(
+            "no AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set, \
+             and profile {name} has no aws_access_key_id in {files}"
+        )))
+    }
+}
+
+fn read_profile_file(path: &Path) -> Result<Option<Zeroizing<String>>> {
+    use std::io::Read;
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("cannot read", path, e)),
+    };
+    let mut bytes = Zeroizing::new(Vec::with_capacity(8192));
+    file.take(MAX_PROFILE_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io("cannot read", path, e))?;
+    if bytes.len() as u64 > MAX_PROFILE_FILE_SIZE {
+        return Err(Error::Other(format!(
+            "{} is larger than 1 MiB; not an AWS profile file",
+            path.display()
+        )));
+    }
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Error::Other(format!("{} is not UTF-8 text", path.display())))?;
+    Ok(Some(Zeroizing::new(text.to_string())))
+}
+
+/// The `key = value` pairs of one INI section. Values are kept zeroizing:
+/// some are secrets.
+struct Section {
+    pairs: Vec<(String, Zeroizing<String>)>,
+}
+
+impl Section {
+    /// The first section whose name (inside `[...]`, trimmed) matches.
+    /// Indented lines after a key continue it (the AWS config's nested
+    /// `s3 =` blocks) and are skipped.
+    fn find(text: &str, matches: impl Fn(&str) -> bool) -> Option<Section> {
+        let mut found: Option<Section> = None;
+        let mut inside = false;
+        let mut after_key = false;
+        for raw in text.lines() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+                continue;
+            }
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                if found.is_some() {
+                    break;
+                }
+                inside = matches(name.trim());
+                if inside {
+                    found = Some(Section { pairs: Vec::new() });
+                }
+                after_key = false;
+                continue;
+            }
+            if raw.starts_with(char::is_whitespace) && after_key {
+                continue;
+            }
+            let Some((key, value)) = line.split_once('=') else {
+                continue;
+            };
+            after_key = true;
+            if inside {
+                if let Some(s) = found.as_mut() {
+                    let value = value.trim();
+                    // Inline comments (`key = value ; note`) as botocore reads them.
+                    let value = value
+                        .split_once(" #")
+                        .or_else(|| value.split_once(" ;"))
+                        .map_or(value, |(v, _)| v.trim_end());
+                    s.pairs
+                        .push((key.trim().to_string(), Zeroizing::new(value.to_string())));
+                }
+            }
+        }
+        found
+    }
+
+    fn get(&self, key: &str) -> Option<String> {
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, v)| k == key && !v.is_empty())
+            .map(|(_, v)| v.to_string())
+    }
+
+    fn secret(&self, key: &str) -> Option<SecretString> {
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, v)| k == key && !v.is_empty())
+            .map(|(_, v)| SecretString::from(v.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+    use std::collections::HashMap;
+
+    fn resolve_in(
+        vars: &[(&str, &str)],
+        settings: &Settings,
+        service: Service,
+    ) -> Result<ClientConfig> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let env = move |k: &str| map.get(k).cloned();
+        Resolver::with_env(&env).resolve(settings, service, None)
+    }
+
+    fn home_with(credentials: &str, config: &str) -> tempfile::TempDir {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::create_dir(home.path().join(".aws")).unwrap();
+        std::fs::write(home.path().join(".aws/credentials"), credentials).unwrap();
+        std::fs::write(home.path().join(".aws/config"), config).unwrap();
+        home
+    }
+
+    const CREDS: &str = "\
+# my keys
+[default]
+aws_access_key_id = AKIADEFAULTEXAMPLE
+aws_secret_access_key = defaultsecretEXAMPLEKEY
+
+[work]
+aws_access_key_id=AKIAWORKEXAMPLE
+aws_secret_access_key=worksecretEXAMPLEKEY ; a comment
+aws_session_token = worktokenEXAMPLE
+";
+    const CONFIG: &str = "\
+[default]
+region = eu-west-1
+s3 =
+  max_concurrent_requests = 20
+  region = nope
+
+[profile work]
+region = ap-southeast-2
+
+[profile cfgonly]
+aws_access_key_id = AKIACFGEXAMPLE
+aws_secret_access_key = cfgsecretEXAMPLEKEY
+
+[profile sso]
+sso_session = corp
+";
+
+    #[test]
+    fn environment_comes_first_then_profiles() {
+        let home = home_with(CREDS, CONFIG);
+        let h = home.path().to_str().unwrap();
+        let c = resolve_in(
+            &[
+                ("HOME", h),
+                ("AWS_ACCESS_KEY_ID", "AKIAENVEXAMPLE"),
+                ("AWS_SECRET_ACCESS_KEY", "envsecretEXAMPLEKEY"),
+            ],
+            &Settings::default(),
+            Service::Sts,
+        )
+        .unwrap();
+        assert_eq!(c.credentials().access_key_id(), "AKIAENVEXAMPLE");
+        assert_eq!(c.credentials_source(), "environment");
+        assert_eq!(c.region(), Some("eu-west-1"));
+        assert_eq!(c.endpoint(), "https://sts.eu-west-1.amazonaws.com/");
+        assert_eq!(c.signing_region(), "eu-west-1");
+
+        let c = resolve_in(&[("HOME", h)], &Settings::default(), Service::Sts).unwrap();
+        assert_eq!(c.credentials().access_key_id(), "AKIADEFAULTEXAMPLE");
+        assert!(c.credentials_source().starts_with("profile default in "));
+
+        // An explicit profile wins over the environment, as in the AWS CLI.
+        let work = Settings {
+            profile: Some("work".into()),
+            ..Settings::default()
+        };
+        let c = resolve_in(
+            &[
+                ("HOME", h),
+                ("AWS_ACCESS_KEY_ID", "AKIAENVEXAMPLE"),
+                ("AWS_SECRET_ACCESS_KEY", "envsecretEXAMPLEKEY"),
+            ],
+            &work,
+            Service::Ec2,
+        )
+        .unwrap();
+        assert_eq!(c.credentials().access_key_id(), "AKIAWORKEXAMPLE");
+        assert_eq!(
+            c.credentials().secret_access_key().expose_secret(),
+            "worksecretEXAMPLEKEY"
+        );
+        assert_eq!(
+            c.credentials().session_token().map(|t| t.expose_secret()),
+            Some("worktokenEXAMPLE")
+        );
+        assert_eq!(c.region(), Some("ap-southeast-2"));
+        assert_eq!(c.endpoint(), "https://ec2.ap-southeast-2.amazonaws.com/");
+
+        // AWS_PROFILE, and keys found only in the config file.
+        let c = resolve_in(
+            &[("HOME", h), ("AWS_PROFILE", "cfgonly")],
+            &Settings::default(),
+            Service::Sts,
+        )
+        .unwrap();
+        assert_eq!(c.credentials().access_key_id(), "AKIACFGEXAMPLE");
+        assert_eq!(c.region(), None);
+        assert_eq!(c.endpoint(), "https://sts.amazonaws.com/");
+        assert_eq!(c.signing_region(), "us-east-1");
+    }
+
+    #[test]
+    fn file_variables_and_region_order() {
+        let dir = home_with(CREDS, CONFIG);
+        let creds = dir.path().join(".aws/credentials");
+        let config = dir.path().join(".aws/config");
+        let (creds, config) = (creds.to_str().unwrap(), config.to_str().unwrap());
+        let vars = [
+            ("HOME", "/nonexistent"),
+            ("AWS_SHARED_CREDENTIALS_FILE", creds),
+            ("AWS_CONFIG_FILE", config),
+            ("AWS_DEFAULT_REGION", "us-west-1"),
+        ];
+        let c = resolve_in(&vars, &Settings::default(), Service::Ec2).unwrap();
+        assert_eq!(c.credentials().access_key_id(), "AKIADEFAULTEXAMPLE");
+        assert_eq!(c.region(), Some("us-west-1"));
+        let mut more = vars.to_vec();
+        more.push(("AWS_REGION", "us-west-2"));
+        let c = resolve_in(&more, &Settings::default(), Service::Ec2).unwrap();
+        assert_eq!(c.region(), Some("us-west-2"));
+        let s = Settings {
+            region: Some("cn-north-1".into()),
+            ..Settings::default()
+        };
+        let c = resolve_in(&more, &s, Service::Sts).unwrap();
+        assert_eq!(c.endpoint(), "https://sts.cn-north-1.amazonaws.com.cn/");
+    }
+
+    #[test]
+    fn endpoints() {
+        let keys = [
+            ("AWS_ACCESS_KEY_ID", "AKIAENVEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "envsecretEXAMPLEKEY"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+            ("AWS_ENDPOINT_URL_EC2", "http://127.0.0.1:5001/ec2"),
+        ];
+        let c = resolve_in(&keys, &Settings::default(), Service::Sts).unwrap();
+        assert_eq!(c.endpoint(), "http://127.0.0.1:5000/");
+        assert_eq!(c.signing_region(), "us-east-1");
+        let r = Settings {
+            region: Some("us-east-2".into()),
+            ..Settings::default()
+        };
+        let c = resolve_in(&keys, &r, Service::Ec2).unwrap();
+        assert_eq!(c.endpoint(), "http://127.0.0.1:5001/ec2");
+        assert_eq!(c.signing_region(), "us-east-2");
+        let e = Settings {
+            endpoint_url: Some("https://example.com:8443/".into()),
+            ..r.clone()
+        };
+        let c = resolve_in(&keys, &e, Service::Ec2).unwrap();
+        assert_eq!(c.endpoint(), "https://example.com:8443/");
+
+        for bad in [
+            "ftp://x",
+            "localhost:5000",
+            "http://",
+            "http://h/?a=b",
+            "http://u:p@h/",
+        ] {
+            let s = Settings {
+                endpoint_url: Some(bad.into()),
+                ..r.clone()
+            };
+            let err = resolve_in(&keys, &s, Service::Sts).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{bad}: {err}");
+        }
+        let s = Settings {
+            region: Some("us-east-1.evil.com/".into()),
+            ..Settings::default()
+        };
+        assert_eq!(
+            resolve_in(&keys, &s, Service::Sts).unwrap_err().exit_code(),
+            2
+        );
+
+        // EC2 without a region says how to give one.
+        let err = resolve_in(&keys, &Settings::default(), Service::Ec2).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("AWS_REGION"), "{err}");
+    }
+
+    #[test]
+    fn missing_credentials_name_what_was_searched() {
+        let home = home_with("", CONFIG);
+        let h = home.path().to_str().unwrap();
+        let err = resolve_in(&[("HOME", h)], &Settings::default(), Service::Sts).unwrap_err();
+        assert_eq!(err.exit_code(), 1);
+        let msg = err.to_string();
+        assert!(msg.contains("AWS_ACCESS_KEY_ID"), "{msg}");
+        assert!(
+            msg.contains(".aws/credentials") && msg.contains(".aws/config"),
+            "{msg}"
+        );
+
+        let err = resolve_in(
+            &[("HOME", h), ("AWS_PROFILE", "nosuch")],
+            &Settings::default(),
+            Service::Sts,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("profile nosuch is not in"),
+            "{err}"
+        );
+
+        let err = resolve_in(
+            &[("HOME", h), ("AWS_PROFILE", "sso")],
+            &Settings::default(),
+            Service::Sts,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("sso_session"), "{err}");
+
+        let err = resolve_in(
+            &[("AWS_ACCESS_KEY_ID", "AKIAENVEXAMPLE")],
+            &Settings::default(),
+            Service::Sts,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("AWS_SECRET_ACCESS_KEY is not"),
+            "{err}"
+        );
+
+        // Nothing at all, not even HOME.
+        let err = resolve_in(&[], &Settings::default(), Service::Sts).unwrap_err();
+        assert!(err.to_string().contains("HOME is not set"), "{err}");
+    }
+
+    #[test]
+    fn read_timeout_variable() {
+        let keys = [
+            ("AWS_ACCESS_KEY_ID", "AKIAENVEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "envsecretEXAMPLEKEY"),
+        ];
+        let c = resolve_in(&keys, &Settings::default(), Service::Sts).unwrap();
+        assert_eq!(c.read_timeout(), READ_TIMEOUT);
+        assert_eq!(c.connect_timeout(), CONNECT_TIMEOUT);
+        let mut v = keys.to_vec();
+        v.push(("HANDOFF_READ_TIMEOUT_MS", "250"));
+        let c = resolve_in(&v, &Settings::default(), Service::Sts).unwrap();
+        assert_eq!(c.read_timeout(), Duration::from_millis(250));
+        v.push(("HANDOFF_READ_TIMEOUT_MS", "soon"));
+        let v: Vec<_> = v.into_iter().filter(|(_, x)| *x != "250").collect();
+        assert_eq!(
+            resolve_in(&v, &Settings::default(), Service::Sts)
+                .unwrap_err()
+                .exit_code(),
+            2
+        );
+    }
+
+    #[test]
+    fn debug_redacts_the_secret() {
+        let c = resolve_in(
+            &[
+                ("AWS_ACCESS_KEY_ID", "AKIAENVEXAMPLE"),
+                ("AWS_SECRET_ACCESS_KEY", "envsecretEXAMPLEKEY"),
+                ("AWS_SESSION_TOKEN", "envtokenEXAMPLE"),
+            ],
+            &Settings::default(),
+            Service::Sts,
+        )
+        .unwrap();
+        let d = format!("{c:?}");
+        assert!(d.contains("AKIAENVEXAMPLE"), "{d}");
+        assert!(!d.contains("envsecret") && !d.contains("envtoken"), "{d}");
+    }
+}

@@ -1,0 +1,248 @@
+//! The EC2 client: typed `DescribeImages`, `DescribeAvailabilityZones`,
+//! `DescribeRegions`, and any other action as JSON. And `new_ec2`, the Perl
+//! module's way to get one from a token.
+
+use std::fmt;
+
+use super::config::{ClientConfig, Service, Settings};
+use super::transport::Transport;
+use super::xml;
+use crate::credentials::{Credentials, Token};
+use crate::{Error, Result};
+
+/// An EC2 client.
+///
+/// ```no_run
+/// # fn token() -> handoff::Token { unimplemented!() }
+/// use handoff::aws::DescribeImages;
+/// let ec2 = token().new_ec2()?;
+/// for image in ec2.describe_images(&DescribeImages::owned_by("self"))? {
+///     println!("{} {}", image.image_id, image.name.as_deref().unwrap_or(""));
+/// }
+/// # Ok::<(), handoff::Error>(())
+/// ```
+pub struct Ec2 {
+    transport: Transport,
+}
+
+impl fmt::Debug for Ec2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ec2")
+            .field("config", self.transport.config())
+            .finish()
+    }
+}
+
+/// What to ask DescribeImages for. Empty lists are left out of the request.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DescribeImages {
+    /// Owners: account ids, `self`, `amazon`, `aws-marketplace`
+    /// (`Owner.N`).
+    pub owners: Vec<String>,
+    /// Image ids (`ImageId.N`).
+    pub image_ids: Vec<String>,
+    /// Filters: a name (`name`, `state`, `tag:Team`, ...) and its values
+    /// (`Filter.N.Name`, `Filter.N.Value.M`).
+    pub filters: Vec<(String, Vec<String>)>,
+}
+
+impl DescribeImages {
+    /// Images owned by `owner` (`self`, `amazon`, an account id).
+    pub fn owned_by(owner: impl Into<String>) -> Self {
+        DescribeImages {
+            owners: vec![owner.into()],
+            ..Self::default()
+        }
+    }
+
+    fn params(&self) -> Vec<(String, String)> {
+        let mut p = Vec::new();
+        for (i, o) in self.owners.iter().enumerate() {
+            p.push((format!("Owner.{}", i + 1), o.clone()));
+        }
+        for (i, id) in self.image_ids.iter().enumerate() {
+            p.push((format!("ImageId.{}", i + 1), id.clone()));
+        }
+        for (i, (name, values)) in self.filters.iter().enumerate() {
+            p.push((format!("Filter.{}.Name", i + 1), name.clone()));
+            for (j, v) in values.iter().enumerate() {
+                p.push((format!("Filter.{}.Value.{}", i + 1, j + 1), v.clone()));
+            }
+        }
+        p
+    }
+}
+
+/// A machine image, as DescribeImages describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Image {
+    /// `ami-0123456789abcdef0`
+    pub image_id: String,
+    /// The image's name.
+    pub name: Option<String>,
+    /// Its description.
+    pub description: Option<String>,
+    /// The owning account id.
+    pub owner_id: String,
+    /// The owner's alias (`amazon`, `aws-marketplace`), for those that have one.
+    pub owner_alias: Option<String>,
+    /// `available`, `pending`, `failed`, ...
+    pub state: String,
+    /// Where it was registered from (`bucket/manifest.xml`, or `OWNER/NAME`).
+    pub image_location: Option<String>,
+    /// `x86_64`, `arm64`, `i386`.
+    pub architecture: Option<String>,
+    /// `machine`, `kernel`, `ramdisk`.
+    pub image_type: Option<String>,
+    /// `windows` for Windows images.
+    pub platform: Option<String>,
+    /// `ebs` or `instance-store`.
+    pub root_device_type: Option<String>,
+    /// `/dev/xvda`, ...
+    pub root_device_name: Option<String>,
+    /// `hvm` or `paravirtual`.
+    pub virtualization_type: Option<String>,
+    /// When it was created (ISO 8601, as EC2 gives it).
+    pub creation_date: Option<String>,
+    /// Whether anyone may launch it.
+    pub public: bool,
+    /// Its tags, key and value.
+    pub tags: Vec<(String, String)>,
+}
+
+/// An availability zone, as DescribeAvailabilityZones describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AvailabilityZone {
+    /// `us-east-1a`
+    pub zone_name: String,
+    /// `available`, `information`, `impaired`, `unavailable`.
+    pub state: String,
+    /// `us-east-1`
+    pub region_name: String,
+    /// `use1-az6`
+    pub zone_id: Option<String>,
+    /// `availability-zone`, `local-zone`, `wavelength-zone`.
+    pub zone_type: Option<String>,
+}
+
+/// A region, as DescribeRegions describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Region {
+    /// `eu-west-1`
+    pub region_name: String,
+    /// `ec2.eu-west-1.amazonaws.com`
+    pub endpoint: String,
+    /// `opt-in-not-required`, `opted-in`, `not-opted-in`.
+    pub opt_in_status: Option<String>,
+}
+
+impl Ec2 {
+    /// A client for the endpoint, region and credentials in `config`
+    /// (which must have been resolved for [`Service::Ec2`]).
+    pub fn new(config: ClientConfig) -> Result<Ec2> {
+        if config.service() != Service::Ec2 {
+            return Err(Error::usage(format!(
+                "an EC2 client needs a configuration resolved for ec2, not {}",
+                config.service()
+            )));
+        }
+        Ok(Ec2 {
+            transport: Transport::new(config)?,
+        })
+    }
+
+    /// The configuration the client uses.
+    pub fn config(&self) -> &ClientConfig {
+        self.transport.config()
+    }
+
+    /// DescribeImages.
+    pub fn describe_images(&self, req: &DescribeImages) -> Result<Vec<Image>> {
+        let params = req.params();
+        let body = self.transport.call("DescribeImages", &borrow(&params))?;
+        xml::images(&body).map_err(|e| self.transport.malformed("DescribeImages", e))
+    }
+
+    /// DescribeAvailabilityZones, for the client's region.
+    pub fn describe_availability_zones(&self) -> Result<Vec<AvailabilityZone>> {
+        let body = self.transport.call("DescribeAvailabilityZones", &[])?;
+        xml::availability_zones(&body)
+            .map_err(|e| self.transport.malformed("DescribeAvailabilityZones", e))
+    }
+
+    /// DescribeRegions: the regions enabled for the account.
+    pub fn describe_regions(&self) -> Result<Vec<Region>> {
+        let body = self.transport.call("DescribeRegions", &[])?;
+        xml::regions(&body).map_err(|e| self.transport.malformed("DescribeRegions", e))
+    }
+
+    /// Any EC2 Query API action, with its parameters as EC2 names them
+    /// (`Owner.1` = `self`, `Filter.1.Name` = `state`, ...). The answer is
+    /// JSON, shaped as the AWS CLI shapes it without a service model: the
+    /// response element dropped, names with an upper-case first letter
+    /// (`requestId` → `RequestId`, `imagesSet` → `ImagesSet`), `<item>`
+    /// lists as arrays, every value a string, no namespaces.
+    ///
+    /// The action must be a name of letters and digits (`DescribeImages`);
+    /// `Action` and `Version` cannot be given as parameters.
+    pub fn call(&self, action: &str, params: &[(String, String)]) -> Result<serde_json::Value> {
+        if action.is_empty() || !action.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(Error::usage(format!(
+                "{action:?} is not an EC2 action name (like DescribeImages)"
+            )));
+        }
+        if let Some((k, _)) = params
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("Action") || k.eq_ignore_ascii_case("Version"))
+        {
+            return Err(Error::usage(format!(
+                "{k} is set by handoff and cannot be given as a parameter"
+            )));
+        }
+        if let Some((k, _)) = params.iter().find(|(k, _)| k.is_empty()) {
+            return Err(Error::usage(format!("parameter name {k:?} is empty")));
+        }
+        let body = self.transport.call(action, &borrow(params))?;
+        xml::to_json(&body).map_err(|e| self.transport.malformed(action, e))
+    }
+}
+
+fn borrow(params: &[(String, String)]) -> Vec<(&str, &str)> {
+    params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+impl Token {
+    /// An EC2 client that signs with this token's credentials, in the
+    /// token's region (else the region from the environment and
+    /// `~/.aws/config`), at the endpoint the environment names (else AWS's).
+    /// The Perl module's `$token->new_ec2`.
+    pub fn new_ec2(&self) -> Result<Ec2> {
+        self.new_ec2_with(&Settings::default())
+    }
+
+    /// Like [`Token::new_ec2`], with region and endpoint overridable:
+    /// `settings.region` wins over the token's region, which wins over the
+    /// environment's; `settings.endpoint_url` over the environment's.
+    /// `settings.profile` only chooses where a region is looked up.
+    pub fn new_ec2_with(&self, settings: &Settings) -> Result<Ec2> {
+        let mut settings = settings.clone();
+        if settings.region.is_none() {
+            settings.region = self.region().map(str::to_string);
+        }
+        self.credentials().new_ec2(&settings)
+    }
+}
+
+impl Credentials {
+    /// An EC2 client that signs with these credentials; region and endpoint
+    /// from `settings`, else the environment and `~/.aws/config`.
+    pub fn new_ec2(&self, settings: &Settings) -> Result<Ec2> {
+        Ec2::new(settings.resolve_with(Service::Ec2, self.clone())?)
+    }
+}

@@ -1,0 +1,49 @@
+//! Talking to AWS (feature `aws`, on by default): minting credentials with
+//! STS and calling EC2 with them.
+//!
+//! - [`Settings`] → [`ClientConfig`]: who signs (the standard credential
+//!   chain, or given credentials), in which region, at which endpoint.
+//! - [`Sts`]: `get_federation_token`, `get_session_token`, `assume_role`,
+//!   `get_caller_identity`, each returning what STS said. Arguments are
+//!   checked against STS's rules before any request
+//!   ([`check_federation_name`], [`check_duration`], ...).
+//! - [`Ec2`]: typed `describe_images`, `describe_availability_zones`,
+//!   `describe_regions`, and [`Ec2::call`] for any action. A
+//!   [`Token`](crate::Token) makes one with `new_ec2()`.
+//!
+//! Requests are Query API form POSTs signed with SigV4 (the `aws-sigv4`
+//! crate), sent with reqwest and rustls (ring). Connect timeout
+//! [`CONNECT_TIMEOUT`] (3 s), read timeout [`READ_TIMEOUT`] (20 s); up to 3
+//! attempts with jittered exponential backoff (100 ms base, 500 ms after
+//! throttling, 2 s cap) for throttling, 5xx answers and failed connections;
+//! `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` are honoured.
+//! An AWS error is [`Error::Aws`](crate::Error::Aws) (exit status 5); no
+//! answer, or one that cannot be read, is
+//! [`Error::Transport`](crate::Error::Transport) (exit status 6).
+//!
+//! ```no_run
+//! use handoff::aws::{DescribeImages, Service, Settings, Sts};
+//! use handoff::Policy;
+//! use std::time::Duration;
+//!
+//! let sts = Sts::new(Settings::default().resolve(Service::Sts)?)?;
+//! let policy = Policy::new().allow("DescribeImages").allow("RunInstances");
+//! let token = sts.get_federation_token("TemporaryUser", Some(&policy), Some(Duration::from_secs(3 * 3600)))?;
+//! let ec2 = token.new_ec2()?;
+//! let images = ec2.describe_images(&DescribeImages::owned_by("self"))?;
+//! # Ok::<(), handoff::Error>(())
+//! ```
+
+pub mod config;
+pub mod ec2;
+pub mod sts;
+mod transport;
+mod xml;
+
+pub use config::{ClientConfig, Service, Settings, CONNECT_TIMEOUT, READ_TIMEOUT};
+pub use ec2::{AvailabilityZone, DescribeImages, Ec2, Image, Region};
+pub use sts::{
+    check_duration, check_external_id, check_federation_name, check_mfa, check_policy,
+    check_role_arn, check_session_name, AssumeRoleRequest, CallerIdentity, Mfa, Sts,
+    MAX_POLICY_CHARS, MAX_ROLE_DURATION, MAX_TOKEN_DURATION, MIN_DURATION,
+};
