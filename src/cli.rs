@@ -231,6 +231,12 @@ pub struct OpenArgs {
     /// Use the credentials even if they have expired.
     #[arg(long)]
     pub allow_expired: bool,
+
+    /// Before using the credentials, ask STS which account they belong to
+    /// and refuse them unless it is this one [default: the config file's
+    /// expect-account].
+    #[arg(long, value_name = "ID")]
+    pub expect_account: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -256,6 +262,12 @@ pub struct ExecArgs {
     #[arg(long)]
     pub allow_expired: bool,
 
+    /// Before using the credentials, ask STS which account they belong to
+    /// and refuse them unless it is this one [default: the config file's
+    /// expect-account].
+    #[arg(long, value_name = "ID")]
+    pub expect_account: Option<String>,
+
     /// The command and its arguments.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<std::ffi::OsString>,
@@ -273,6 +285,12 @@ pub struct Ec2Args {
     /// Use the credentials even if they have expired.
     #[arg(long)]
     pub allow_expired: bool,
+
+    /// Before using the credentials, ask STS which account they belong to
+    /// and refuse them unless it is this one [default: the config file's
+    /// expect-account].
+    #[arg(long, value_name = "ID")]
+    pub expect_account: Option<String>,
 
     /// The region [default: the token's, $AWS_REGION, $AWS_DEFAULT_REGION].
     #[arg(long, value_name = "REGION")]

@@ -373,6 +373,7 @@ fn open(a: cli::OpenArgs) -> Result<ExitCode> {
     if !a.allow_expired {
         token.check_not_expired()?;
     }
+    check_account(&token, a.expect_account.as_deref(), None)?;
     if let Some(name) = &a.write_profile {
         let path = files::shared_credentials_file()?;
         files::write_profile(&path, name, &token)?;
@@ -479,6 +480,7 @@ fn exec(a: cli::ExecArgs) -> Result<ExitCode> {
     if !a.allow_expired {
         token.check_not_expired()?;
     }
+    check_account(&token, a.expect_account.as_deref(), None)?;
     let (program, args) = a
         .command
         .split_first()
@@ -530,6 +532,35 @@ fn exec(a: cli::ExecArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(code))
 }
 
+/// Refuses the token unless STS says it belongs to the expected account
+/// (`--expect-account`, else the config file's `expect-account`).
+fn check_account(token: &Token, flag: Option<&str>, verbose: Option<bool>) -> Result<()> {
+    let expected = match flag {
+        Some(id) => handoff::account::ExpectedAccounts::exactly(id)?,
+        None => handoff::account::ExpectedAccounts::from_config(
+            &handoff::keys::config_dir()?.join("config"),
+        )?,
+    };
+    let Some(account) = expected.for_token(token) else {
+        return Ok(());
+    };
+    #[cfg(feature = "aws")]
+    {
+        let settings = handoff::aws::Settings {
+            verbose: verbose.unwrap_or(false),
+            ..Default::default()
+        };
+        handoff::account::check_account(token, account, &settings)
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        let _ = verbose;
+        Err(Error::Untrusted(format!(
+            "cannot check that the token belongs to account {account}: this build has no AWS support"
+        )))
+    }
+}
+
 #[cfg(feature = "aws")]
 fn mint(a: &cli::SealArgs, verbose: bool) -> Result<Token> {
     aws_cli::mint(a, verbose)
@@ -557,12 +588,139 @@ fn ec2(_: cli::Ec2Args, _: bool) -> Result<ExitCode> {
 #[cfg(feature = "aws")]
 mod aws_cli {
     use super::*;
+    use handoff::aws::{self, AssumeRoleRequest, Mfa, Service, Settings, Sts};
 
-    pub fn mint(_a: &cli::SealArgs, _verbose: bool) -> Result<Token> {
-        Err(Error::Other("minting is not wired yet".into()))
+    /// Mints with STS. Every argument is checked before the request.
+    pub fn mint(a: &cli::SealArgs, verbose: bool) -> Result<Token> {
+        let duration = a
+            .duration
+            .as_deref()
+            .map(|d| {
+                handoff::parse_duration(d).ok_or_else(|| {
+                    Error::Usage(format!(
+                        "--duration {d:?} is not a duration: give seconds, or 90m, 3h, 1h30m"
+                    ))
+                })
+            })
+            .transpose()?;
+        let policy = match &a.policy_file {
+            Some(f) => {
+                let text = std::fs::read_to_string(f).map_err(|e| io_error("cannot read", f, e))?;
+                Some(Policy::from_json(&text)?)
+            }
+            None if !a.policy.allow.is_empty() || !a.policy.deny.is_empty() => {
+                Some(build_policy(&a.policy))
+            }
+            None => None,
+        };
+        if let Some(p) = &policy {
+            aws::check_policy(p)?;
+        }
+        let mfa = match (&a.mfa_serial, &a.token_code) {
+            (Some(serial), Some(code)) => Some(Mfa {
+                serial: serial.clone(),
+                code: code.clone(),
+            }),
+            _ => None,
+        };
+        if mfa.is_some() && !a.session {
+            return Err(Error::Usage(
+                "--mfa-serial and --token-code apply to --session".into(),
+            ));
+        }
+        let settings = Settings {
+            profile: a.aws.profile.clone(),
+            region: a.aws.region.clone(),
+            endpoint_url: a.aws.endpoint_url.clone(),
+            verbose,
+        };
+        if let Some(name) = &a.federation {
+            aws::check_federation_name(name)?;
+            if let Some(d) = duration {
+                aws::check_duration(d, aws::MIN_DURATION, aws::MAX_TOKEN_DURATION, "--duration")?;
+            }
+            // Without --allow/--deny the federated user gets the empty
+            // policy, which denies ec2:* (the contract's Policy rule).
+            let policy = policy.unwrap_or_default();
+            let sts = Sts::new(settings.resolve(Service::Sts)?)?;
+            sts.get_federation_token(name, Some(&policy), duration)
+        } else if a.session {
+            if policy.is_some() {
+                return Err(Error::Usage(
+                    "--session takes no policy (GetSessionToken has none); use --federation or --role".into(),
+                ));
+            }
+            if let Some(d) = duration {
+                aws::check_duration(d, aws::MIN_DURATION, aws::MAX_TOKEN_DURATION, "--duration")?;
+            }
+            if let Some(m) = &mfa {
+                aws::check_mfa(m)?;
+            }
+            let sts = Sts::new(settings.resolve(Service::Sts)?)?;
+            sts.get_session_token(duration, mfa.as_ref())
+        } else if let Some(role) = &a.role {
+            aws::check_role_arn(role)?;
+            if let Some(n) = &a.session_name {
+                aws::check_session_name(n)?;
+            }
+            if let Some(x) = &a.external_id {
+                aws::check_external_id(x)?;
+            }
+            if let Some(d) = duration {
+                aws::check_duration(d, aws::MIN_DURATION, aws::MAX_ROLE_DURATION, "--duration")?;
+            }
+            let req = AssumeRoleRequest {
+                role_arn: role.clone(),
+                session_name: a.session_name.clone(),
+                external_id: a.external_id.clone(),
+                policy,
+                duration,
+            };
+            let sts = Sts::new(settings.resolve(Service::Sts)?)?;
+            sts.assume_role(&req)
+        } else {
+            Err(Error::Usage(
+                "give --federation NAME, --session or --role ARN".into(),
+            ))
+        }
     }
 
-    pub fn ec2(_a: cli::Ec2Args, _verbose: bool) -> Result<ExitCode> {
-        Err(Error::Other("ec2 is not wired yet".into()))
+    /// One EC2 action with the token's credentials; the answer as JSON.
+    pub fn ec2(a: cli::Ec2Args, verbose: bool) -> Result<ExitCode> {
+        let mut params = Vec::with_capacity(a.params.len());
+        for p in &a.params {
+            let (name, value) = p.split_once('=').ok_or_else(|| {
+                Error::Usage(format!(
+                    "parameter {p:?} is not Name=Value (e.g. Owner.1=self)"
+                ))
+            })?;
+            if name.is_empty() {
+                return Err(Error::Usage(format!("parameter {p:?} has no name")));
+            }
+            params.push((name.to_string(), value.to_string()));
+        }
+        let action = &a.action;
+        if action.is_empty() || !action.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(Error::Usage(format!(
+                "{action:?} is not an EC2 action name (e.g. DescribeImages)"
+            )));
+        }
+        let token = open_token(Some(&a.file), &a.ids)?;
+        if !a.allow_expired {
+            token.check_not_expired()?;
+        }
+        check_account(&token, a.expect_account.as_deref(), Some(verbose))?;
+        let settings = Settings {
+            profile: None,
+            region: a.region.clone(),
+            endpoint_url: a.endpoint_url.clone(),
+            verbose,
+        };
+        let answer = token.new_ec2_with(&settings)?.call(action, &params)?;
+        let mut out = serde_json::to_string_pretty(&answer)
+            .map_err(|e| Error::Other(format!("cannot print the answer: {e}")))?;
+        out.push('\n');
+        print(out.as_bytes())?;
+        Ok(ExitCode::SUCCESS)
     }
 }
