@@ -92,7 +92,7 @@ mod tests {
         let p = dir.path().join("id.txt");
         let public = keygen(&p, Overwrite::Refuse).unwrap();
         assert!(public.starts_with("age1"));
-        assert_eq!(public_keys(&p).unwrap(), [public.clone()]);
+        assert_eq!(public_keys(&p).unwrap(), std::slice::from_ref(&public));
         let text = std::fs::read_to_string(&p).unwrap();
         assert!(text.starts_with("# created: "));
         assert!(text.contains(&format!("# public key: {public}\n")));

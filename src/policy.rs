@@ -149,10 +149,13 @@ mod tests {
             .collect()
     }
 
+    /// allow, deny, expected allow, expected deny
+    type Case<'a> = (&'a [&'a str], &'a [&'a str], &'a [&'a str], &'a [&'a str]);
+
     /// The Perl module's own examples, and the contract's rules, as a table.
     #[test]
     fn policy_table() {
-        let cases: &[(&[&str], &[&str], &[&str], &[&str])] = &[
+        let cases: &[Case] = &[
             // allow, deny, expected allow, expected deny
             (
                 &["Describe*"],

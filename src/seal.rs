@@ -16,6 +16,8 @@
 use std::io::{self, Read, Write};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use age::armor::{ArmoredReader, ArmoredWriter, Format};
 use base64::Engine;
@@ -28,6 +30,9 @@ use crate::{envelope, Error, Result};
 /// Sealed input larger than this is refused before it is read whole. A token
 /// is a few KB.
 pub const MAX_SEALED_SIZE: usize = 1 << 20;
+
+/// The largest scrypt work factor (log2 N) accepted when opening.
+const MAX_WORK_FACTOR: u8 = 20;
 
 /// Identity and recipients files larger than this are refused.
 const MAX_KEY_FILE_SIZE: usize = 1 << 20;
@@ -172,6 +177,8 @@ pub struct Identities {
     sources: Vec<String>,
     passphrase: Option<SecretString>,
     prompt: Prompt,
+    /// Set when an encrypted SSH key asked for its passphrase and got none.
+    locked: Arc<AtomicBool>,
 }
 
 impl Identities {
@@ -233,7 +240,10 @@ impl Identities {
                     }))
                 }
                 age::ssh::Identity::Encrypted(_) => {
-                    let key = identity.with_callbacks(Callbacks(self.prompt));
+                    let key = identity.with_callbacks(Callbacks {
+                        prompt: self.prompt,
+                        locked: self.locked.clone(),
+                    });
                     self.keys.push((Box::new(key), public));
                 }
                 age::ssh::Identity::Unencrypted(_) => self.keys.push((Box::new(identity), public)),
@@ -296,8 +306,11 @@ impl Identities {
 }
 
 /// age's callbacks: ask on the terminal when allowed to, never show anything.
-#[derive(Clone, Copy)]
-struct Callbacks(Prompt);
+#[derive(Clone)]
+struct Callbacks {
+    prompt: Prompt,
+    locked: Arc<AtomicBool>,
+}
 
 impl age::Callbacks for Callbacks {
     fn display_message(&self, _: &str) {}
@@ -308,10 +321,14 @@ impl age::Callbacks for Callbacks {
         None
     }
     fn request_passphrase(&self, description: &str) -> Option<SecretString> {
-        match self.0 {
+        let answer = match self.prompt {
             Prompt::Terminal => prompt_passphrase(&format!("{description}: ")),
             Prompt::Never => None,
+        };
+        if answer.is_none() {
+            self.locked.store(true, Ordering::SeqCst);
         }
+        answer
     }
 }
 
@@ -468,7 +485,15 @@ pub(crate) fn open_bytes(
     let input: &[u8] = if start.starts_with(AGE_MAGIC) {
         start
     } else if start.starts_with(ARMOR_BEGIN) {
-        sealed
+        // Whitespace around the armor is allowed (C2SP age); the age crate's
+        // reader wants the armor alone. The binary inside is read out first
+        // so that its header can be checked like the other forms'.
+        let mut binary = Vec::with_capacity(start.len());
+        ArmoredReader::new(trim_end(start))
+            .read_to_end(&mut binary)
+            .map_err(payload_error)?;
+        decoded = binary;
+        &decoded
     } else if start.starts_with(AGE_MAGIC_B64) {
         let text = trim_end(start);
         decoded = base64::engine::general_purpose::STANDARD
@@ -482,13 +507,16 @@ pub(crate) fn open_bytes(
             "not an age file (binary, armored or base64)".into(),
         ));
     };
-    let decryptor = age::Decryptor::new_buffered(ArmoredReader::new(input))
-        .map_err(|e| decrypt_error(e, false))?;
+    check_header(input)?;
+    let decryptor = age::Decryptor::new_buffered(input).map_err(|e| decrypt_error(e, false))?;
     let scrypt = decryptor.is_scrypt();
     let hit = std::cell::Cell::new(None);
     let mut reader = if scrypt {
         let pass = identities.passphrase()?;
-        let id = age::scrypt::Identity::new(pass);
+        let mut id = age::scrypt::Identity::new(pass);
+        // Accept what age and rage write (2^18 by default) up to 2^20 (1 GiB
+        // of scrypt memory), whatever this machine's speed.
+        id.set_max_work_factor(MAX_WORK_FACTOR);
         decryptor
             .decrypt(std::iter::once(&id as &dyn age::Identity))
             .map_err(|e| decrypt_error(e, true))?
@@ -511,6 +539,13 @@ pub(crate) fn open_bytes(
         decryptor
             .decrypt(tracked.iter().map(|t| t as &dyn age::Identity))
             .map_err(|e| match e {
+                age::DecryptError::NoMatchingKeys if identities.locked.load(Ordering::SeqCst) => {
+                    Error::Decrypt(format!(
+                        "an SSH key in {} is passphrase-protected and there is no terminal to ask on; \
+                         run on a terminal, or remove the passphrase (ssh-keygen -p)",
+                        identities.sources.join(", ")
+                    ))
+                }
                 age::DecryptError::NoMatchingKeys => Error::Decrypt(format!(
                     "no identity matches this token (tried {}); it was sealed to someone else",
                     identities.sources.join(", ")
@@ -575,6 +610,34 @@ impl age::Identity for Tracked<'_> {
     ) -> Option<std::result::Result<age_core::format::FileKey, age::DecryptError>> {
         self.note(self.inner.unwrap_stanzas(stanzas))
     }
+}
+
+/// The most lines and bytes of age header handoff lets the age crate parse.
+/// age 0.12 parses the header again from its start for every line it reads
+/// (str4d/rage#368), so a hostile header of many lines would cost quadratic
+/// time (minutes for a 1 MiB one). A real token's header is a few lines per
+/// recipient: 128 lines is 63 X25519 or 10 RSA-4096 recipients.
+const MAX_HEADER_LINES: usize = 128;
+const MAX_HEADER_BYTES: usize = 16 << 10;
+
+/// Refuses an age header (everything before the `---` MAC line) longer than
+/// [`MAX_HEADER_LINES`] or [`MAX_HEADER_BYTES`], without parsing it.
+fn check_header(binary: &[u8]) -> Result<()> {
+    let mut bytes = 0;
+    for (n, line) in binary.split(|&b| b == b'\n').enumerate() {
+        if line.starts_with(b"---") {
+            return Ok(());
+        }
+        bytes += line.len() + 1;
+        if n + 1 >= MAX_HEADER_LINES || bytes > MAX_HEADER_BYTES {
+            return Err(Error::Decrypt(format!(
+                "the token's age header is longer than handoff reads ({MAX_HEADER_LINES} lines or {} KiB); \
+                 a token's header is a few lines per recipient",
+                MAX_HEADER_BYTES >> 10
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn decrypt_error(e: age::DecryptError, scrypt: bool) -> Error {
