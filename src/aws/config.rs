@@ -271,7 +271,8 @@ impl<'a> Resolver<'a> {
                 None => ("default".to_string(), false),
             },
         };
-        let profiles = Profiles::load(self, &profile_name)?;
+        // The shared files are read only when something is needed from them.
+        let mut loaded: Option<Profiles> = None;
 
         let (credentials, credentials_source) = match given {
             Some(c) => (c, "given".to_string()),
@@ -283,19 +284,26 @@ impl<'a> Resolver<'a> {
                 };
                 match from_env {
                     Some(c) => (c, "environment".to_string()),
-                    None => profiles.credentials(&profile_name, named)?,
+                    None => Profiles::get(&mut loaded, self, &profile_name)?
+                        .credentials(&profile_name, named)?,
                 }
             }
         };
 
-        let region = settings
+        let region = match settings
             .region
             .clone()
             .filter(|r| !r.trim().is_empty())
             .or_else(|| self.var("AWS_REGION"))
             .or_else(|| self.var("AWS_DEFAULT_REGION"))
-            .or_else(|| profiles.config.as_ref().and_then(|s| s.get("region")))
-            .map(|r| r.trim().to_string());
+        {
+            Some(r) => Some(r),
+            None => Profiles::get(&mut loaded, self, &profile_name)?
+                .config
+                .as_ref()
+                .and_then(|s| s.get("region")),
+        }
+        .map(|r| r.trim().to_string());
         if let Some(r) = &region {
             check_region(r)?;
         }
@@ -431,6 +439,19 @@ struct Profiles {
 }
 
 impl Profiles {
+    /// The profiles in `slot`, read on first use.
+    fn get<'s>(
+        slot: &'s mut Option<Profiles>,
+        r: &Resolver<'_>,
+        name: &str,
+    ) -> Result<&'s Profiles> {
+        let p = match slot.take() {
+            Some(p) => p,
+            None => Profiles::load(r, name)?,
+        };
+        Ok(slot.insert(p))
+    }
+
     fn load(r: &Resolver<'_>, name: &str) -> Result<Profiles> {
         let credentials_file = r.credentials_file();
         let config_file = r.config_file();

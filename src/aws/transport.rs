@@ -88,15 +88,38 @@ pub(crate) struct FormRequest {
 
 /// Builds the request for `params` (`Action` and `Version` among them,
 /// first) to `endpoint`.
+///
+/// Names and values are percent-encoded as the AWS SDKs encode Query API
+/// bodies: everything but RFC 3986's unreserved characters
+/// (`A-Z a-z 0-9 - _ . ~`), so a space is `%20` and `*` is `%2A`. (The
+/// HTML form encoding leaves `*` bare and writes a space as `+`; AWS takes
+/// either, but emulators that re-encode the body before checking the
+/// signature, as moto does, only agree with the SDKs' form.)
 pub(crate) fn form_request(endpoint: &str, params: &[(&str, &str)]) -> FormRequest {
-    let mut form = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in params {
-        form.append_pair(k, v);
+    let mut body = Vec::new();
+    for (i, (k, v)) in params.iter().enumerate() {
+        if i > 0 {
+            body.push(b'&');
+        }
+        percent_encode(k, &mut body);
+        body.push(b'=');
+        percent_encode(v, &mut body);
     }
     FormRequest {
         url: endpoint.to_string(),
         headers: vec![("content-type", FORM_CONTENT_TYPE)],
-        body: form.finish().into_bytes(),
+        body,
+    }
+}
+
+fn percent_encode(s: &str, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in s.as_bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b);
+        } else {
+            out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        }
     }
 }
 
@@ -553,12 +576,14 @@ mod tests {
                 ("Action", "GetFederationToken"),
                 ("Version", "2011-06-15"),
                 ("Name", "Bob Smith"),
-                ("Policy", r#"{"a":"b/c"}"#),
+                ("Policy", r#"{"a":"b/c*"}"#),
+                ("Tag.1.Value", "é~-_."),
             ],
         );
         assert_eq!(
             std::str::from_utf8(&r.body).unwrap(),
-            "Action=GetFederationToken&Version=2011-06-15&Name=Bob+Smith&Policy=%7B%22a%22%3A%22b%2Fc%22%7D"
+            "Action=GetFederationToken&Version=2011-06-15&Name=Bob%20Smith\
+             &Policy=%7B%22a%22%3A%22b%2Fc%2A%22%7D&Tag.1.Value=%C3%A9~-_."
         );
         assert_eq!(r.headers, vec![("content-type", FORM_CONTENT_TYPE)]);
     }
