@@ -224,10 +224,10 @@ fn build(
     let session_token = session_token.filter(|t| !reveal(t).is_empty());
     let expiration = match expiration.filter(|e| !e.trim().is_empty()) {
         Some(e) => Some(clock::parse_rfc3339(e).ok_or_else(|| {
-            Error::document(format!(
-                "the Expiration {:?} is not an ISO 8601 date and time",
-                e.chars().take(40).collect::<String>()
-            ))
+            // The value is not quoted: a misplaced secret must not be echoed.
+            Error::document(
+                "the Expiration is not an ISO 8601 date and time (like 2026-11-26T18:00:00Z)",
+            )
         })?),
         None => None,
     };

@@ -340,9 +340,9 @@ fn decode_with(bytes: &[u8], scratch: &mut [u8]) -> Result<Token> {
     let date = |field: &str, s: Option<String>| -> Result<_> {
         s.map(|s| {
             clock::parse_rfc3339(&s).ok_or_else(|| {
+                // The value is not quoted: a misplaced secret must not be echoed.
                 Error::NotAToken(format!(
-                    "{field} is not an RFC 3339 date: {:?}",
-                    truncate(&s)
+                    "{field} is not an RFC 3339 date (like 2026-11-26T18:00:00Z)"
                 ))
             })
         })
@@ -351,6 +351,25 @@ fn decode_with(bytes: &[u8], scratch: &mut [u8]) -> Result<Token> {
     let c = wire.credentials;
     if c.access_key_id.is_empty() {
         return Err(Error::NotAToken("the AccessKeyId is empty".into()));
+    }
+    if reveal(&c.secret_access_key).is_empty() {
+        return Err(Error::NotAToken("the SecretAccessKey is empty".into()));
+    }
+    // These end up in shell exports, credentials files and environments: a
+    // line break or escape sequence from a hostile sender must not.
+    let printed = [
+        ("AccessKeyId", Some(c.access_key_id.as_str())),
+        ("SecretAccessKey", Some(reveal(&c.secret_access_key))),
+        ("SessionToken", c.session_token.as_ref().map(reveal)),
+        ("Region", wire.region.as_deref()),
+    ];
+    if let Some((field, _)) = printed
+        .iter()
+        .find(|(_, v)| v.is_some_and(|v| v.chars().any(char::is_control)))
+    {
+        return Err(Error::NotAToken(format!(
+            "the {field} holds a control character"
+        )));
     }
     let credentials = Credentials::new(
         c.access_key_id,
@@ -591,6 +610,49 @@ mod tests {
             let e = decode(&bytes).unwrap_err();
             assert!(matches!(e, Error::NotAToken(_)), "{name}: {e}");
             assert!(!e.to_string().contains("EXAMPLEKEY"), "{name}: {e}");
+        }
+    }
+
+    #[test]
+    fn hostile_fields_are_refused_and_never_quoted() {
+        let with = |field: &str, new: ciborium::Value| {
+            let mut v = value(&encode(&example()));
+            let creds = v.as_map_mut().unwrap()[2].1.as_map_mut().unwrap();
+            creds.retain(|(k, _)| k.as_text() != Some(field));
+            creds.push((field.into(), new));
+            to_bytes(&v)
+        };
+        let mut region = value(&encode(&example()));
+        set(&mut region, "Region", "us-east-1\nexport X=1".into());
+        let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        let cases = [
+            (
+                "SecretAccessKey is empty",
+                with("SecretAccessKey", "".into()),
+            ),
+            (
+                "AccessKeyId holds a control character",
+                with("AccessKeyId", "AKIA\n[default]".into()),
+            ),
+            (
+                "SecretAccessKey holds a control character",
+                with("SecretAccessKey", format!("{secret}\n").into()),
+            ),
+            (
+                "SessionToken holds a control character",
+                with("SessionToken", "t\u{1b}]0;x\u{7}".into()),
+            ),
+            ("Region holds a control character", to_bytes(&region)),
+            (
+                "Expiration is not an RFC 3339 date",
+                with("Expiration", secret.into()),
+            ),
+        ];
+        for (want, bytes) in cases {
+            let e = decode(&bytes).unwrap_err();
+            assert!(matches!(e, Error::NotAToken(_)), "{want}: {e}");
+            assert!(e.to_string().contains(want), "{want}: {e}");
+            assert!(!e.to_string().contains("EXAMPLEKEY"), "{e}");
         }
     }
 
