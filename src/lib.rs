@@ -67,6 +67,6 @@ pub use documents::{parse_document, render, OutputFormat, DEFAULT_INI_SECTION, M
 pub use error::{Error, Result};
 pub use policy::Policy;
 pub use seal::{
-    open, open_with, prompt_passphrase, read_passphrase_file, read_sealed, seal, seal_signed, Form,
-    Identities, Prompt, Recipients, MAX_SEALED_SIZE,
+    decrypt, open, open_with, prompt_passphrase, read_passphrase_file, read_sealed, seal,
+    seal_signed, Form, Identities, Prompt, Recipients, MAX_SEALED_SIZE,
 };

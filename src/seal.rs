@@ -469,6 +469,14 @@ pub fn open_with(
     Ok(token.with_signer(signer))
 }
 
+/// Decrypts a sealed file (any of the three forms) to its plaintext without
+/// reading it as an envelope: `open` without the last step, with the same
+/// bounds and errors. For checking the age layer on its own (the C2SP age
+/// test vectors in tests/age_vectors.rs) and for tools that inspect a token.
+pub fn decrypt(sealed: &[u8], identities: &Identities) -> Result<Zeroizing<Vec<u8>>> {
+    open_bytes(sealed, identities).map(|(plaintext, _)| plaintext)
+}
+
 /// Decrypts a sealed file to its plaintext, in a zeroizing buffer sized up
 /// front.
 /// Also returns the recipient the opening identity answers to (`scrypt` for a
@@ -491,7 +499,7 @@ pub(crate) fn open_bytes(
         let mut binary = Vec::with_capacity(start.len());
         ArmoredReader::new(trim_end(start))
             .read_to_end(&mut binary)
-            .map_err(payload_error)?;
+            .map_err(|e| Error::Decrypt(format!("the armored token is damaged: {e}")))?;
         decoded = binary;
         &decoded
     } else if start.starts_with(AGE_MAGIC_B64) {
@@ -508,7 +516,13 @@ pub(crate) fn open_bytes(
         ));
     };
     check_header(input)?;
-    let decryptor = age::Decryptor::new_buffered(input).map_err(|e| decrypt_error(e, false))?;
+    let decryptor = age::Decryptor::new_buffered(input).map_err(|e| match e {
+        // age reports a v1 header it cannot parse as an unknown format
+        age::DecryptError::UnknownFormat if input.starts_with(b"age-encryption.org/v1\n") => {
+            Error::Decrypt("the token is damaged: invalid age header".into())
+        }
+        e => decrypt_error(e, false),
+    })?;
     let scrypt = decryptor.is_scrypt();
     let hit = std::cell::Cell::new(None);
     let mut reader = if scrypt {
