@@ -1041,3 +1041,73 @@ fn the_synopsis_example_runs_against_moto() {
         "a secret was printed:\n{all}"
     );
 }
+
+/// A TLS server with a self-signed certificate for 127.0.0.1, made by the
+/// venv's Python; prints its port, then reports each handshake.
+const TLS_SERVER: &str = r#"
+import datetime, ipaddress, os, socket, ssl, sys, tempfile
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+key = ec.generate_private_key(ec.SECP256R1())
+name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "handoff test")])
+now = datetime.datetime.now(datetime.timezone.utc)
+cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .sign(key, hashes.SHA256()))
+d = tempfile.mkdtemp()
+cf, kf = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+open(cf, "wb").write(cert.public_bytes(serialization.Encoding.PEM))
+open(kf, "wb").write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cf, kf)
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+print(s.getsockname()[1], flush=True)
+while True:
+    c, _ = s.accept()
+    try:
+        ctx.wrap_socket(c, server_side=True).close()
+        print("handshake completed", flush=True)
+    except (ssl.SSLError, OSError) as e:
+        print("handshake failed:", e, flush=True)
+"#;
+
+/// https endpoints speak TLS through rustls with the ring provider (no
+/// network: a loopback server with a self-signed certificate), and a
+/// certificate no trusted authority signed is refused: exit 6.
+#[test]
+fn https_is_tls_and_checks_the_certificate() {
+    use std::io::BufRead;
+    loopback_only();
+    let home = tempfile::tempdir().unwrap();
+    let mut py = Command::new(common::venv_bin("python"));
+    common::isolate(&mut py, home.path());
+    let mut server = py
+        .args(["-c", TLS_SERVER])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    let port: u16 = lines.next().unwrap().unwrap().trim().parse().unwrap();
+    let e = quick(&format!("https://127.0.0.1:{port}"))
+        .get_caller_identity()
+        .unwrap_err();
+    let _ = server.kill();
+    let _ = server.wait();
+    let seen: Vec<String> = lines.map_while(Result::ok).collect();
+    assert_eq!(e.exit_code(), 6, "{e}");
+    let msg = transport_error(&e);
+    assert!(msg.contains("certificate"), "{msg}");
+    let failed = seen
+        .iter()
+        .filter(|l| l.starts_with("handshake failed"))
+        .count();
+    assert_eq!(failed, 1, "one handshake, not retried: {seen:?}");
+}

@@ -889,6 +889,36 @@ sso_session = corp
     }
 
     #[test]
+    fn shared_files_are_read_only_when_needed() {
+        // A config "file" that cannot be read: a directory.
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let vars = [("AWS_CONFIG_FILE", d), ("AWS_SHARED_CREDENTIALS_FILE", d)];
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let env = move |k: &str| map.get(k).cloned();
+        let r = Resolver::with_env(&env);
+        let given = || Credentials::new("ASIAGIVENEXAMPLE", "s".into(), Some("t".into()), None);
+        let with_region = Settings {
+            region: Some("eu-west-1".into()),
+            ..Settings::default()
+        };
+        let c = r
+            .resolve(&with_region, Service::Ec2, Some(given()))
+            .unwrap();
+        assert_eq!(c.credentials_source(), "given");
+        assert_eq!(c.credentials().access_key_id(), "ASIAGIVENEXAMPLE");
+        // Without a region, the profile's is looked up, and the unreadable
+        // file is reported.
+        let e = r
+            .resolve(&Settings::default(), Service::Ec2, Some(given()))
+            .unwrap_err();
+        assert!(e.to_string().contains("cannot read"), "{e}");
+    }
+
+    #[test]
     fn read_timeout_variable() {
         let keys = [
             ("AWS_ACCESS_KEY_ID", "AKIAENVEXAMPLE"),

@@ -248,12 +248,7 @@ impl Transport {
         all.extend_from_slice(params);
         let request = form_request(self.config.endpoint(), &all);
         if self.config.verbose() {
-            eprintln!(
-                "handoff: {service} {action} -> {} (signed for {}, credentials from {})",
-                self.config.endpoint(),
-                self.config.signing_region(),
-                self.config.credentials_source()
-            );
+            eprintln!("{}", request_line(&self.config, action));
         }
         let mut attempt = 1;
         loop {
@@ -277,10 +272,8 @@ impl Transport {
                     let delay = backoff(attempt, throttled);
                     if self.config.verbose() {
                         eprintln!(
-                            "handoff: {}: {reason}; retrying in {} ms (attempt {} of {MAX_ATTEMPTS})",
-                            self.config.endpoint(),
-                            delay.as_millis(),
-                            attempt + 1
+                            "{}",
+                            retry_line(self.config.endpoint(), &reason, delay, attempt + 1)
                         );
                     }
                     std::thread::sleep(delay);
@@ -333,6 +326,10 @@ impl Transport {
             Ok(r) => r,
             Err(e) => {
                 let message = describe_send_error(&e, c.read_timeout());
+                if is_certificate_error(&e) {
+                    // Not transient: asking again gets the same certificate.
+                    return Outcome::Fail(self.transport_error(message));
+                }
                 return Outcome::Retry {
                     reason: message.clone(),
                     throttled: false,
@@ -422,6 +419,26 @@ impl Transport {
     }
 }
 
+/// The `verbose` line for a request: service, action, endpoint, signing
+/// region, where the credentials came from. Never a body or a header.
+fn request_line(c: &ClientConfig, action: &str) -> String {
+    format!(
+        "handoff: {} {action} -> {} (signed for {}, credentials from {})",
+        c.service(),
+        c.endpoint(),
+        c.signing_region(),
+        c.credentials_source()
+    )
+}
+
+/// The `verbose` line for a retry.
+fn retry_line(endpoint: &str, reason: &str, delay: Duration, next: u32) -> String {
+    format!(
+        "handoff: {endpoint}: {reason}; retrying in {} ms (attempt {next} of {MAX_ATTEMPTS})",
+        delay.as_millis()
+    )
+}
+
 fn seconds(d: Duration) -> String {
     if d.subsec_millis() == 0 {
         format!("{} s", d.as_secs())
@@ -445,6 +462,31 @@ fn describe_send_error(e: &reqwest::Error, read_timeout: Duration) -> String {
     } else {
         format!("the request failed: {cause}")
     }
+}
+
+/// Whether the TLS handshake failed on the server's certificate (untrusted,
+/// expired, wrong name).
+fn is_certificate_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    // The chain, with io::Error's wrapped errors (which its `source()` skips).
+    let mut stack = vec![e];
+    while let Some(err) = stack.pop() {
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            return matches!(
+                tls,
+                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+            );
+        }
+        if let Some(inner) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            stack.push(inner);
+        }
+        if let Some(next) = err.source() {
+            stack.push(next);
+        }
+    }
+    false
 }
 
 /// The innermost cause's message: "Connection refused (os error 111)".
@@ -549,6 +591,38 @@ mod tests {
         let j: Vec<f64> = (0..20).map(|_| jitter()).collect();
         assert!(j.iter().all(|x| (0.0..1.0).contains(x)));
         assert!(j.windows(2).any(|w| w[0] != w[1]), "jitter is constant");
+    }
+
+    #[test]
+    fn verbose_lines_name_the_endpoint_and_nothing_secret() {
+        let creds = Credentials::new(
+            "ASIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
+            Some("SESSIONTOKENEXAMPLE".into()),
+            None,
+        );
+        let settings = super::super::config::Settings {
+            endpoint_url: Some("http://127.0.0.1:9".into()),
+            region: Some("eu-west-1".into()),
+            verbose: true,
+            ..Default::default()
+        };
+        let c = settings.resolve_with(Service::Sts, creds).unwrap();
+        let line = request_line(&c, "GetFederationToken");
+        assert_eq!(
+            line,
+            "handoff: sts GetFederationToken -> http://127.0.0.1:9/ (signed for eu-west-1, credentials from given)"
+        );
+        let line = retry_line(
+            c.endpoint(),
+            "HTTP 503 ServiceUnavailable",
+            Duration::from_millis(87),
+            2,
+        );
+        assert_eq!(
+            line,
+            "handoff: http://127.0.0.1:9/: HTTP 503 ServiceUnavailable; retrying in 87 ms (attempt 2 of 3)"
+        );
     }
 
     #[test]
