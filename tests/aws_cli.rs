@@ -28,7 +28,7 @@ iam.put_user_policy(UserName="alice", PolicyName="mint",
                     PolicyDocument=doc({"Effect": "Allow", "Action": "sts:*", "Resource": "*"}))
 key = iam.create_access_key(UserName="alice")["AccessKey"]
 iam.create_role(RoleName="limited", AssumeRolePolicyDocument=doc(
-    {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}))
+    {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/alice"}, "Action": "sts:AssumeRole"}))
 iam.put_role_policy(RoleName="limited", PolicyName="zones-only",
                     PolicyDocument=doc({"Effect": "Allow", "Action": ["ec2:DescribeAvailabilityZones", "sts:GetCallerIdentity"], "Resource": "*"}))
 print(json.dumps({"id": key["AccessKeyId"], "secret": key["SecretAccessKey"]}))
