@@ -245,6 +245,22 @@ impl Token {
         self
     }
 
+    /// Sets whichever of the optional details are given (how documents and
+    /// envelopes hand them over).
+    pub(crate) fn with_details(
+        mut self,
+        packed_policy_size: Option<u32>,
+        policy: Option<String>,
+        region: Option<String>,
+        label: Option<String>,
+    ) -> Self {
+        self.packed_policy_size = packed_policy_size.or(self.packed_policy_size);
+        self.policy = policy.or(self.policy);
+        self.region = region.or(self.region);
+        self.label = label.or(self.label);
+        self
+    }
+
     /// Sets when the token was issued.
     pub fn with_issued_at(mut self, at: SystemTime) -> Self {
         self.issued_at = Some(at);

@@ -17,6 +17,7 @@ use crate::clock;
 use crate::credentials::{
     infer_kind, into_secret, reveal, AssumedRoleUser, Credentials, FederatedUser, Token,
 };
+use crate::envelope::{AssumedRoleUserWire, FederatedUserWire};
 use crate::{Error, Result};
 
 /// A credential document larger than this is refused.
@@ -69,9 +70,9 @@ struct DocIn {
     #[serde(rename = "Credentials")]
     credentials: Option<StsCredentials>,
     #[serde(rename = "FederatedUser")]
-    federated_user: Option<FederatedUserJson>,
+    federated_user: Option<FederatedUserWire<String>>,
     #[serde(rename = "AssumedRoleUser")]
-    assumed_role_user: Option<AssumedRoleUserJson>,
+    assumed_role_user: Option<AssumedRoleUserWire<String>>,
     #[serde(rename = "PackedPolicySize")]
     packed_policy_size: Option<u32>,
     #[serde(rename = "Policy")]
@@ -105,22 +106,6 @@ struct StsCredentials {
     session_token: Option<SecretString>,
     #[serde(rename = "Expiration")]
     expiration: Option<String>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct FederatedUserJson {
-    #[serde(rename = "FederatedUserId")]
-    federated_user_id: String,
-    #[serde(rename = "Arn")]
-    arn: String,
-}
-
-#[derive(Serialize, Deserialize)]
-struct AssumedRoleUserJson {
-    #[serde(rename = "AssumedRoleId")]
-    assumed_role_id: String,
-    #[serde(rename = "Arn")]
-    arn: String,
 }
 
 fn parse_json(text: &str) -> Result<Token> {
@@ -173,21 +158,7 @@ fn parse_json(text: &str) -> Result<Token> {
             arn: u.arn,
         }),
     )
-    .map(|mut t| {
-        if let Some(n) = doc.packed_policy_size {
-            t = t.with_packed_policy_size(n);
-        }
-        if let Some(p) = doc.policy {
-            t = t.with_policy(p);
-        }
-        if let Some(r) = doc.region {
-            t = t.with_region(r);
-        }
-        if let Some(l) = doc.label {
-            t = t.with_label(l);
-        }
-        t
-    })
+    .map(|t| t.with_details(doc.packed_policy_size, doc.policy, doc.region, doc.label))
 }
 
 /// Describes a JSON error by position only: serde_json's messages can quote
@@ -396,9 +367,9 @@ pub fn render(token: &Token, format: OutputFormat, ini_section: &str) -> Zeroizi
                 #[serde(rename = "Credentials")]
                 credentials: Creds<'a>,
                 #[serde(rename = "FederatedUser", skip_serializing_if = "Option::is_none")]
-                federated_user: Option<FederatedUserJson>,
+                federated_user: Option<FederatedUserWire<&'a str>>,
                 #[serde(rename = "AssumedRoleUser", skip_serializing_if = "Option::is_none")]
-                assumed_role_user: Option<AssumedRoleUserJson>,
+                assumed_role_user: Option<AssumedRoleUserWire<&'a str>>,
                 #[serde(rename = "PackedPolicySize", skip_serializing_if = "Option::is_none")]
                 packed_policy_size: Option<u32>,
                 #[serde(rename = "Policy", skip_serializing_if = "Option::is_none")]
@@ -408,17 +379,6 @@ pub fn render(token: &Token, format: OutputFormat, ini_section: &str) -> Zeroizi
                 #[serde(rename = "Label", skip_serializing_if = "Option::is_none")]
                 label: Option<&'a str>,
             }
-            #[derive(Serialize)]
-            struct Creds<'a> {
-                #[serde(rename = "AccessKeyId")]
-                access_key_id: &'a str,
-                #[serde(rename = "SecretAccessKey")]
-                secret_access_key: &'a str,
-                #[serde(rename = "SessionToken", skip_serializing_if = "Option::is_none")]
-                session_token: Option<&'a str>,
-                #[serde(rename = "Expiration", skip_serializing_if = "Option::is_none")]
-                expiration: Option<&'a str>,
-            }
             let doc = Doc {
                 credentials: Creds {
                     access_key_id: c.access_key_id(),
@@ -426,13 +386,13 @@ pub fn render(token: &Token, format: OutputFormat, ini_section: &str) -> Zeroizi
                     session_token: c.session_token().map(reveal),
                     expiration: expiration.as_deref(),
                 },
-                federated_user: token.federated_user().map(|u| FederatedUserJson {
-                    federated_user_id: u.federated_user_id.clone(),
-                    arn: u.arn.clone(),
+                federated_user: token.federated_user().map(|u| FederatedUserWire {
+                    federated_user_id: u.federated_user_id.as_str(),
+                    arn: u.arn.as_str(),
                 }),
-                assumed_role_user: token.assumed_role_user().map(|u| AssumedRoleUserJson {
-                    assumed_role_id: u.assumed_role_id.clone(),
-                    arn: u.arn.clone(),
+                assumed_role_user: token.assumed_role_user().map(|u| AssumedRoleUserWire {
+                    assumed_role_id: u.assumed_role_id.as_str(),
+                    arn: u.arn.as_str(),
                 }),
                 packed_policy_size: token.packed_policy_size(),
                 policy: token.policy(),
@@ -446,21 +406,17 @@ pub fn render(token: &Token, format: OutputFormat, ini_section: &str) -> Zeroizi
             struct Doc<'a> {
                 #[serde(rename = "Version")]
                 version: u8,
-                #[serde(rename = "AccessKeyId")]
-                access_key_id: &'a str,
-                #[serde(rename = "SecretAccessKey")]
-                secret_access_key: &'a str,
-                #[serde(rename = "SessionToken", skip_serializing_if = "Option::is_none")]
-                session_token: Option<&'a str>,
-                #[serde(rename = "Expiration", skip_serializing_if = "Option::is_none")]
-                expiration: Option<&'a str>,
+                #[serde(flatten)]
+                credentials: Creds<'a>,
             }
             let doc = Doc {
                 version: 1,
-                access_key_id: c.access_key_id(),
-                secret_access_key: reveal(c.secret_access_key()),
-                session_token: c.session_token().map(reveal),
-                expiration: expiration.as_deref(),
+                credentials: Creds {
+                    access_key_id: c.access_key_id(),
+                    secret_access_key: reveal(c.secret_access_key()),
+                    session_token: c.session_token().map(reveal),
+                    expiration: expiration.as_deref(),
+                },
             };
             write_json(&mut out, &doc);
         }
@@ -481,6 +437,20 @@ pub fn render(token: &Token, format: OutputFormat, ini_section: &str) -> Zeroizi
         }
     }
     out
+}
+
+/// The credentials as JSON: STS's `Credentials`, and the body of a
+/// `credential_process` document.
+#[derive(Serialize)]
+struct Creds<'a> {
+    #[serde(rename = "AccessKeyId")]
+    access_key_id: &'a str,
+    #[serde(rename = "SecretAccessKey")]
+    secret_access_key: &'a str,
+    #[serde(rename = "SessionToken", skip_serializing_if = "Option::is_none")]
+    session_token: Option<&'a str>,
+    #[serde(rename = "Expiration", skip_serializing_if = "Option::is_none")]
+    expiration: Option<&'a str>,
 }
 
 fn write_json<T: Serialize>(out: &mut Zeroizing<String>, doc: &T) {

@@ -126,20 +126,22 @@ struct CredentialsOut<'a> {
     expiration: Option<String>,
 }
 
+/// `{FederatedUserId, Arn}`, shared with the JSON documents.
 #[derive(Serialize, Deserialize)]
-struct FederatedUserWire<S> {
+pub(crate) struct FederatedUserWire<S> {
     #[serde(rename = "FederatedUserId")]
-    federated_user_id: S,
+    pub(crate) federated_user_id: S,
     #[serde(rename = "Arn")]
-    arn: S,
+    pub(crate) arn: S,
 }
 
+/// `{AssumedRoleId, Arn}`, shared with the JSON documents.
 #[derive(Serialize, Deserialize)]
-struct AssumedRoleUserWire<S> {
+pub(crate) struct AssumedRoleUserWire<S> {
     #[serde(rename = "AssumedRoleId")]
-    assumed_role_id: S,
+    pub(crate) assumed_role_id: S,
     #[serde(rename = "Arn")]
-    arn: S,
+    pub(crate) arn: S,
 }
 
 /// Only the version, read first so a newer format is named as such even when
@@ -390,18 +392,12 @@ fn decode_with(bytes: &[u8], scratch: &mut [u8]) -> Result<Token> {
             arn: u.arn,
         });
     }
-    if let Some(n) = wire.packed_policy_size {
-        token = token.with_packed_policy_size(n);
-    }
-    if let Some(p) = wire.policy {
-        token = token.with_policy(p);
-    }
-    if let Some(r) = wire.region {
-        token = token.with_region(r);
-    }
-    if let Some(l) = wire.label {
-        token = token.with_label(l);
-    }
+    token = token.with_details(
+        wire.packed_policy_size,
+        wire.policy,
+        wire.region,
+        wire.label,
+    );
     if let Some(at) = date("IssuedAt", wire.issued_at)? {
         token = token.with_issued_at(at);
     }
