@@ -198,6 +198,20 @@ pub struct IdentityArgs {
     pub signers: Option<PathBuf>,
 }
 
+/// Checks before credentials are used (open, exec, ec2).
+#[derive(Args, Debug)]
+pub struct UseArgs {
+    /// Use the credentials even if they have expired.
+    #[arg(long)]
+    pub allow_expired: bool,
+
+    /// Before using the credentials, ask STS which account they belong to
+    /// and refuse them unless it is this one [default: the config file's
+    /// expect-account].
+    #[arg(long, value_name = "ID")]
+    pub expect_account: Option<String>,
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Format {
     /// export lines for eval "$(handoff open t.age)"
@@ -228,15 +242,8 @@ pub struct OpenArgs {
     #[arg(long, value_name = "NAME")]
     pub write_profile: Option<String>,
 
-    /// Use the credentials even if they have expired.
-    #[arg(long)]
-    pub allow_expired: bool,
-
-    /// Before using the credentials, ask STS which account they belong to
-    /// and refuse them unless it is this one [default: the config file's
-    /// expect-account].
-    #[arg(long, value_name = "ID")]
-    pub expect_account: Option<String>,
+    #[command(flatten)]
+    pub checks: UseArgs,
 }
 
 #[derive(Args, Debug)]
@@ -258,15 +265,8 @@ pub struct ExecArgs {
     #[command(flatten)]
     pub ids: IdentityArgs,
 
-    /// Use the credentials even if they have expired.
-    #[arg(long)]
-    pub allow_expired: bool,
-
-    /// Before using the credentials, ask STS which account they belong to
-    /// and refuse them unless it is this one [default: the config file's
-    /// expect-account].
-    #[arg(long, value_name = "ID")]
-    pub expect_account: Option<String>,
+    #[command(flatten)]
+    pub checks: UseArgs,
 
     /// The command and its arguments.
     #[arg(last = true, required = true, value_name = "CMD")]
@@ -282,15 +282,8 @@ pub struct Ec2Args {
     #[command(flatten)]
     pub ids: IdentityArgs,
 
-    /// Use the credentials even if they have expired.
-    #[arg(long)]
-    pub allow_expired: bool,
-
-    /// Before using the credentials, ask STS which account they belong to
-    /// and refuse them unless it is this one [default: the config file's
-    /// expect-account].
-    #[arg(long, value_name = "ID")]
-    pub expect_account: Option<String>,
+    #[command(flatten)]
+    pub checks: UseArgs,
 
     /// The region [default: the token's, $AWS_REGION, $AWS_DEFAULT_REGION].
     #[arg(long, value_name = "REGION")]

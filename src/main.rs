@@ -77,9 +77,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Seal(a) => seal(*a, cli.verbose),
-        Command::Open(a) => open(a),
+        Command::Open(a) => open(a, cli.verbose),
         Command::Show(a) => show(a),
-        Command::Exec(a) => exec(a),
+        Command::Exec(a) => exec(a, cli.verbose),
         Command::Ec2(a) => ec2(a, cli.verbose),
         Command::Completions { shell } => {
             let mut out = Vec::new();
@@ -368,12 +368,24 @@ fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
     })
 }
 
-fn open(a: cli::OpenArgs) -> Result<ExitCode> {
-    let token = open_token(a.file.as_deref(), &a.ids)?;
-    if !a.allow_expired {
+/// Opens a token that is about to be used: decrypted, trusted, not
+/// expired (unless allowed), and of the expected account.
+fn use_token(
+    file: Option<&Path>,
+    ids: &cli::IdentityArgs,
+    checks: &cli::UseArgs,
+    verbose: bool,
+) -> Result<Token> {
+    let token = open_token(file, ids)?;
+    if !checks.allow_expired {
         token.check_not_expired()?;
     }
-    check_account(&token, a.expect_account.as_deref(), None)?;
+    check_account(&token, checks.expect_account.as_deref(), verbose)?;
+    Ok(token)
+}
+
+fn open(a: cli::OpenArgs, verbose: bool) -> Result<ExitCode> {
+    let token = use_token(a.file.as_deref(), &a.ids, &a.checks, verbose)?;
     if let Some(name) = &a.write_profile {
         let path = files::shared_credentials_file()?;
         files::write_profile(&path, name, &token)?;
@@ -473,14 +485,10 @@ fn describe(t: &Token, now: SystemTime) -> String {
     s
 }
 
-fn exec(a: cli::ExecArgs) -> Result<ExitCode> {
+fn exec(a: cli::ExecArgs, verbose: bool) -> Result<ExitCode> {
     use handoff::secrecy::ExposeSecret;
     use std::os::unix::process::CommandExt;
-    let token = open_token(Some(&a.file), &a.ids)?;
-    if !a.allow_expired {
-        token.check_not_expired()?;
-    }
-    check_account(&token, a.expect_account.as_deref(), None)?;
+    let token = use_token(Some(&a.file), &a.ids, &a.checks, verbose)?;
     let (program, args) = a
         .command
         .split_first()
@@ -534,7 +542,7 @@ fn exec(a: cli::ExecArgs) -> Result<ExitCode> {
 
 /// Refuses the token unless STS says it belongs to the expected account
 /// (`--expect-account`, else the config file's `expect-account`).
-fn check_account(token: &Token, flag: Option<&str>, verbose: Option<bool>) -> Result<()> {
+fn check_account(token: &Token, flag: Option<&str>, verbose: bool) -> Result<()> {
     let expected = match flag {
         Some(id) => handoff::account::ExpectedAccounts::exactly(id)?,
         None => handoff::account::ExpectedAccounts::from_config(
@@ -547,7 +555,7 @@ fn check_account(token: &Token, flag: Option<&str>, verbose: Option<bool>) -> Re
     #[cfg(feature = "aws")]
     {
         let settings = handoff::aws::Settings {
-            verbose: verbose.unwrap_or(false),
+            verbose,
             ..Default::default()
         };
         handoff::account::check_account(token, account, &settings)
@@ -705,11 +713,7 @@ mod aws_cli {
                 "{action:?} is not an EC2 action name (e.g. DescribeImages)"
             )));
         }
-        let token = open_token(Some(&a.file), &a.ids)?;
-        if !a.allow_expired {
-            token.check_not_expired()?;
-        }
-        check_account(&token, a.expect_account.as_deref(), Some(verbose))?;
+        let token = use_token(Some(&a.file), &a.ids, &a.checks, verbose)?;
         let settings = Settings {
             profile: None,
             region: a.region.clone(),
