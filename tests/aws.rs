@@ -486,37 +486,13 @@ fn bad_arguments_are_refused_before_any_request() {
 // ---------------------------------------------------------------------------
 // moto's IAM mode: real signature and policy checks
 
-/// Creates IAM user alice (allowed sts:*) with an access key, and role
-/// `limited` that may only DescribeAvailabilityZones: five requests, all
-/// made while moto still accepts unsigned ones. Prints alice's key.
-const IAM_SETUP: &str = r#"
-import json, sys, boto3
-iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",
-                   aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
-                   aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
-doc = lambda *s: json.dumps({"Version": "2012-10-17", "Statement": list(s)})
-iam.create_user(UserName="alice")
-iam.put_user_policy(UserName="alice", PolicyName="mint",
-                    PolicyDocument=doc({"Effect": "Allow", "Action": "sts:*", "Resource": "*"}))
-key = iam.create_access_key(UserName="alice")["AccessKey"]
-iam.create_role(RoleName="limited", AssumeRolePolicyDocument=doc(
-    {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/alice"}, "Action": "sts:AssumeRole"}))
-iam.put_role_policy(RoleName="limited", PolicyName="zones-only",
-                    PolicyDocument=doc({"Effect": "Allow", "Action": "ec2:DescribeAvailabilityZones", "Resource": "*"}))
-print(json.dumps({"id": key["AccessKeyId"], "secret": key["SecretAccessKey"]}))
-"#;
-
 #[test]
 fn iam_mode_checks_signatures_and_policies() {
     loopback_only();
     let moto = Moto::start_iam(5);
     let home = tempfile::tempdir().unwrap();
-    let mut py = Command::new(common::venv_bin("python"));
-    common::isolate(&mut py, home.path());
-    py.args(["-c", IAM_SETUP, &moto.url]);
-    let out = common::ok(&common::run(&mut py));
-    let key: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-    let (id, secret) = (key["id"].as_str().unwrap(), key["secret"].as_str().unwrap());
+    let (id, secret) = moto.create_alice(home.path());
+    let (id, secret) = (id.as_str(), secret.as_str());
 
     // alice's keys mint.
     let sts = sts_at(&moto.url, keys(id, secret));

@@ -14,26 +14,6 @@ use common::*;
 
 const ACCOUNT: &str = "123456789012";
 
-/// Creates IAM user alice (allowed sts:*) with an access key, and role
-/// `limited` that may only DescribeAvailabilityZones, while moto still
-/// accepts unsigned requests (5 of them). Prints alice's key as JSON.
-const IAM_SETUP: &str = r#"
-import json, sys, boto3
-iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",
-                   aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
-                   aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
-doc = lambda *s: json.dumps({"Version": "2012-10-17", "Statement": list(s)})
-iam.create_user(UserName="alice")
-iam.put_user_policy(UserName="alice", PolicyName="mint",
-                    PolicyDocument=doc({"Effect": "Allow", "Action": "sts:*", "Resource": "*"}))
-key = iam.create_access_key(UserName="alice")["AccessKey"]
-iam.create_role(RoleName="limited", AssumeRolePolicyDocument=doc(
-    {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/alice"}, "Action": "sts:AssumeRole"}))
-iam.put_role_policy(RoleName="limited", PolicyName="zones-only",
-                    PolicyDocument=doc({"Effect": "Allow", "Action": ["ec2:DescribeAvailabilityZones", "sts:GetCallerIdentity"], "Resource": "*"}))
-print(json.dumps({"id": key["AccessKeyId"], "secret": key["SecretAccessKey"]}))
-"#;
-
 /// A home with a recipient identity, alice's keys in its shared credentials
 /// file as profile `alice`, and everything pointed at moto.
 struct World {
@@ -47,12 +27,8 @@ impl World {
     fn iam() -> World {
         let moto = Moto::start_iam(5);
         let dir = tempfile::tempdir().unwrap();
-        let mut py = Command::new(venv_bin("python"));
-        isolate(&mut py, dir.path());
-        py.args(["-c", IAM_SETUP, &moto.url]);
-        let key: serde_json::Value = serde_json::from_str(ok(&run(&mut py)).trim()).unwrap();
-        let (id, secret) = (key["id"].as_str().unwrap(), key["secret"].as_str().unwrap());
-        Self::with_keys(moto, dir, id, secret)
+        let (id, secret) = moto.create_alice(dir.path());
+        Self::with_keys(moto, dir, &id, &secret)
     }
 
     fn plain() -> World {

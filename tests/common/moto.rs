@@ -163,3 +163,38 @@ pub fn free_port() -> u16 {
     let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a loopback port");
     l.local_addr().expect("local addr").port()
 }
+
+/// Creates IAM user alice (allowed sts:*) with an access key, and role
+/// `limited` (assumable by alice) that may only DescribeAvailabilityZones
+/// and GetCallerIdentity: five requests, all made while moto in IAM mode
+/// (`Moto::start_iam(5)`) still accepts unsigned ones.
+const IAM_SETUP: &str = r#"
+import json, sys, boto3
+iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",
+                   aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+                   aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+doc = lambda *s: json.dumps({"Version": "2012-10-17", "Statement": list(s)})
+iam.create_user(UserName="alice")
+iam.put_user_policy(UserName="alice", PolicyName="mint",
+                    PolicyDocument=doc({"Effect": "Allow", "Action": "sts:*", "Resource": "*"}))
+key = iam.create_access_key(UserName="alice")["AccessKey"]
+iam.create_role(RoleName="limited", AssumeRolePolicyDocument=doc(
+    {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/alice"}, "Action": "sts:AssumeRole"}))
+iam.put_role_policy(RoleName="limited", PolicyName="zones-only",
+                    PolicyDocument=doc({"Effect": "Allow", "Action": ["ec2:DescribeAvailabilityZones", "sts:GetCallerIdentity"], "Resource": "*"}))
+print(json.dumps({"id": key["AccessKeyId"], "secret": key["SecretAccessKey"]}))
+"#;
+
+impl Moto {
+    /// Sets up alice and role `limited` (see `IAM_SETUP`) and returns
+    /// alice's access key id and secret.
+    pub fn create_alice(&self, home: &std::path::Path) -> (String, String) {
+        let mut py = Command::new(venv_bin("python"));
+        super::isolate(&mut py, home);
+        py.args(["-c", IAM_SETUP, &self.url]);
+        let out = super::ok(&super::run(&mut py));
+        let key: serde_json::Value = serde_json::from_str(out.trim()).expect("alice's key as JSON");
+        let field = |k: &str| key[k].as_str().expect("a key field").to_string();
+        (field("id"), field("secret"))
+    }
+}
