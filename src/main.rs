@@ -26,6 +26,7 @@ static ALLOC: zeroizing_alloc::ZeroAlloc<std::alloc::System> =
     zeroizing_alloc::ZeroAlloc(std::alloc::System);
 
 fn main() -> ExitCode {
+    no_core_dumps();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
@@ -42,6 +43,27 @@ fn main() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// No core dump while secrets are in memory. The soft RLIMIT_CORE goes to 0,
+/// which exec keeps: `handoff exec`'s command starts without core dumps too
+/// (the hard limit stays, so a program that wants them can raise it again).
+/// Not dumpable also keeps other processes of the same user from attaching
+/// or reading /proc/PID/mem; exec of an ordinary program resets it. Both are
+/// best effort: if the kernel refuses, handoff runs as before.
+fn no_core_dumps() {
+    use rustix::process::{
+        getrlimit, set_dumpable_behavior, setrlimit, DumpableBehavior, Resource, Rlimit,
+    };
+    let hard = getrlimit(Resource::Core).maximum;
+    let _ = setrlimit(
+        Resource::Core,
+        Rlimit {
+            current: Some(0),
+            maximum: hard,
+        },
+    );
+    let _ = set_dumpable_behavior(DumpableBehavior::NotDumpable);
 }
 
 /// clap's errors, in two plain lines: the problem and where to look.

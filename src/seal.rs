@@ -150,6 +150,12 @@ fn parse_recipient(r: &str) -> Result<Box<dyn age::Recipient + Send>> {
                 ))
             });
     }
+    if r.to_ascii_uppercase().starts_with("AGE-SECRET-KEY-") {
+        // not quoted: that would print part of the key
+        return Err(Error::usage(
+            "that is a secret key (an identity), not a recipient: give its public key, which handoff keygen -y prints",
+        ));
+    }
     Err(Error::usage(format!(
         "{} is not a recipient handoff understands: give an age1... public key or an ssh-ed25519/ssh-rsa public key",
         short(r)
@@ -830,6 +836,13 @@ mod tests {
         for bad in ["age1nope", "bob@example.com", "ssh-dss AAAA", ""] {
             assert_eq!(r.add(bad).unwrap_err().exit_code(), 2, "{bad}");
         }
+        let key = age::x25519::Identity::generate();
+        let secret = key.to_string();
+        let e = r.add(secret.expose_secret()).unwrap_err().to_string();
+        assert!(
+            e.contains("secret key") && !e.contains(&secret.expose_secret()[..20]),
+            "{e}"
+        );
         assert!(r.is_empty());
         let e = seal(&token(), &r, Form::Binary).unwrap_err();
         assert_eq!(e.exit_code(), 2);
