@@ -59,9 +59,9 @@ impl ExpectedAccounts {
             check_account_id(value).map_err(|_| bad("not a 12-digit AWS account id"))?;
             match key.strip_prefix("expect-account") {
                 Some("") => out.any = Some(value.to_string()),
-                Some(rest) if rest.starts_with('.') && rest.len() > 1 => {
-                    out.by_principal.push((rest[1..].to_string(), value.to_string()))
-                }
+                Some(rest) if rest.starts_with('.') && rest.len() > 1 => out
+                    .by_principal
+                    .push((rest[1..].to_string(), value.to_string())),
                 _ => return Err(bad(&format!("unknown setting {key:?}"))),
             }
         }

@@ -44,9 +44,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod account;
 #[cfg(feature = "aws")]
 pub mod aws;
-pub mod account;
 pub mod clock;
 mod credentials;
 mod documents;
