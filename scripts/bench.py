@@ -1,0 +1,264 @@
+"""handoff against the tools a user would run instead, side by side.
+
+Run by scripts/bench (which builds, installs, starts moto and stops it); not
+meant to be run by hand. Each pair of commands runs interleaved, A B A B ...,
+so that whatever else the machine is doing falls on both alike, and the
+figure quoted is the median of the per-pair ratios A/B, with the 25th and
+75th percentiles beside it.
+
+Timing is wall time from spawn to exit (posix_spawn, wait4), output to
+/dev/null. Peak memory is GNU time's "Maximum resident set size" (time -v).
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def spawn_wait(argv, env, stdin_path=None):
+    """Runs argv once; returns (seconds, exit status, rusage)."""
+    actions = [(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)]
+    if stdin_path:
+        actions.append((os.POSIX_SPAWN_OPEN, 0, str(stdin_path), os.O_RDONLY, 0))
+    else:
+        actions.append((os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0))
+    start = time.perf_counter()
+    pid = os.posix_spawn(argv[0], argv, env, file_actions=actions)
+    _, status, usage = os.wait4(pid, 0)
+    elapsed = time.perf_counter() - start
+    return elapsed, os.waitstatus_to_exitcode(status), usage
+
+
+class Case:
+    def __init__(self, argv, env, stdin=None):
+        self.argv = [shutil.which(argv[0], path=env.get("PATH")) or argv[0]] + list(argv[1:])
+        self.env = env
+        self.stdin = stdin
+
+    def run(self):
+        t, code, _ = spawn_wait(self.argv, self.env, self.stdin)
+        if code != 0:
+            check = subprocess.run(self.argv, env=self.env, capture_output=True,
+                                   stdin=open(self.stdin or os.devnull, "rb"))
+            sys.exit(f"bench: {' '.join(self.argv)} exited {code}: "
+                     f"{check.stderr.decode(errors='replace').strip()[:400]}")
+        return t
+
+
+def quartiles(xs):
+    if len(xs) < 4:
+        m = statistics.median(xs)
+        return m, m, m
+    q = statistics.quantiles(xs, n=4, method="inclusive")
+    return q[0], q[1], q[2]
+
+
+def pair(a, b, n, warmup=2):
+    """Interleaved A B A B ...; returns (ratios, a times, b times)."""
+    for _ in range(warmup):
+        a.run()
+        b.run()
+    ra, rb, ratios = [], [], []
+    for _ in range(n):
+        ta = a.run()
+        tb = b.run()
+        ra.append(ta)
+        rb.append(tb)
+        ratios.append(ta / tb)
+    return ratios, ra, rb
+
+
+def peak_rss(case, n):
+    """Peak RSS (KiB) per run, from GNU time -v."""
+    out = []
+    argv = ["/usr/bin/time", "-v"] + case.argv
+    for _ in range(n):
+        p = subprocess.run(argv, env=case.env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE,
+                           stdin=open(case.stdin or os.devnull, "rb"))
+        if p.returncode != 0:
+            sys.exit(f"bench: {' '.join(case.argv)} failed under time -v")
+        for line in p.stderr.decode().splitlines():
+            if "Maximum resident set size" in line:
+                out.append(int(line.rsplit(":", 1)[1]))
+    return out
+
+
+def ms(x):
+    return f"{x * 1000:.1f} ms" if x < 10 else f"{x:.2f} s"
+
+
+ROWS = []
+
+
+def row(name, goal, ratios, a, b, unit=ms, note=""):
+    q1, med, q3 = quartiles(ratios)
+    met = "" if goal is None else ("yes" if med <= goal else "NO")
+    ROWS.append((name, unit(statistics.median(a)), unit(statistics.median(b)),
+                 f"{med:.3f}x", f"{q1:.2f}-{q3:.2f}", "" if goal is None else f"<= {goal}x",
+                 met, str(len(ratios)), note))
+    print(f"  {name}: {med:.3f}x ({q1:.2f}-{q3:.2f}, n={len(ratios)})", file=sys.stderr, flush=True)
+
+
+def print_table(a="handoff", b="other"):
+    head = ("measurement", a, b, "ratio (median)", "p25-p75", "goal", "met", "pairs", "other tool")
+    widths = [max(len(r[i]) for r in ROWS + [head]) for i in range(len(head))]
+    fmt = "| " + " | ".join("{:<%d}" % w for w in widths) + " |"
+    print(fmt.format(*head))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in ROWS:
+        print(fmt.format(*r))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--handoff", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--endpoint", required=True)
+    ap.add_argument("--venv", required=True)
+    ap.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "60")))
+    ap.add_argument("--old", help="compare this handoff binary (A = --handoff, B = --old) instead of the other tools")
+    args = ap.parse_args()
+    work = Path(args.work)
+    n = args.runs
+    h = args.handoff
+
+    env = {
+        "PATH": f"{args.venv}/bin:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(work / "home"),
+        "XDG_CONFIG_HOME": str(work / "home/.config"),
+        "LANG": "C.UTF-8",
+        "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "NO_PROXY": "127.0.0.1",
+        "AWS_PAGER": "",
+    }
+    (work / "home/.config").mkdir(parents=True, exist_ok=True)
+    ident = work / "identity.txt"
+    pub = (work / "recipient.txt").read_text().strip()
+    doc = work / "document.json"
+    token = work / "token.age"
+    envelope = work / "envelope.cbor"
+    many = work / "recipients-1000.txt"
+    policy_json = subprocess.run([h, "policy", "--allow", "DescribeImages", "--allow", "RunInstances"],
+                                 env=env, capture_output=True, check=True).stdout.decode().strip()
+
+    if args.old:
+        return compare(args, env, n)
+
+    print(f"bench: {n} interleaved pairs per row (fewer where the other tool is slow)", file=sys.stderr)
+    r = pair(Case([h, "open", str(token), "-i", str(ident), "--format", "credential-process"], env),
+             Case(["age", "-d", "-i", str(ident), str(token)], env), n)
+    row("open (credential-process) vs age -d", 0.8, *r, note="age -d -i ID TOKEN")
+
+    r = pair(Case([h, "seal", "-r", pub, "--input", str(doc)], env),
+             Case(["age", "-e", "-r", pub, str(envelope)], env), n)
+    row("seal a JSON document vs age -e", 0.8, *r, note="age -e -r KEY ENVELOPE")
+
+    r = pair(Case([h, "seal", "-R", str(many), "--input", str(doc)], env),
+             Case(["age", "-e", "-R", str(many), str(envelope)], env), max(10, n // 3))
+    row("seal to 1000 recipients vs age -R", 0.9, *r, note="age -e -R FILE ENVELOPE")
+
+    mint = Case([h, "seal", "--federation", "BenchUser", "--allow", "DescribeImages", "--allow",
+                 "RunInstances", "--duration", "3h", "--endpoint-url", args.endpoint, "-r", pub], env)
+    r = pair(mint, Case(["aws", "sts", "get-federation-token", "--name", "BenchUser", "--policy",
+                         policy_json, "--duration-seconds", "10800", "--endpoint-url", args.endpoint], env),
+             max(8, n // 6), warmup=1)
+    row("mint+seal vs aws sts get-federation-token", 0.05, *r, note="aws sts get-federation-token")
+
+    a = Case([h, "open", str(token), "-i", str(ident), "--format", "credential-process"], env)
+    b = Case(["age", "-d", "-i", str(ident), str(token)], env)
+    ra, rb = [], []
+    for _ in range(max(10, n // 4)):
+        ra += peak_rss(a, 1)
+        rb += peak_rss(b, 1)
+    row("peak RSS, open vs age -d", 1.0, [x / y for x, y in zip(ra, rb)], ra, rb,
+        unit=lambda k: f"{k / 1024:.1f} MiB", note="GNU time -v, max RSS")
+
+    story(h, env, args, pub, policy_json, max(5, n // 12))
+    print_table()
+
+
+def story(h, env, args, pub, policy_json, n):
+    """The whole story: policy, mint and seal, one EC2 call with the token.
+    Against the same story told with the AWS CLI and age."""
+    work = Path(args.work)
+    ident = work / "identity.txt"
+    tok = work / "story.age"
+    pol = work / "story-policy.json"
+    raw = work / "story-raw.json"
+    ep = args.endpoint
+
+    def ours():
+        start = time.perf_counter()
+        with open(pol, "wb") as f:
+            subprocess.run([h, "policy", "--allow", "DescribeImages", "--allow", "DescribeAvailabilityZones"],
+                           env=env, stdout=f, check=True)
+        subprocess.run([h, "seal", "--federation", "StoryUser", "--policy-file", str(pol), "--duration", "3h",
+                        "--endpoint-url", ep, "-r", pub, "-o", str(tok), "--force"], env=env, check=True)
+        subprocess.run([h, "ec2", str(tok), "-i", str(ident), "--endpoint-url", ep, "--region", "us-east-1",
+                        "DescribeAvailabilityZones"], env=env, stdout=subprocess.DEVNULL, check=True)
+        return time.perf_counter() - start
+
+    def theirs():
+        start = time.perf_counter()
+        with open(raw, "wb") as f:
+            subprocess.run(["aws", "sts", "get-federation-token", "--name", "StoryUser", "--policy", policy_json,
+                            "--duration-seconds", "10800", "--endpoint-url", ep], env=env, stdout=f, check=True)
+        enc = subprocess.run(["age", "-e", "-r", pub, str(raw)], env=env, capture_output=True, check=True).stdout
+        plain = subprocess.run(["age", "-d", "-i", str(ident)], input=enc, env=env, capture_output=True,
+                               check=True).stdout
+        import json
+        c = json.loads(plain)["Credentials"]
+        e2 = dict(env, AWS_ACCESS_KEY_ID=c["AccessKeyId"], AWS_SECRET_ACCESS_KEY=c["SecretAccessKey"],
+                  AWS_SESSION_TOKEN=c["SessionToken"])
+        subprocess.run(["aws", "ec2", "describe-availability-zones", "--endpoint-url", ep,
+                        "--region", "us-east-1"], env=e2, stdout=subprocess.DEVNULL, check=True)
+        return time.perf_counter() - start
+
+    ours(), theirs()
+    ra, rb = [], []
+    for _ in range(n):
+        ra.append(ours())
+        rb.append(theirs())
+    row("whole story: policy, mint+seal, ec2 call", None, [x / y for x, y in zip(ra, rb)], ra, rb,
+        note="aws sts + age -e + age -d + aws ec2")
+
+
+def compare(args, env, n):
+    """A/B of two handoff builds on the same cases: ratio new/old."""
+    work = Path(args.work)
+    ident, doc, token, many = (work / "identity.txt", work / "document.json", work / "token.age",
+                               work / "recipients-1000.txt")
+    pub = (work / "recipient.txt").read_text().strip()
+    cases = [
+        ("open (credential-process)", ["open", str(token), "-i", str(ident), "--format", "credential-process"], n),
+        ("seal a JSON document", ["seal", "-r", pub, "--input", str(doc)], n),
+        ("seal to 1000 recipients", ["seal", "-R", str(many), "--input", str(doc)], max(10, n // 3)),
+        ("mint+seal (moto)", ["seal", "--federation", "BenchUser", "--allow", "DescribeImages",
+                              "--endpoint-url", args.endpoint, "-r", pub], max(10, n // 2)),
+        ("--version (start-up)", ["--version"], n),
+    ]
+    for name, argv, runs in cases:
+        r = pair(Case([args.handoff] + argv, env), Case([args.old] + argv, env), runs)
+        row(name, None, *r, note="old build")
+    a = Case([args.handoff, "open", str(token), "-i", str(ident), "--format", "credential-process"], env)
+    b = Case([args.old, "open", str(token), "-i", str(ident), "--format", "credential-process"], env)
+    ra, rb = [], []
+    for _ in range(10):
+        ra += peak_rss(a, 1)
+        rb += peak_rss(b, 1)
+    row("peak RSS, open", None, [x / y for x, y in zip(ra, rb)], ra, rb,
+        unit=lambda k: f"{k / 1024:.1f} MiB", note="old build")
+    print_table("new", "old")
+
+
+if __name__ == "__main__":
+    main()
