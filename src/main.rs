@@ -437,7 +437,17 @@ fn describe(t: &Token, now: SystemTime) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
     let mut line = |k: &str, v: &str| {
-        let _ = writeln!(s, "{:<20}{}", format!("{k}:"), v);
+        // the sender wrote most of these: no escape sequence or line break
+        // of theirs reaches the terminal
+        let mut shown = String::with_capacity(v.len());
+        for c in v.chars() {
+            if c.is_control() {
+                shown.extend(c.escape_default());
+            } else {
+                shown.push(c);
+            }
+        }
+        let _ = writeln!(s, "{:<20}{shown}", format!("{k}:"));
     };
     line("kind", t.kind().as_str());
     line("access key id", t.access_key_id());

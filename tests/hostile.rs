@@ -228,6 +228,15 @@ fn check(job: &Job, o: &Outcome, secrets: &[String]) -> Vec<String> {
             wrong.push(format!("message lacks {:?}", job.want));
         }
     }
+    // whatever the sender wrote, no escape sequence reaches a terminal
+    if let Some(c) = o
+        .stdout
+        .iter()
+        .chain(&o.stderr)
+        .find(|&&c| c < 0x20 && c != b'\n' && c != b'\t')
+    {
+        wrong.push(format!("control character {c:#04x} in the output"));
+    }
     if err.contains("panicked") || err.contains("RUST_BACKTRACE") {
         wrong.push("panic".into());
     }
