@@ -274,11 +274,11 @@ fn ask_new_passphrase() -> Result<SecretString> {
 /// Reads a credential document from a file or stdin, bounded.
 fn read_document(path: Option<&Path>) -> Result<Token> {
     let limit = handoff::MAX_DOCUMENT_SIZE;
-    let mut buf = Zeroizing::new(vec![0u8; limit + 1]);
-    let n = match path {
+    let (buf, n) = match path {
         Some(p) if p != Path::new("-") => {
             let f = std::fs::File::open(p).map_err(|e| io_error("cannot read", p, e))?;
-            read_into(f, &mut buf).map_err(|e| io_error("cannot read", p, e))?
+            let size = f.metadata().map_or(0, |m| m.len());
+            read_bounded(f, limit, size).map_err(|e| io_error("cannot read", p, e))?
         }
         _ => {
             let stdin = std::io::stdin();
@@ -288,7 +288,7 @@ fn read_document(path: Option<&Path>) -> Result<Token> {
                         .into(),
                 ));
             }
-            read_into(stdin.lock(), &mut buf)
+            read_bounded(stdin.lock(), limit, 0)
                 .map_err(|e| Error::Other(format!("cannot read stdin: {e}")))?
         }
     };
@@ -303,10 +303,34 @@ fn read_document(path: Option<&Path>) -> Result<Token> {
     handoff::parse_document(text)
 }
 
-/// Reads into a pre-sized buffer until it is full or the input ends.
-fn read_into(mut r: impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+/// Reads until the input ends or `limit + 1` bytes are in, into a zeroizing
+/// buffer sized from `size_hint` (a file's length; 0 for a pipe). A longer
+/// input moves to a new zeroizing buffer twice the size, never reallocating
+/// (which would leave an unwiped copy). Returns the buffer and how much of it
+/// was read. A document is a few KB: sizing for it, rather than for the
+/// limit, spares a 1 MiB buffer whose pages are faulted in only to be wiped.
+fn read_bounded(
+    mut r: impl Read,
+    limit: usize,
+    size_hint: u64,
+) -> std::io::Result<(Zeroizing<Vec<u8>>, usize)> {
+    let full = limit + 1;
+    let first = usize::try_from(size_hint)
+        .unwrap_or(full)
+        .saturating_add(1)
+        .max(4096)
+        .min(full);
+    let mut buf = Zeroizing::new(vec![0u8; first]);
     let mut n = 0;
-    while n < buf.len() {
+    loop {
+        if n == buf.len() {
+            if n == full {
+                break;
+            }
+            let mut bigger = Zeroizing::new(vec![0u8; n.saturating_mul(2).min(full)]);
+            bigger[..n].copy_from_slice(&buf[..n]);
+            buf = bigger;
+        }
         match r.read(&mut buf[n..]) {
             Ok(0) => break,
             Ok(k) => n += k,
@@ -314,7 +338,7 @@ fn read_into(mut r: impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
             Err(e) => return Err(e),
         }
     }
-    Ok(n)
+    Ok((buf, n))
 }
 
 fn io_error(what: &'static str, path: &Path, e: std::io::Error) -> Error {

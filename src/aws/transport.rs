@@ -18,6 +18,7 @@
 
 use std::hash::{BuildHasher, Hasher};
 use std::io::Read;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use secrecy::ExposeSecret;
@@ -194,6 +195,88 @@ pub(crate) struct Transport {
     cap: usize,
 }
 
+/// The TLS configuration reqwest would build for itself (rustls with the
+/// process's default provider, ring unless one was installed; TLS 1.2 and
+/// 1.3; SNI; ALPN http/1.1; certificates checked by rustls-platform-verifier
+/// against the system's roots), except that the verifier, and so the loading
+/// of the system's roots, waits for the first TLS handshake. Loading and
+/// parsing the roots (every file in /etc/ssl/certs) is most of the work of
+/// minting against an http:// endpoint, which never uses them.
+fn tls_config() -> std::result::Result<rustls::ClientConfig, rustls::Error> {
+    // Installing fails harmlessly if the process already has a provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let provider = rustls::crypto::CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(rustls::ALL_VERSIONS)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(LazyVerifier {
+            provider,
+            verifier: OnceLock::new(),
+        }))
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tls)
+}
+
+/// rustls-platform-verifier's verifier, made on first use. Every check is
+/// the platform verifier's own; only when it reads the roots changes.
+#[derive(Debug)]
+struct LazyVerifier {
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    verifier: OnceLock<std::result::Result<rustls_platform_verifier::Verifier, rustls::Error>>,
+}
+
+impl LazyVerifier {
+    fn get(&self) -> std::result::Result<&rustls_platform_verifier::Verifier, rustls::Error> {
+        self.verifier
+            .get_or_init(|| rustls_platform_verifier::Verifier::new(self.provider.clone()))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+impl rustls::client::danger::ServerCertVerifier for LazyVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp_response: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        self.get()?
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.get()?.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.get()?.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        // What the platform verifier answers, without loading the roots:
+        // the schemes its provider can verify.
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
 /// What one attempt came to.
 enum Outcome {
     Done(Zeroizing<Vec<u8>>),
@@ -206,13 +289,15 @@ enum Outcome {
 }
 
 impl Transport {
-    /// Builds the HTTP client (and so, for https, initialises TLS with the
-    /// ring provider). Only AWS paths get here; opening a token never does.
+    /// Builds the HTTP client, with rustls (ring) for https endpoints. Only
+    /// AWS paths get here; opening a token never does.
     pub(crate) fn new(config: ClientConfig) -> Result<Transport> {
-        // reqwest is built with `rustls-no-provider`: it takes the process's
-        // default provider. Installing fails harmlessly if one is there.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        let tls = tls_config().map_err(|e| Error::Transport {
+            endpoint: config.endpoint().to_string(),
+            message: format!("cannot set up the HTTP client: {e}"),
+        })?;
         let http = reqwest::blocking::Client::builder()
+            .tls_backend_preconfigured(tls)
             .connect_timeout(config.connect_timeout())
             // The blocking client applies this to getting the response head
             // and to each read of the body: a read timeout.
