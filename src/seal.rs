@@ -124,7 +124,7 @@ impl Recipients {
 }
 
 fn parse_recipient(r: &str) -> Result<Box<dyn age::Recipient + Send>> {
-    if r.starts_with("age1") && !r.starts_with("age1pq") {
+    if r.starts_with("age1") && !r.starts_with("age1pq1") {
         return age::x25519::Recipient::from_str(r)
             .map(|k| Box::new(k) as _)
             .map_err(|e| Error::usage(format!("invalid age recipient {}: {e}", short(r))));
@@ -894,6 +894,19 @@ mod tests {
         assert!(r.is_empty());
         let e = seal(&token(), &r, Form::Binary).unwrap_err();
         assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn x25519_keys_starting_pq_are_not_post_quantum() {
+        // Post-quantum recipients have the HRP "age1pq" and so start
+        // "age1pq1"; an X25519 key may start "age1pq" followed by data.
+        loop {
+            let k = age::x25519::Identity::generate().to_public().to_string();
+            if k.starts_with("age1pq") {
+                assert!(Recipients::new().add(&k).is_ok(), "{k}");
+                break;
+            }
+        }
     }
 
     #[test]
