@@ -34,11 +34,13 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
+            // Messages quote what others wrote (an AWS answer, a file name):
+            // their escape sequences are shown, not obeyed.
             let msg = e.to_string();
             let mut lines = msg.lines();
-            eprintln!("handoff: {}", lines.next().unwrap_or("failed"));
+            eprintln!("handoff: {}", shown(lines.next().unwrap_or("failed")));
             if let Some(second) = lines.next() {
-                eprintln!("{second}");
+                eprintln!("{}", shown(second));
             }
             ExitCode::from(e.exit_code())
         }
@@ -456,6 +458,20 @@ fn show(a: cli::ShowArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `v` with its control characters (escape sequences, line breaks) written
+/// as Rust escapes, for a terminal.
+fn shown(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Everything about a token except its secrets, one `name: value` a line.
 fn describe(t: &Token, now: SystemTime) -> String {
     use std::fmt::Write as _;
@@ -463,15 +479,7 @@ fn describe(t: &Token, now: SystemTime) -> String {
     let mut line = |k: &str, v: &str| {
         // the sender wrote most of these: no escape sequence or line break
         // of theirs reaches the terminal
-        let mut shown = String::with_capacity(v.len());
-        for c in v.chars() {
-            if c.is_control() {
-                shown.extend(c.escape_default());
-            } else {
-                shown.push(c);
-            }
-        }
-        let _ = writeln!(s, "{:<20}{shown}", format!("{k}:"));
+        let _ = writeln!(s, "{:<20}{}", format!("{k}:"), shown(v));
     };
     line("kind", t.kind().as_str());
     line("access key id", t.access_key_id());

@@ -947,6 +947,54 @@ fn a_huge_answer_is_refused() {
     assert_eq!(f.hits.load(Ordering::SeqCst), 1, "not retried");
 }
 
+/// What a hostile or broken endpoint says reaches the terminal as plain
+/// text: `handoff seal --federation` against it ends with the contract's
+/// status and a short message, its escape sequences shown, not obeyed, and
+/// a long answer in any script cut between characters, never a panic.
+#[test]
+fn hostile_answers_reach_the_terminal_as_plain_text() {
+    loopback_only();
+    let home = tempfile::tempdir().unwrap();
+    let recipient = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+    let seal = |url: &str| {
+        let mut c = common::handoff(home.path());
+        c.args([
+            "seal",
+            "--federation",
+            "TemporaryUser",
+            "-r",
+            recipient,
+            "-a",
+        ])
+        .args(["--endpoint-url", url])
+        .env("AWS_ACCESS_KEY_ID", AKID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("AWS_REGION", REGION);
+        common::run(&mut c)
+    };
+    let raw = "\x1b]0;owned\x07\x1b[2J\x1b[31m";
+    let referenced = "&#x1b;]0;owned&#7;&#x1b;[2J&#x1b;[31m";
+    for message in [raw, referenced] {
+        let f = fake(vec![Reply::Http(
+            403,
+            sts_error("AccessDenied", &format!("no{message}\nsecond\nthird")),
+        )]);
+        let err = common::fails(&seal(&f.url), 5, &[SECRET]);
+        assert!(err.contains("AccessDenied"), "{err}");
+        assert!(!err.contains('\x1b') && !err.contains('\x07'), "{err:?}");
+    }
+    for n in 100..104 {
+        let name = "é".repeat(n);
+        let f = fake(vec![Reply::Http(
+            200,
+            format!("<GetFederationTokenResponse><{name}></x></GetFederationTokenResponse>")
+                .into_bytes(),
+        )]);
+        let err = common::fails(&seal(&f.url), 6, &[SECRET]);
+        assert!(err.contains("malformed response"), "{err}");
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The proxy and the example, in child processes (their environment is theirs)
 

@@ -580,9 +580,7 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     while let Some(next) = cur.source() {
         cur = next;
     }
-    let mut s = cur.to_string();
-    s.truncate(200);
-    s
+    super::xml::cut(cur.to_string(), 200)
 }
 
 fn io_cause(e: &std::io::Error) -> String {

@@ -31,11 +31,14 @@ fn parse<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, String> {
     if text.trim().is_empty() {
         return Err("the response is empty".into());
     }
-    quick_xml::de::from_str(text).map_err(|e| {
-        let mut msg = e.to_string();
-        msg.truncate(160);
-        msg
-    })
+    quick_xml::de::from_str(text).map_err(|e| cut(e.to_string(), 160))
+}
+
+/// `s` cut to at most `max` bytes, between characters: the messages quote
+/// the answer, which may be any UTF-8.
+pub(super) fn cut(mut s: String, max: usize) -> String {
+    s.truncate(s.floor_char_boundary(max));
+    s
 }
 
 // ---------------------------------------------------------------------------
@@ -451,11 +454,7 @@ pub(super) fn to_json(body: &[u8]) -> Result<Value, String> {
     let mut reader = quick_xml::Reader::from_str(utf8(body)?);
     let mut stack: Vec<Node> = Vec::new();
     let mut root: Option<Node> = None;
-    let err = |e: quick_xml::Error| {
-        let mut m = e.to_string();
-        m.truncate(160);
-        m
-    };
+    let err = |e: quick_xml::Error| cut(e.to_string(), 160);
     loop {
         match reader.read_event().map_err(err)? {
             Event::Start(e) => {
@@ -836,5 +835,21 @@ mod tests {
         }
         let deep = format!("{}{}", "<a>".repeat(100), "</a>".repeat(100));
         assert!(to_json(deep.as_bytes()).unwrap_err().contains("deeply"));
+    }
+    #[test]
+    fn long_messages_are_cut_between_characters() {
+        // quick-xml quotes element names in its messages: multi-byte names
+        // put every byte offset around the cut inside some character.
+        for n in 60..70 {
+            let name = "é".repeat(n);
+            let body =
+                format!("<GetCallerIdentityResponse><{name}></x></GetCallerIdentityResponse>");
+            assert!(caller_identity(body.as_bytes()).is_err());
+            assert!(to_json(body.as_bytes()).is_err());
+            let body =
+                format!("<GetCallerIdentityResponse><{name} a=></GetCallerIdentityResponse>");
+            assert!(caller_identity(body.as_bytes()).is_err());
+            assert!(to_json(body.as_bytes()).is_err());
+        }
     }
 }
