@@ -36,6 +36,9 @@
 
 pub mod config;
 pub mod ec2;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod sts;
 mod transport;
 mod xml;

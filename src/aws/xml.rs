@@ -85,6 +85,11 @@ struct ErrorBody {
     request_id: Option<String>,
 }
 
+/// The longest error code and message kept from an answer, in bytes: AWS's
+/// own run to a few hundred; a longer one is cut, not printed whole.
+pub(super) const MAX_CODE: usize = 128;
+pub(super) const MAX_MESSAGE: usize = 2048;
+
 /// Reads an AWS error document; `None` when the body is not one.
 pub(super) fn aws_error(body: &[u8]) -> Option<AwsError> {
     let doc: ErrorDocument = parse(body).ok()?;
@@ -96,11 +101,13 @@ pub(super) fn aws_error(body: &[u8]) -> Option<AwsError> {
         None => (doc.code, doc.message, None),
     };
     let code = code
-        .map(|c| c.trim().to_string())
+        .map(|c| cut(c.trim().to_string(), MAX_CODE))
         .filter(|c| !c.is_empty())?;
     Some(AwsError {
         code,
-        message: message.map(|m| m.trim().to_string()).unwrap_or_default(),
+        message: message
+            .map(|m| cut(m.trim().to_string(), MAX_MESSAGE))
+            .unwrap_or_default(),
         request_id: doc
             .request_id
             .or(inner_id)
@@ -851,5 +858,16 @@ mod tests {
             assert!(caller_identity(body.as_bytes()).is_err());
             assert!(to_json(body.as_bytes()).is_err());
         }
+    }
+    #[test]
+    fn error_codes_and_messages_are_bounded() {
+        let body = format!(
+            "<ErrorResponse><Error><Code>{}</Code><Message>{}</Message></Error></ErrorResponse>",
+            "C".repeat(1000),
+            "ü".repeat(5000)
+        );
+        let e = aws_error(body.as_bytes()).unwrap();
+        assert_eq!(e.code.len(), MAX_CODE);
+        assert_eq!(e.message.len(), MAX_MESSAGE);
     }
 }
