@@ -36,9 +36,10 @@
 //! reaches; the `handoff` binary closes those with a zeroizing global
 //! allocator, and programs that embed this crate should do the same:
 //!
-//! ```ignore
+//! ```
 //! #[global_allocator]
 //! static ALLOC: zeroizing_alloc::ZeroAlloc<std::alloc::System> = zeroizing_alloc::ZeroAlloc(std::alloc::System);
+//! # fn main() {}
 //! ```
 
 #![forbid(unsafe_code)]
