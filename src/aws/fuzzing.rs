@@ -1,5 +1,7 @@
 //! The response parsers, opened for the fuzz targets in fuzz/ (feature
-//! `fuzzing`, off by default). Not a stable API.
+//! `fuzzing`, off by default). Not a stable API. This is the fuzzer's
+//! oracle: it panics, on purpose, when a parser breaks a promise, and no
+//! other build compiles it.
 
 use super::xml;
 use crate::Kind;

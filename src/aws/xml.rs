@@ -843,6 +843,7 @@ mod tests {
         let deep = format!("{}{}", "<a>".repeat(100), "</a>".repeat(100));
         assert!(to_json(deep.as_bytes()).unwrap_err().contains("deeply"));
     }
+
     #[test]
     fn long_messages_are_cut_between_characters() {
         // quick-xml quotes element names in its messages: multi-byte names
@@ -859,6 +860,7 @@ mod tests {
             assert!(to_json(body.as_bytes()).is_err());
         }
     }
+
     #[test]
     fn error_codes_and_messages_are_bounded() {
         let body = format!(
