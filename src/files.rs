@@ -154,6 +154,27 @@ pub fn write_profile(path: &Path, name: &str, token: &Token) -> Result<()> {
     result
 }
 
+/// Whether the shared credentials file at `path` has a section `[name]`
+/// (so that writing the profile replaces it); false when there is no file.
+pub fn has_profile(path: &Path, name: &str) -> Result<bool> {
+    let text = match fs::read(path) {
+        Ok(b) => Zeroizing::new(b),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(Error::io("cannot read", path, e)),
+    };
+    Ok(String::from_utf8_lossy(&text)
+        .lines()
+        .any(|l| section_name(l) == Some(name)))
+}
+
+/// The name of the section a line opens (`[name]`, spaces allowed inside).
+fn section_name(line: &str) -> Option<&str> {
+    let t = line.trim();
+    t.strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .map(str::trim)
+}
+
 /// Replaces section `[name]` of an INI text with `section` (which includes its
 /// header), or appends it. The section runs from its header to the next
 /// header, less any blank or comment lines just before that next header
@@ -162,13 +183,7 @@ fn replace_section(text: &str, name: &str, section: &str) -> Zeroizing<String> {
     let mut out = Zeroizing::new(String::with_capacity(text.len() + section.len() + 2));
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let is_header = |l: &str| l.trim_start().starts_with('[');
-    let header = |l: &str| {
-        let t = l.trim();
-        t.strip_prefix('[')
-            .and_then(|t| t.strip_suffix(']'))
-            .map(str::trim)
-            .is_some_and(|n| n == name)
-    };
+    let header = |l: &str| section_name(l) == Some(name);
     let Some(start) = lines.iter().position(|l| header(l)) else {
         out.push_str(text);
         if !text.is_empty() {

@@ -55,6 +55,7 @@ pub mod envelope;
 mod error;
 pub mod files;
 pub mod keys;
+pub mod mistakes;
 mod policy;
 mod seal;
 pub mod signing;
@@ -66,7 +67,7 @@ pub use clock::parse_duration;
 pub use credentials::{AssumedRoleUser, Credentials, FederatedUser, Kind, Token};
 pub use documents::{parse_document, render, OutputFormat, DEFAULT_INI_SECTION, MAX_DOCUMENT_SIZE};
 pub use error::{Error, Result};
-pub use policy::Policy;
+pub use policy::{check_action, iam_actions_source, Policy, UnknownActions};
 pub use seal::{
     decrypt, open, open_with, prompt_passphrase, read_passphrase_file, read_sealed, seal,
     seal_signed, Form, Identities, Prompt, Recipients, MAX_SEALED_SIZE,

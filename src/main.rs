@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use clap::{CommandFactory, Parser};
+use clap::FromArgMatches;
 use handoff::files::{self, Overwrite};
 use handoff::secrecy::SecretString;
 use handoff::{Error, Form, Identities, OutputFormat, Policy, Prompt, Recipients, Result, Token};
@@ -27,7 +27,10 @@ static ALLOC: zeroizing_alloc::ZeroAlloc<std::alloc::System> =
 
 fn main() -> ExitCode {
     no_core_dumps();
-    let cli = match Cli::try_parse() {
+    let parsed = cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
@@ -68,9 +71,11 @@ fn no_core_dumps() {
     let _ = set_dumpable_behavior(DumpableBehavior::NotDumpable);
 }
 
-/// clap's errors, in two plain lines: the problem and where to look.
-fn usage_error(e: clap::Error) -> ExitCode {
-    use clap::error::ErrorKind;
+/// clap's errors as clap renders them, whole: the problem, its tips
+/// (similar names, possible values, the missing arguments) and the usage
+/// line, styled on a terminal and plain otherwise. Exit status 2.
+fn usage_error(mut e: clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
     match e.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
             let _ = e.print();
@@ -82,14 +87,15 @@ fn usage_error(e: clap::Error) -> ExitCode {
         }
         _ => {}
     }
-    let rendered = e.render().to_string();
-    let first = rendered
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("invalid arguments");
-    let first = first.strip_prefix("error: ").unwrap_or(first);
-    eprintln!("handoff: {first}");
-    eprintln!("try 'handoff --help', or --help after the command");
+    if let Some(tip) = cli::usage_tip(std::env::args_os().skip(1)) {
+        let mut tips = match e.get(ContextKind::Suggested) {
+            Some(ContextValue::StyledStrs(t)) => t.clone(),
+            _ => vec![],
+        };
+        tips.push(tip.into());
+        e.insert(ContextKind::Suggested, ContextValue::StyledStrs(tips));
+    }
+    let _ = e.print();
     ExitCode::from(2)
 }
 
@@ -97,7 +103,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Keygen(a) => keygen(a),
         Command::Policy(a) => {
-            print(format!("{}\n", build_policy(&a)).as_bytes())?;
+            print(format!("{}\n", build_policy(&a)?).as_bytes())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Seal(a) => seal(*a, cli.verbose),
@@ -107,7 +113,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Ec2(a) => ec2(a, cli.verbose),
         Command::Completions { shell } => {
             let mut out = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "handoff", &mut out);
+            clap_complete::generate(shell, &mut cli::command(), "handoff", &mut out);
             print(&out)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -146,9 +152,8 @@ fn keygen(a: cli::KeygenArgs) -> Result<ExitCode> {
         None => handoff::keys::default_identity_path()?,
     };
     let public = handoff::keys::keygen(&path, overwrite(a.force))?;
-    if std::io::stderr().is_terminal() {
-        eprintln!("Identity written to {}", path.display());
-    }
+    // as age-keygen does: the file on stderr, the public key on stdout
+    eprintln!("Wrote the identity to {} (mode 0600)", path.display());
     print(format!("{public}\n").as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
@@ -161,22 +166,33 @@ fn overwrite(force: bool) -> Overwrite {
     }
 }
 
-fn build_policy(a: &cli::PolicyArgs) -> Policy {
+fn build_policy(a: &cli::PolicyArgs) -> Result<Policy> {
+    let unknown = unknown_actions(a);
     let mut p = Policy::new();
     for x in &a.allow {
-        p = p.allow(x);
+        p = p.allow_checked(x, unknown)?;
     }
     for x in &a.deny {
-        p = p.deny(x);
+        p = p.deny_checked(x, unknown)?;
     }
-    p
+    Ok(p)
+}
+
+fn unknown_actions(a: &cli::PolicyArgs) -> handoff::UnknownActions {
+    if a.allow_unknown_actions {
+        handoff::UnknownActions::Allow
+    } else {
+        handoff::UnknownActions::Refuse
+    }
 }
 
 fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
     // Everything that can be refused is refused before any STS call.
     let mut recipients = Recipients::new();
     for r in &a.to {
-        recipients.add(r)?;
+        recipients
+            .add(r)
+            .map_err(|e| handoff::mistakes::recipient_error(r, e))?;
     }
     for f in &a.to_file {
         recipients.add_file(f)?;
@@ -224,6 +240,7 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
             (!a.policy.allow.is_empty(), "--allow"),
             (!a.policy.deny.is_empty(), "--deny"),
             (a.policy_file.is_some(), "--policy-file"),
+            (a.policy.allow_unknown_actions, "--allow-unknown-actions"),
             (a.aws.profile.is_some(), "--profile"),
             (a.aws.endpoint_url.is_some(), "--endpoint-url"),
         ];
@@ -392,9 +409,13 @@ fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
         &ids.identity
     };
     for p in paths {
-        identities.add_file(p)?;
+        identities
+            .add_file(p)
+            .map_err(|e| handoff::mistakes::identity_error(p, e))?;
     }
     let signers = match &ids.signers {
+        // deliberately without a signers file: an unsigned token opens
+        Some(path) if path == Path::new("none") => None,
         Some(path) => Some(handoff::signing::Signers::from_file(path)?),
         None => {
             let default = handoff::keys::config_dir()?.join("allowed_signers");
@@ -405,14 +426,18 @@ fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
             }
         }
     };
+    let name = file.map_or("stdin".into(), |p| p.display().to_string());
     handoff::open_with(&sealed, &identities, signers.as_ref()).map_err(|e| match e {
+        Error::Untrusted(m) if m.starts_with("the token is not signed") => Error::Untrusted(
+            format!("{m}\nto open it without that check, give --signers none"),
+        ),
         Error::Decrypt(m) if m.starts_with("no identity to open") => Error::Decrypt(format!(
             "no identity to open the token with: give -i FILE, or create {} with handoff keygen",
             handoff::keys::default_identity_path()
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|_| "an identity".into())
         )),
-        e => e,
+        e => handoff::mistakes::token_error(&name, &sealed, e),
     })
 }
 
@@ -436,8 +461,10 @@ fn open(a: cli::OpenArgs, verbose: bool) -> Result<ExitCode> {
     let token = use_token(a.file.as_deref(), &a.ids, &a.checks, verbose)?;
     if let Some(name) = &a.write_profile {
         let path = files::shared_credentials_file()?;
+        let replaced = files::has_profile(&path, name)?;
         files::write_profile(&path, name, &token)?;
-        eprintln!("Wrote profile [{name}] to {}", path.display());
+        let done = if replaced { "Replaced" } else { "Added" };
+        eprintln!("{done} profile [{name}] in {}", path.display());
         return Ok(ExitCode::SUCCESS);
     }
     let format = match a.format {
@@ -678,15 +705,20 @@ mod aws_cli {
         let policy = match &a.policy_file {
             Some(f) => {
                 let text = std::fs::read_to_string(f).map_err(|e| io_error("cannot read", f, e))?;
-                Some(Policy::from_json(&text)?)
+                let p = Policy::from_json(&text)?;
+                p.check_actions(unknown_actions(&a.policy))?;
+                Some(p)
             }
             None if !a.policy.allow.is_empty() || !a.policy.deny.is_empty() => {
-                Some(build_policy(&a.policy))
+                Some(build_policy(&a.policy)?)
             }
             None => None,
         };
         if let Some(p) = &policy {
             aws::check_policy(p)?;
+            if p.denies_only() {
+                eprintln!("handoff: warning: the policy only denies, so these credentials can do nothing; add --allow ACTION");
+            }
         }
         let mfa = match (&a.mfa_serial, &a.token_code) {
             (Some(serial), Some(code)) => Some(Mfa {

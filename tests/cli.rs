@@ -308,10 +308,17 @@ fn seal_refuses_bad_arguments_with_status_2() {
         &["seal", "-r", "age1notakey"],
         &["seal", "-r", "bob@example.com"],
         &["seal", "-r", "ssh-dss AAAAB3NzaC1kc3MAAACBAP"],
-        &["seal", "-p", "-r", "age1x"],
-        &["seal", "-a", "--base64", "-p"],
         &["seal", "--duration", "3h", "-p"],
         &["seal", "--allow", "DescribeImages", "-p"],
+    ];
+    for args in cases {
+        let o = run_with_input(e.cmd().args(*args), doc.as_bytes());
+        fails(&o, 2, &[SECRET]);
+    }
+    // the ones clap refuses, with clap's whole message
+    let cases: &[&[&str]] = &[
+        &["seal", "-p", "-r", "age1x"],
+        &["seal", "-a", "--base64", "-p"],
         &["seal", "--frobnicate"],
         &["seal", "--token-code", "123456", "--session", "-p"],
         &["open", "--format", "yaml"],
@@ -320,7 +327,7 @@ fn seal_refuses_bad_arguments_with_status_2() {
     ];
     for args in cases {
         let o = run_with_input(e.cmd().args(*args), doc.as_bytes());
-        fails(&o, 2, &[SECRET]);
+        assert!(!usage_fails(&o).contains(SECRET));
     }
     let rfile = e.path("recipients.txt");
     fs::write(&rfile, "# nobody\n\n").unwrap();

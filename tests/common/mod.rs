@@ -147,3 +147,24 @@ pub fn sts_document() -> String {
   "PackedPolicySize": 6}}"#
     )
 }
+
+/// Asserts a usage error as clap reports it (exit 2): clap's whole message
+/// on stderr, `error: ` first and the pointer to --help last, nothing on
+/// stdout, plain text when stderr is not a terminal. Returns stderr.
+#[track_caller]
+pub fn usage_fails(o: &Output) -> String {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "expected exit 2\nstderr: {err}");
+    assert!(o.stdout.is_empty(), "stdout not empty: {}", stdout(o));
+    assert!(err.starts_with("error: "), "stderr: {err}");
+    assert!(
+        err.trim_end()
+            .ends_with("For more information, try '--help'."),
+        "{err}"
+    );
+    assert!(
+        !err.contains('\x1b'),
+        "styled though not a terminal: {err:?}"
+    );
+    err
+}
