@@ -162,9 +162,9 @@ pub fn has_profile(path: &Path, name: &str) -> Result<bool> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(Error::io("cannot read", path, e)),
     };
-    Ok(String::from_utf8_lossy(&text)
-        .lines()
-        .any(|l| section_name(l) == Some(name)))
+    // not UTF-8: write_profile refuses the file, saying so
+    let text = std::str::from_utf8(&text).unwrap_or_default();
+    Ok(text.lines().any(|l| section_name(l) == Some(name)))
 }
 
 /// The name of the section a line opens (`[name]`, spaces allowed inside).

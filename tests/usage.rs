@@ -197,6 +197,13 @@ fn seal_checks_the_policy_before_minting_and_warns_on_deny_only() {
         "handoff: warning: the policy only denies, so these credentials can do nothing; add --allow ACTION"
     );
     assert!(!err.contains(SECRET));
+    // -v after the command is the global one: it reaches the AWS client
+    let o = seal(&["-v", "--federation", "ok", "--allow", "DescribeImages"]);
+    assert!(
+        stderr(&o).contains("sts GetFederationToken ->"),
+        "{}",
+        stderr(&o)
+    );
     // an --allow with it: no warning
     let o = seal(&[
         "--federation",
