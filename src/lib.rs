@@ -55,8 +55,10 @@ pub mod envelope;
 mod error;
 pub mod files;
 pub mod keys;
+mod plugin;
 mod policy;
 mod seal;
+pub mod server;
 pub mod signing;
 
 pub use age;
