@@ -208,6 +208,9 @@ fn main() -> io::Result<()> {
             let mut out = io::stdout();
             out.write_all(b"\x00\xff garbage -> not the age plugin protocol\n\n\n-> \x1b[31m\n")?;
             out.flush()?;
+            // stay until the client gives up, so it reads the garbage
+            // rather than a closed pipe
+            io::copy(&mut io::stdin(), &mut io::sink())?;
             std::process::exit(0);
         }
         Ok("hang") => loop {

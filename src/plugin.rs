@@ -188,11 +188,11 @@ impl age::Identity for PluginIdentity {
         });
         match result {
             Ok(Some(Err(e))) => {
-                self.failure.set(format!(
-                    "{} failed: {}",
-                    binary_name(&self.name),
-                    one_line(&e)
-                ));
+                let io = match &e {
+                    age::DecryptError::Io(io) => Some(io),
+                    _ => None,
+                };
+                self.failure.set(failed(&self.name, &e, io));
                 Some(Err(e))
             }
             Ok(r) => r,
@@ -232,11 +232,11 @@ impl age::Recipient for BoundedRecipient {
         });
         match result {
             Ok(Err(e)) => {
-                self.failure.set(format!(
-                    "{} failed: {}",
-                    binary_name(&self.name),
-                    one_line(&e)
-                ));
+                let io = match &e {
+                    age::EncryptError::Io(io) => Some(io),
+                    _ => None,
+                };
+                self.failure.set(failed(&self.name, &e, io));
                 Err(e)
             }
             Ok(r) => r,
@@ -245,6 +245,24 @@ impl age::Recipient for BoundedRecipient {
                 Err(age::EncryptError::Io(io::Error::other("the plugin failed")))
             }
         }
+    }
+}
+
+/// What a plugin's failure was, in words: a plugin that went away is named
+/// as such, whichever end of the pipe noticed first.
+fn failed(name: &str, e: &dyn std::fmt::Display, io: Option<&io::Error>) -> String {
+    let binary = binary_name(name);
+    match io.map(io::Error::kind) {
+        Some(
+            io::ErrorKind::BrokenPipe
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::UnexpectedEof,
+        ) => format!("{binary} stopped before it answered (it exited or crashed)"),
+        Some(io::ErrorKind::InvalidData) => format!(
+            "{binary} broke the age plugin protocol (it wrote something that is not the protocol): {}",
+            one_line(e)
+        ),
+        _ => format!("{binary} failed: {}", one_line(e)),
     }
 }
 
