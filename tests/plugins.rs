@@ -7,76 +7,27 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::plugin::*;
 use common::*;
 
-/// A home with the plugin on PATH, an identity for it and its recipient.
-struct World {
-    dir: tempfile::TempDir,
-    path: String,
-    identity: PathBuf,
-    recipient: String,
-    count: PathBuf,
+type World = PluginHome;
+
+fn age(w: &World) -> Command {
+    w.command(system_tool("age"))
 }
 
-impl World {
-    fn new() -> World {
-        let dir = tempfile::tempdir().unwrap();
-        let path = path_with_plugin(dir.path());
-        let (identity, recipient) = new_identity(dir.path(), "id.txt");
-        World {
-            count: dir.path().join("unwraps"),
-            dir,
-            path,
-            identity,
-            recipient,
-        }
-    }
-
-    fn home(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn file(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// handoff with the plugin on PATH, counting its unwraps, in a session
-    /// of its own: no controlling terminal, so no prompt can wait.
-    fn handoff(&self) -> Command {
-        let mut c = handoff(self.home());
-        c.env("PATH", &self.path)
-            .env("HANDOFF_TEST_PLUGIN_COUNT", &self.count);
-        no_terminal(&mut c);
-        c
-    }
-
-    fn age(&self) -> Command {
-        let mut c = Command::new(system_tool("age"));
-        isolate(&mut c, self.home());
-        c.env("PATH", &self.path)
-            .env("HANDOFF_TEST_PLUGIN_COUNT", &self.count);
-        no_terminal(&mut c);
-        c
-    }
-
-    fn unwraps(&self) -> usize {
-        unwraps(&self.count)
-    }
-
-    fn seal_to(&self, recipient: &str, name: &str, extra: &[&str]) -> PathBuf {
-        let out = self.file(name);
-        let mut c = self.handoff();
-        c.args(["seal", "-r", recipient, "-o"])
-            .arg(&out)
-            .args(extra);
-        ok(&run_with_input(&mut c, sts_document().as_bytes()));
-        out
-    }
+fn seal_to(w: &World, recipient: &str, name: &str, extra: &[&str]) -> PathBuf {
+    let out = w.file(name);
+    let mut c = w.handoff();
+    c.args(["seal", "-r", recipient, "-o"])
+        .arg(&out)
+        .args(extra);
+    ok(&run_with_input(&mut c, sts_document().as_bytes()));
+    out
 }
 
 fn opens(o: &Output) {
@@ -86,7 +37,7 @@ fn opens(o: &Output) {
 #[test]
 fn seal_to_a_plugin_recipient_and_open_with_its_identity() {
     let w = World::new();
-    let t = w.seal_to(&w.recipient, "t.age", &[]);
+    let t = seal_to(&w, &w.recipient, "t.age", &[]);
     assert_eq!(w.unwraps(), 0);
     opens(&run(w
         .handoff()
@@ -117,7 +68,7 @@ fn seal_to_a_plugin_recipient_and_open_with_its_identity() {
         .arg("-i")
         .arg(w.file("both.txt"))));
     // the X25519 key is tried first: a token sealed to it never runs the plugin
-    let t3 = w.seal_to(x.trim(), "t3.age", &[]);
+    let t3 = seal_to(&w, x.trim(), "t3.age", &[]);
     let before = w.unwraps();
     opens(&run(w
         .handoff()
@@ -139,9 +90,9 @@ fn seal_to_a_plugin_recipient_and_open_with_its_identity() {
 #[test]
 fn go_age_opens_what_handoff_sealed_to_a_plugin_and_the_reverse() {
     let w = World::new();
-    let t = w.seal_to(&w.recipient, "t.age", &[]);
+    let t = seal_to(&w, &w.recipient, "t.age", &[]);
     // Go age, through the same plugin
-    let o = run(w.age().arg("-d").arg("-i").arg(&w.identity).arg(&t));
+    let o = run(age(&w).arg("-d").arg("-i").arg(&w.identity).arg(&t));
     let envelope = o.stdout.clone();
     ok(&o);
     assert!(!envelope.is_empty());
@@ -149,8 +100,7 @@ fn go_age_opens_what_handoff_sealed_to_a_plugin_and_the_reverse() {
     let plain = w.file("envelope.cbor");
     fs::write(&plain, &envelope).unwrap();
     let back = w.file("back.age");
-    ok(&run(w
-        .age()
+    ok(&run(age(&w)
         .args(["-r", &w.recipient, "-o"])
         .arg(&back)
         .arg(&plain)));
@@ -169,7 +119,8 @@ fn signed_handoffs_name_the_plugin_recipient_and_catch_re_addressing() {
     ok(&run(Command::new(system_tool("ssh-keygen"))
         .args(["-q", "-t", "ed25519", "-N", "", "-C", "signer", "-f"])
         .arg(&key)));
-    let t = w.seal_to(
+    let t = seal_to(
+        &w,
         &w.recipient,
         "signed.age",
         &["--sign", key.to_str().unwrap()],
@@ -183,14 +134,13 @@ fn signed_handoffs_name_the_plugin_recipient_and_catch_re_addressing() {
     assert!(shown.contains(&w.recipient), "{shown}");
     // re-addressed: Go age decrypts the signed plaintext and seals it to
     // another plugin identity's recipient
-    let o = run(w.age().arg("-d").arg("-i").arg(&w.identity).arg(&t));
+    let o = run(age(&w).arg("-d").arg("-i").arg(&w.identity).arg(&t));
     let plain = w.file("signed.cbor");
     fs::write(&plain, &o.stdout).unwrap();
     ok(&o);
     let (other, other_recipient) = new_identity(w.home(), "other.txt");
     let moved = w.file("moved.age");
-    ok(&run(w
-        .age()
+    ok(&run(age(&w)
         .args(["-r", &other_recipient, "-o"])
         .arg(&moved)
         .arg(&plain)));
@@ -217,12 +167,11 @@ fn signed_handoffs_name_the_plugin_recipient_and_catch_re_addressing() {
     let x = ok(&run(handoff(w.home())
         .args(["keygen", "-o"])
         .arg(w.file("x.txt"))));
-    let tx = w.seal_to(x.trim(), "tx.age", &["--sign", key.to_str().unwrap()]);
-    let o = run(w.age().arg("-d").arg("-i").arg(w.file("x.txt")).arg(&tx));
+    let tx = seal_to(&w, x.trim(), "tx.age", &["--sign", key.to_str().unwrap()]);
+    let o = run(age(&w).arg("-d").arg("-i").arg(w.file("x.txt")).arg(&tx));
     fs::write(&plain, &o.stdout).unwrap();
     ok(&o);
-    ok(&run(w
-        .age()
+    ok(&run(age(&w)
         .args(["-r", &w.recipient, "-o"])
         .arg(&moved)
         .arg(&plain)));
@@ -237,7 +186,7 @@ fn signed_handoffs_name_the_plugin_recipient_and_catch_re_addressing() {
 #[test]
 fn a_missing_plugin_is_named_exit_2_on_seal_and_3_on_open() {
     let w = World::new();
-    let t = w.seal_to(&w.recipient, "t.age", &[]);
+    let t = seal_to(&w, &w.recipient, "t.age", &[]);
     let mut c = w.handoff();
     c.env("PATH", std::env::var("PATH").unwrap_or_default())
         .args(["seal", "-a", "-r", &w.recipient]);
@@ -273,7 +222,7 @@ fn misbehaving(w: &World, mode: &str, args: &[&str]) -> (Output, Duration) {
 #[test]
 fn misbehaving_plugins_give_clear_errors_never_a_hang() {
     let w = World::new();
-    let t = w.seal_to(&w.recipient, "t.age", &[]);
+    let t = seal_to(&w, &w.recipient, "t.age", &[]);
     let id = w.identity.to_str().unwrap();
     let token = t.to_str().unwrap();
     let cases: &[(&str, &[&str])] = &[

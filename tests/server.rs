@@ -19,19 +19,15 @@ const ACCOUNT: &str = "123456789012";
 
 struct World {
     moto: Moto,
-    dir: tempfile::TempDir,
-    path: String,
-    identity: PathBuf,
-    recipient: String,
-    count: PathBuf,
+    p: PluginHome,
 }
 
 impl World {
     fn new() -> World {
         let moto = Moto::start_iam(5);
-        let dir = tempfile::tempdir().unwrap();
-        let (id, secret) = moto.create_alice(dir.path());
-        let aws = dir.path().join(".aws");
+        let p = PluginHome::new();
+        let (id, secret) = moto.create_alice(p.home());
+        let aws = p.home().join(".aws");
         fs::create_dir_all(&aws).unwrap();
         fs::write(
             aws.join("credentials"),
@@ -39,32 +35,16 @@ impl World {
         )
         .unwrap();
         fs::write(aws.join("config"), "[profile alice]\nregion = us-east-1\n").unwrap();
-        let path = path_with_plugin(dir.path());
-        let (identity, recipient) = new_identity(dir.path(), "id.txt");
-        World {
-            moto,
-            count: dir.path().join("unwraps"),
-            dir,
-            path,
-            identity,
-            recipient,
-        }
-    }
-
-    fn home(&self) -> &Path {
-        self.dir.path()
+        World { moto, p }
     }
 
     fn file(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        self.p.file(name)
     }
 
     fn handoff(&self) -> Command {
-        let mut c = handoff(self.home());
-        c.env("PATH", &self.path)
-            .env("AWS_ENDPOINT_URL", &self.moto.url)
-            .env("HANDOFF_TEST_PLUGIN_COUNT", &self.count);
-        no_terminal(&mut c);
+        let mut c = self.p.handoff();
+        c.env("AWS_ENDPOINT_URL", &self.moto.url);
         c
     }
 
@@ -73,7 +53,7 @@ impl World {
         let out = self.file("role.age");
         ok(&run(self
             .handoff()
-            .args(["seal", "--profile", "alice", "-r", &self.recipient, "-o"])
+            .args(["seal", "--profile", "alice", "-r", &self.p.recipient, "-o"])
             .arg(&out)
             .args([
                 "--role",
@@ -90,14 +70,14 @@ impl World {
         c.args(["exec", "--server"])
             .arg(token)
             .arg("-i")
-            .arg(&self.identity)
+            .arg(&self.p.identity)
             .arg("--")
             .args(cmd);
         c
     }
 
     fn unwraps(&self) -> usize {
-        unwraps(&self.count)
+        self.p.unwraps()
     }
 }
 
@@ -229,7 +209,7 @@ fn requests_without_the_token_get_403_and_are_counted_and_the_environment_holds_
         .arg("open")
         .arg(&t)
         .arg("-i")
-        .arg(&w.identity)
+        .arg(&w.p.identity)
         .args(["--format", "json"]))))
     .unwrap();
     let akid = json["Credentials"]["AccessKeyId"]
@@ -290,7 +270,7 @@ fn an_expired_token_gives_the_sdks_own_error_and_the_status_passes_through() {
     let doc = sts_document().replace("2099-01-01T00:00:00+00:00", "2020-01-01T00:00:00+00:00");
     let t = w.file("expired.age");
     let mut c = w.handoff();
-    c.args(["seal", "-r", &w.recipient, "-o"]).arg(&t);
+    c.args(["seal", "-r", &w.p.recipient, "-o"]).arg(&t);
     ok(&run_with_input(&mut c, doc.as_bytes()));
     // refused without --allow-expired, as exec does
     fails(&run(&mut w.exec(&t, &["true"])), 4, &[SECRET]);
@@ -299,7 +279,7 @@ fn an_expired_token_gives_the_sdks_own_error_and_the_status_passes_through() {
     c.args(["exec", "--server", "--allow-expired"])
         .arg(&t)
         .arg("-i")
-        .arg(&w.identity)
+        .arg(&w.p.identity)
         .arg("--")
         .arg(&aws)
         .args(["sts", "get-caller-identity", "--region", "us-east-1"]);

@@ -64,3 +64,56 @@ pub fn no_terminal(c: &mut Command) {
 pub fn unwraps(count: &Path) -> usize {
     std::fs::read_to_string(count).map_or(0, |s| s.lines().count())
 }
+
+/// A home with the plugin on PATH, an identity for it, its recipient, and
+/// a file where the plugin counts its unwraps.
+pub struct PluginHome {
+    pub dir: tempfile::TempDir,
+    pub path: String,
+    pub identity: PathBuf,
+    pub recipient: String,
+    pub count: PathBuf,
+}
+
+impl PluginHome {
+    pub fn new() -> PluginHome {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_with_plugin(dir.path());
+        let (identity, recipient) = new_identity(dir.path(), "id.txt");
+        PluginHome {
+            count: dir.path().join("unwraps"),
+            dir,
+            path,
+            identity,
+            recipient,
+        }
+    }
+
+    pub fn home(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `cmd` isolated in this home, with the plugin on PATH, counting its
+    /// unwraps, and no controlling terminal.
+    pub fn command(&self, cmd: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = Command::new(cmd);
+        super::isolate(&mut c, self.home());
+        c.env("PATH", &self.path)
+            .env("HANDOFF_TEST_PLUGIN_COUNT", &self.count);
+        no_terminal(&mut c);
+        c
+    }
+
+    /// handoff, as [`PluginHome::command`] runs it.
+    pub fn handoff(&self) -> Command {
+        self.command(env!("CARGO_BIN_EXE_handoff"))
+    }
+
+    pub fn unwraps(&self) -> usize {
+        unwraps(&self.count)
+    }
+}
