@@ -269,3 +269,35 @@ fn misbehaving_plugins_give_clear_errors_never_a_hang() {
     opens(&o);
     assert!(stderr(&o).contains("touch the test key"), "{}", stderr(&o));
 }
+
+/// Runs handoff on a terminal (a pty from script(1)) whose user types
+/// `answer` after `delay` seconds.
+fn on_terminal(w: &World, mode: &str, args: &str, answer: &str, delay: &str) -> Output {
+    let mut c = w.command("sh");
+    let handoff = env!("CARGO_BIN_EXE_handoff");
+    c.env("HANDOFF_TEST_PLUGIN", mode)
+        .env("HANDOFF_PLUGIN_TIMEOUT", "1")
+        .arg("-c")
+        .arg(format!(
+            "(sleep {delay}; echo {answer}; sleep 2) | script -qec '{handoff} {args}' /dev/null"
+        ));
+    run(&mut c)
+}
+
+#[test]
+fn plugin_questions_reach_the_terminal_and_the_users_time_does_not_count() {
+    let w = World::new();
+    let t = seal_to(&w, &w.recipient, "t.age", &[]);
+    let args = format!("open {} -i {}", t.display(), w.identity.display());
+    // the answer comes after 2 s, beyond the plugin's 1 s bound: the time
+    // the user takes is not the plugin's
+    let o = on_terminal(&w, "pin", &args, "123456", "2");
+    let out = ok(&o);
+    assert!(out.contains("Enter the PIN for test key:"), "{out}");
+    assert!(!out.contains("123456"), "the PIN was echoed: {out}");
+    assert!(out.contains(AKID), "{out}");
+    let out = ok(&on_terminal(&w, "confirm", &args, "yes", "0.5"));
+    assert!(out.contains("Use the test key? [yes/no]") && out.contains(AKID), "{out}");
+    let out = stdout(&on_terminal(&w, "pin", &args, "000000", "0.5"));
+    assert!(out.contains("wrong PIN") && !out.contains(AKID), "{out}");
+}
