@@ -320,8 +320,10 @@ pub fn exec(token: Token, mut cmd: Command) -> Result<Outcome> {
     }
     // Registered before the command starts, so that no signal in between
     // ends handoff and leaves the command running without its server.
-    let mut signals = signal_hook::iterator::Signals::new(FORWARDED)
-        .map_err(|e| Error::Other(format!("cannot forward signals: {e}")))?;
+    let mut signals = signal_hook::iterator::SignalsInfo::<
+        signal_hook::iterator::exfiltrator::WithOrigin,
+    >::new(FORWARDED)
+    .map_err(|e| Error::Other(format!("cannot forward signals: {e}")))?;
     let handle = signals.handle();
     let program = cmd.get_program().to_string_lossy().into_owned();
     let mut child = match cmd.spawn() {
@@ -345,8 +347,15 @@ pub fn exec(token: Token, mut cmd: Command) -> Result<Outcome> {
         .ok()
         .and_then(rustix::process::Pid::from_raw);
     let forwarder = std::thread::spawn(move || {
-        for sig in signals.forever() {
-            if let (Some(pid), Some(sig)) = (pid, rustix::process::Signal::from_named_raw(sig)) {
+        for origin in signals.forever() {
+            // The kernel sends a terminal's signals (Ctrl-C, hangup, resize)
+            // to the whole foreground process group, the command included:
+            // passing those on would deliver them twice.
+            if origin.cause == signal_hook::low_level::siginfo::Cause::Kernel {
+                continue;
+            }
+            let sig = rustix::process::Signal::from_named_raw(origin.signal);
+            if let (Some(pid), Some(sig)) = (pid, sig) {
                 let _ = rustix::process::kill_process(pid, sig);
             }
         }

@@ -297,7 +297,10 @@ fn plugin_questions_reach_the_terminal_and_the_users_time_does_not_count() {
     assert!(!out.contains("123456"), "the PIN was echoed: {out}");
     assert!(out.contains(AKID), "{out}");
     let out = ok(&on_terminal(&w, "confirm", &args, "yes", "0.5"));
-    assert!(out.contains("Use the test key? [yes/no]") && out.contains(AKID), "{out}");
+    assert!(
+        out.contains("Use the test key? [yes/no]") && out.contains(AKID),
+        "{out}"
+    );
     let out = stdout(&on_terminal(&w, "pin", &args, "000000", "0.5"));
     assert!(out.contains("wrong PIN") && !out.contains(AKID), "{out}");
 }

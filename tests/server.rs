@@ -330,3 +330,41 @@ fn signals_to_handoff_reach_the_command() {
     assert!(marker.exists(), "the command did not get SIGTERM");
     assert_eq!(status.code(), Some(7));
 }
+
+#[test]
+fn a_ctrl_c_on_the_terminal_reaches_the_command_once() {
+    let w = World::new();
+    let t = w.role_token();
+    let log = w.file("ints");
+    let child = w.file("child.sh");
+    fs::write(
+        &child,
+        format!(
+            "trap 'echo int >> {}' INT\necho ready\ni=0\nwhile [ $i -lt 40 ]; do sleep 0.1; i=$((i+1)); done\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    let inner = format!(
+        "{} exec --server {} -i {} -- sh {}",
+        env!("CARGO_BIN_EXE_handoff"),
+        t.display(),
+        w.p.identity.display(),
+        child.display()
+    );
+    // script(1) gives handoff a terminal; a 0x03 typed there is Ctrl-C,
+    // which the kernel sends to handoff and the command alike
+    let mut sh = w.p.command("sh");
+    sh.arg("-c").arg(format!(
+        "(sleep 2; printf '\\003'; sleep 3) | script -qec '{inner}' /dev/null"
+    ));
+    let o = run(&mut sh);
+    assert!(stdout(&o).contains("ready"), "{}{}", stdout(&o), stderr(&o));
+    let ints = fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(
+        ints.lines().count(),
+        1,
+        "SIGINT arrived {} times",
+        ints.lines().count()
+    );
+}
