@@ -287,7 +287,38 @@ fn an_expired_token_gives_the_sdks_own_error_and_the_status_passes_through() {
     assert_eq!(o.status.code(), Some(255), "{}", stderr(&o));
     let e = stderr(&o);
     assert!(e.contains("container") && e.contains("expired"), "{e}");
-    eprintln!("the AWS CLI on an expired token: {e}");
+    // boto3 and the JavaScript SDK v3: their own errors, with the reason
+    let python = venv_bin("python");
+    let mut c = w.handoff();
+    c.args(["exec", "--server", "--allow-expired"])
+        .arg(&t)
+        .arg("-i")
+        .arg(&w.p.identity)
+        .arg("--")
+        .arg(&python)
+        .args(["-c", BOTO3, "1"]);
+    let o = run(&mut c);
+    let e = stderr(&o);
+    assert!(!o.status.success());
+    assert!(
+        e.contains("CredentialRetrievalError") && e.contains("expired"),
+        "{e}"
+    );
+    let mut c = w.handoff();
+    c.args(["exec", "--server", "--allow-expired"])
+        .arg(&t)
+        .arg("-i")
+        .arg(&w.p.identity)
+        .args(["--", "node", "-e", JS])
+        .env("NODE_PATH", node_modules());
+    let o = run(&mut c);
+    let e = stderr(&o);
+    // its provider chain reports the 410 as no credentials at all
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(
+        e.contains("CredentialsProviderError: Could not load credentials from any providers"),
+        "{e}"
+    );
     // the command's status is handoff's
     let live = w.role_token();
     let o = run(&mut w.exec(&live, &["sh", "-c", "exit 42"]));
