@@ -188,25 +188,9 @@ fn answer(mut stream: TcpStream, state: &State) -> std::io::Result<()> {
             br#"{"Message":"bad request"}"#,
         );
     };
-    let head = &buf[..end];
-    let mut lines = head
-        .split(|&b| b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
-    let request_line = lines.next().unwrap_or_default();
-    let authorized = lines
-        .filter_map(|l| {
-            let colon = l.iter().position(|&b| b == b':')?;
-            let (name, value) = l.split_at(colon);
-            name.eq_ignore_ascii_case(b"authorization")
-                .then(|| value[1..].trim_ascii())
-        })
-        .fold(None, |seen, v| match seen {
-            // two Authorization headers: refused
-            None => Some(Some(v)),
-            Some(_) => Some(None),
-        })
-        .flatten()
-        .is_some_and(|v| same(v, state.authorization.expose_secret().as_bytes()));
+    let (get, presented) = read_head(&buf[..end]);
+    let authorized =
+        presented.is_some_and(|v| same(v, state.authorization.expose_secret().as_bytes()));
     if !authorized {
         state.refused.fetch_add(1, Ordering::SeqCst);
         return respond(
@@ -216,7 +200,7 @@ fn answer(mut stream: TcpStream, state: &State) -> std::io::Result<()> {
             br#"{"Message":"missing or wrong authorization token"}"#,
         );
     }
-    if !request_line.starts_with(b"GET ") {
+    if !get {
         return respond(
             &mut stream,
             405,
@@ -245,6 +229,29 @@ fn answer(mut stream: TcpStream, state: &State) -> std::io::Result<()> {
     );
     state.served.fetch_add(1, Ordering::SeqCst);
     respond(&mut stream, 200, "OK", &body)
+}
+
+/// Reads a request head (request line and headers, without the blank
+/// line): whether it is a GET, and the value of its one `Authorization`
+/// header (none when there are two).
+fn read_head(head: &[u8]) -> (bool, Option<&[u8]>) {
+    let mut lines = head
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    let get = lines.next().is_some_and(|l| l.starts_with(b"GET "));
+    let authorization = lines
+        .filter_map(|l| {
+            let colon = l.iter().position(|&b| b == b':')?;
+            let (name, value) = l.split_at(colon);
+            name.eq_ignore_ascii_case(b"authorization")
+                .then(|| value[1..].trim_ascii())
+        })
+        .fold(None, |seen, v| match seen {
+            None => Some(Some(v)),
+            Some(_) => Some(None),
+        })
+        .flatten();
+    (get, authorization)
 }
 
 /// Constant-time comparison of the presented token with ours.
@@ -378,4 +385,30 @@ pub fn exec(token: Token, mut cmd: Command) -> Result<Outcome> {
         served: server.served(),
         not_started: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_heads() {
+        let (get, auth) =
+            read_head(b"GET / HTTP/1.1\r\nHost: x\r\nauthorization:  abc \r\nAccept: */*");
+        assert!(get);
+        assert_eq!(auth, Some(&b"abc"[..]));
+        let (get, auth) = read_head(b"POST / HTTP/1.1\r\nAuthorization: a\r\nAUTHORIZATION: a");
+        assert!(!get);
+        assert_eq!(auth, None, "two Authorization headers");
+        assert_eq!(read_head(b""), (false, None));
+        assert_eq!(read_head(b"GET /\nAuthorization:"), (true, Some(&b""[..])));
+        assert!(!same(b"", b"abc") && !same(b"abd", b"abc") && same(b"abc", b"abc"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_head_is_read_without_panic(head in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            let _ = read_head(&head);
+        }
+    }
 }
