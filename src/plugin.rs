@@ -309,6 +309,13 @@ impl Failure {
         }
     }
 
+    /// Forgets a failure of an earlier open or seal.
+    pub(crate) fn clear(&self) {
+        if let Ok(mut m) = self.0.lock() {
+            *m = None;
+        }
+    }
+
     /// The failure, if a plugin failed.
     pub(crate) fn get(&self) -> Option<String> {
         self.0.lock().ok().and_then(|m| m.clone())

@@ -178,7 +178,7 @@ fn parse_recipient(r: &str) -> Result<Box<dyn age::Recipient + Send>> {
 /// `n` (0-based): the nearest `# recipient: age1...` (age-plugin) or
 /// `#    Recipient: age1...` (age-plugin-yubikey) comment above it, after
 /// any earlier identity line.
-fn plugin_recipient_comment(text: &str, n: usize) -> Option<String> {
+pub(crate) fn plugin_recipient_comment(text: &str, n: usize) -> Option<String> {
     for line in text.lines().take(n).collect::<Vec<_>>().into_iter().rev() {
         let line = line.trim();
         let Some(comment) = line.strip_prefix('#') else {
@@ -675,6 +675,7 @@ pub(crate) fn open_bytes(
                 "no identity to open the token with: give -i FILE".into(),
             ));
         }
+        identities.plugin_failure.clear();
         // Keys in files first, plugins after: a hardware key is asked only
         // when no other key opens the token.
         let mut order: Vec<(usize, &Key)> = identities.keys.iter().enumerate().collect();

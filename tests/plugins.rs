@@ -46,6 +46,9 @@ fn seal_to_a_plugin_recipient_and_open_with_its_identity() {
         .arg("-i")
         .arg(&w.identity)));
     assert_eq!(w.unwraps(), 1);
+    // keygen -y prints the recipient the plugin's identity file names
+    let y = ok(&run(w.handoff().arg("keygen").arg("-y").arg(&w.identity)));
+    assert_eq!(y.trim(), w.recipient);
     // beside an X25519 identity in the same file, and through -R
     let x = ok(&run(handoff(w.home())
         .args(["keygen", "-o"])
