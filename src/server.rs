@@ -27,8 +27,8 @@ use crate::{Error, Result, Token};
 /// The most bytes of request head read (request line and headers).
 const MAX_REQUEST: usize = 16 << 10;
 
-/// How long one connection may take to send its request or read the answer:
-/// a client that stalls holds the loop no longer than this.
+/// How long one connection may take to send its request, and to read the
+/// answer: a client that stalls or trickles holds the loop no longer.
 const IO_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Variables the command must not inherit: credentials or settings that
@@ -162,17 +162,22 @@ fn serve(listener: TcpListener, state: &State) {
 
 /// Reads one request and answers it; the connection is then closed.
 fn answer(mut stream: TcpStream, state: &State) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(IO_TIMEOUT))?;
     stream.set_write_timeout(Some(IO_TIMEOUT))?;
+    let deadline = std::time::Instant::now() + IO_TIMEOUT;
     let mut buf = Zeroizing::new(vec![0u8; MAX_REQUEST]);
-    let mut n = 0;
+    let (mut n, mut searched) = (0usize, 0usize);
     let end = loop {
-        if let Some(i) = buf[..n].windows(4).position(|w| w == b"\r\n\r\n") {
-            break Some(i);
+        // only what was read since, and 3 bytes before, can end the head
+        let from = searched.saturating_sub(3);
+        if let Some(i) = buf[from..n].windows(4).position(|w| w == b"\r\n\r\n") {
+            break Some(from + i);
         }
-        if n == buf.len() {
+        searched = n;
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if n == buf.len() || left.is_zero() {
             break None;
         }
+        stream.set_read_timeout(Some(left))?;
         match stream.read(&mut buf[n..]) {
             Ok(0) => break None,
             Ok(k) => n += k,
@@ -403,6 +408,51 @@ mod tests {
         assert_eq!(read_head(b""), (false, None));
         assert_eq!(read_head(b"GET /\nAuthorization:"), (true, Some(&b""[..])));
         assert!(!same(b"", b"abc") && !same(b"abd", b"abc") && same(b"abc", b"abc"));
+    }
+
+    #[test]
+    fn a_trickling_client_is_cut_off_and_the_next_one_served() {
+        use crate::{Credentials, Kind};
+        let creds = Credentials::new(
+            "ASIAIOSFODNN7EXAMPLE",
+            "wJalrEXAMPLEKEY".into(),
+            Some("session".into()),
+            Some(crate::clock::now() + Duration::from_secs(3600)),
+        );
+        let server = CredentialServer::start(Token::new(Kind::Session, creds)).unwrap();
+        let addr = server.addr;
+        let slow = std::thread::spawn(move || {
+            let mut s = TcpStream::connect(addr).unwrap();
+            let start = std::time::Instant::now();
+            for b in b"GET / HTTP/1.1\r\nAuthorization: x\r\n" {
+                if s.write_all(&[*b]).is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            start.elapsed()
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        let start = std::time::Instant::now();
+        let mut s = TcpStream::connect(addr).unwrap();
+        write!(
+            s,
+            "GET / HTTP/1.1\r\nAuthorization: {}\r\n\r\n",
+            server.authorization().expose_secret()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+        assert!(answer.contains("wJalrEXAMPLEKEY"));
+        let waited = start.elapsed();
+        assert!(
+            waited < Duration::from_secs(3),
+            "waited {waited:?} behind a trickling client"
+        );
+        let _ = slow.join();
+        assert_eq!(server.served(), 1);
+        assert_eq!(server.refused(), 0);
     }
 
     proptest::proptest! {
