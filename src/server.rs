@@ -223,17 +223,34 @@ fn answer(mut stream: TcpStream, state: &State) -> std::io::Result<()> {
             return respond(&mut stream, 410, "Gone", body.as_bytes());
         }
     }
-    let body = Zeroizing::new(
-        serde_json::to_vec(&serde_json::json!({
-            "AccessKeyId": c.access_key_id(),
-            "SecretAccessKey": c.secret_access_key().expose_secret(),
-            "Token": c.session_token().map(|t| t.expose_secret()),
-            "Expiration": c.expiration().map(crate::clock::format_rfc3339),
-        }))
-        .unwrap_or_default(),
-    );
+    let doc = Document {
+        access_key_id: c.access_key_id(),
+        secret_access_key: c.secret_access_key().expose_secret(),
+        token: c.session_token().map(|t| t.expose_secret()),
+        expiration: c.expiration().map(crate::clock::format_rfc3339),
+    };
+    // Sized so that it never grows (escapes are at most 6 bytes a
+    // character): no copy is left behind in a reallocation.
+    let size = 6
+        * (doc.access_key_id.len() + doc.secret_access_key.len() + doc.token.map_or(0, str::len))
+        + 256;
+    let mut body = Zeroizing::new(Vec::with_capacity(size));
+    if serde_json::to_writer(&mut *body, &doc).is_err() {
+        return respond(&mut stream, 500, "Internal Server Error", b"{}");
+    }
     state.served.fetch_add(1, Ordering::SeqCst);
     respond(&mut stream, 200, "OK", &body)
+}
+
+/// The container-credentials document: no copy of a secret but the one
+/// written into the zeroizing answer.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Document<'a> {
+    access_key_id: &'a str,
+    secret_access_key: &'a str,
+    token: Option<&'a str>,
+    expiration: Option<String>,
 }
 
 /// Reads a request head (request line and headers, without the blank
