@@ -562,7 +562,7 @@ fn exec(a: cli::ExecArgs, verbose: bool) -> Result<ExitCode> {
     let mut cmd = std::process::Command::new(program);
     cmd.args(args);
     if a.server {
-        return exec_server(token, cmd);
+        return exec_server(token, cmd, verbose);
     }
     // The child uses these credentials and no others.
     for var in [
@@ -610,8 +610,14 @@ fn exec(a: cli::ExecArgs, verbose: bool) -> Result<ExitCode> {
 }
 
 /// `exec --server`: the library runs CMD beside the credential server.
-fn exec_server(token: Token, cmd: std::process::Command) -> Result<ExitCode> {
+fn exec_server(token: Token, cmd: std::process::Command, verbose: bool) -> Result<ExitCode> {
     let outcome = handoff::server::exec(token, cmd)?;
+    if verbose {
+        eprintln!(
+            "handoff: the credential server answered {} request(s)",
+            outcome.served
+        );
+    }
     if let Some(why) = &outcome.not_started {
         eprintln!("handoff: {}", shown(why));
     }

@@ -95,8 +95,20 @@ fn boto3_and_the_aws_cli_use_the_served_credentials_decrypted_once() {
     let w = World::new();
     let t = w.role_token();
     let python = venv_bin("python");
-    let o = run(&mut w.exec(&t, &[python.to_str().unwrap(), "-c", BOTO3, "5"]));
+    let mut c = w.handoff();
+    c.args(["exec", "-v", "--server"])
+        .arg(&t)
+        .arg("-i")
+        .arg(&w.p.identity)
+        .args(["--", python.to_str().unwrap(), "-c", BOTO3, "5"]);
+    let o = run(&mut c);
     let out = ok(&o);
+    // five sessions, five fetches from the server, one decryption
+    assert!(
+        stderr(&o).contains("answered 5 request(s)"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(out.lines().count(), 5, "{out}");
     assert!(
         out.lines()
