@@ -117,7 +117,9 @@ pub(crate) fn recipients(
 /// file says so (`# recipient: age1...`, as age-plugin and
 /// age-plugin-yubikey write it).
 pub(crate) struct PluginIdentity {
-    plugin: Arc<age::plugin::IdentityPluginV1<Callbacks>>,
+    /// None when the plugin is not installed: the open fails saying so only
+    /// if no other identity opens the token (they are tried first).
+    plugin: Option<Arc<age::plugin::IdentityPluginV1<Callbacks>>>,
     name: String,
     recipient: Option<String>,
     activity: Arc<Activity>,
@@ -125,8 +127,7 @@ pub(crate) struct PluginIdentity {
 }
 
 impl PluginIdentity {
-    /// Reads one `AGE-PLUGIN-...` line. Exit 3 when the plugin is not
-    /// installed.
+    /// Reads one `AGE-PLUGIN-...` line.
     pub(crate) fn parse(
         line: &str,
         recipient: Option<String>,
@@ -137,15 +138,14 @@ impl PluginIdentity {
             .parse()
             .map_err(|e| format!("not an age plugin identity: {e}"))?;
         let name = identity.plugin().to_string();
-        if !installed(&name) {
-            return Err(missing(&name));
-        }
         let activity = Activity::new();
         let callbacks = Callbacks::new(&name, prompt, activity.clone(), failure.clone());
-        let plugin = age::plugin::IdentityPluginV1::new(&name, &[identity], callbacks)
-            .map_err(|_| missing(&name))?;
+        let plugin = match installed(&name) {
+            true => age::plugin::IdentityPluginV1::new(&name, &[identity], callbacks).ok(),
+            false => None,
+        };
         Ok(PluginIdentity {
-            plugin: Arc::new(plugin),
+            plugin: plugin.map(Arc::new),
             name,
             recipient,
             activity,
@@ -180,8 +180,13 @@ impl age::Identity for PluginIdentity {
     }
 
     fn unwrap_stanzas(&self, stanzas: &[age_core::format::Stanza]) -> Unwrapped {
+        let Some(plugin) = self.plugin.clone() else {
+            self.failure.set(missing(&self.name));
+            return Some(Err(age::DecryptError::Io(io::Error::other(
+                "the plugin is not installed",
+            ))));
+        };
         let stanzas: Vec<age_core::format::Stanza> = stanzas.iter().map(copy_stanza).collect();
-        let plugin = self.plugin.clone();
         let result = bounded(&self.activity, move || {
             age::Identity::unwrap_stanzas(plugin.as_ref(), &stanzas)
         });

@@ -207,6 +207,22 @@ fn a_missing_plugin_is_named_exit_2_on_seal_and_3_on_open() {
         .arg(&w.identity);
     let e = fails(&run(&mut c), 3, &[SECRET]);
     assert!(e.contains(PLUGIN) && e.contains("install"), "{e}");
+    // an X25519 key beside the plugin identity still opens what is sealed
+    // to it, without the plugin
+    let x = ok(&run(handoff(w.home())
+        .args(["keygen", "-o"])
+        .arg(w.file("x.txt"))));
+    let mut both = fs::read_to_string(&w.identity).unwrap();
+    both.push_str(&fs::read_to_string(w.file("x.txt")).unwrap());
+    fs::write(w.file("both.txt"), both).unwrap();
+    let tx = seal_to(&w, x.trim(), "tx.age", &[]);
+    let mut c = w.handoff();
+    c.env("PATH", std::env::var("PATH").unwrap_or_default())
+        .arg("open")
+        .arg(&tx)
+        .arg("-i")
+        .arg(w.file("both.txt"));
+    opens(&run(&mut c));
 }
 
 /// Runs handoff with the plugin misbehaving as `mode`; returns the output
