@@ -315,6 +315,12 @@ pub struct ExecArgs {
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
 
+    /// Decrypt once and serve the credentials to CMD from a loopback
+    /// credential server (AWS_CONTAINER_CREDENTIALS_FULL_URI), none in its
+    /// environment.
+    #[arg(long)]
+    pub server: bool,
+
     #[command(flatten)]
     pub ids: IdentityArgs,
 

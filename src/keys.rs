@@ -68,9 +68,17 @@ pub fn public_keys(path: &Path) -> Result<Vec<String>> {
     let keys: Vec<String> = text
         .lines()
         .map(str::trim)
-        .filter(|l| l.starts_with("AGE-SECRET-KEY-1"))
-        .filter_map(|l| l.parse::<age::x25519::Identity>().ok())
-        .map(|i| i.to_public().to_string())
+        .enumerate()
+        .filter_map(|(n, l)| {
+            if l.starts_with("AGE-PLUGIN-") {
+                // a plugin identity's recipient, where its file names it
+                return crate::seal::plugin_recipient_comment(&text, n);
+            }
+            l.starts_with("AGE-SECRET-KEY-1")
+                .then(|| l.parse::<age::x25519::Identity>().ok())
+                .flatten()
+                .map(|i| i.to_public().to_string())
+        })
         .collect();
     drop(file);
     if keys.is_empty() {

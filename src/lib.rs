@@ -56,8 +56,10 @@ mod error;
 pub mod files;
 pub mod keys;
 pub mod mistakes;
+mod plugin;
 mod policy;
 mod seal;
+pub mod server;
 pub mod signing;
 
 pub use age;

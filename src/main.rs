@@ -189,6 +189,8 @@ fn unknown_actions(a: &cli::PolicyArgs) -> handoff::UnknownActions {
 fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
     // Everything that can be refused is refused before any STS call.
     let mut recipients = Recipients::new();
+    // age plugins ask on /dev/tty; without a terminal their questions fail.
+    recipients.set_prompt(Prompt::Terminal);
     for r in &a.to {
         recipients
             .add(r)
@@ -586,6 +588,9 @@ fn exec(a: cli::ExecArgs, verbose: bool) -> Result<ExitCode> {
         .ok_or_else(|| Error::Usage("no command to run after --".into()))?;
     let mut cmd = std::process::Command::new(program);
     cmd.args(args);
+    if a.server {
+        return exec_server(token, cmd, verbose);
+    }
     // The child uses these credentials and no others.
     for var in [
         "AWS_PROFILE",
@@ -629,6 +634,27 @@ fn exec(a: cli::ExecArgs, verbose: bool) -> Result<ExitCode> {
     };
     eprintln!("handoff: cannot run {}: {err}", program.to_string_lossy());
     Ok(ExitCode::from(code))
+}
+
+/// `exec --server`: the library runs CMD beside the credential server.
+fn exec_server(token: Token, cmd: std::process::Command, verbose: bool) -> Result<ExitCode> {
+    let outcome = handoff::server::exec(token, cmd)?;
+    if verbose {
+        eprintln!(
+            "handoff: the credential server answered {} request(s)",
+            outcome.served
+        );
+    }
+    if let Some(why) = &outcome.not_started {
+        eprintln!("handoff: {}", shown(why));
+    }
+    if outcome.refused > 0 {
+        eprintln!(
+            "handoff: the credential server refused {} request(s) without the right authorization token",
+            outcome.refused
+        );
+    }
+    Ok(ExitCode::from(outcome.status))
 }
 
 /// Refuses the token unless STS says it belongs to the expected account

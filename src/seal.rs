@@ -62,6 +62,9 @@ pub struct Recipients {
     keys: Vec<Box<dyn age::Recipient + Send>>,
     passphrase: Option<SecretString>,
     names: Vec<String>,
+    /// Plugin recipients (`age1NAME1...`), run one plugin per name at seal.
+    plugins: Vec<age::plugin::Recipient>,
+    prompt: Prompt,
 }
 
 impl Recipients {
@@ -74,7 +77,11 @@ impl Recipients {
     /// `ssh-rsa` public key line.
     pub fn add(&mut self, recipient: &str) -> Result<()> {
         let r = recipient.trim();
-        self.keys.push(parse_recipient(r)?);
+        if crate::plugin::recipient_plugin(r).is_some() {
+            self.plugins.push(crate::plugin::parse_recipient(r)?);
+        } else {
+            self.keys.push(parse_recipient(r)?);
+        }
         self.names.push(r.to_string());
         Ok(())
     }
@@ -108,9 +115,14 @@ impl Recipients {
         self.passphrase = Some(passphrase);
     }
 
+    /// Lets plugin recipients ask their questions on the terminal.
+    pub fn set_prompt(&mut self, prompt: Prompt) {
+        self.prompt = prompt;
+    }
+
     /// Whether nothing has been added.
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty() && self.passphrase.is_none()
+        self.keys.is_empty() && self.plugins.is_empty() && self.passphrase.is_none()
     }
 
     /// The recipients as given, `scrypt` for a passphrase.
@@ -162,6 +174,31 @@ fn parse_recipient(r: &str) -> Result<Box<dyn age::Recipient + Send>> {
     )))
 }
 
+/// The recipient an age plugin identity file names for the identity on line
+/// `n` (0-based): the nearest `# recipient: age1...` (age-plugin) or
+/// `#    Recipient: age1...` (age-plugin-yubikey) comment above it, after
+/// any earlier identity line.
+pub(crate) fn plugin_recipient_comment(text: &str, n: usize) -> Option<String> {
+    for line in text.lines().take(n).collect::<Vec<_>>().into_iter().rev() {
+        let line = line.trim();
+        let Some(comment) = line.strip_prefix('#') else {
+            if line.is_empty() {
+                continue;
+            }
+            return None;
+        };
+        let comment = comment.trim();
+        let lower = comment.to_ascii_lowercase();
+        if let Some(rest) = lower.strip_prefix("recipient:") {
+            let r = comment[comment.len() - rest.len()..].trim();
+            if crate::plugin::recipient_plugin(r).is_some() {
+                return Some(r.to_string());
+            }
+        }
+    }
+    None
+}
+
 /// How an identity may ask for a passphrase when it needs one (an encrypted
 /// SSH key, a passphrase-sealed token).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -185,6 +222,8 @@ pub struct Identities {
     prompt: Prompt,
     /// Set when an encrypted SSH key asked for its passphrase and got none.
     locked: Arc<AtomicBool>,
+    /// What a plugin identity's failure was.
+    plugin_failure: crate::plugin::Failure,
 }
 
 impl Identities {
@@ -270,7 +309,16 @@ impl Identities {
                     ));
                 }
                 if line.starts_with("AGE-PLUGIN-") {
-                    return Err(bad("age plugin identities are not supported".into()));
+                    let key = crate::plugin::PluginIdentity::parse(
+                        line,
+                        plugin_recipient_comment(text, n),
+                        self.prompt,
+                        &self.plugin_failure,
+                    )
+                    .map_err(|why| bad(format!("line {}: {why}", n + 1)))?;
+                    self.keys.push(Key::Plugin(key));
+                    found += 1;
+                    continue;
                 }
                 // The line is a secret: name it by number only.
                 let key = age::x25519::Identity::from_str(line).map_err(|_| {
@@ -319,6 +367,8 @@ enum Key {
     X25519(age::x25519::Identity),
     /// An SSH key, with its public key line (stored unencrypted in the file).
     Other(Box<dyn age::Identity>, String),
+    /// An age plugin identity (`AGE-PLUGIN-...`).
+    Plugin(crate::plugin::PluginIdentity),
 }
 
 impl Key {
@@ -326,6 +376,7 @@ impl Key {
         match self {
             Key::X25519(k) => k,
             Key::Other(k, _) => k.as_ref(),
+            Key::Plugin(k) => k,
         }
     }
 
@@ -334,6 +385,15 @@ impl Key {
         match self {
             Key::X25519(k) => k.to_public().to_string(),
             Key::Other(_, public) => public.clone(),
+            Key::Plugin(k) => k.describe(),
+        }
+    }
+
+    /// Whether this key answers to `recipient`, a `SealedTo` entry.
+    fn answers_to(&self, recipient: &str) -> bool {
+        match self {
+            Key::Plugin(k) => k.answers_to(recipient),
+            k => crate::signing::same_recipient(recipient, &k.recipient()),
         }
     }
 }
@@ -403,23 +463,36 @@ pub fn seal_signed(
 
 /// Seals already-encoded envelope bytes.
 pub(crate) fn seal_bytes(plaintext: &[u8], recipients: &Recipients, form: Form) -> Result<Vec<u8>> {
-    let encryptor =
-        match (&recipients.passphrase, recipients.keys.is_empty()) {
-            (Some(p), true) => age::Encryptor::with_user_passphrase(p.clone()),
-            (Some(_), false) => return Err(Error::usage(
+    let plugin_failure = crate::plugin::Failure::default();
+    let plugins =
+        crate::plugin::recipients(&recipients.plugins, recipients.prompt, &plugin_failure)?;
+    let encryptor = match (&recipients.passphrase, recipients.keys.is_empty()) {
+        (Some(p), true) if plugins.is_empty() => age::Encryptor::with_user_passphrase(p.clone()),
+        (Some(_), _) => {
+            return Err(Error::usage(
                 "a passphrase cannot be combined with other recipients (age allows it only alone)",
-            )),
-            (None, true) => return Err(Error::usage("no recipients: give -r, -R or -p")),
-            (None, false) => age::Encryptor::with_recipients(
-                recipients
-                    .keys
-                    .iter()
-                    .map(|k| k.as_ref() as &dyn age::Recipient),
-            )
-            .map_err(|e| Error::usage(format!("cannot seal to these recipients: {e}")))?,
-        };
+            ))
+        }
+        (None, true) if plugins.is_empty() => {
+            return Err(Error::usage("no recipients: give -r, -R or -p"))
+        }
+        (None, _) => age::Encryptor::with_recipients(
+            recipients
+                .keys
+                .iter()
+                .chain(&plugins)
+                .map(|k| k.as_ref() as &dyn age::Recipient),
+        )
+        .map_err(|e| match plugin_failure.get() {
+            Some(m) => Error::Other(m),
+            None => Error::usage(format!("cannot seal to these recipients: {e}")),
+        })?,
+    };
     let mut out = Vec::with_capacity(plaintext.len() + 1024);
-    let fail = |e: io::Error| Error::Other(format!("sealing failed: {e}"));
+    let fail = |e: io::Error| match plugin_failure.get() {
+        Some(m) => Error::Other(m),
+        None => Error::Other(format!("sealing failed: {e}")),
+    };
     let armor = if form == Form::Armor {
         Format::AsciiArmor
     } else {
@@ -490,11 +563,10 @@ pub fn open_with(
         signer.principal = Some(principal.to_string());
         signer.verified = true;
     }
-    let opened_by = opened_by.recipient(identities);
     if !token
         .sealed_to()
         .iter()
-        .any(|r| crate::signing::same_recipient(r, &opened_by))
+        .any(|r| opened_by.answers_to(identities, r))
     {
         return Err(Error::Untrusted(format!(
             "the token was signed for {}, not for the identity that opened it: it was re-addressed",
@@ -528,6 +600,15 @@ impl OpenedBy {
             OpenedBy::Passphrase => "scrypt".to_string(),
             OpenedBy::Key(i) => identities.keys[i].recipient(),
             OpenedBy::Unknown => String::new(),
+        }
+    }
+
+    /// Whether the opening identity answers to `recipient`, a `SealedTo`
+    /// entry.
+    pub(crate) fn answers_to(self, identities: &Identities, recipient: &str) -> bool {
+        match self {
+            OpenedBy::Key(i) => identities.keys[i].answers_to(recipient),
+            _ => crate::signing::same_recipient(recipient, &self.recipient(identities)),
         }
     }
 }
@@ -594,10 +675,13 @@ pub(crate) fn open_bytes(
                 "no identity to open the token with: give -i FILE".into(),
             ));
         }
-        let tracked: Vec<Tracked> = identities
-            .keys
-            .iter()
-            .enumerate()
+        identities.plugin_failure.clear();
+        // Keys in files first, plugins after: a hardware key is asked only
+        // when no other key opens the token.
+        let mut order: Vec<(usize, &Key)> = identities.keys.iter().enumerate().collect();
+        order.sort_by_key(|(_, k)| matches!(k, Key::Plugin(_)));
+        let tracked: Vec<Tracked> = order
+            .into_iter()
             .map(|(index, key)| Tracked {
                 inner: key.identity(),
                 index,
@@ -607,6 +691,9 @@ pub(crate) fn open_bytes(
         decryptor
             .decrypt(tracked.iter().map(|t| t as &dyn age::Identity))
             .map_err(|e| match e {
+                _ if identities.plugin_failure.get().is_some() => Error::Decrypt(
+                    identities.plugin_failure.get().unwrap_or_default(),
+                ),
                 age::DecryptError::NoMatchingKeys if identities.locked.load(Ordering::SeqCst) => {
                     Error::Decrypt(format!(
                         "an SSH key in {} is passphrase-protected and there is no terminal to ask on; \
@@ -791,7 +878,7 @@ fn trim_end(b: &[u8]) -> &[u8] {
     &b[..i]
 }
 
-fn short(s: &str) -> String {
+pub(crate) fn short(s: &str) -> String {
     let s: String = s.chars().take(24).collect();
     format!("{s:?}")
 }

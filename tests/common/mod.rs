@@ -4,6 +4,7 @@
 
 pub mod leakcheck;
 pub mod moto;
+pub mod plugin;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
