@@ -79,27 +79,17 @@ impl Recipients {
         Ok(())
     }
 
-    /// Adds every recipient of an age recipients file: one a line, `#`
-    /// comments and blank lines ignored.
-    pub fn add_file(&mut self, path: &Path) -> Result<()> {
-        let text = read_small_file(path, "recipients file")?;
-        let mut added = 0;
-        for (n, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
+    /// Adds every recipient of an age recipients file (`-`: standard input),
+    /// read as age reads it: one a line, `#` comments and blank lines
+    /// ignored, SSH keys of types age cannot encrypt to skipped. Returns one
+    /// warning per skipped line, naming the file and the line.
+    pub fn add_file(&mut self, path: &Path) -> Result<Vec<String>> {
+        let listing = crate::recipients_file::read(path)?;
+        for (n, line) in &listing.recipients {
             self.add(line)
-                .map_err(|e| Error::usage(format!("{} line {}: {e}", path.display(), n + 1)))?;
-            added += 1;
+                .map_err(|e| Error::usage(format!("{} line {n}: {e}", path.display())))?;
         }
-        if added == 0 {
-            return Err(Error::usage(format!(
-                "recipients file {} lists no recipients",
-                path.display()
-            )));
-        }
-        Ok(())
+        Ok(listing.warnings)
     }
 
     /// Seals with a passphrase (scrypt) instead of keys. age allows a

@@ -61,10 +61,15 @@ fn every_output_format_leaves_no_copy() {
         OutputFormat::Json,
         OutputFormat::CredentialProcess,
         OutputFormat::Ini,
+        OutputFormat::EnvNoExport,
+        OutputFormat::Fish,
+        OutputFormat::PowerShell,
+        OutputFormat::WindowsCmd,
+        OutputFormat::Imds,
     ] {
         let n = count_leaks(|| {
             let token = parse_document(&doc).unwrap();
-            let out = render(&token, format, "p");
+            let out = render(&token, format, "p").unwrap();
             let again = parse_document(&out).unwrap();
             drop((token, out, again));
         });
