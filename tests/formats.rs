@@ -291,3 +291,81 @@ fn imds_and_process_round_trip_through_seal() {
     assert_eq!(v["Token"], SESSION);
     assert_eq!(v["Expiration"], "2099-01-01T00:00:00Z");
 }
+
+/// `exec` and `eval "$(handoff open)"` leave the same environment, from the
+/// same starting one: one rule.
+#[test]
+fn exec_and_env_apply_the_same_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let public = ok(&run(handoff(home).arg("keygen"))).trim().to_string();
+    let session = home.join("session.json");
+    std::fs::write(
+        &session,
+        format!(
+            r#"{{"Credentials": {{"AccessKeyId": "{AKID}", "SecretAccessKey": "{SECRET}", "SessionToken": "{SESSION}", "Expiration": "2099-01-01T00:00:00Z"}}, "Region": "eu-west-1"}}"#
+        ),
+    )
+    .unwrap();
+    let long_term = home.join("static.json");
+    std::fs::write(
+        &long_term,
+        format!(r#"{{"Version": 1, "AccessKeyId": "AKIAIOSFODNN7EXAMPLE", "SecretAccessKey": "{SECRET}"}}"#),
+    )
+    .unwrap();
+    let print = r#"printf '%s\0' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" "${AWS_SESSION_TOKEN-unset}" "${AWS_CREDENTIAL_EXPIRATION-unset}" "${AWS_SECURITY_TOKEN-unset}" "${AWS_PROFILE-unset}" "${AWS_DEFAULT_PROFILE-unset}" "${AWS_REGION-unset}" "${AWS_DEFAULT_REGION-unset}""#;
+    let handoff_bin = env!("CARGO_BIN_EXE_handoff");
+    for doc in [&session, &long_term] {
+        let token = home.join("t.age");
+        ok(&run(handoff(home)
+            .args(["seal", "--force", "-r", &public, "--input"])
+            .arg(doc)
+            .arg("-o")
+            .arg(&token)));
+        for caller in [
+            &[][..],
+            &[("AWS_REGION", "us-east-2")],
+            &[("AWS_DEFAULT_REGION", "ap-south-1")],
+            &[("AWS_REGION", ""), ("AWS_DEFAULT_REGION", "ap-south-1")],
+        ] {
+            let start = |c: &mut Command| {
+                isolate(c, home);
+                c.env("AWS_PROFILE", "someone-else")
+                    .env("AWS_DEFAULT_PROFILE", "someone-else")
+                    .env("AWS_SECURITY_TOKEN", "stale")
+                    .env("AWS_SESSION_TOKEN", "stale")
+                    .env("AWS_CREDENTIAL_EXPIRATION", "2000-01-01T00:00:00Z")
+                    .envs(caller.iter().copied());
+            };
+            let mut exec = Command::new(handoff_bin);
+            start(&mut exec);
+            exec.arg("exec").arg(&token).args(["--", "sh", "-c", print]);
+            let by_exec = ok(&run(&mut exec));
+            let mut eval = Command::new(system_tool("sh"));
+            start(&mut eval);
+            eval.arg("-c").arg(format!(
+                "eval \"$('{handoff_bin}' open '{}')\" && {print}",
+                token.display()
+            ));
+            let by_env = ok(&run(&mut eval));
+            assert_eq!(by_exec, by_env, "{} with {caller:?}", doc.display());
+            let got: Vec<&str> = by_env.split('\0').collect();
+            assert_eq!(&got[4..7], ["unset", "unset", "unset"], "{caller:?}");
+            if doc == &long_term {
+                assert_eq!(&got[2..4], ["unset", "unset"]);
+                // no region in the token: the caller's stay as they were
+                let region = caller
+                    .iter()
+                    .find(|(k, _)| *k == "AWS_REGION")
+                    .map_or("unset", |(_, v)| *v);
+                assert_eq!(got[7], region, "{caller:?}");
+            } else {
+                let want = match caller.iter().find(|(_, v)| !v.is_empty()) {
+                    Some((_, v)) => *v,
+                    None => "eu-west-1",
+                };
+                assert_eq!(&got[7..9], [want, want], "{caller:?}");
+            }
+        }
+    }
+}
