@@ -111,23 +111,14 @@ fn sdk_client_takes_the_token_as_its_provider() {
 fn the_sdk_example_runs() {
     let moto = Moto::start_iam(5);
     let (dir, token, identity) = minted(&moto);
-    // built by cargo test (examples are test targets), next to the tests
-    let exe = std::env::current_exe().unwrap();
-    let example = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .unwrap()
-        .join("examples/sdk");
-    assert!(
-        example.exists(),
-        "{} is missing: cargo test --all-targets (or cargo build --examples) builds it",
-        example.display()
-    );
-    let mut c = Command::new(example);
-    isolate(&mut c, dir.path());
-    c.env("AWS_ENDPOINT_URL", &moto.url)
+    // as tests/aws.rs runs examples/synopsis.rs
+    let mut c = Command::new(env!("CARGO"));
+    c.args(["run", "--quiet", "--example", "sdk", "--"])
         .arg(&token)
-        .arg(&identity);
+        .arg(&identity)
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    isolate(&mut c, dir.path());
+    c.env("AWS_ENDPOINT_URL", &moto.url);
     let arn = ok(&run(&mut c));
     assert!(arn.trim().ends_with("assumed-role/limited/sdk"), "{arn}");
 }
