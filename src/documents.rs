@@ -254,13 +254,16 @@ fn parse_env(text: &str) -> Result<Token> {
                 .map_or("", |(_, d)| d.trim_end_matches('}')),
             None => value,
         };
-        let value = unquote(value);
+        // unquoted (a copy) only for the names read: a copy of any other
+        // line's value would be dropped unwiped
         match name.trim() {
-            "AWS_ACCESS_KEY_ID" => fields.akid = Some(value),
-            "AWS_SECRET_ACCESS_KEY" => fields.secret = Some(into_secret(value)),
-            "AWS_SESSION_TOKEN" | "AWS_SECURITY_TOKEN" => fields.session = Some(into_secret(value)),
-            "AWS_CREDENTIAL_EXPIRATION" => fields.expiration = Some(value),
-            "AWS_REGION" if !value.is_empty() => fields.region = Some(value),
+            "AWS_ACCESS_KEY_ID" => fields.akid = Some(unquote(value)),
+            "AWS_SECRET_ACCESS_KEY" => fields.secret = Some(into_secret(unquote(value))),
+            "AWS_SESSION_TOKEN" | "AWS_SECURITY_TOKEN" => {
+                fields.session = Some(into_secret(unquote(value)))
+            }
+            "AWS_CREDENTIAL_EXPIRATION" => fields.expiration = Some(unquote(value)),
+            "AWS_REGION" if !value.is_empty() => fields.region = Some(unquote(value)),
             _ => {}
         }
     }

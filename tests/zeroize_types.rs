@@ -70,7 +70,8 @@ fn every_output_format_leaves_no_copy() {
         let n = count_leaks(|| {
             let token = parse_document(&doc).unwrap();
             let out = render(&token, format, "p").unwrap();
-            let again = parse_document(&out).unwrap();
+            // fish, powershell and windows-cmd do not read back into seal
+            let again = parse_document(&out).ok();
             drop((token, out, again));
         });
         assert_eq!(n, 0, "{format:?}");
