@@ -121,6 +121,18 @@ mod tests {
     }
 
     #[test]
+    fn the_fixture_seals_to_its_ed25519_and_age_keys() {
+        let text = include_str!("../fixtures/recipients/github.keys");
+        let mut r = crate::Recipients::new();
+        let warnings = r.add_text(text, "github.keys").unwrap();
+        assert_eq!(r.names().len(), 2, "{:?}", r.names());
+        assert!(warnings[0].contains("line 2") && warnings[0].contains("ecdsa-sha2-nistp256"));
+        assert!(
+            warnings[1].contains("line 3") && warnings[1].contains("sk-ssh-ed25519@openssh.com")
+        );
+    }
+
+    #[test]
     fn nothing_left_fails() {
         let e = parse(&format!("# only\n{ECDSA}\n"), "k").unwrap_err();
         assert_eq!(e.exit_code(), 2);

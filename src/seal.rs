@@ -84,10 +84,26 @@ impl Recipients {
     /// ignored, SSH keys of types age cannot encrypt to skipped. Returns one
     /// warning per skipped line, naming the file and the line.
     pub fn add_file(&mut self, path: &Path) -> Result<Vec<String>> {
-        let listing = crate::recipients_file::read(path)?;
+        self.add_listing(
+            crate::recipients_file::read(path)?,
+            &path.display().to_string(),
+        )
+    }
+
+    /// [`add_file`](Self::add_file) for a recipients file's text; `name`
+    /// names it in messages.
+    pub fn add_text(&mut self, text: &str, name: &str) -> Result<Vec<String>> {
+        self.add_listing(crate::recipients_file::parse(text, name)?, name)
+    }
+
+    fn add_listing(
+        &mut self,
+        listing: crate::recipients_file::Listing,
+        name: &str,
+    ) -> Result<Vec<String>> {
         for (n, line) in &listing.recipients {
             self.add(line)
-                .map_err(|e| Error::usage(format!("{} line {n}: {e}", path.display())))?;
+                .map_err(|e| Error::usage(format!("{name} line {n}: {e}")))?;
         }
         Ok(listing.warnings)
     }
