@@ -369,3 +369,38 @@ fn exec_and_env_apply_the_same_rule() {
         }
     }
 }
+
+/// `open -f imds|process|credential-process|json` piped back into `seal`
+/// gives the same credentials.
+#[test]
+fn imds_process_and_json_round_trip_through_the_seal_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let public = ok(&run(handoff(home).arg("keygen"))).trim().to_string();
+    let first = home.join("first.age");
+    ok(&run_with_input(
+        handoff(home)
+            .args(["seal", "-r", &public, "-o"])
+            .arg(&first),
+        sts_document().as_bytes(),
+    ));
+    let json = |t: &Path| {
+        let out = ok(&run(handoff(home).arg("open").arg(t).args(["-f", "json"])));
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()["Credentials"].clone()
+    };
+    let want = json(&first);
+    for format in ["imds", "process", "credential-process", "json"] {
+        let doc = ok(&run(handoff(home)
+            .arg("open")
+            .arg(&first)
+            .args(["-f", format])));
+        let again = home.join(format!("{format}.age"));
+        ok(&run_with_input(
+            handoff(home)
+                .args(["seal", "-r", &public, "-o"])
+                .arg(&again),
+            doc.as_bytes(),
+        ));
+        assert_eq!(json(&again), want, "{format}");
+    }
+}
