@@ -75,7 +75,7 @@ fn bench_seal_open(c: &mut Criterion) {
     g.bench_function("open and render credential-process", |b| {
         b.iter(|| {
             let t = handoff::open(black_box(&binary), &ids).expect("opens");
-            handoff::render(&t, OutputFormat::CredentialProcess, "handoff")
+            handoff::render(&t, OutputFormat::CredentialProcess, "handoff").expect("renders")
         })
     });
     g.finish();
@@ -88,7 +88,7 @@ fn bench_documents(c: &mut Criterion) {
         b.iter(|| handoff::parse_document(black_box(DOCUMENT)).expect("parses"))
     });
     g.bench_function("render json", |b| {
-        b.iter(|| handoff::render(black_box(&t), OutputFormat::Json, "handoff"))
+        b.iter(|| handoff::render(black_box(&t), OutputFormat::Json, "handoff").expect("renders"))
     });
     g.bench_function("static token", |b| {
         b.iter(|| {

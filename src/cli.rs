@@ -274,6 +274,19 @@ pub enum Format {
     CredentialProcess,
     /// a section for the shared credentials file
     Ini,
+    /// NAME=value lines for sh, without export
+    EnvNoExport,
+    /// set -gx lines for fish: handoff open t.age -f fish | source
+    Fish,
+    /// $Env: lines for PowerShell: handoff open t.age -f powershell | Invoke-Expression
+    #[value(name = "powershell")]
+    PowerShell,
+    /// set lines for cmd.exe (refuses a value cmd.exe cannot take safely)
+    WindowsCmd,
+    /// the AWS CLI's name for credential-process
+    Process,
+    /// the instance-metadata / container-credentials document
+    Imds,
 }
 
 #[derive(Args, Debug)]
@@ -285,7 +298,9 @@ pub struct OpenArgs {
     #[command(flatten)]
     pub ids: IdentityArgs,
 
-    /// How to print the credentials.
+    /// How to print the credentials. Every shell format, like exec, unsets
+    /// AWS_PROFILE, AWS_DEFAULT_PROFILE and session variables the token does
+    /// not carry; the caller's region wins when set, the token's fills in.
     #[arg(short, long, value_enum, default_value = "env")]
     pub format: Format,
 

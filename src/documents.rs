@@ -18,6 +18,8 @@ use crate::credentials::{
     infer_kind, into_secret, reveal, AssumedRoleUser, Credentials, FederatedUser, Token,
 };
 use crate::envelope::{AssumedRoleUserWire, FederatedUserWire};
+use crate::environment::environment;
+use crate::shells::{self, Shell};
 use crate::{Error, Result};
 
 /// A credential document larger than this is refused.
@@ -35,6 +37,20 @@ pub enum OutputFormat {
     CredentialProcess,
     /// A section for the shared credentials file.
     Ini,
+    /// `NAME=value` lines for sh, without `export` (`aws configure
+    /// export-credentials --format env-no-export`).
+    EnvNoExport,
+    /// `set -gx NAME 'value'` lines for fish.
+    Fish,
+    /// `$Env:NAME = 'value'` lines for PowerShell.
+    PowerShell,
+    /// `set NAME=value` lines for cmd.exe; a value cmd.exe cannot take
+    /// safely makes [`render`] fail.
+    WindowsCmd,
+    /// The instance-metadata / container-credentials document (`Code`,
+    /// `LastUpdated`, `Type`, `AccessKeyId`, `SecretAccessKey`, `Token`,
+    /// `Expiration`).
+    Imds,
 }
 
 /// Reads a credential document: STS JSON, `credential_process` JSON,
@@ -229,13 +245,25 @@ fn parse_env(text: &str) -> Result<Token> {
         let Some((name, value)) = line.split_once('=') else {
             continue;
         };
-        let value = unquote(value.trim());
+        let value = value.trim();
+        // the region as the env formats write it: the caller's, else the
+        // token's: AWS_REGION=${AWS_REGION:-${AWS_DEFAULT_REGION:-'eu-west-1'}}
+        let value = match value.strip_prefix("${") {
+            Some(v) => v
+                .rsplit_once(":-")
+                .map_or("", |(_, d)| d.trim_end_matches('}')),
+            None => value,
+        };
+        // unquoted (a copy) only for the names read: a copy of any other
+        // line's value would be dropped unwiped
         match name.trim() {
-            "AWS_ACCESS_KEY_ID" => fields.akid = Some(value),
-            "AWS_SECRET_ACCESS_KEY" => fields.secret = Some(into_secret(value)),
-            "AWS_SESSION_TOKEN" | "AWS_SECURITY_TOKEN" => fields.session = Some(into_secret(value)),
-            "AWS_CREDENTIAL_EXPIRATION" => fields.expiration = Some(value),
-            "AWS_REGION" => fields.region = Some(value),
+            "AWS_ACCESS_KEY_ID" => fields.akid = Some(unquote(value)),
+            "AWS_SECRET_ACCESS_KEY" => fields.secret = Some(into_secret(unquote(value))),
+            "AWS_SESSION_TOKEN" | "AWS_SECURITY_TOKEN" => {
+                fields.session = Some(into_secret(unquote(value)))
+            }
+            "AWS_CREDENTIAL_EXPIRATION" => fields.expiration = Some(unquote(value)),
+            "AWS_REGION" if !value.is_empty() => fields.region = Some(unquote(value)),
             _ => {}
         }
     }
@@ -325,8 +353,11 @@ const INI_EXPIRES: &str = "# handoff: expires";
 pub const DEFAULT_INI_SECTION: &str = "handoff";
 
 /// Writes a token's credentials in `format`. `ini_section` names the section
-/// of the `ini` format.
-pub fn render(token: &Token, format: OutputFormat, ini_section: &str) -> Zeroizing<String> {
+/// of the `ini` format. The shell formats follow the rule of
+/// [`environment`](crate::environment); they fail only where a value cannot be
+/// quoted safely for the shell (cmd.exe, and control characters for
+/// PowerShell).
+pub fn render(token: &Token, format: OutputFormat, ini_section: &str) -> Result<Zeroizing<String>> {
     let c = token.credentials();
     let size = 1024
         + c.access_key_id().len()
@@ -337,29 +368,50 @@ pub fn render(token: &Token, format: OutputFormat, ini_section: &str) -> Zeroizi
     let mut out = Zeroizing::new(String::with_capacity(size));
     let expiration = c.expiration().map(clock::format_rfc3339);
     match format {
-        OutputFormat::Env => {
-            let mut var = |name: &str, value: &str| {
-                out.push_str("export ");
-                out.push_str(name);
-                out.push('=');
-                push_shell_quoted(&mut out, value);
-                out.push('\n');
+        OutputFormat::Env
+        | OutputFormat::EnvNoExport
+        | OutputFormat::Fish
+        | OutputFormat::PowerShell
+        | OutputFormat::WindowsCmd => {
+            let shell = match format {
+                OutputFormat::Fish => Shell::Fish,
+                OutputFormat::PowerShell => Shell::Pwsh,
+                OutputFormat::WindowsCmd => Shell::Cmd,
+                f => Shell::Sh {
+                    export: f == OutputFormat::Env,
+                },
             };
-            var("AWS_ACCESS_KEY_ID", c.access_key_id());
-            var("AWS_SECRET_ACCESS_KEY", reveal(c.secret_access_key()));
-            if let Some(t) = c.session_token() {
-                var("AWS_SESSION_TOKEN", reveal(t));
+            shells::write(&mut out, &environment(token), shell)?;
+        }
+        OutputFormat::Imds => {
+            #[derive(Serialize)]
+            struct Doc<'a> {
+                #[serde(rename = "Code")]
+                code: &'a str,
+                #[serde(rename = "LastUpdated")]
+                last_updated: &'a str,
+                #[serde(rename = "Type")]
+                kind: &'a str,
+                #[serde(rename = "AccessKeyId")]
+                access_key_id: &'a str,
+                #[serde(rename = "SecretAccessKey")]
+                secret_access_key: &'a str,
+                #[serde(rename = "Token", skip_serializing_if = "Option::is_none")]
+                token: Option<&'a str>,
+                #[serde(rename = "Expiration", skip_serializing_if = "Option::is_none")]
+                expiration: Option<&'a str>,
             }
-            if let Some(e) = &expiration {
-                var("AWS_CREDENTIAL_EXPIRATION", e);
-            }
-            if let Some(r) = token.region() {
-                var("AWS_REGION", r);
-                var("AWS_DEFAULT_REGION", r);
-            }
-            if c.session_token().is_none() {
-                out.push_str("unset AWS_SESSION_TOKEN AWS_SECURITY_TOKEN\n");
-            }
+            let updated = clock::format_rfc3339(token.issued_at().unwrap_or_else(clock::now));
+            let doc = Doc {
+                code: "Success",
+                last_updated: &updated,
+                kind: "AWS-HMAC",
+                access_key_id: c.access_key_id(),
+                secret_access_key: reveal(c.secret_access_key()),
+                token: c.session_token().map(reveal),
+                expiration: expiration.as_deref(),
+            };
+            write_json(&mut out, &doc);
         }
         OutputFormat::Json => {
             #[derive(Serialize)]
@@ -436,7 +488,7 @@ pub fn render(token: &Token, format: OutputFormat, ini_section: &str) -> Zeroizi
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// The credentials as JSON: STS's `Credentials`, and the body of a
@@ -462,27 +514,6 @@ fn write_json<T: Serialize>(out: &mut Zeroizing<String>, doc: &T) {
             out.push('\n');
         }
     }
-}
-
-/// Appends a value single-quoted for POSIX shells (bare when it needs no
-/// quoting), without an intermediate String that would hold a copy.
-fn push_shell_quoted(out: &mut String, v: &str) {
-    let bare = !v.is_empty()
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+/=-_.:".contains(&b));
-    if bare {
-        out.push_str(v);
-        return;
-    }
-    out.push('\'');
-    for ch in v.chars() {
-        if ch == '\'' {
-            out.push_str("'\\''");
-        } else {
-            out.push(ch);
-        }
-    }
-    out.push('\'');
 }
 
 #[cfg(test)]
@@ -561,11 +592,13 @@ mod tests {
         let t = parse_document(STS).unwrap().with_region("eu-west-1");
         for f in [
             OutputFormat::Env,
+            OutputFormat::EnvNoExport,
             OutputFormat::Json,
             OutputFormat::CredentialProcess,
             OutputFormat::Ini,
+            OutputFormat::Imds,
         ] {
-            let out = render(&t, f, "work");
+            let out = render(&t, f, "work").unwrap();
             let back = parse_document(&out).unwrap();
             assert_eq!(back.access_key_id(), t.access_key_id(), "{f:?}");
             assert_eq!(
@@ -579,6 +612,12 @@ mod tests {
                 "{f:?}"
             );
             assert_eq!(back.expiration(), t.expiration(), "{f:?}");
+            if matches!(
+                f,
+                OutputFormat::Env | OutputFormat::EnvNoExport | OutputFormat::Json
+            ) {
+                assert_eq!(back.region(), Some("eu-west-1"), "{f:?}");
+            }
             if f == OutputFormat::Json {
                 assert_eq!(back.kind(), crate::Kind::Federation);
                 assert_eq!(back.federated_user(), t.federated_user());
@@ -591,7 +630,7 @@ mod tests {
     fn env_quotes_for_the_shell() {
         let quote = |v: &str| {
             let mut s = String::new();
-            push_shell_quoted(&mut s, v);
+            crate::shells::push_sh_quoted(&mut s, v);
             s
         };
         assert_eq!(quote("abc/+="), "abc/+=");
@@ -601,7 +640,7 @@ mod tests {
             crate::Kind::Static,
             Credentials::new("AKIA1", "a'b $c".into(), None, None),
         );
-        let out = render(&t, OutputFormat::Env, "x");
+        let out = render(&t, OutputFormat::Env, "x").unwrap();
         assert!(
             out.contains(r#"export AWS_SECRET_ACCESS_KEY='a'\''b $c'"#),
             "{}",

@@ -147,7 +147,7 @@ pub fn write_profile(path: &Path, name: &str, token: &Token) -> Result<()> {
             path.display()
         ))
     })?;
-    let section = render(token, OutputFormat::Ini, name);
+    let section = render(token, OutputFormat::Ini, name)?;
     let updated = replace_section(existing, name, &section);
     let result = write_private(path, updated.as_bytes(), Overwrite::Replace);
     drop(lock);

@@ -52,14 +52,19 @@ pub mod clock;
 mod credentials;
 mod documents;
 pub mod envelope;
+pub mod environment;
 mod error;
 pub mod files;
 pub mod keys;
 pub mod mistakes;
 mod plugin;
 mod policy;
+mod recipients_file;
+#[cfg(feature = "aws")]
+pub mod sdk;
 mod seal;
 pub mod server;
+mod shells;
 pub mod signing;
 
 pub use age;
@@ -68,6 +73,7 @@ pub use secrecy;
 pub use clock::parse_duration;
 pub use credentials::{AssumedRoleUser, Credentials, FederatedUser, Kind, Token};
 pub use documents::{parse_document, render, OutputFormat, DEFAULT_INI_SECTION, MAX_DOCUMENT_SIZE};
+pub use environment::{environment, Environment};
 pub use error::{Error, Result};
 pub use policy::{check_action, iam_actions_source, Policy, UnknownActions};
 pub use seal::{

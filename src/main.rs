@@ -196,8 +196,21 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
             .add(r)
             .map_err(|e| handoff::mistakes::recipient_error(r, e))?;
     }
+    if a.to_file.iter().any(|f| f == Path::new("-"))
+        && a.federation.is_none()
+        && !a.session
+        && a.role.is_none()
+        && a.input.as_deref().is_none_or(|i| i == Path::new("-"))
+    {
+        return Err(Error::Usage(
+            "-R - reads the recipients from stdin, which already carries the credential document: give --input FILE"
+                .into(),
+        ));
+    }
     for f in &a.to_file {
-        recipients.add_file(f)?;
+        for warning in recipients.add_file(f)? {
+            eprintln!("handoff: warning: {}", shown(&warning));
+        }
     }
     if let Some(f) = &a.passphrase_file {
         recipients.set_passphrase(handoff::read_passphrase_file(f)?);
@@ -472,10 +485,15 @@ fn open(a: cli::OpenArgs, verbose: bool) -> Result<ExitCode> {
     let format = match a.format {
         Format::Env => OutputFormat::Env,
         Format::Json => OutputFormat::Json,
-        Format::CredentialProcess => OutputFormat::CredentialProcess,
+        Format::CredentialProcess | Format::Process => OutputFormat::CredentialProcess,
         Format::Ini => OutputFormat::Ini,
+        Format::EnvNoExport => OutputFormat::EnvNoExport,
+        Format::Fish => OutputFormat::Fish,
+        Format::PowerShell => OutputFormat::PowerShell,
+        Format::WindowsCmd => OutputFormat::WindowsCmd,
+        Format::Imds => OutputFormat::Imds,
     };
-    let out = handoff::render(&token, format, handoff::DEFAULT_INI_SECTION);
+    let out = handoff::render(&token, format, handoff::DEFAULT_INI_SECTION)?;
     print(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
@@ -579,7 +597,6 @@ fn describe(t: &Token, now: SystemTime) -> String {
 }
 
 fn exec(a: cli::ExecArgs, verbose: bool) -> Result<ExitCode> {
-    use handoff::secrecy::ExposeSecret;
     use std::os::unix::process::CommandExt;
     let token = use_token(Some(&a.file), &a.ids, &a.checks, verbose)?;
     let (program, args) = a
@@ -591,38 +608,9 @@ fn exec(a: cli::ExecArgs, verbose: bool) -> Result<ExitCode> {
     if a.server {
         return exec_server(token, cmd, verbose);
     }
-    // The child uses these credentials and no others.
-    for var in [
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_SECURITY_TOKEN",
-        "AWS_CREDENTIAL_EXPIRATION",
-    ] {
-        cmd.env_remove(var);
-    }
-    let c = token.credentials();
-    cmd.env("AWS_ACCESS_KEY_ID", c.access_key_id());
-    cmd.env(
-        "AWS_SECRET_ACCESS_KEY",
-        c.secret_access_key().expose_secret(),
-    );
-    if let Some(t) = c.session_token() {
-        cmd.env("AWS_SESSION_TOKEN", t.expose_secret());
-    }
-    if let Some(at) = c.expiration() {
-        cmd.env(
-            "AWS_CREDENTIAL_EXPIRATION",
-            handoff::clock::format_rfc3339(at),
-        );
-    }
-    if let Some(r) = token.region() {
-        if std::env::var_os("AWS_REGION").is_none()
-            && std::env::var_os("AWS_DEFAULT_REGION").is_none()
-        {
-            cmd.env("AWS_REGION", r).env("AWS_DEFAULT_REGION", r);
-        }
-    }
+    // The child uses these credentials and no others (the rule of
+    // handoff::environment, which the shell formats of open follow too).
+    handoff::environment(&token).apply(&mut cmd);
     drop(token);
     // exec replaces this process: the child's exit status is ours, and no
     // copy of the credentials stays behind in a waiting parent.

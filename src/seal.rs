@@ -86,27 +86,33 @@ impl Recipients {
         Ok(())
     }
 
-    /// Adds every recipient of an age recipients file: one a line, `#`
-    /// comments and blank lines ignored.
-    pub fn add_file(&mut self, path: &Path) -> Result<()> {
-        let text = read_small_file(path, "recipients file")?;
-        let mut added = 0;
-        for (n, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
+    /// Adds every recipient of an age recipients file (`-`: standard input),
+    /// read as age reads it: one a line, `#` comments and blank lines
+    /// ignored, SSH keys of types age cannot encrypt to skipped. Returns one
+    /// warning per skipped line, naming the file and the line.
+    pub fn add_file(&mut self, path: &Path) -> Result<Vec<String>> {
+        self.add_listing(
+            crate::recipients_file::read(path)?,
+            &path.display().to_string(),
+        )
+    }
+
+    /// [`add_file`](Self::add_file) for a recipients file's text; `name`
+    /// names it in messages.
+    pub fn add_text(&mut self, text: &str, name: &str) -> Result<Vec<String>> {
+        self.add_listing(crate::recipients_file::parse(text, name)?, name)
+    }
+
+    fn add_listing(
+        &mut self,
+        listing: crate::recipients_file::Listing,
+        name: &str,
+    ) -> Result<Vec<String>> {
+        for (n, line) in &listing.recipients {
             self.add(line)
-                .map_err(|e| Error::usage(format!("{} line {}: {e}", path.display(), n + 1)))?;
-            added += 1;
+                .map_err(|e| Error::usage(format!("{name} line {n}: {e}")))?;
         }
-        if added == 0 {
-            return Err(Error::usage(format!(
-                "recipients file {} lists no recipients",
-                path.display()
-            )));
-        }
-        Ok(())
+        Ok(listing.warnings)
     }
 
     /// Seals with a passphrase (scrypt) instead of keys. age allows a

@@ -325,11 +325,19 @@ const FORWARDED: &[i32] = &[
 /// authorization token in its environment and no credentials: the
 /// variables of [`REMOVED_VARIABLES`] are removed, the shared credentials
 /// file is hidden (`AWS_SHARED_CREDENTIALS_FILE=/dev/null`, whose profiles
-/// the SDKs would use first), and the token's region fills in when the
-/// caller set none. Signals that handoff receives are passed on to the
-/// command; when it exits, the server stops.
+/// the SDKs would use first), and the region follows the rule of
+/// [`crate::environment`] (the caller's wins, the token's fills in).
+/// Signals that handoff receives are passed on to the command; when it
+/// exits, the server stops.
 pub fn exec(token: Token, mut cmd: Command) -> Result<Outcome> {
-    let region = token.region().map(str::to_string);
+    // The region rule of crate::environment, worked out before the token
+    // moves into the server (regions are not secrets).
+    let caller = crate::environment::REGION_VARS.map(|v| std::env::var(v).ok());
+    let regions: Vec<(&str, String)> = crate::environment::environment(&token)
+        .regions(caller[0].as_deref(), caller[1].as_deref())
+        .into_iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .collect();
     let mut server = CredentialServer::start(token)?;
     for var in REMOVED_VARIABLES {
         cmd.env_remove(var);
@@ -340,12 +348,8 @@ pub fn exec(token: Token, mut cmd: Command) -> Result<Outcome> {
         "AWS_CONTAINER_AUTHORIZATION_TOKEN",
         server.authorization().expose_secret(),
     );
-    if let Some(r) = &region {
-        if std::env::var_os("AWS_REGION").is_none()
-            && std::env::var_os("AWS_DEFAULT_REGION").is_none()
-        {
-            cmd.env("AWS_REGION", r).env("AWS_DEFAULT_REGION", r);
-        }
+    for (k, v) in &regions {
+        cmd.env(k, v);
     }
     // Registered before the command starts, so that no signal in between
     // ends handoff and leaves the command running without its server.

@@ -139,12 +139,13 @@ proptest! {
 
     #[test]
     fn every_output_format_reads_back(t in token()) {
-        for format in [OutputFormat::Env, OutputFormat::Json, OutputFormat::CredentialProcess, OutputFormat::Ini] {
-            let out = render(&t, format, "profile");
+        for format in [OutputFormat::Env, OutputFormat::EnvNoExport, OutputFormat::Json, OutputFormat::CredentialProcess, OutputFormat::Ini, OutputFormat::Imds] {
+            let out = render(&t, format, "profile")
+                .map_err(|e| TestCaseError::fail(format!("{format:?}: {e}")))?;
             let back = parse_document(&out)
                 .map_err(|e| TestCaseError::fail(format!("{format:?}: {e}\n{}", *out)))?;
             same_credentials(&t, &back)?;
-            if matches!(format, OutputFormat::Env | OutputFormat::Json) {
+            if matches!(format, OutputFormat::Env | OutputFormat::EnvNoExport | OutputFormat::Json) {
                 prop_assert_eq!(t.region(), back.region());
             }
         }

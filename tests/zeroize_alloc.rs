@@ -30,7 +30,7 @@ fn seal_and_open_leave_no_copy() {
         for form in [Form::Binary, Form::Armor, Form::Base64] {
             let sealed = handoff::seal(&token, &to, form).unwrap();
             let back = handoff::open(&sealed, &ids).unwrap();
-            let out = render(&back, OutputFormat::Json, "p");
+            let out = render(&back, OutputFormat::Json, "p").unwrap();
             drop((back, out));
         }
         drop((doc, token));

@@ -61,11 +61,17 @@ fn every_output_format_leaves_no_copy() {
         OutputFormat::Json,
         OutputFormat::CredentialProcess,
         OutputFormat::Ini,
+        OutputFormat::EnvNoExport,
+        OutputFormat::Fish,
+        OutputFormat::PowerShell,
+        OutputFormat::WindowsCmd,
+        OutputFormat::Imds,
     ] {
         let n = count_leaks(|| {
             let token = parse_document(&doc).unwrap();
-            let out = render(&token, format, "p");
-            let again = parse_document(&out).unwrap();
+            let out = render(&token, format, "p").unwrap();
+            // fish, powershell and windows-cmd do not read back into seal
+            let again = parse_document(&out).ok();
             drop((token, out, again));
         });
         assert_eq!(n, 0, "{format:?}");

@@ -18,11 +18,20 @@ fuzz_target!(|data: &[u8]| {
         OutputFormat::Json,
         OutputFormat::CredentialProcess,
         OutputFormat::Ini,
+        OutputFormat::EnvNoExport,
+        OutputFormat::Fish,
+        OutputFormat::Imds,
     ] {
-        let out = handoff::render(&token, format, "fuzz");
-        // Rendering never fails; reading it back may refuse what the
-        // rendering cannot carry (e.g. a line break in an ini value), but
-        // must not panic.
+        // These renderings never fail; reading one back may refuse what
+        // the rendering cannot carry (e.g. a line break in an ini value),
+        // but must not panic.
+        let Ok(out) = handoff::render(&token, format, "fuzz") else {
+            panic!("{format:?} refused a token");
+        };
         let _ = handoff::parse_document(&out);
+    }
+    // The Windows shells may refuse a value, never panic.
+    for format in [OutputFormat::PowerShell, OutputFormat::WindowsCmd] {
+        let _ = handoff::render(&token, format, "fuzz");
     }
 });

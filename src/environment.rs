@@ -1,0 +1,129 @@
+//! The one rule for putting a token's credentials into an environment,
+//! shared by every shell format of `open` and by `exec`:
+//!
+//! - set `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`, and
+//!   `AWS_SESSION_TOKEN` and `AWS_CREDENTIAL_EXPIRATION` where the token has
+//!   them;
+//! - unset `AWS_PROFILE` and `AWS_DEFAULT_PROFILE` (an SDK that finds a
+//!   profile uses it instead of the keys: the JavaScript SDK v3 does),
+//!   `AWS_SECURITY_TOKEN` (the old name of the session token, which handoff
+//!   never sets, so whatever it holds is someone else's), and
+//!   `AWS_SESSION_TOKEN` / `AWS_CREDENTIAL_EXPIRATION` where the token has
+//!   none;
+//! - the region: the caller's wins when set (`AWS_REGION`, else
+//!   `AWS_DEFAULT_REGION`, an empty value counting as unset); the token's
+//!   fills in when not. Both variables end up set, to the same region where
+//!   the caller set only one.
+//!
+//! ```
+//! use handoff::{environment, Credentials, Kind, Token};
+//! let token = Token::new(Kind::Static, Credentials::new("AKIAIOSFODNN7EXAMPLE", "secret".into(), None, None))
+//!     .with_region("eu-west-1");
+//! let env = environment(&token);
+//! assert_eq!(env.set().next(), Some(("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")));
+//! assert!(env.unset().contains(&"AWS_PROFILE"));
+//! assert_eq!(env.regions(Some("us-east-1"), None), [("AWS_REGION", "us-east-1"), ("AWS_DEFAULT_REGION", "us-east-1")]);
+//! assert_eq!(env.regions(None, None), [("AWS_REGION", "eu-west-1"), ("AWS_DEFAULT_REGION", "eu-west-1")]);
+//! ```
+
+use std::borrow::Cow;
+
+use crate::clock;
+use crate::credentials::{reveal, Token};
+
+/// The region variables, in the order they are resolved.
+pub const REGION_VARS: [&str; 2] = ["AWS_REGION", "AWS_DEFAULT_REGION"];
+
+/// What a token puts into an environment; see the [module](self) for the rule.
+pub struct Environment<'a> {
+    set: Vec<(&'static str, Cow<'a, str>)>,
+    unset: Vec<&'static str>,
+    region: Option<&'a str>,
+}
+
+/// The environment `token` asks for, by the one rule of this module.
+pub fn environment(token: &Token) -> Environment<'_> {
+    let c = token.credentials();
+    let mut set = vec![
+        ("AWS_ACCESS_KEY_ID", Cow::Borrowed(c.access_key_id())),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            Cow::Borrowed(reveal(c.secret_access_key())),
+        ),
+    ];
+    let mut unset = Vec::with_capacity(5);
+    match c.session_token() {
+        Some(t) => set.push(("AWS_SESSION_TOKEN", Cow::Borrowed(reveal(t)))),
+        None => unset.push("AWS_SESSION_TOKEN"),
+    }
+    unset.push("AWS_SECURITY_TOKEN");
+    match c.expiration() {
+        Some(at) => set.push((
+            "AWS_CREDENTIAL_EXPIRATION",
+            Cow::Owned(clock::format_rfc3339(at)),
+        )),
+        None => unset.push("AWS_CREDENTIAL_EXPIRATION"),
+    }
+    unset.extend(["AWS_PROFILE", "AWS_DEFAULT_PROFILE"]);
+    Environment {
+        set,
+        unset,
+        region: token.region(),
+    }
+}
+
+impl<'a> Environment<'a> {
+    /// The variables to set, with their values (secrets among them).
+    pub fn set(&self) -> impl Iterator<Item = (&'static str, &str)> + '_ {
+        self.set.iter().map(|(k, v)| (*k, v.as_ref()))
+    }
+
+    /// The variables to unset.
+    pub fn unset(&self) -> &[&'static str] {
+        &self.unset
+    }
+
+    /// The token's region, which fills in `AWS_REGION` and
+    /// `AWS_DEFAULT_REGION` where the caller has none.
+    pub fn token_region(&self) -> Option<&'a str> {
+        self.region
+    }
+
+    /// The region variables to set, given the caller's `AWS_REGION` and
+    /// `AWS_DEFAULT_REGION` (empty counts as unset): nothing when the token
+    /// has no region, else both variables.
+    pub fn regions<'b>(
+        &self,
+        caller_region: Option<&'b str>,
+        caller_default: Option<&'b str>,
+    ) -> Vec<(&'static str, &'b str)>
+    where
+        'a: 'b,
+    {
+        let Some(token) = self.region else {
+            return Vec::new();
+        };
+        let caller_region = caller_region.filter(|r| !r.is_empty());
+        let caller_default = caller_default.filter(|r| !r.is_empty());
+        let region = caller_region.or(caller_default).unwrap_or(token);
+        vec![
+            (REGION_VARS[0], region),
+            (REGION_VARS[1], caller_default.unwrap_or(region)),
+        ]
+    }
+
+    /// Applies the rule to a command about to run, reading the caller's
+    /// region from this process's environment.
+    pub fn apply(&self, cmd: &mut std::process::Command) {
+        for var in &self.unset {
+            cmd.env_remove(var);
+        }
+        for (k, v) in self.set() {
+            cmd.env(k, v);
+        }
+        let caller = REGION_VARS.map(|v| std::env::var(v).ok());
+        for (k, v) in self.regions(caller[0].as_deref(), caller[1].as_deref()) {
+            cmd.env(k, v);
+        }
+    }
+}
