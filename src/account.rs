@@ -98,6 +98,13 @@ fn check_account_id(id: &str) -> Result<()> {
 /// Asks STS (GetCallerIdentity, signed with the token's own credentials)
 /// which account the token belongs to, and refuses it with
 /// [`Error::Untrusted`] unless that is `expected`.
+///
+/// The region is `settings.region`, else the token's, else the
+/// environment's; the STS endpoint is `settings.endpoint_url`, else
+/// `AWS_ENDPOINT_URL_STS`, else `AWS_ENDPOINT_URL`, else the regional
+/// endpoint for that region (`https://sts.REGION.amazonaws.com/`), as for
+/// minting. With `settings.verbose` the request line names the endpoint
+/// and where it came from.
 #[cfg(feature = "aws")]
 pub fn check_account(token: &Token, expected: &str, settings: &crate::aws::Settings) -> Result<()> {
     use crate::aws::{Service, Sts};

@@ -424,11 +424,23 @@ fn use_token(
     checks: &cli::UseArgs,
     verbose: bool,
 ) -> Result<Token> {
+    use_token_in(file, ids, checks, verbose, None)
+}
+
+/// [`use_token`], with the account check's STS call in `region` (`ec2
+/// --region`), else the token's, else the environment's.
+fn use_token_in(
+    file: Option<&Path>,
+    ids: &cli::IdentityArgs,
+    checks: &cli::UseArgs,
+    verbose: bool,
+    region: Option<&str>,
+) -> Result<Token> {
     let token = open_token(file, ids)?;
     if !checks.allow_expired {
         token.check_not_expired()?;
     }
-    check_account(&token, checks.expect_account.as_deref(), verbose)?;
+    check_account(&token, checks.expect_account.as_deref(), verbose, region)?;
     Ok(token)
 }
 
@@ -606,7 +618,12 @@ fn exec(a: cli::ExecArgs, verbose: bool) -> Result<ExitCode> {
 
 /// Refuses the token unless STS says it belongs to the expected account
 /// (`--expect-account`, else the config file's `expect-account`).
-fn check_account(token: &Token, flag: Option<&str>, verbose: bool) -> Result<()> {
+fn check_account(
+    token: &Token,
+    flag: Option<&str>,
+    verbose: bool,
+    region: Option<&str>,
+) -> Result<()> {
     let expected = match flag {
         Some(id) => handoff::account::ExpectedAccounts::exactly(id)?,
         None => handoff::account::ExpectedAccounts::from_config(
@@ -620,13 +637,14 @@ fn check_account(token: &Token, flag: Option<&str>, verbose: bool) -> Result<()>
     {
         let settings = handoff::aws::Settings {
             verbose,
+            region: region.map(str::to_string),
             ..Default::default()
         };
         handoff::account::check_account(token, account, &settings)
     }
     #[cfg(not(feature = "aws"))]
     {
-        let _ = verbose;
+        let _ = (verbose, region);
         Err(Error::Untrusted(format!(
             "cannot check that the token belongs to account {account}: this build has no AWS support"
         )))
@@ -777,7 +795,13 @@ mod aws_cli {
                 "{action:?} is not an EC2 action name (e.g. DescribeImages)"
             )));
         }
-        let token = use_token(Some(&a.file), &a.ids, &a.checks, verbose)?;
+        let token = use_token_in(
+            Some(&a.file),
+            &a.ids,
+            &a.checks,
+            verbose,
+            a.region.as_deref(),
+        )?;
         let settings = Settings {
             profile: None,
             region: a.region.clone(),
