@@ -424,23 +424,30 @@ fn use_token(
     checks: &cli::UseArgs,
     verbose: bool,
 ) -> Result<Token> {
-    use_token_in(file, ids, checks, verbose, None)
+    use_token_in(file, ids, checks, verbose, |_| None)
 }
 
-/// [`use_token`], with the account check's STS call in `region` (`ec2
-/// --region`), else the token's, else the environment's.
+/// [`use_token`], with the account check's STS call in the region
+/// `region_for` gives for the token (`ec2`: its `--region`, else the
+/// token's), else the environment's, else the token's.
 fn use_token_in(
     file: Option<&Path>,
     ids: &cli::IdentityArgs,
     checks: &cli::UseArgs,
     verbose: bool,
-    region: Option<&str>,
+    region_for: impl Fn(&Token) -> Option<String>,
 ) -> Result<Token> {
     let token = open_token(file, ids)?;
     if !checks.allow_expired {
         token.check_not_expired()?;
     }
-    check_account(&token, checks.expect_account.as_deref(), verbose, region)?;
+    let region = region_for(&token);
+    check_account(
+        &token,
+        checks.expect_account.as_deref(),
+        verbose,
+        region.as_deref(),
+    )?;
     Ok(token)
 }
 
@@ -795,13 +802,10 @@ mod aws_cli {
                 "{action:?} is not an EC2 action name (e.g. DescribeImages)"
             )));
         }
-        let token = use_token_in(
-            Some(&a.file),
-            &a.ids,
-            &a.checks,
-            verbose,
-            a.region.as_deref(),
-        )?;
+        // The check is made in the region the EC2 call is.
+        let token = use_token_in(Some(&a.file), &a.ids, &a.checks, verbose, |t| {
+            a.region.clone().or_else(|| t.region().map(str::to_string))
+        })?;
         let settings = Settings {
             profile: None,
             region: a.region.clone(),

@@ -1526,20 +1526,27 @@ fn retried_launches_carry_one_client_token() {
 
 const REGIONS: &str = "<DescribeRegionsResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>r</requestId><regionInfo><item><regionName>eu-west-2</regionName><regionEndpoint>ec2.eu-west-2.amazonaws.com</regionEndpoint></item></regionInfo></DescribeRegionsResponse>";
 
-/// A home with a default identity and a token without a region sealed to
-/// it (offline, from a document).
-fn sealed_token(home: &std::path::Path) -> std::path::PathBuf {
+/// A home with a default identity, and two tokens sealed to it (offline,
+/// from a document): one without a region, one for eu-west-1.
+fn sealed_tokens(home: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let public = common::ok(&common::run(common::handoff(home).arg("keygen")))
         .trim()
         .to_string();
-    let t = home.join("t.age");
-    common::ok(&common::run_with_input(
-        common::handoff(home)
-            .args(["seal", "-r", &public, "-o"])
-            .arg(&t),
-        common::sts_document().as_bytes(),
-    ));
-    t
+    let seal = |name: &str, extra: &[&str]| {
+        let t = home.join(name);
+        common::ok(&common::run_with_input(
+            common::handoff(home)
+                .args(["seal", "-r", &public, "-o"])
+                .arg(&t)
+                .args(extra),
+            common::sts_document().as_bytes(),
+        ));
+        t
+    };
+    (
+        seal("t.age", &[]),
+        seal("eu.age", &["--region", "eu-west-1"]),
+    )
 }
 
 /// The credentials' access key id, signing region and service, from the
@@ -1561,7 +1568,7 @@ fn credential_scope(request: &str) -> String {
 fn the_account_check_calls_the_sts_endpoint_the_user_set() {
     loopback_only();
     let home = tempfile::tempdir().unwrap();
-    let t = sealed_token(home.path());
+    let (t, eu) = sealed_tokens(home.path());
     let ec2 = |extra: &[(&str, &str)], endpoint: Option<&str>| {
         let mut c = common::handoff(home.path());
         for (k, v) in extra {
@@ -1624,24 +1631,53 @@ fn the_account_check_calls_the_sts_endpoint_the_user_set() {
         "{err}"
     );
 
-    // open and exec: AWS_ENDPOINT_URL_STS, with the environment's region.
-    for args in [vec!["open"], vec!["exec"]] {
+    // Without --region, the token's region, as the EC2 call has it.
+    let both = fake(vec![
+        ok_identity(),
+        Reply::Http(200, REGIONS.as_bytes().to_vec()),
+    ]);
+    let mut c = common::handoff(home.path());
+    c.env("AWS_ENDPOINT_URL", &both.url)
+        .env("AWS_REGION", "ap-southeast-2")
+        .arg("ec2")
+        .arg(&eu)
+        .args(["--expect-account", ACCOUNT, "DescribeRegions"]);
+    common::ok(&common::run(&mut c));
+    let reqs = both.requests.lock().unwrap().clone();
+    assert!(credential_scope(&reqs[0]).ends_with("/eu-west-1/sts/aws4_request"));
+    assert!(credential_scope(&reqs[1]).ends_with("/eu-west-1/ec2/aws4_request"));
+
+    // open and exec: AWS_ENDPOINT_URL_STS, with the environment's region
+    // (the caller's wins, as in the environment they make), else the
+    // token's.
+    for (args, token, region, want) in [
+        ("open", &t, Some("ap-southeast-2"), "ap-southeast-2"),
+        ("exec", &t, Some("ap-southeast-2"), "ap-southeast-2"),
+        ("open", &eu, Some("ap-southeast-2"), "ap-southeast-2"),
+        ("exec", &eu, None, "eu-west-1"),
+    ] {
         let sts = fake(vec![ok_identity()]);
         let mut c = common::handoff(home.path());
-        c.env("AWS_ENDPOINT_URL_STS", &sts.url)
-            .env("AWS_REGION", "ap-southeast-2")
-            .arg("-v")
-            .args(&args)
-            .arg(&t)
+        c.env("AWS_ENDPOINT_URL_STS", &sts.url);
+        if let Some(r) = region {
+            c.env("AWS_REGION", r);
+        }
+        c.arg("-v")
+            .arg(args)
+            .arg(token)
             .args(["--expect-account", ACCOUNT]);
-        if args[0] == "exec" {
+        if args == "exec" {
             c.args(["--", "true"]);
         }
         let o = common::run(&mut c);
         common::ok(&o);
         let reqs = sts.requests.lock().unwrap().clone();
         assert_eq!(reqs.len(), 1, "{args:?}");
-        assert!(credential_scope(&reqs[0]).ends_with("/ap-southeast-2/sts/aws4_request"));
+        assert!(
+            credential_scope(&reqs[0]).ends_with(&format!("/{want}/sts/aws4_request")),
+            "{args} {token:?}: {}",
+            reqs[0]
+        );
         assert!(
             common::stderr(&o).contains("endpoint from AWS_ENDPOINT_URL_STS"),
             "{}",

@@ -218,17 +218,16 @@ impl Ec2 {
         // makes a retried launch the same launch (the SDKs add one too).
         let given = params
             .iter()
-            .any(|(k, v)| k.eq_ignore_ascii_case("ClientToken") && !v.is_empty());
+            .find(|(k, _)| k.eq_ignore_ascii_case("ClientToken"));
         let mut all = borrow(params);
         let token;
-        if !given && client_token::takes_client_token(action) {
+        let mut has_token = given.is_some_and(|(_, v)| !v.is_empty());
+        if given.is_none() && client_token::takes_client_token(action) {
             token = client_token::new_client_token()?;
             all.push(("ClientToken", &token));
+            has_token = true;
         }
-        let may_repeat = client_token::may_repeat(
-            action,
-            all.iter().any(|(k, _)| *k == "ClientToken") || given,
-        );
+        let may_repeat = client_token::may_repeat(action, has_token);
         let body = self.transport.call_with(action, &all, may_repeat)?;
         xml::to_json(&body).map_err(|e| self.transport.malformed(action, e))
     }
