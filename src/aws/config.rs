@@ -228,6 +228,9 @@ impl Settings {
     /// ([`Error::Usage`] otherwise).
     ///
     /// No credentials anywhere is [`Error::Other`], naming what was searched.
+    /// A variable that is set but not UTF-8, a profile, region or endpoint
+    /// given but empty, and an endpoint whose port is outside 1–65535 are
+    /// [`Error::Usage`] (exit status 2), naming what is wrong.
     pub fn resolve(&self, service: Service) -> Result<ClientConfig> {
         Resolver::process().resolve(self, service, None)
     }
