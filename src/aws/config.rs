@@ -284,10 +284,8 @@ pub(crate) fn proxy_env() -> Result<bool> {
             check_proxy(name, value.trim())?;
         }
     }
-    let no_proxy = match env_var("NO_PROXY")? {
-        Some(v) => Some(v),
-        None => env_var("no_proxy")?,
-    };
+    let (upper, lower) = (env_var("NO_PROXY")?, env_var("no_proxy")?);
+    let no_proxy = upper.or(lower);
     Ok(no_proxy.is_some_and(|v| v.split(',').any(|h| h.trim() == "*")))
 }
 

@@ -730,6 +730,65 @@ mod tests {
     }
 
     #[test]
+    fn answers_that_are_not_the_xml_expected_are_described_not_quoted() {
+        let good = String::from_utf8(fixture("moto-get-federation-token.xml")).unwrap();
+        let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        let cases = [
+            (
+                format!(r#"{{"SecretAccessKey":"{secret}"}}"#),
+                "expected XML, got JSON",
+            ),
+            (
+                format!("\u{feff}\n [\"{secret}\"]"),
+                "expected XML, got JSON",
+            ),
+            (
+                format!("SecretAccessKey={secret}"),
+                "expected XML, got something else",
+            ),
+            (
+                good.replace(secret, "wJalrXUtnFEMI&secretentity;EXAMPLEKEY"),
+                "ill-formed XML: an unknown entity",
+            ),
+            (
+                good.replace(secret, "wJalrXUtnFEMI&#xZZ;EXAMPLEKEY"),
+                "ill-formed XML",
+            ),
+            (
+                good.replace(
+                    "</AccessKeyId>",
+                    &format!("</AccessKeyId><{}>", "K".repeat(30)),
+                ),
+                "",
+            ),
+            (
+                good.replace("<SessionToken>", "<SessionToken><AQoDYXdzEPTsecret a=>"),
+                "",
+            ),
+        ];
+        for (body, want) in cases {
+            for e in [
+                sts_token(Kind::Federation, body.as_bytes()).unwrap_err(),
+                caller_identity(body.as_bytes()).unwrap_err(),
+                // to_json takes any well-formed XML.
+                to_json(body.as_bytes()).err().unwrap_or_default(),
+            ] {
+                for leaked in [
+                    "wJalrXUtnFEMI",
+                    "EXAMPLEKEY",
+                    "secretentity",
+                    "AQoDYXdz",
+                    "KKKK",
+                ] {
+                    assert!(!e.contains(leaked), "{e:?} quotes {leaked}");
+                }
+            }
+            let e = sts_token(Kind::Federation, body.as_bytes()).unwrap_err();
+            assert!(e.contains(want), "{e:?} lacks {want:?}");
+        }
+    }
+
+    #[test]
     fn caller_identity_answer() {
         let c = caller_identity(&fixture("moto-get-caller-identity.xml")).unwrap();
         assert_eq!(
