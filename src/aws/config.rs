@@ -55,7 +55,8 @@ pub struct Settings {
     /// profile's `region`.
     pub region: Option<String>,
     /// The endpoint URL (`--endpoint-url`). Else `AWS_ENDPOINT_URL_STS` /
-    /// `AWS_ENDPOINT_URL_EC2`, `AWS_ENDPOINT_URL`, else AWS's own.
+    /// `AWS_ENDPOINT_URL_EC2` / `AWS_ENDPOINT_URL_IAM`, `AWS_ENDPOINT_URL`,
+    /// else AWS's own.
     pub endpoint_url: Option<String>,
     /// Print one line per request and per retry on stderr (never a body,
     /// a secret or a signature).
@@ -69,6 +70,10 @@ pub enum Service {
     Sts,
     /// Amazon EC2 (Query API version 2016-11-15).
     Ec2,
+    /// AWS Identity and Access Management (Query API version 2010-05-08):
+    /// one global endpoint, `https://iam.amazonaws.com/`, signed for
+    /// `us-east-1` whatever the region.
+    Iam,
 }
 
 impl Service {
@@ -77,6 +82,7 @@ impl Service {
         match self {
             Service::Sts => "sts",
             Service::Ec2 => "ec2",
+            Service::Iam => "iam",
         }
     }
 
@@ -85,6 +91,7 @@ impl Service {
         match self {
             Service::Sts => "2011-06-15",
             Service::Ec2 => "2016-11-15",
+            Service::Iam => "2010-05-08",
         }
     }
 
@@ -93,6 +100,7 @@ impl Service {
         match self {
             Service::Sts => "AWS_ENDPOINT_URL_STS",
             Service::Ec2 => "AWS_ENDPOINT_URL_EC2",
+            Service::Iam => "AWS_ENDPOINT_URL_IAM",
         }
     }
 }
@@ -429,6 +437,14 @@ impl<'a> Resolver<'a> {
             (None, None, None) => None,
         };
         let (endpoint, endpoint_source, signing_region) = match (endpoint, &region, service) {
+            (Some((url, from)), _, Service::Iam) => {
+                (check_endpoint(&url)?, from, "us-east-1".to_string())
+            }
+            (None, _, Service::Iam) => (
+                "https://iam.amazonaws.com/".to_string(),
+                "the global default".to_string(),
+                "us-east-1".to_string(),
+            ),
             (Some((url, from)), Some(r), _) => (check_endpoint(&url)?, from, r.clone()),
             (Some((url, from)), None, Service::Sts) => {
                 (check_endpoint(&url)?, from, "us-east-1".to_string())
@@ -1088,6 +1104,29 @@ sso_session = corp
             .resolve(&Settings::default(), Service::Ec2, Some(given()))
             .unwrap_err();
         assert!(e.to_string().contains("cannot read"), "{e}");
+    }
+
+    #[test]
+    fn iam_has_one_global_endpoint() {
+        let keys = [
+            ("AWS_ACCESS_KEY_ID", "AKIAENVEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "envsecretEXAMPLEKEY"),
+            ("AWS_REGION", "eu-west-1"),
+        ];
+        let c = resolve_in(&keys, &Settings::default(), Service::Iam).unwrap();
+        assert_eq!(c.endpoint(), "https://iam.amazonaws.com/");
+        assert_eq!(c.signing_region(), "us-east-1");
+        assert_eq!(c.endpoint_source(), "the global default");
+        assert_eq!(c.service().api_version(), "2010-05-08");
+        let mut v = keys.to_vec();
+        v.push(("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"));
+        let c = resolve_in(&v, &Settings::default(), Service::Iam).unwrap();
+        assert_eq!(c.endpoint(), "http://127.0.0.1:5000/");
+        v.push(("AWS_ENDPOINT_URL_IAM", "http://127.0.0.1:5002"));
+        let c = resolve_in(&v, &Settings::default(), Service::Iam).unwrap();
+        assert_eq!(c.endpoint(), "http://127.0.0.1:5002/");
+        assert_eq!(c.endpoint_source(), "AWS_ENDPOINT_URL_IAM");
+        assert_eq!(c.signing_region(), "us-east-1");
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //!   `get_caller_identity`, each returning what STS said. Arguments are
 //!   checked against STS's rules before any request
 //!   ([`check_federation_name`], [`check_duration`], ...).
+//! - [`Service::Iam`]: the IAM entry (global endpoint, signed for
+//!   `us-east-1`) for an IAM client on the same transport.
 //! - [`Ec2`]: typed `describe_images`, `describe_availability_zones`,
 //!   `describe_regions`, and [`Ec2::call`] for any action. A
 //!   [`Token`](crate::Token) makes one with `new_ec2()`.

@@ -374,7 +374,8 @@ impl Transport {
                 message: format!("cannot set up the HTTP client: {}", root_cause(&e)),
             })?;
         let cap = match config.service() {
-            Service::Sts => STS_BODY_CAP,
+            // IAM answers (policies of at most 10 KB, lists) are small.
+            Service::Sts | Service::Iam => STS_BODY_CAP,
             Service::Ec2 => EC2_BODY_CAP,
         };
         Ok(Transport { http, config, cap })
