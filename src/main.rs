@@ -802,16 +802,18 @@ mod aws_cli {
                 "{action:?} is not an EC2 action name (e.g. DescribeImages)"
             )));
         }
-        // The check is made in the region the EC2 call is.
-        let token = use_token_in(Some(&a.file), &a.ids, &a.checks, verbose, |t| {
-            a.region.clone().or_else(|| t.region().map(str::to_string))
-        })?;
         let settings = Settings {
             profile: None,
             region: a.region.clone(),
             endpoint_url: a.endpoint_url.clone(),
             verbose,
         };
+        // Bad flags are refused before the account check's request.
+        settings.check()?;
+        // The check is made in the region the EC2 call is.
+        let token = use_token_in(Some(&a.file), &a.ids, &a.checks, verbose, |t| {
+            a.region.clone().or_else(|| t.region().map(str::to_string))
+        })?;
         let answer = token.new_ec2_with(&settings)?.call(action, &params)?;
         let mut out = serde_json::to_string_pretty(&answer)
             .map_err(|e| Error::Other(format!("cannot print the answer: {e}")))?;

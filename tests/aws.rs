@@ -1631,6 +1631,27 @@ fn the_account_check_calls_the_sts_endpoint_the_user_set() {
         "{err}"
     );
 
+    // Bad EC2 flags are refused before the check's request.
+    let sts = fake(vec![ok_identity(); 4]);
+    for bad in ["", "http://127.0.0.1:70000", "ftp://x"] {
+        let o = ec2(&[("AWS_ENDPOINT_URL_STS", &sts.url)], Some(bad));
+        common::fails(&o, 2, &[]);
+    }
+    let mut c = common::handoff(home.path());
+    c.env("AWS_ENDPOINT_URL_STS", &sts.url)
+        .arg("ec2")
+        .arg(&t)
+        .args([
+            "--region",
+            "",
+            "--expect-account",
+            ACCOUNT,
+            "DescribeRegions",
+        ]);
+    common::fails(&common::run(&mut c), 2, &[]);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(sts.hits.load(Ordering::SeqCst), 0, "a request was made");
+
     // Without --region, the token's region, as the EC2 call has it.
     let both = fake(vec![
         ok_identity(),

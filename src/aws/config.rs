@@ -243,6 +243,32 @@ impl Settings {
         Resolver::process().resolve(self, service, None)
     }
 
+    /// Checks what was given explicitly, without reading anything: a
+    /// profile, region or endpoint given but empty (a mistake, not "use the
+    /// default"), a region that is not a region name, an endpoint that is
+    /// not an http(s) URL or whose port is outside 1–65535 are
+    /// [`Error::Usage`]. [`Settings::resolve`] checks the same; calling it
+    /// first refuses bad flags before any other work (a request made with
+    /// other settings, say).
+    pub fn check(&self) -> Result<()> {
+        for (what, value) in [
+            ("the profile name", &self.profile),
+            ("the region", &self.region),
+            ("the endpoint URL", &self.endpoint_url),
+        ] {
+            if value.as_ref().is_some_and(|v| v.trim().is_empty()) {
+                return Err(Error::usage(format!("{what} is empty")));
+            }
+        }
+        if let Some(r) = &self.region {
+            check_region(r.trim())?;
+        }
+        if let Some(url) = &self.endpoint_url {
+            check_endpoint(url)?;
+        }
+        Ok(())
+    }
+
     /// Like [`Settings::resolve`], but signing with `credentials` (say, the
     /// temporary ones a recipient opened) instead of the chain's.
     pub fn resolve_with(&self, service: Service, credentials: Credentials) -> Result<ClientConfig> {
@@ -370,16 +396,7 @@ impl<'a> Resolver<'a> {
         service: Service,
         given: Option<Credentials>,
     ) -> Result<ClientConfig> {
-        // Given but empty is a mistake, not "use the default".
-        for (what, value) in [
-            ("the profile name", &settings.profile),
-            ("the region", &settings.region),
-            ("the endpoint URL", &settings.endpoint_url),
-        ] {
-            if value.as_ref().is_some_and(|v| v.trim().is_empty()) {
-                return Err(Error::usage(format!("{what} is empty")));
-            }
-        }
+        settings.check()?;
         let explicit_profile = settings.profile.clone();
         let (profile_name, named) = match explicit_profile.clone() {
             Some(p) => (p, true),
