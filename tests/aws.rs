@@ -1178,6 +1178,25 @@ fn https_is_tls_and_checks_the_certificate() {
         .filter(|l| l.starts_with("handshake failed"))
         .count();
     assert_eq!(failed, 1, "one handshake, not retried: {seen:?}");
+
+    // Other TLS failures in words too: plain HTTP at an https:// URL (a
+    // server that answers every connection at once, as plain HTTP servers
+    // answer a TLS hello).
+    let plain = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let url = format!("https://{}", plain.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut s in plain.incoming().take(3).map_while(Result::ok) {
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+        }
+    });
+    let e = quick(&url).get_caller_identity().unwrap_err();
+    assert_eq!(e.exit_code(), 6, "{e}");
+    let msg = transport_error(&e);
+    assert!(msg.contains("does not speak TLS"), "{msg}");
+    assert!(
+        !msg.contains("InvalidContentType") && !msg.contains("corrupt"),
+        "{msg}"
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -682,7 +682,10 @@ fn seconds(d: Duration) -> String {
 /// A short description of why a request got no answer, without the URL
 /// (the error adds the endpoint) and without anything from the request.
 fn describe_send_error(e: &reqwest::Error, read_timeout: Duration) -> String {
-    let cause = root_cause(e);
+    let cause = match find_tls(e) {
+        Some(tls) => tls_words(tls).to_string(),
+        None => root_cause(e),
+    };
     if e.is_timeout() || cause.contains("timed out") {
         if e.is_connect() {
             "cannot connect: timed out".to_string()
@@ -696,46 +699,13 @@ fn describe_send_error(e: &reqwest::Error, read_timeout: Duration) -> String {
     }
 }
 
-/// When the TLS handshake failed on the server's certificate (untrusted,
-/// expired, wrong name), what was wrong, in words (rustls's own messages
-/// show its enums' Debug form: `Other(OtherError(CaUsedAsEndEntity))`).
-fn certificate_error(e: &(dyn std::error::Error + 'static)) -> Option<String> {
-    use rustls::CertificateError as C;
+/// The rustls error in `e`'s chain, if any.
+fn find_tls<'e>(e: &'e (dyn std::error::Error + 'static)) -> Option<&'e rustls::Error> {
     // The chain, with io::Error's wrapped errors (which its `source()` skips).
     let mut stack = vec![e];
     while let Some(err) = stack.pop() {
         if let Some(tls) = err.downcast_ref::<rustls::Error>() {
-            let what = match tls {
-                rustls::Error::NoCertificatesPresented => "the server presented no certificate",
-                rustls::Error::InvalidCertificate(c) => match c {
-                    C::BadEncoding => "the server's certificate is malformed",
-                    C::Expired | C::ExpiredContext { .. } => "the server's certificate has expired",
-                    C::NotValidYet | C::NotValidYetContext { .. } => {
-                        "the server's certificate is not valid yet"
-                    }
-                    C::Revoked => "the server's certificate has been revoked",
-                    C::UnknownIssuer => {
-                        "the server's certificate is not signed by an authority this system trusts"
-                    }
-                    C::BadSignature
-                    | C::UnsupportedSignatureAlgorithmContext { .. }
-                    | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
-                        "the server's certificate has a bad or unsupported signature"
-                    }
-                    C::NotValidForName | C::NotValidForNameContext { .. } => {
-                        "the server's certificate is not valid for this host name"
-                    }
-                    C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
-                        "the server's certificate is not one for a TLS server"
-                    }
-                    C::Other(other) if format!("{other:?}").contains("CaUsedAsEndEntity") => {
-                        "the server's certificate is a certificate authority's, not a server's"
-                    }
-                    _ => "the server's certificate was refused",
-                },
-                _ => return None,
-            };
-            return Some(what.to_string());
+            return Some(tls);
         }
         if let Some(inner) = err
             .downcast_ref::<std::io::Error>()
@@ -748,6 +718,64 @@ fn certificate_error(e: &(dyn std::error::Error + 'static)) -> Option<String> {
         }
     }
     None
+}
+
+/// When the TLS handshake failed on the server's certificate (untrusted,
+/// expired, wrong name), what was wrong, in words (rustls's own messages
+/// show its enums' Debug form: `Other(OtherError(CaUsedAsEndEntity))`).
+fn certificate_error(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    use rustls::CertificateError as C;
+    let what = match find_tls(e)? {
+        rustls::Error::NoCertificatesPresented => "the server presented no certificate",
+        rustls::Error::InvalidCertificate(c) => match c {
+            C::BadEncoding => "the server's certificate is malformed",
+            C::Expired | C::ExpiredContext { .. } => "the server's certificate has expired",
+            C::NotValidYet | C::NotValidYetContext { .. } => {
+                "the server's certificate is not valid yet"
+            }
+            C::Revoked => "the server's certificate has been revoked",
+            C::UnknownIssuer => {
+                "the server's certificate is not signed by an authority this system trusts"
+            }
+            C::BadSignature
+            | C::UnsupportedSignatureAlgorithmContext { .. }
+            | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+                "the server's certificate has a bad or unsupported signature"
+            }
+            C::NotValidForName | C::NotValidForNameContext { .. } => {
+                "the server's certificate is not valid for this host name"
+            }
+            C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+                "the server's certificate is not one for a TLS server"
+            }
+            C::Other(other) if format!("{other:?}").contains("CaUsedAsEndEntity") => {
+                "the server's certificate is a certificate authority's, not a server's"
+            }
+            _ => "the server's certificate was refused",
+        },
+        _ => return None,
+    };
+    Some(what.to_string())
+}
+
+/// Any other TLS failure, in words (rustls's messages hold Debug forms:
+/// `received corrupt message of type InvalidContentType`).
+fn tls_words(tls: &rustls::Error) -> &'static str {
+    use rustls::Error as E;
+    match tls {
+        E::AlertReceived(_) => "the server ended the TLS handshake with an alert",
+        E::PeerIncompatible(_) => {
+            "the server's TLS is not compatible with handoff's (versions or ciphers)"
+        }
+        E::InvalidMessage(_)
+        | E::InappropriateMessage { .. }
+        | E::InappropriateHandshakeMessage { .. }
+        | E::PeerMisbehaved(_)
+        | E::PeerSentOversizedRecord => {
+            "the server does not speak TLS as it should (an http:// endpoint given as https://?)"
+        }
+        _ => "the TLS handshake failed",
+    }
 }
 
 /// Stops reading an answer once the call's deadline has passed: a server
