@@ -98,14 +98,23 @@ fn check_account_id(id: &str) -> Result<()> {
 /// Asks STS (GetCallerIdentity, signed with the token's own credentials)
 /// which account the token belongs to, and refuses it with
 /// [`Error::Untrusted`] unless that is `expected`.
+///
+/// The region is `settings.region`, else the environment's (the caller's
+/// region wins, as in the environment `open` and `exec` make), else the
+/// token's; the STS endpoint is `settings.endpoint_url`, else
+/// `AWS_ENDPOINT_URL_STS`, else `AWS_ENDPOINT_URL`, else the regional
+/// endpoint for that region (`https://sts.REGION.amazonaws.com/`), as for
+/// minting. With `settings.verbose` the request line names the endpoint
+/// and where it came from.
 #[cfg(feature = "aws")]
 pub fn check_account(token: &Token, expected: &str, settings: &crate::aws::Settings) -> Result<()> {
     use crate::aws::{Service, Sts};
-    let mut settings = settings.clone();
-    if settings.region.is_none() {
-        settings.region = token.region().map(str::to_string);
+    let mut config = settings.resolve_with(Service::Sts, token.credentials().clone())?;
+    if let (None, Some(region)) = (config.region(), token.region()) {
+        let mut settings = settings.clone();
+        settings.region = Some(region.to_string());
+        config = settings.resolve_with(Service::Sts, token.credentials().clone())?;
     }
-    let config = settings.resolve_with(Service::Sts, token.credentials().clone())?;
     let who = Sts::new(config)?.get_caller_identity()?;
     if who.account != expected {
         return Err(Error::Untrusted(format!(

@@ -464,11 +464,30 @@ fn use_token(
     checks: &cli::UseArgs,
     verbose: bool,
 ) -> Result<Token> {
+    use_token_in(file, ids, checks, verbose, |_| None)
+}
+
+/// [`use_token`], with the account check's STS call in the region
+/// `region_for` gives for the token (`ec2`: its `--region`, else the
+/// token's), else the environment's, else the token's.
+fn use_token_in(
+    file: Option<&Path>,
+    ids: &cli::IdentityArgs,
+    checks: &cli::UseArgs,
+    verbose: bool,
+    region_for: impl Fn(&Token) -> Option<String>,
+) -> Result<Token> {
     let token = open_token(file, ids)?;
     if !checks.allow_expired {
         token.check_not_expired()?;
     }
-    check_account(&token, checks.expect_account.as_deref(), verbose)?;
+    let region = region_for(&token);
+    check_account(
+        &token,
+        checks.expect_account.as_deref(),
+        verbose,
+        region.as_deref(),
+    )?;
     Ok(token)
 }
 
@@ -647,7 +666,12 @@ fn exec_server(token: Token, cmd: std::process::Command, verbose: bool) -> Resul
 
 /// Refuses the token unless STS says it belongs to the expected account
 /// (`--expect-account`, else the config file's `expect-account`).
-fn check_account(token: &Token, flag: Option<&str>, verbose: bool) -> Result<()> {
+fn check_account(
+    token: &Token,
+    flag: Option<&str>,
+    verbose: bool,
+    region: Option<&str>,
+) -> Result<()> {
     let expected = match flag {
         Some(id) => handoff::account::ExpectedAccounts::exactly(id)?,
         None => handoff::account::ExpectedAccounts::from_config(
@@ -661,13 +685,14 @@ fn check_account(token: &Token, flag: Option<&str>, verbose: bool) -> Result<()>
     {
         let settings = handoff::aws::Settings {
             verbose,
+            region: region.map(str::to_string),
             ..Default::default()
         };
         handoff::account::check_account(token, account, &settings)
     }
     #[cfg(not(feature = "aws"))]
     {
-        let _ = verbose;
+        let _ = (verbose, region);
         Err(Error::Untrusted(format!(
             "cannot check that the token belongs to account {account}: this build has no AWS support"
         )))
@@ -823,13 +848,18 @@ mod aws_cli {
                 "{action:?} is not an EC2 action name (e.g. DescribeImages)"
             )));
         }
-        let token = use_token(Some(&a.file), &a.ids, &a.checks, verbose)?;
         let settings = Settings {
             profile: None,
             region: a.region.clone(),
             endpoint_url: a.endpoint_url.clone(),
             verbose,
         };
+        // Bad flags are refused before the account check's request.
+        settings.check()?;
+        // The check is made in the region the EC2 call is.
+        let token = use_token_in(Some(&a.file), &a.ids, &a.checks, verbose, |t| {
+            a.region.clone().or_else(|| t.region().map(str::to_string))
+        })?;
         let answer = token.new_ec2_with(&settings)?.call(action, &params)?;
         let mut out = serde_json::to_string_pretty(&answer)
             .map_err(|e| Error::Other(format!("cannot print the answer: {e}")))?;

@@ -572,6 +572,12 @@ enum Reply {
     Hangup,
     /// Answers 200 with a body of this many bytes, streamed.
     Huge(usize),
+    /// Answers 200 with a head that promises 2 GiB, then sends a byte every
+    /// 50 ms for up to this long.
+    Drip(Duration),
+    /// Answers 200 with a head that promises 1000 bytes, sends 10 and
+    /// closes the connection.
+    Cut,
 }
 
 /// A server on a loopback port that plays `replies`, one per connection,
@@ -630,6 +636,19 @@ fn fake(replies: Vec<Reply>) -> Fake {
                         }
                         res
                     }
+                    Reply::Drip(d) => {
+                        let head = "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 2147483648\r\n\r\n<";
+                        let until = Instant::now() + d;
+                        let mut res = s.write_all(head.as_bytes());
+                        while res.is_ok() && Instant::now() < until {
+                            std::thread::sleep(Duration::from_millis(50));
+                            res = s.write_all(b"x");
+                        }
+                        res
+                    }
+                    Reply::Cut => s.write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n<Response",
+                    ),
                 };
             });
         }
@@ -1145,9 +1164,711 @@ fn https_is_tls_and_checks_the_certificate() {
     assert_eq!(e.exit_code(), 6, "{e}");
     let msg = transport_error(&e);
     assert!(msg.contains("certificate"), "{msg}");
+    // In words, not rustls's Debug output (`Other(OtherError(CaUsedAsEndEntity))`).
+    assert!(
+        msg.starts_with("cannot connect: the server's certificate "),
+        "{msg}"
+    );
+    assert!(
+        !msg.contains('(') && !msg.contains("Error") && !msg.contains("CaUsedAsEndEntity"),
+        "{msg}"
+    );
     let failed = seen
         .iter()
         .filter(|l| l.starts_with("handshake failed"))
         .count();
     assert_eq!(failed, 1, "one handshake, not retried: {seen:?}");
+
+    // Other TLS failures in words too: plain HTTP at an https:// URL (a
+    // server that answers every connection at once, as plain HTTP servers
+    // answer a TLS hello).
+    let plain = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let url = format!("https://{}", plain.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut s in plain.incoming().take(3).map_while(Result::ok) {
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+        }
+    });
+    let e = quick(&url).get_caller_identity().unwrap_err();
+    assert_eq!(e.exit_code(), 6, "{e}");
+    let msg = transport_error(&e);
+    assert!(msg.contains("does not speak TLS"), "{msg}");
+    assert!(
+        !msg.contains("InvalidContentType") && !msg.contains("corrupt"),
+        "{msg}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// What a hostile endpoint and a careless environment still get (issue 17)
+
+const RECIPIENT: &str = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+/// The caller's own session token, in the environment of `seal_against`.
+const CALLER_TOKEN: &str = "FwoGZXIvYXdzCALLERSESSIONTOKENEXAMPLE0123456789";
+
+/// `handoff seal --federation TemporaryUser -o out.age` against `url`,
+/// signing with AKID/SECRET/CALLER_TOKEN from the environment.
+fn seal_against(home: &std::path::Path, url: &str) -> Command {
+    let mut c = common::handoff(home);
+    c.args([
+        "seal",
+        "--federation",
+        "TemporaryUser",
+        "-r",
+        RECIPIENT,
+        "-o",
+    ])
+    .arg(home.join("out.age"))
+    .args(["--endpoint-url", url])
+    .env("AWS_ACCESS_KEY_ID", AKID)
+    .env("AWS_SECRET_ACCESS_KEY", SECRET)
+    .env("AWS_SESSION_TOKEN", CALLER_TOKEN)
+    .env("AWS_REGION", REGION);
+    c
+}
+
+/// moto's GetFederationToken answer, expiring in 2099, with `from`
+/// replaced by `to`.
+fn federation_answer(from: &str, to: &str) -> Vec<u8> {
+    let good = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/aws/moto-get-federation-token.xml"),
+    )
+    .unwrap()
+    .replace("2026-11-26T18:58:16.304733Z", "2099-01-01T00:00:00Z");
+    assert!(good.contains(from), "{from}");
+    good.replace(from, to).into_bytes()
+}
+
+const MINTED_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+const MINTED_TOKEN_PART: &str = "AQoDYXdzEPT";
+
+/// A 200 answer that is not the XML expected says what is wrong and never
+/// quotes the body: in a credentials answer the body holds the secrets.
+#[test]
+fn credentials_answers_that_are_not_xml_are_never_quoted() {
+    loopback_only();
+    let home = tempfile::tempdir().unwrap();
+    let json_secret = "JSONSECRETjsonsecret0123456789abcdefABCD";
+    let json_token = "JSONTOKENjsontoken0123456789abcdefABCDEF";
+    let entity = "&secretentityname;";
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (
+            format!(r#"{{"SecretAccessKey":"{json_secret}","SessionToken":"{json_token}"}}"#)
+                .into_bytes(),
+            "expected XML, got JSON",
+        ),
+        (
+            format!(r#"  [{{"SecretAccessKey":"{json_secret}"}}]"#).into_bytes(),
+            "expected XML, got JSON",
+        ),
+        (
+            format!("SecretAccessKey={json_secret}").into_bytes(),
+            "expected XML, got something else",
+        ),
+        (
+            federation_answer(
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                &format!("wJalrXUtnFEMI/K7MDENG{entity}bPxRfiCYEXAMPLEKEY"),
+            ),
+            "ill-formed XML",
+        ),
+        (
+            federation_answer("</AccessKeyId>", &format!("</AccessKeyId><{json_secret}>")),
+            "malformed response",
+        ),
+        (
+            federation_answer(
+                "<SessionToken>",
+                &format!("<SessionToken><{json_secret} a=>"),
+            ),
+            "malformed response",
+        ),
+    ];
+    for (body, want) in cases {
+        let f = fake(vec![Reply::Http(200, body)]);
+        let o = common::run(&mut seal_against(home.path(), &f.url));
+        let err = common::fails(
+            &o,
+            6,
+            &[
+                json_secret,
+                json_token,
+                "secretentityname",
+                "wJalrXUtnFEMI",
+                "bPxRfiCY",
+                MINTED_TOKEN_PART,
+                SECRET,
+                CALLER_TOKEN,
+            ],
+        );
+        assert!(err.contains(want), "{err}");
+        assert!(err.contains("malformed response"), "{err}");
+        assert!(!home.path().join("out.age").exists());
+    }
+}
+
+/// An AWS error whose message repeats a secret of the call (the caller's
+/// secret key or session token, the recipient's, an MFA code) is printed
+/// with every one of them redacted.
+#[test]
+fn aws_error_messages_never_repeat_a_secret() {
+    loopback_only();
+    let home = tempfile::tempdir().unwrap();
+    let echo = format!("The security token {CALLER_TOKEN} signed with {SECRET} is invalid");
+    let f = fake(vec![Reply::Http(
+        403,
+        sts_error("InvalidClientTokenId", &echo),
+    )]);
+    let err = common::fails(
+        &common::run(&mut seal_against(home.path(), &f.url)),
+        5,
+        &[SECRET, CALLER_TOKEN],
+    );
+    assert!(err.contains("InvalidClientTokenId"), "{err}");
+    assert!(err.contains("[redacted]"), "{err}");
+
+    // Retried (with -v, each retry says why), then given up: redacted in
+    // every line.
+    let f = fake(vec![
+        Reply::Http(500, sts_error(CALLER_TOKEN, &echo)),
+        Reply::Http(500, sts_error("InternalError", &echo)),
+        Reply::Http(500, sts_error("InternalError", &echo)),
+    ]);
+    let o = common::run(seal_against(home.path(), &f.url).arg("-v"));
+    assert_eq!(o.status.code(), Some(5));
+    let err = common::stderr(&o);
+    assert!(err.contains("retrying"), "{err}");
+    assert!(
+        !err.contains(SECRET) && !err.contains(CALLER_TOKEN),
+        "{err}"
+    );
+
+    // The MFA code of GetSessionToken.
+    let f = fake(vec![Reply::Http(
+        403,
+        sts_error(
+            "AccessDenied",
+            "MultiFactorAuthentication failed with code 654321",
+        ),
+    )]);
+    let mfa = Mfa {
+        serial: "arn:aws:iam::123456789012:mfa/alice".into(),
+        code: "654321".into(),
+    };
+    let e = quick(&f.url)
+        .get_session_token(None, Some(&mfa))
+        .unwrap_err();
+    assert_eq!(e.exit_code(), 5);
+    assert!(!e.to_string().contains("654321"), "{e}");
+    assert!(!format!("{e:?}").contains("654321"), "{e:?}");
+
+    // The recipient's credentials, in an EC2 call made with them.
+    let recipient_secret = "RECIPIENTsecretKEY0123456789abcdefghijklm";
+    let recipient_token = "RECIPIENTsessionTOKEN0123456789abcdefghij";
+    let f = fake(vec![Reply::Http(
+        401,
+        format!(
+            "<Response><Errors><Error><Code>AuthFailure</Code><Message>{recipient_token} / {recipient_secret}</Message></Error></Errors><RequestID>r</RequestID></Response>"
+        )
+        .into_bytes(),
+    )]);
+    let creds = Credentials::new(
+        "ASIAIOSFODNN7EXAMPLE",
+        recipient_secret.into(),
+        Some(recipient_token.into()),
+        None,
+    );
+    let e = creds
+        .new_ec2(&settings(&f.url))
+        .unwrap()
+        .describe_regions()
+        .unwrap_err();
+    assert_eq!(aws_error(&e).0, "AuthFailure");
+    for shown in [e.to_string(), format!("{e:?}")] {
+        assert!(
+            !shown.contains(recipient_secret) && !shown.contains(recipient_token),
+            "{shown}"
+        );
+    }
+}
+
+/// A server that sends a valid head promising 2 GiB and then drips a byte
+/// at a time never lets the read timeout fire; the call's deadline ends it.
+#[test]
+fn a_dripping_answer_ends_at_the_deadline() {
+    loopback_only();
+    let f = fake(vec![Reply::Drip(Duration::from_secs(30)); 3]);
+    let config = settings(&f.url)
+        .resolve_with(Service::Sts, keys(AKID, SECRET))
+        .unwrap()
+        .with_read_timeout(Duration::from_millis(500))
+        .with_deadline(Duration::from_millis(1500));
+    assert_eq!(config.deadline(), Duration::from_millis(1500));
+    let started = Instant::now();
+    let e = Sts::new(config).unwrap().get_caller_identity().unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(e.exit_code(), 6, "{e}");
+    assert!(
+        transport_error(&e).contains("within the call's deadline of 1500 ms"),
+        "{e}"
+    );
+    // Bounded: without the deadline it runs as long as the server drips.
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    assert_eq!(f.hits.load(Ordering::SeqCst), 1, "not retried");
+
+    // The same from the command line, the deadline set for the process.
+    let home = tempfile::tempdir().unwrap();
+    let f = fake(vec![Reply::Drip(Duration::from_secs(30)); 3]);
+    let mut c = seal_against(home.path(), &f.url);
+    c.env("HANDOFF_DEADLINE_MS", "1500")
+        .env("HANDOFF_READ_TIMEOUT_MS", "500");
+    let err = common::fails(&common::run(&mut c), 6, &[SECRET, CALLER_TOKEN]);
+    assert!(err.contains("deadline of 1500 ms"), "{err}");
+
+    // Silent servers: retries stop at the deadline too.
+    let f = fake(vec![Reply::Silent(Duration::from_secs(5)); 3]);
+    let config = settings(&f.url)
+        .resolve_with(Service::Sts, keys(AKID, SECRET))
+        .unwrap()
+        .with_read_timeout(Duration::from_millis(500))
+        .with_deadline(Duration::from_millis(700));
+    let e = Sts::new(config).unwrap().get_caller_identity().unwrap_err();
+    assert!(transport_error(&e).contains("deadline of 700 ms"), "{e}");
+    assert!(f.hits.load(Ordering::SeqCst) <= 2);
+}
+
+fn ec2_at(url: &str) -> Ec2 {
+    Ec2::new(
+        settings(url)
+            .resolve_with(Service::Ec2, keys(AKID, SECRET))
+            .unwrap()
+            .with_read_timeout(Duration::from_millis(500)),
+    )
+    .unwrap()
+}
+
+fn ec2_error(code: &str) -> Vec<u8> {
+    format!("<Response><Errors><Error><Code>{code}</Code><Message>m</Message></Error></Errors><RequestID>r</RequestID></Response>").into_bytes()
+}
+
+/// The ClientToken values in the requests a fake got.
+fn client_tokens(f: &Fake) -> Vec<String> {
+    f.requests
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let body = r.split("\r\n\r\n").nth(1).unwrap_or("");
+            let tokens: Vec<&str> = body
+                .split('&')
+                .filter_map(|kv| kv.strip_prefix("ClientToken="))
+                .collect();
+            assert_eq!(tokens.len(), 1, "one ClientToken in {body}");
+            tokens[0].to_string()
+        })
+        .collect()
+}
+
+/// RunInstances against an endpoint that fails (500, or a body cut off):
+/// every retry carries the same ClientToken, a fresh one per call, so EC2
+/// launches once; an action that is not idempotent and takes no
+/// ClientToken is not sent again once it may have been carried out.
+#[test]
+fn retried_launches_carry_one_client_token() {
+    loopback_only();
+    let run = |f: &Fake, extra: &[(&str, &str)]| {
+        let mut p = vec![
+            ("ImageId".to_string(), "ami-12345678".to_string()),
+            ("MinCount".to_string(), "1".to_string()),
+            ("MaxCount".to_string(), "1".to_string()),
+        ];
+        p.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        ec2_at(&f.url).call("RunInstances", &p)
+    };
+    let f = fake(vec![Reply::Http(500, ec2_error("InternalError")); 3]);
+    let e = run(&f, &[]).unwrap_err();
+    assert_eq!(e.exit_code(), 5, "{e}");
+    assert_eq!(f.hits.load(Ordering::SeqCst), 3);
+    let first = client_tokens(&f);
+    assert_eq!(first.len(), 3);
+    assert!(first.iter().all(|t| t == &first[0]), "{first:?}");
+    let t = &first[0];
+    assert!(
+        t.len() == 36 && t.bytes().filter(|&b| b == b'-').count() == 4,
+        "{t}"
+    );
+
+    let f = fake(vec![Reply::Cut; 3]);
+    let e = run(&f, &[]).unwrap_err();
+    assert_eq!(e.exit_code(), 6, "{e}");
+    assert_eq!(f.hits.load(Ordering::SeqCst), 3);
+    let second = client_tokens(&f);
+    assert!(second.iter().all(|t| t == &second[0]), "{second:?}");
+    assert_ne!(second[0], first[0], "a fresh token per call");
+
+    // The user's own is kept, and no other added.
+    let f = fake(vec![Reply::Http(500, ec2_error("InternalError")); 3]);
+    run(&f, &[("ClientToken", "mine-1")]).unwrap_err();
+    assert_eq!(client_tokens(&f), vec!["mine-1"; 3]);
+
+    // No ClientToken, not read-only: a cut-off answer is not retried...
+    let terminate = |f: &Fake| {
+        ec2_at(&f.url).call(
+            "TerminateInstances",
+            &[(
+                "InstanceId.1".to_string(),
+                "i-1234567890abcdef0".to_string(),
+            )],
+        )
+    };
+    let f = fake(vec![Reply::Cut, Reply::Cut, Reply::Cut]);
+    let e = terminate(&f).unwrap_err();
+    assert_eq!(e.exit_code(), 6, "{e}");
+    assert!(transport_error(&e).contains("not retried"), "{e}");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(f.hits.load(Ordering::SeqCst), 1);
+    // ...nor a silence after sending...
+    let f = fake(vec![Reply::Silent(Duration::from_secs(2)); 3]);
+    terminate(&f).unwrap_err();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(f.hits.load(Ordering::SeqCst), 1);
+    // ...but an error answer (nothing was done) is.
+    let f = fake(vec![Reply::Http(503, ec2_error("Unavailable")); 3]);
+    terminate(&f).unwrap_err();
+    assert_eq!(f.hits.load(Ordering::SeqCst), 3);
+    // And a read-only action is retried after a cut-off answer.
+    let f = fake(vec![Reply::Cut, Reply::Cut, Reply::Cut]);
+    ec2_at(&f.url).describe_regions().unwrap_err();
+    assert_eq!(f.hits.load(Ordering::SeqCst), 3);
+}
+
+const REGIONS: &str = "<DescribeRegionsResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>r</requestId><regionInfo><item><regionName>eu-west-2</regionName><regionEndpoint>ec2.eu-west-2.amazonaws.com</regionEndpoint></item></regionInfo></DescribeRegionsResponse>";
+
+/// A home with a default identity, and two tokens sealed to it (offline,
+/// from a document): one without a region, one for eu-west-1.
+fn sealed_tokens(home: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let public = common::ok(&common::run(common::handoff(home).arg("keygen")))
+        .trim()
+        .to_string();
+    let seal = |name: &str, extra: &[&str]| {
+        let t = home.join(name);
+        common::ok(&common::run_with_input(
+            common::handoff(home)
+                .args(["seal", "-r", &public, "-o"])
+                .arg(&t)
+                .args(extra),
+            common::sts_document().as_bytes(),
+        ));
+        t
+    };
+    (
+        seal("t.age", &[]),
+        seal("eu.age", &["--region", "eu-west-1"]),
+    )
+}
+
+/// The credentials' access key id, signing region and service, from the
+/// Authorization header of `request`.
+fn credential_scope(request: &str) -> String {
+    let line = request
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("authorization:"))
+        .unwrap_or_else(|| panic!("no authorization in {request}"));
+    let scope = line.split("Credential=").nth(1).unwrap();
+    scope.split(',').next().unwrap().to_string()
+}
+
+/// `--expect-account` sends GetCallerIdentity where the contract says:
+/// AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL, else the regional endpoint
+/// for the region in effect (`ec2 --region`), signed for that region; `-v`
+/// says which. The same for open and exec.
+#[test]
+fn the_account_check_calls_the_sts_endpoint_the_user_set() {
+    loopback_only();
+    let home = tempfile::tempdir().unwrap();
+    let (t, eu) = sealed_tokens(home.path());
+    let ec2 = |extra: &[(&str, &str)], endpoint: Option<&str>| {
+        let mut c = common::handoff(home.path());
+        for (k, v) in extra {
+            c.env(k, v);
+        }
+        c.args(["-v", "ec2"])
+            .arg(&t)
+            .args(["--region", "eu-west-2", "--expect-account", ACCOUNT]);
+        if let Some(e) = endpoint {
+            c.args(["--endpoint-url", e]);
+        }
+        c.arg("DescribeRegions");
+        common::run(&mut c)
+    };
+
+    // AWS_ENDPOINT_URL_STS: the check goes there, the EC2 call to
+    // --endpoint-url.
+    let sts = fake(vec![ok_identity()]);
+    let ec2_endpoint = fake(vec![Reply::Http(200, REGIONS.as_bytes().to_vec())]);
+    let o = ec2(
+        &[("AWS_ENDPOINT_URL_STS", &sts.url)],
+        Some(&ec2_endpoint.url),
+    );
+    let out = common::ok(&o);
+    assert!(out.contains("eu-west-2"), "{out}");
+    let err = common::stderr(&o);
+    let reqs = sts.requests.lock().unwrap().clone();
+    assert_eq!(reqs.len(), 1, "{err}");
+    assert!(reqs[0].ends_with("Action=GetCallerIdentity&Version=2011-06-15"));
+    assert!(
+        credential_scope(&reqs[0]).ends_with("/eu-west-2/sts/aws4_request"),
+        "{}",
+        reqs[0]
+    );
+    assert!(
+        err.contains("sts GetCallerIdentity -> ")
+            && err.contains("(endpoint from AWS_ENDPOINT_URL_STS, signed for eu-west-2"),
+        "{err}"
+    );
+    let ec2_reqs = ec2_endpoint.requests.lock().unwrap().clone();
+    assert_eq!(ec2_reqs.len(), 1);
+    assert!(ec2_reqs[0].contains("Action=DescribeRegions"));
+
+    // --region and AWS_ENDPOINT_URL: both calls there, the check first,
+    // signed for the region given.
+    let both = fake(vec![
+        ok_identity(),
+        Reply::Http(200, REGIONS.as_bytes().to_vec()),
+    ]);
+    let o = ec2(&[("AWS_ENDPOINT_URL", &both.url)], None);
+    common::ok(&o);
+    let err = common::stderr(&o);
+    let reqs = both.requests.lock().unwrap().clone();
+    assert_eq!(reqs.len(), 2);
+    assert!(reqs[0].contains("Action=GetCallerIdentity"), "{}", reqs[0]);
+    assert!(credential_scope(&reqs[0]).ends_with("/eu-west-2/sts/aws4_request"));
+    assert!(reqs[1].contains("Action=DescribeRegions"));
+    assert!(
+        err.contains("(endpoint from AWS_ENDPOINT_URL, signed for eu-west-2"),
+        "{err}"
+    );
+
+    // Bad EC2 flags are refused before the check's request.
+    let sts = fake(vec![ok_identity(); 4]);
+    for bad in ["", "http://127.0.0.1:70000", "ftp://x"] {
+        let o = ec2(&[("AWS_ENDPOINT_URL_STS", &sts.url)], Some(bad));
+        common::fails(&o, 2, &[]);
+    }
+    let mut c = common::handoff(home.path());
+    c.env("AWS_ENDPOINT_URL_STS", &sts.url)
+        .arg("ec2")
+        .arg(&t)
+        .args([
+            "--region",
+            "",
+            "--expect-account",
+            ACCOUNT,
+            "DescribeRegions",
+        ]);
+    common::fails(&common::run(&mut c), 2, &[]);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(sts.hits.load(Ordering::SeqCst), 0, "a request was made");
+
+    // Without --region, the token's region, as the EC2 call has it.
+    let both = fake(vec![
+        ok_identity(),
+        Reply::Http(200, REGIONS.as_bytes().to_vec()),
+    ]);
+    let mut c = common::handoff(home.path());
+    c.env("AWS_ENDPOINT_URL", &both.url)
+        .env("AWS_REGION", "ap-southeast-2")
+        .arg("ec2")
+        .arg(&eu)
+        .args(["--expect-account", ACCOUNT, "DescribeRegions"]);
+    common::ok(&common::run(&mut c));
+    let reqs = both.requests.lock().unwrap().clone();
+    assert!(credential_scope(&reqs[0]).ends_with("/eu-west-1/sts/aws4_request"));
+    assert!(credential_scope(&reqs[1]).ends_with("/eu-west-1/ec2/aws4_request"));
+
+    // open and exec: AWS_ENDPOINT_URL_STS, with the environment's region
+    // (the caller's wins, as in the environment they make), else the
+    // token's.
+    for (args, token, region, want) in [
+        ("open", &t, Some("ap-southeast-2"), "ap-southeast-2"),
+        ("exec", &t, Some("ap-southeast-2"), "ap-southeast-2"),
+        ("open", &eu, Some("ap-southeast-2"), "ap-southeast-2"),
+        ("exec", &eu, None, "eu-west-1"),
+    ] {
+        let sts = fake(vec![ok_identity()]);
+        let mut c = common::handoff(home.path());
+        c.env("AWS_ENDPOINT_URL_STS", &sts.url);
+        if let Some(r) = region {
+            c.env("AWS_REGION", r);
+        }
+        c.arg("-v")
+            .arg(args)
+            .arg(token)
+            .args(["--expect-account", ACCOUNT]);
+        if args == "exec" {
+            c.args(["--", "true"]);
+        }
+        let o = common::run(&mut c);
+        common::ok(&o);
+        let reqs = sts.requests.lock().unwrap().clone();
+        assert_eq!(reqs.len(), 1, "{args:?}");
+        assert!(
+            credential_scope(&reqs[0]).ends_with(&format!("/{want}/sts/aws4_request")),
+            "{args} {token:?}: {}",
+            reqs[0]
+        );
+        assert!(
+            common::stderr(&o).contains("endpoint from AWS_ENDPOINT_URL_STS"),
+            "{}",
+            common::stderr(&o)
+        );
+    }
+}
+
+/// Credentials STS minted are checked with open's own rules before they
+/// are sealed: what open would refuse is exit 6 and no file.
+#[test]
+fn malformed_minted_credentials_are_not_sealed() {
+    loopback_only();
+    let home = tempfile::tempdir().unwrap();
+    let cases = [
+        federation_answer("<AccessKeyId>ASIA", "<AccessKeyId>AS&#10;IA"),
+        federation_answer("<AccessKeyId>ASIA", "<AccessKeyId>AS&#x1b;[31mIA"),
+        federation_answer("<AccessKeyId>ASIA", "<AccessKeyId>AS\u{1b}]0;x\u{7}IA"),
+        federation_answer("<SessionToken>AQoD", "<SessionToken>AQ&#x1b;oD"),
+        federation_answer("<SecretAccessKey>wJal", "<SecretAccessKey>wJ&#x7f;al"),
+    ];
+    for body in cases {
+        let f = fake(vec![Reply::Http(200, body)]);
+        let o = common::run(&mut seal_against(home.path(), &f.url));
+        let err = common::fails(&o, 6, &[MINTED_SECRET, MINTED_TOKEN_PART, SECRET]);
+        assert!(
+            err.contains("malformed response to GetFederationToken")
+                && err.contains("holds a control character"),
+            "{err}"
+        );
+        assert!(!home.path().join("out.age").exists(), "a file was written");
+    }
+    // The good answer is sealed (the cases above differ from it only where
+    // they are malformed).
+    let f = fake(vec![Reply::Http(
+        200,
+        federation_answer("<AccessKeyId>", "<AccessKeyId>"),
+    )]);
+    common::ok(&common::run(&mut seal_against(home.path(), &f.url)));
+    assert!(home.path().join("out.age").exists());
+}
+
+/// A variable that is set but not UTF-8 is an error naming it (exit 2),
+/// never "unset"; empty or impossible flags and proxies are refused before
+/// any request; `NO_PROXY=*` bypasses the proxy for IP endpoints too.
+#[test]
+fn the_environment_is_read_carefully() {
+    use std::os::unix::ffi::OsStrExt;
+    loopback_only();
+    let home = tempfile::tempdir().unwrap();
+    let aws = home.path().join(".aws");
+    std::fs::create_dir_all(&aws).unwrap();
+    std::fs::write(
+        aws.join("credentials"),
+        format!("[default]\naws_access_key_id = {AKID}\naws_secret_access_key = {SECRET}\n"),
+    )
+    .unwrap();
+    // A request would reach this server; exit 2 and no hit prove none was made.
+    let f = fake(vec![Reply::Http(500, b"no".to_vec()); 30]);
+    let bad = std::ffi::OsStr::from_bytes(b"\xffnot-utf-8");
+    let seal = |vars: &[(&str, &std::ffi::OsStr)], args: &[&str]| {
+        let mut c = common::handoff(home.path());
+        c.args(["seal", "--federation", "TemporaryUser", "-r", RECIPIENT])
+            .args(args)
+            .env("AWS_REGION", REGION)
+            .env("AWS_ENDPOINT_URL_STS", &f.url);
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        common::run(&mut c)
+    };
+    for var in [
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_STS",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "AWS_CONFIG_FILE",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "NO_PROXY",
+        "HANDOFF_DEADLINE_MS",
+    ] {
+        let err = common::fails(&seal(&[(var, bad)], &[]), 2, &[SECRET]);
+        assert!(
+            err.contains(&format!("{var} is set but is not UTF-8")),
+            "{err}"
+        );
+    }
+    for args in [
+        &["--endpoint-url", ""][..],
+        &["--endpoint-url", " "],
+        &["--region", ""],
+        &["--profile", ""],
+        &["--endpoint-url", "http://127.0.0.1:0"],
+        &["--endpoint-url", "http://127.0.0.1:65536"],
+        &["--endpoint-url", "http://127.0.0.1:99999999999"],
+        &["--endpoint-url", "http://127.0.0.1:/"],
+    ] {
+        let err = common::fails(&seal(&[], args), 2, &[SECRET]);
+        assert!(
+            err.contains("empty") || err.contains("port"),
+            "{args:?}: {err}"
+        );
+    }
+    let port = std::ffi::OsStr::new("http://127.0.0.1:70000");
+    let err = common::fails(&seal(&[("AWS_ENDPOINT_URL_STS", port)], &[]), 2, &[]);
+    assert!(err.contains("outside 1-65535"), "{err}");
+    for proxy in [
+        "http://user:hunter2@[::1",
+        "http://proxy.example:99999",
+        "ftp://proxy.example",
+        "http://",
+        "::::",
+    ] {
+        for var in ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy"] {
+            let err = common::fails(
+                &seal(&[(var, std::ffi::OsStr::new(proxy))], &[]),
+                2,
+                &["hunter2"],
+            );
+            assert!(err.contains(&format!("{var} is not a proxy URL")), "{err}");
+        }
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(f.hits.load(Ordering::SeqCst), 0, "a request was made");
+
+    // NO_PROXY=* and an IP endpoint: straight there, not through the proxy.
+    let answer = || Reply::Http(200, federation_answer("<AccessKeyId>", "<AccessKeyId>"));
+    let proxy = fake(vec![answer()]);
+    let endpoint = fake(vec![answer()]);
+    let mut c = common::handoff(home.path());
+    c.args(["seal", "--federation", "TemporaryUser", "-r", RECIPIENT])
+        .env("AWS_REGION", REGION)
+        .env("AWS_ENDPOINT_URL", &endpoint.url)
+        .env("HTTP_PROXY", &proxy.url)
+        .env("NO_PROXY", "example.com, *");
+    common::ok(&common::run(&mut c));
+    assert_eq!(endpoint.hits.load(Ordering::SeqCst), 1);
+    assert_eq!(proxy.hits.load(Ordering::SeqCst), 0);
+    // Without it, the proxy is used (the test's own check).
+    let proxy = fake(vec![answer()]);
+    let endpoint = fake(vec![answer()]);
+    c.env("AWS_ENDPOINT_URL", &endpoint.url)
+        .env("HTTP_PROXY", &proxy.url)
+        .env("NO_PROXY", "example.com");
+    common::ok(&common::run(&mut c));
+    assert_eq!(proxy.hits.load(Ordering::SeqCst), 1);
+    assert_eq!(endpoint.hits.load(Ordering::SeqCst), 0);
 }

@@ -29,6 +29,17 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// variable (milliseconds; the tests use it to provoke a timeout quickly).
 pub const READ_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// How long one call may take in all, retries and backoff included: 60
+/// seconds. No attempt starts, no backoff waits and no read of an answer
+/// begins after it; a read already waiting when it passes ends by the read
+/// timeout, or sooner when the deadline was nearer than the read timeout
+/// when the attempt started. So a call ends within `CALL_DEADLINE +`
+/// [`READ_TIMEOUT`] (80 s) at the very worst, whatever the endpoint does
+/// (a server that drips one byte a second never lets the read timeout
+/// fire). Override it with [`ClientConfig::with_deadline`], or for a whole
+/// process with `HANDOFF_DEADLINE_MS` (milliseconds).
+pub const CALL_DEADLINE: Duration = Duration::from_secs(60);
+
 /// Files read for profiles larger than this are refused.
 const MAX_PROFILE_FILE_SIZE: u64 = 1 << 20;
 
@@ -44,7 +55,8 @@ pub struct Settings {
     /// profile's `region`.
     pub region: Option<String>,
     /// The endpoint URL (`--endpoint-url`). Else `AWS_ENDPOINT_URL_STS` /
-    /// `AWS_ENDPOINT_URL_EC2`, `AWS_ENDPOINT_URL`, else AWS's own.
+    /// `AWS_ENDPOINT_URL_EC2` / `AWS_ENDPOINT_URL_IAM`, `AWS_ENDPOINT_URL`,
+    /// else AWS's own.
     pub endpoint_url: Option<String>,
     /// Print one line per request and per retry on stderr (never a body,
     /// a secret or a signature).
@@ -58,6 +70,10 @@ pub enum Service {
     Sts,
     /// Amazon EC2 (Query API version 2016-11-15).
     Ec2,
+    /// AWS Identity and Access Management (Query API version 2010-05-08):
+    /// one global endpoint, `https://iam.amazonaws.com/`, signed for
+    /// `us-east-1` whatever the region.
+    Iam,
 }
 
 impl Service {
@@ -66,6 +82,7 @@ impl Service {
         match self {
             Service::Sts => "sts",
             Service::Ec2 => "ec2",
+            Service::Iam => "iam",
         }
     }
 
@@ -74,6 +91,7 @@ impl Service {
         match self {
             Service::Sts => "2011-06-15",
             Service::Ec2 => "2016-11-15",
+            Service::Iam => "2010-05-08",
         }
     }
 
@@ -82,6 +100,7 @@ impl Service {
         match self {
             Service::Sts => "AWS_ENDPOINT_URL_STS",
             Service::Ec2 => "AWS_ENDPOINT_URL_EC2",
+            Service::Iam => "AWS_ENDPOINT_URL_IAM",
         }
     }
 }
@@ -104,9 +123,11 @@ pub struct ClientConfig {
     region: Option<String>,
     signing_region: String,
     endpoint: String,
+    endpoint_source: String,
     verbose: bool,
     connect_timeout: Duration,
     read_timeout: Duration,
+    deadline: Duration,
 }
 
 impl ClientConfig {
@@ -142,6 +163,13 @@ impl ClientConfig {
         &self.endpoint
     }
 
+    /// Where the endpoint came from, for `verbose`: `--endpoint-url`,
+    /// `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, `the default for
+    /// eu-west-1`, `the global default (no region)`.
+    pub fn endpoint_source(&self) -> &str {
+        &self.endpoint_source
+    }
+
     /// Whether requests and retries are reported on stderr.
     pub fn verbose(&self) -> bool {
         self.verbose
@@ -160,6 +188,18 @@ impl ClientConfig {
     /// Changes the read timeout.
     pub fn with_read_timeout(mut self, timeout: Duration) -> Self {
         self.read_timeout = timeout;
+        self
+    }
+
+    /// The overall deadline of one call, retries included
+    /// ([`CALL_DEADLINE`] unless changed).
+    pub fn deadline(&self) -> Duration {
+        self.deadline
+    }
+
+    /// Changes the overall deadline of each call.
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
         self
     }
 
@@ -196,8 +236,37 @@ impl Settings {
     /// ([`Error::Usage`] otherwise).
     ///
     /// No credentials anywhere is [`Error::Other`], naming what was searched.
+    /// A variable that is set but not UTF-8, a profile, region or endpoint
+    /// given but empty, and an endpoint whose port is outside 1–65535 are
+    /// [`Error::Usage`] (exit status 2), naming what is wrong.
     pub fn resolve(&self, service: Service) -> Result<ClientConfig> {
         Resolver::process().resolve(self, service, None)
+    }
+
+    /// Checks what was given explicitly, without reading anything: a
+    /// profile, region or endpoint given but empty (a mistake, not "use the
+    /// default"), a region that is not a region name, an endpoint that is
+    /// not an http(s) URL or whose port is outside 1–65535 are
+    /// [`Error::Usage`]. [`Settings::resolve`] checks the same; calling it
+    /// first refuses bad flags before any other work (a request made with
+    /// other settings, say).
+    pub fn check(&self) -> Result<()> {
+        for (what, value) in [
+            ("the profile name", &self.profile),
+            ("the region", &self.region),
+            ("the endpoint URL", &self.endpoint_url),
+        ] {
+            if value.as_ref().is_some_and(|v| v.trim().is_empty()) {
+                return Err(Error::usage(format!("{what} is empty")));
+            }
+        }
+        if let Some(r) = &self.region {
+            check_region(r.trim())?;
+        }
+        if let Some(url) = &self.endpoint_url {
+            check_endpoint(url)?;
+        }
+        Ok(())
     }
 
     /// Like [`Settings::resolve`], but signing with `credentials` (say, the
@@ -207,53 +276,117 @@ impl Settings {
     }
 }
 
+/// A table of variables standing in for the environment (in tests).
+type Table<'a> = &'a dyn Fn(&str) -> Option<String>;
+
 /// The environment the chain reads: the process's, or a table in tests.
 pub(crate) struct Resolver<'a> {
-    env: &'a dyn Fn(&str) -> Option<String>,
+    env: Option<Table<'a>>,
 }
 
-fn process_env(name: &str) -> Option<String> {
-    std::env::var(name).ok()
+/// A variable of the process's environment, with empty treated as unset. A
+/// variable that is set but not UTF-8 is a usage error naming it, never
+/// "unset": taking it for unset would sign with another profile's keys or
+/// send the call to another endpoint.
+pub(crate) fn env_var(name: &str) -> Result<Option<String>> {
+    match std::env::var(name) {
+        Ok(v) if v.trim().is_empty() => Ok(None),
+        Ok(v) => Ok(Some(v)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(Error::usage(format!(
+            "{name} is set but is not UTF-8 text; correct it or unset it"
+        ))),
+    }
+}
+
+/// The proxy variables reqwest reads, checked: each that is set must be a
+/// proxy URL (`http://HOST:PORT`, the scheme optional as curl has it), not
+/// silently ignored as reqwest does. Returns whether `NO_PROXY` (else
+/// `no_proxy`) holds `*`, which bypasses the proxy for every host, IP
+/// addresses included, as curl and the AWS CLI read it (reqwest applies it
+/// to names only).
+pub(crate) fn proxy_env() -> Result<bool> {
+    for name in [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        if let Some(value) = env_var(name)? {
+            check_proxy(name, value.trim())?;
+        }
+    }
+    let (upper, lower) = (env_var("NO_PROXY")?, env_var("no_proxy")?);
+    let no_proxy = upper.or(lower);
+    Ok(no_proxy.is_some_and(|v| v.split(',').any(|h| h.trim() == "*")))
+}
+
+/// A proxy URL as reqwest takes it. The value is not quoted: it may carry a
+/// password.
+fn check_proxy(name: &str, value: &str) -> Result<()> {
+    let with_scheme = if value.contains("://") {
+        value.to_string()
+    } else {
+        format!("http://{value}")
+    };
+    let bad = || {
+        Error::usage(format!(
+            "{name} is not a proxy URL (like http://proxy.example.com:3128); correct it or unset it"
+        ))
+    };
+    let url = reqwest::Url::parse(&with_scheme).map_err(|_| bad())?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(bad());
+    }
+    if url.port() == Some(0) {
+        return Err(bad());
+    }
+    Ok(())
 }
 
 impl<'a> Resolver<'a> {
     fn process() -> Resolver<'static> {
-        Resolver { env: &process_env }
+        Resolver { env: None }
     }
 
     #[cfg(test)]
-    pub(crate) fn with_env(env: &'a dyn Fn(&str) -> Option<String>) -> Resolver<'a> {
-        Resolver { env }
+    pub(crate) fn with_env(env: Table<'a>) -> Resolver<'a> {
+        Resolver { env: Some(env) }
     }
 
-    /// A variable, with empty treated as unset.
-    fn var(&self, name: &str) -> Option<String> {
-        (self.env)(name).filter(|v| !v.trim().is_empty())
+    /// A variable, with empty treated as unset ([`env_var`]).
+    fn var(&self, name: &str) -> Result<Option<String>> {
+        match self.env {
+            None => env_var(name),
+            Some(env) => Ok(env(name).filter(|v| !v.trim().is_empty())),
+        }
     }
 
-    fn home(&self) -> Option<PathBuf> {
-        self.var("HOME").map(PathBuf::from)
+    fn home(&self) -> Result<Option<PathBuf>> {
+        Ok(self.var("HOME")?.map(PathBuf::from))
     }
 
     /// `~/` expanded, as the AWS CLI does for the file variables.
-    fn path_from(&self, value: String) -> PathBuf {
-        match (value.strip_prefix("~/"), self.home()) {
+    fn path_from(&self, value: String) -> Result<PathBuf> {
+        Ok(match (value.strip_prefix("~/"), self.home()?) {
             (Some(rest), Some(home)) => home.join(rest),
             _ => PathBuf::from(value),
+        })
+    }
+
+    fn credentials_file(&self) -> Result<Option<PathBuf>> {
+        match self.var("AWS_SHARED_CREDENTIALS_FILE")? {
+            Some(p) => self.path_from(p).map(Some),
+            None => Ok(self.home()?.map(|h| h.join(".aws").join("credentials"))),
         }
     }
 
-    fn credentials_file(&self) -> Option<PathBuf> {
-        match self.var("AWS_SHARED_CREDENTIALS_FILE") {
-            Some(p) => Some(self.path_from(p)),
-            None => self.home().map(|h| h.join(".aws").join("credentials")),
-        }
-    }
-
-    fn config_file(&self) -> Option<PathBuf> {
-        match self.var("AWS_CONFIG_FILE") {
-            Some(p) => Some(self.path_from(p)),
-            None => self.home().map(|h| h.join(".aws").join("config")),
+    fn config_file(&self) -> Result<Option<PathBuf>> {
+        match self.var("AWS_CONFIG_FILE")? {
+            Some(p) => self.path_from(p).map(Some),
+            None => Ok(self.home()?.map(|h| h.join(".aws").join("config"))),
         }
     }
 
@@ -263,10 +396,11 @@ impl<'a> Resolver<'a> {
         service: Service,
         given: Option<Credentials>,
     ) -> Result<ClientConfig> {
-        let explicit_profile = settings.profile.clone().filter(|p| !p.trim().is_empty());
+        settings.check()?;
+        let explicit_profile = settings.profile.clone();
         let (profile_name, named) = match explicit_profile.clone() {
             Some(p) => (p, true),
-            None => match self.var("AWS_PROFILE") {
+            None => match self.var("AWS_PROFILE")? {
                 Some(p) => (p, true),
                 None => ("default".to_string(), false),
             },
@@ -290,13 +424,14 @@ impl<'a> Resolver<'a> {
             }
         };
 
-        let region = match settings
+        let (env_region, env_default_region) =
+            (self.var("AWS_REGION")?, self.var("AWS_DEFAULT_REGION")?);
+        let region = settings
             .region
             .clone()
-            .filter(|r| !r.trim().is_empty())
-            .or_else(|| self.var("AWS_REGION"))
-            .or_else(|| self.var("AWS_DEFAULT_REGION"))
-        {
+            .or(env_region)
+            .or(env_default_region);
+        let region = match region {
             Some(r) => Some(r),
             None => Profiles::get(&mut loaded, self, &profile_name)?
                 .config
@@ -308,18 +443,37 @@ impl<'a> Resolver<'a> {
             check_region(r)?;
         }
 
-        let endpoint = settings
-            .endpoint_url
-            .clone()
-            .filter(|e| !e.trim().is_empty())
-            .or_else(|| self.var(service.endpoint_variable()))
-            .or_else(|| self.var("AWS_ENDPOINT_URL"));
-        let (endpoint, signing_region) = match (endpoint, &region, service) {
-            (Some(url), Some(r), _) => (check_endpoint(&url)?, r.clone()),
-            (Some(url), None, Service::Sts) => (check_endpoint(&url)?, "us-east-1".to_string()),
-            (None, Some(r), s) => (default_endpoint(s, r), r.clone()),
+        // Every variable is read (and so checked) whether or not an
+        // earlier one wins.
+        let from_service = self.var(service.endpoint_variable())?;
+        let from_all = self.var("AWS_ENDPOINT_URL")?;
+        let endpoint = match (&settings.endpoint_url, from_service, from_all) {
+            (Some(url), _, _) => Some((url.clone(), "--endpoint-url".to_string())),
+            (None, Some(url), _) => Some((url, service.endpoint_variable().to_string())),
+            (None, None, Some(url)) => Some((url, "AWS_ENDPOINT_URL".to_string())),
+            (None, None, None) => None,
+        };
+        let (endpoint, endpoint_source, signing_region) = match (endpoint, &region, service) {
+            (Some((url, from)), _, Service::Iam) => {
+                (check_endpoint(&url)?, from, "us-east-1".to_string())
+            }
+            (None, _, Service::Iam) => (
+                "https://iam.amazonaws.com/".to_string(),
+                "the global default".to_string(),
+                "us-east-1".to_string(),
+            ),
+            (Some((url, from)), Some(r), _) => (check_endpoint(&url)?, from, r.clone()),
+            (Some((url, from)), None, Service::Sts) => {
+                (check_endpoint(&url)?, from, "us-east-1".to_string())
+            }
+            (None, Some(r), s) => (
+                default_endpoint(s, r),
+                format!("the default for {r}"),
+                r.clone(),
+            ),
             (None, None, Service::Sts) => (
                 "https://sts.amazonaws.com/".to_string(),
+                "the global default (no region)".to_string(),
                 "us-east-1".to_string(),
             ),
             (_, None, Service::Ec2) => return Err(Error::usage(
@@ -328,14 +482,12 @@ impl<'a> Resolver<'a> {
             )),
         };
 
-        let read_timeout = match self.var("HANDOFF_READ_TIMEOUT_MS") {
-            Some(ms) => Duration::from_millis(ms.trim().parse().map_err(|_| {
-                Error::usage(format!(
-                    "HANDOFF_READ_TIMEOUT_MS must be a number of milliseconds, not {ms:?}"
-                ))
-            })?),
-            None => READ_TIMEOUT,
-        };
+        let read_timeout = self
+            .milliseconds("HANDOFF_READ_TIMEOUT_MS")?
+            .unwrap_or(READ_TIMEOUT);
+        let deadline = self
+            .milliseconds("HANDOFF_DEADLINE_MS")?
+            .unwrap_or(CALL_DEADLINE);
 
         Ok(ClientConfig {
             service,
@@ -344,20 +496,33 @@ impl<'a> Resolver<'a> {
             region,
             signing_region,
             endpoint,
+            endpoint_source,
             verbose: settings.verbose,
             connect_timeout: CONNECT_TIMEOUT,
             read_timeout,
+            deadline,
         })
     }
 
+    /// A duration variable in milliseconds.
+    fn milliseconds(&self, name: &str) -> Result<Option<Duration>> {
+        self.var(name)?
+            .map(|ms| {
+                ms.trim().parse().map(Duration::from_millis).map_err(|_| {
+                    Error::usage(format!(
+                        "{name} must be a number of milliseconds, not {ms:?}"
+                    ))
+                })
+            })
+            .transpose()
+    }
+
     fn env_credentials(&self) -> Result<Option<Credentials>> {
-        let akid = self.var("AWS_ACCESS_KEY_ID");
-        let secret = self.var("AWS_SECRET_ACCESS_KEY").map(into_secret);
+        let akid = self.var("AWS_ACCESS_KEY_ID")?;
+        let secret = self.var("AWS_SECRET_ACCESS_KEY")?.map(into_secret);
+        let token = self.var("AWS_SESSION_TOKEN")?.map(into_secret);
         match (akid, secret) {
-            (Some(a), Some(s)) => {
-                let token = self.var("AWS_SESSION_TOKEN").map(into_secret);
-                Ok(Some(Credentials::new(a.trim(), s, token, None)))
-            }
+            (Some(a), Some(s)) => Ok(Some(Credentials::new(a.trim(), s, token, None))),
             (None, None) => Ok(None),
             (Some(_), None) => Err(Error::Other(
                 "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not".into(),
@@ -423,6 +588,19 @@ fn check_endpoint(url: &str) -> Result<String> {
     if url.contains('@') {
         return Err(bad("must not carry a user name or password"));
     }
+    // http::Uri takes any digits as a port and then has none for 65536.
+    let authority = uri.authority().map_or("", |a| a.as_str());
+    let after_host = match authority.rfind(']') {
+        Some(i) => &authority[i + 1..],
+        None => authority,
+    };
+    if let Some((_, port)) = after_host.rsplit_once(':') {
+        match port.parse::<u32>() {
+            Ok(1..=65535) => {}
+            _ if port.is_empty() => return Err(bad("has an empty port")),
+            _ => return Err(bad("has a port outside 1-65535")),
+        }
+    }
     if uri.path().is_empty() || uri.path() == "/" {
         Ok(format!("{}/", url.trim_end_matches('/')))
     } else {
@@ -453,8 +631,8 @@ impl Profiles {
     }
 
     fn load(r: &Resolver<'_>, name: &str) -> Result<Profiles> {
-        let credentials_file = r.credentials_file();
-        let config_file = r.config_file();
+        let credentials_file = r.credentials_file()?;
+        let config_file = r.config_file()?;
         let credentials = match &credentials_file {
             Some(p) => read_profile_file(p)?.and_then(|t| Section::find(&t, |s| s == name)),
             None => None,
@@ -797,6 +975,17 @@ sso_session = corp
         let c = resolve_in(&keys, &Settings::default(), Service::Sts).unwrap();
         assert_eq!(c.endpoint(), "http://127.0.0.1:5000/");
         assert_eq!(c.signing_region(), "us-east-1");
+        assert_eq!(c.endpoint_source(), "AWS_ENDPOINT_URL");
+        let c = resolve_in(&keys[..2], &Settings::default(), Service::Sts).unwrap();
+        assert_eq!(c.endpoint_source(), "the global default (no region)");
+        let c = resolve_in(
+            &[keys[0], keys[1], ("AWS_DEFAULT_REGION", "eu-west-3")],
+            &Settings::default(),
+            Service::Sts,
+        )
+        .unwrap();
+        assert_eq!(c.endpoint(), "https://sts.eu-west-3.amazonaws.com/");
+        assert_eq!(c.endpoint_source(), "the default for eu-west-3");
         let r = Settings {
             region: Some("us-east-2".into()),
             ..Settings::default()
@@ -804,12 +993,21 @@ sso_session = corp
         let c = resolve_in(&keys, &r, Service::Ec2).unwrap();
         assert_eq!(c.endpoint(), "http://127.0.0.1:5001/ec2");
         assert_eq!(c.signing_region(), "us-east-2");
+        assert_eq!(c.endpoint_source(), "AWS_ENDPOINT_URL_EC2");
         let e = Settings {
             endpoint_url: Some("https://example.com:8443/".into()),
             ..r.clone()
         };
         let c = resolve_in(&keys, &e, Service::Ec2).unwrap();
         assert_eq!(c.endpoint(), "https://example.com:8443/");
+        assert_eq!(c.endpoint_source(), "--endpoint-url");
+        for url in ["http://127.0.0.1:1", "http://[::1]:65535/", "http://[::1]/"] {
+            let e = Settings {
+                endpoint_url: Some(url.into()),
+                ..r.clone()
+            };
+            resolve_in(&keys, &e, Service::Sts).unwrap();
+        }
 
         for bad in [
             "ftp://x",
@@ -817,6 +1015,13 @@ sso_session = corp
             "http://",
             "http://h/?a=b",
             "http://u:p@h/",
+            "http://h:0",
+            "http://h:65536/",
+            "http://h:99999999999",
+            "http://h:/",
+            "http://[::1]:70000",
+            "",
+            " ",
         ] {
             let s = Settings {
                 endpoint_url: Some(bad.into()),
@@ -919,6 +1124,57 @@ sso_session = corp
     }
 
     #[test]
+    fn iam_has_one_global_endpoint() {
+        let keys = [
+            ("AWS_ACCESS_KEY_ID", "AKIAENVEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "envsecretEXAMPLEKEY"),
+            ("AWS_REGION", "eu-west-1"),
+        ];
+        let c = resolve_in(&keys, &Settings::default(), Service::Iam).unwrap();
+        assert_eq!(c.endpoint(), "https://iam.amazonaws.com/");
+        assert_eq!(c.signing_region(), "us-east-1");
+        assert_eq!(c.endpoint_source(), "the global default");
+        assert_eq!(c.service().api_version(), "2010-05-08");
+        let mut v = keys.to_vec();
+        v.push(("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"));
+        let c = resolve_in(&v, &Settings::default(), Service::Iam).unwrap();
+        assert_eq!(c.endpoint(), "http://127.0.0.1:5000/");
+        v.push(("AWS_ENDPOINT_URL_IAM", "http://127.0.0.1:5002"));
+        let c = resolve_in(&v, &Settings::default(), Service::Iam).unwrap();
+        assert_eq!(c.endpoint(), "http://127.0.0.1:5002/");
+        assert_eq!(c.endpoint_source(), "AWS_ENDPOINT_URL_IAM");
+        assert_eq!(c.signing_region(), "us-east-1");
+    }
+
+    #[test]
+    fn proxy_urls() {
+        for ok in [
+            "http://proxy.example:3128",
+            "proxy.example:3128",
+            "https://u:p@proxy.example",
+            "http://[::1]:8080",
+        ] {
+            check_proxy("HTTPS_PROXY", ok).unwrap();
+        }
+        for bad in [
+            "http://u:hunter2@[::1",
+            "http://proxy.example:99999",
+            "ftp://proxy.example",
+            "http://",
+            "::::",
+            "http://proxy.example:0",
+        ] {
+            let e = check_proxy("HTTPS_PROXY", bad).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{bad}");
+            assert!(
+                e.to_string().starts_with("HTTPS_PROXY is not a proxy URL"),
+                "{e}"
+            );
+            assert!(!e.to_string().contains("hunter2"), "{e}");
+        }
+    }
+
+    #[test]
     fn read_timeout_variable() {
         let keys = [
             ("AWS_ACCESS_KEY_ID", "AKIAENVEXAMPLE"),
@@ -931,6 +1187,14 @@ sso_session = corp
         v.push(("HANDOFF_READ_TIMEOUT_MS", "250"));
         let c = resolve_in(&v, &Settings::default(), Service::Sts).unwrap();
         assert_eq!(c.read_timeout(), Duration::from_millis(250));
+        assert_eq!(c.deadline(), CALL_DEADLINE);
+        let mut d = keys.to_vec();
+        d.push(("HANDOFF_DEADLINE_MS", "1500"));
+        let c = resolve_in(&d, &Settings::default(), Service::Sts).unwrap();
+        assert_eq!(c.deadline(), Duration::from_millis(1500));
+        d[2].1 = "a minute";
+        let e = resolve_in(&d, &Settings::default(), Service::Sts).unwrap_err();
+        assert!(e.to_string().contains("HANDOFF_DEADLINE_MS"), "{e}");
         v.push(("HANDOFF_READ_TIMEOUT_MS", "soon"));
         let v: Vec<_> = v.into_iter().filter(|(_, x)| *x != "250").collect();
         assert_eq!(

@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use super::client_token;
 use super::config::{ClientConfig, Service, Settings};
 use super::transport::Transport;
 use super::xml;
@@ -188,6 +189,14 @@ impl Ec2 {
     ///
     /// The action must be a name of letters and digits (`DescribeImages`);
     /// `Action` and `Version` cannot be given as parameters.
+    ///
+    /// An action that takes a `ClientToken` (`RunInstances`, `CreateVolume`,
+    /// ...) gets a fresh one (a random UUID) unless `params` has one, the
+    /// same in each retry, so that a retried call is carried out once. A
+    /// call that is neither read-only (`Describe*`, `Get*`, `List*`,
+    /// `Search*`) nor carries a `ClientToken` is not sent again once the
+    /// request may have been carried out (sent, then no answer or one cut
+    /// off).
     pub fn call(&self, action: &str, params: &[(String, String)]) -> Result<serde_json::Value> {
         if action.is_empty() || !action.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(Error::usage(format!(
@@ -205,7 +214,21 @@ impl Ec2 {
         if let Some((k, _)) = params.iter().find(|(k, _)| k.is_empty()) {
             return Err(Error::usage(format!("parameter name {k:?} is empty")));
         }
-        let body = self.transport.call(action, &borrow(params))?;
+        // A ClientToken, once per call and the same in each of its retries,
+        // makes a retried launch the same launch (the SDKs add one too).
+        let given = params
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("ClientToken"));
+        let mut all = borrow(params);
+        let token;
+        let mut has_token = given.is_some_and(|(_, v)| !v.is_empty());
+        if given.is_none() && client_token::takes_client_token(action) {
+            token = client_token::new_client_token()?;
+            all.push(("ClientToken", &token));
+            has_token = true;
+        }
+        let may_repeat = client_token::may_repeat(action, has_token);
+        let body = self.transport.call_with(action, &all, may_repeat)?;
         xml::to_json(&body).map_err(|e| self.transport.malformed(action, e))
     }
 }

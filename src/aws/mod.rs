@@ -7,16 +7,23 @@
 //!   `get_caller_identity`, each returning what STS said. Arguments are
 //!   checked against STS's rules before any request
 //!   ([`check_federation_name`], [`check_duration`], ...).
+//! - [`Service::Iam`]: the IAM entry (global endpoint, signed for
+//!   `us-east-1`) for an IAM client on the same transport.
 //! - [`Ec2`]: typed `describe_images`, `describe_availability_zones`,
 //!   `describe_regions`, and [`Ec2::call`] for any action. A
 //!   [`Token`](crate::Token) makes one with `new_ec2()`.
 //!
 //! Requests are Query API form POSTs signed with SigV4 (the `aws-sigv4`
 //! crate), sent with reqwest and rustls (ring). Connect timeout
-//! [`CONNECT_TIMEOUT`] (3 s), read timeout [`READ_TIMEOUT`] (20 s); up to 3
-//! attempts with jittered exponential backoff (100 ms base, 500 ms after
-//! throttling, 2 s cap) for throttling, 5xx answers and failed connections;
-//! `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` are honoured.
+//! [`CONNECT_TIMEOUT`] (3 s), read timeout [`READ_TIMEOUT`] (20 s), and an
+//! overall deadline per call, retries included, [`CALL_DEADLINE`] (60 s);
+//! up to 3 attempts with jittered exponential backoff (100 ms base, 500 ms
+//! after throttling, 2 s cap) for throttling, 5xx answers and failed
+//! connections (a call that is not idempotent is not sent again once it may
+//! have been carried out; EC2 actions that take a `ClientToken` get one);
+//! `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` are honoured
+//! (one that is not a URL is an error; `NO_PROXY=*` covers IP addresses
+//! too). Every secret of a call is redacted from what it prints.
 //! An AWS error is [`Error::Aws`](crate::Error::Aws) (exit status 5); no
 //! answer, or one that cannot be read, is
 //! [`Error::Transport`](crate::Error::Transport) (exit status 6).
@@ -34,6 +41,7 @@
 //! # Ok::<(), handoff::Error>(())
 //! ```
 
+mod client_token;
 pub mod config;
 pub mod ec2;
 #[cfg(feature = "fuzzing")]
@@ -43,7 +51,7 @@ pub mod sts;
 mod transport;
 mod xml;
 
-pub use config::{ClientConfig, Service, Settings, CONNECT_TIMEOUT, READ_TIMEOUT};
+pub use config::{ClientConfig, Service, Settings, CALL_DEADLINE, CONNECT_TIMEOUT, READ_TIMEOUT};
 pub use ec2::{AvailabilityZone, DescribeImages, Ec2, Image, Region};
 pub use sts::{
     check_duration, check_external_id, check_federation_name, check_mfa, check_policy,

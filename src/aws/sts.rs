@@ -267,7 +267,15 @@ impl Sts {
         if let Some(r) = self.config().region() {
             token = token.with_region(r);
         }
-        Ok(token.with_issued_at(clock::now()))
+        let token = token.with_issued_at(clock::now());
+        // What open will refuse is not sealed: the token goes through the
+        // very encoding and checks open applies (control characters in a
+        // credential, an Expiration out of range, ...).
+        crate::envelope::decode(&crate::envelope::encode(&token)).map_err(|e| match e {
+            Error::NotAToken(why) => self.transport.malformed(action, why),
+            e => e,
+        })?;
+        Ok(token)
     }
 }
 

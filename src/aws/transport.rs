@@ -19,7 +19,7 @@
 use std::hash::{BuildHasher, Hasher};
 use std::io::Read;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use secrecy::ExposeSecret;
 use zeroize::Zeroizing;
@@ -284,8 +284,66 @@ enum Outcome {
         reason: String,
         throttled: bool,
         error: Error,
+        /// The request went out and may have been carried out (no answer,
+        /// or one cut off): only a call that may repeat is sent again.
+        sent: bool,
     },
     Fail(Error),
+}
+
+/// Parameters whose values are secrets, redacted from messages like the
+/// credentials: the MFA code of GetSessionToken.
+const SECRET_PARAMS: &[&str] = &["TokenCode"];
+
+/// Secrets shorter than this are not looked for in messages (a real secret
+/// key is 40 characters, a session token hundreds, an MFA code 6).
+const MIN_REDACTED: usize = 6;
+
+/// What a redacted secret is replaced with.
+const REDACTED: &str = "[redacted]";
+
+/// `text` with every occurrence of each of `secrets` replaced by
+/// [`REDACTED`]; the original is wiped.
+fn redact(text: String, secrets: &[&str]) -> String {
+    let mut text = Zeroizing::new(text);
+    for s in secrets.iter().filter(|s| s.len() >= MIN_REDACTED) {
+        if text.contains(*s) {
+            text = Zeroizing::new(text.replace(*s, REDACTED));
+        }
+    }
+    std::mem::take(&mut *text)
+}
+
+/// `e` with every secret of the call redacted from its text: an AWS error
+/// message may repeat what the request carried.
+fn redact_error(e: Error, secrets: &[&str]) -> Error {
+    match e {
+        Error::Aws {
+            code,
+            message,
+            request_id,
+        } => Error::Aws {
+            code: redact(code, secrets),
+            message: redact(message, secrets),
+            request_id: request_id.map(|r| redact(r, secrets)),
+        },
+        Error::Transport { endpoint, message } => Error::Transport {
+            endpoint,
+            message: redact(message, secrets),
+        },
+        e => e,
+    }
+}
+
+/// `e` with `note` added to a transport error's message.
+fn with_note(e: Error, note: &str) -> Error {
+    match e {
+        Error::Transport { endpoint, message } => Error::Transport {
+            endpoint,
+            message: format!("{message} ({note})"),
+        },
+        e => e,
+    }
 }
 
 impl Transport {
@@ -296,7 +354,12 @@ impl Transport {
             endpoint: config.endpoint().to_string(),
             message: format!("cannot set up the HTTP client: {e}"),
         })?;
-        let http = reqwest::blocking::Client::builder()
+        let bypass_proxy = super::config::proxy_env()?;
+        let mut builder = reqwest::blocking::Client::builder();
+        if bypass_proxy {
+            builder = builder.no_proxy();
+        }
+        let http = builder
             .tls_backend_preconfigured(tls)
             .connect_timeout(config.connect_timeout())
             // The blocking client applies this to getting the response head
@@ -311,7 +374,8 @@ impl Transport {
                 message: format!("cannot set up the HTTP client: {}", root_cause(&e)),
             })?;
         let cap = match config.service() {
-            Service::Sts => STS_BODY_CAP,
+            // IAM answers (policies of at most 10 KB, lists) are small.
+            Service::Sts | Service::Iam => STS_BODY_CAP,
             Service::Ec2 => EC2_BODY_CAP,
         };
         Ok(Transport { http, config, cap })
@@ -326,39 +390,87 @@ impl Transport {
     /// answer; AWS errors become [`Error::Aws`], everything else
     /// [`Error::Transport`].
     pub(crate) fn call(&self, action: &str, params: &[(&str, &str)]) -> Result<Zeroizing<Vec<u8>>> {
+        self.call_with(action, params, true)
+    }
+
+    /// Like [`Transport::call`]; `may_repeat` says whether the call may be
+    /// sent again once a request may have been carried out (sent, then no
+    /// answer or one cut off). Without it, only failures that prove the
+    /// request was not carried out (no connection, an error answer) are
+    /// retried.
+    ///
+    /// The whole call, retries included, keeps to the configuration's
+    /// deadline ([`ClientConfig::deadline`]): no attempt starts, no backoff
+    /// waits and no read of an answer begins after it. Every secret the call
+    /// holds (the signing credentials' secret key and session token, and
+    /// [`SECRET_PARAMS`]) is redacted from the error and the `verbose` lines.
+    pub(crate) fn call_with(
+        &self,
+        action: &str,
+        params: &[(&str, &str)],
+        may_repeat: bool,
+    ) -> Result<Zeroizing<Vec<u8>>> {
         let service = self.config.service();
         let mut all: Vec<(&str, &str)> = Vec::with_capacity(params.len() + 2);
         all.push(("Action", action));
         all.push(("Version", service.api_version()));
         all.extend_from_slice(params);
         let request = form_request(self.config.endpoint(), &all);
+        let credentials = self.config.credentials();
+        let mut secrets: Vec<&str> = vec![credentials.secret_access_key().expose_secret()];
+        if let Some(t) = credentials.session_token() {
+            secrets.push(t.expose_secret());
+        }
+        secrets.extend(
+            params
+                .iter()
+                .filter(|(k, _)| SECRET_PARAMS.contains(k))
+                .map(|(_, v)| *v),
+        );
         if self.config.verbose() {
             eprintln!("{}", request_line(&self.config, action));
         }
+        let deadline = Instant::now() + self.config.deadline();
         let mut attempt = 1;
         loop {
-            match self.attempt(&request) {
+            match self.attempt(&request, deadline) {
                 Outcome::Done(body) => return Ok(body),
-                Outcome::Fail(e) => return Err(e),
+                Outcome::Fail(e) => return Err(redact_error(e, &secrets)),
                 Outcome::Retry {
                     reason,
                     throttled,
                     error,
+                    sent,
                 } => {
+                    let error = redact_error(error, &secrets);
+                    if sent && !may_repeat {
+                        return Err(with_note(
+                            error,
+                            &format!("not retried: {action} may have been carried out"),
+                        ));
+                    }
                     if attempt >= MAX_ATTEMPTS {
-                        return Err(match error {
-                            Error::Transport { endpoint, message } => Error::Transport {
-                                endpoint,
-                                message: format!("{message} (after {MAX_ATTEMPTS} attempts)"),
-                            },
-                            e => e,
-                        });
+                        return Err(with_note(error, &format!("after {MAX_ATTEMPTS} attempts")));
                     }
                     let delay = backoff(attempt, throttled);
+                    if Instant::now() + delay >= deadline {
+                        return Err(with_note(
+                            error,
+                            &format!(
+                                "the call's deadline of {} passed after {attempt} attempts",
+                                seconds(self.config.deadline())
+                            ),
+                        ));
+                    }
                     if self.config.verbose() {
                         eprintln!(
                             "{}",
-                            retry_line(self.config.endpoint(), &reason, delay, attempt + 1)
+                            retry_line(
+                                self.config.endpoint(),
+                                &redact(reason, &secrets),
+                                delay,
+                                attempt + 1
+                            )
                         );
                     }
                     std::thread::sleep(delay);
@@ -375,8 +487,12 @@ impl Transport {
         }
     }
 
-    fn attempt(&self, request: &FormRequest) -> Outcome {
+    fn attempt(&self, request: &FormRequest, deadline: Instant) -> Outcome {
         let c = &self.config;
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Outcome::Fail(self.deadline_error());
+        }
         let signed = match sign(
             "POST",
             &request.url,
@@ -391,6 +507,12 @@ impl Transport {
             Err(e) => return Outcome::Fail(e),
         };
         let mut builder = self.http.post(&request.url).body(request.body.clone());
+        // Closer to the deadline than a read timeout: the rest of the time
+        // bounds this attempt as a whole (head and body).
+        let bounded = remaining < c.read_timeout();
+        if bounded {
+            builder = builder.timeout(remaining);
+        }
         for (name, value) in &request.headers {
             builder = builder.header(*name, *value);
         }
@@ -410,15 +532,19 @@ impl Transport {
         let mut response = match builder.send() {
             Ok(r) => r,
             Err(e) => {
-                let message = describe_send_error(&e, c.read_timeout());
-                if is_certificate_error(&e) {
+                if let Some(words) = certificate_error(&e) {
                     // Not transient: asking again gets the same certificate.
-                    return Outcome::Fail(self.transport_error(message));
+                    return Outcome::Fail(self.transport_error(format!("cannot connect: {words}")));
                 }
+                if bounded && e.is_timeout() && !e.is_connect() {
+                    return Outcome::Fail(self.deadline_error());
+                }
+                let message = describe_send_error(&e, c.read_timeout());
                 return Outcome::Retry {
                     reason: message.clone(),
                     throttled: false,
                     error: self.transport_error(message),
+                    sent: !e.is_connect(),
                 };
             }
         };
@@ -429,7 +555,11 @@ impl Transport {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         let hint = response.content_length();
-        let body = match read_capped(&mut response, self.cap, hint) {
+        let mut reader = DeadlineReader {
+            inner: &mut response,
+            deadline,
+        };
+        let body = match read_capped(&mut reader, self.cap, hint) {
             Ok(Some(b)) => b,
             Ok(None) => {
                 return Outcome::Fail(self.transport_error(format!(
@@ -438,6 +568,11 @@ impl Transport {
                 )))
             }
             Err(e) => {
+                if Instant::now() >= deadline
+                    || e.get_ref().is_some_and(|i| i.is::<DeadlinePassed>())
+                {
+                    return Outcome::Fail(self.deadline_error());
+                }
                 let message = if e.kind() == std::io::ErrorKind::TimedOut
                     || e.to_string().contains("timed out")
                 {
@@ -452,6 +587,7 @@ impl Transport {
                     reason: message.clone(),
                     throttled: false,
                     error: self.transport_error(message),
+                    sent: true,
                 };
             }
         };
@@ -475,6 +611,7 @@ impl Transport {
                         reason,
                         throttled,
                         error,
+                        sent: false,
                     }
                 } else {
                     Outcome::Fail(error)
@@ -490,12 +627,21 @@ impl Transport {
                         reason: format!("HTTP {}", status.as_u16()),
                         throttled: status.as_u16() == 429,
                         error: self.transport_error(message),
+                        sent: false,
                     }
                 } else {
                     Outcome::Fail(self.transport_error(message))
                 }
             }
         }
+    }
+
+    /// The call ran out of time: exit 6.
+    fn deadline_error(&self) -> Error {
+        self.transport_error(format!(
+            "no complete answer within the call's deadline of {}",
+            seconds(self.config.deadline())
+        ))
     }
 
     /// A malformed answer: exit 6, naming the endpoint.
@@ -508,9 +654,10 @@ impl Transport {
 /// region, where the credentials came from. Never a body or a header.
 fn request_line(c: &ClientConfig, action: &str) -> String {
     format!(
-        "handoff: {} {action} -> {} (signed for {}, credentials from {})",
+        "handoff: {} {action} -> {} (endpoint from {}, signed for {}, credentials from {})",
         c.service(),
         c.endpoint(),
+        c.endpoint_source(),
         c.signing_region(),
         c.credentials_source()
     )
@@ -535,7 +682,10 @@ fn seconds(d: Duration) -> String {
 /// A short description of why a request got no answer, without the URL
 /// (the error adds the endpoint) and without anything from the request.
 fn describe_send_error(e: &reqwest::Error, read_timeout: Duration) -> String {
-    let cause = root_cause(e);
+    let cause = match find_tls(e) {
+        Some(tls) => tls_words(tls).to_string(),
+        None => root_cause(e),
+    };
     if e.is_timeout() || cause.contains("timed out") {
         if e.is_connect() {
             "cannot connect: timed out".to_string()
@@ -549,17 +699,13 @@ fn describe_send_error(e: &reqwest::Error, read_timeout: Duration) -> String {
     }
 }
 
-/// Whether the TLS handshake failed on the server's certificate (untrusted,
-/// expired, wrong name).
-fn is_certificate_error(e: &(dyn std::error::Error + 'static)) -> bool {
+/// The rustls error in `e`'s chain, if any.
+fn find_tls<'e>(e: &'e (dyn std::error::Error + 'static)) -> Option<&'e rustls::Error> {
     // The chain, with io::Error's wrapped errors (which its `source()` skips).
     let mut stack = vec![e];
     while let Some(err) = stack.pop() {
         if let Some(tls) = err.downcast_ref::<rustls::Error>() {
-            return matches!(
-                tls,
-                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
-            );
+            return Some(tls);
         }
         if let Some(inner) = err
             .downcast_ref::<std::io::Error>()
@@ -571,7 +717,96 @@ fn is_certificate_error(e: &(dyn std::error::Error + 'static)) -> bool {
             stack.push(next);
         }
     }
-    false
+    None
+}
+
+/// When the TLS handshake failed on the server's certificate (untrusted,
+/// expired, wrong name), what was wrong, in words (rustls's own messages
+/// show its enums' Debug form: `Other(OtherError(CaUsedAsEndEntity))`).
+fn certificate_error(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    use rustls::CertificateError as C;
+    let what = match find_tls(e)? {
+        rustls::Error::NoCertificatesPresented => "the server presented no certificate",
+        rustls::Error::InvalidCertificate(c) => match c {
+            C::BadEncoding => "the server's certificate is malformed",
+            C::Expired | C::ExpiredContext { .. } => "the server's certificate has expired",
+            C::NotValidYet | C::NotValidYetContext { .. } => {
+                "the server's certificate is not valid yet"
+            }
+            C::Revoked => "the server's certificate has been revoked",
+            C::UnknownIssuer => {
+                "the server's certificate is not signed by an authority this system trusts"
+            }
+            C::BadSignature
+            | C::UnsupportedSignatureAlgorithmContext { .. }
+            | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+                "the server's certificate has a bad or unsupported signature"
+            }
+            C::NotValidForName | C::NotValidForNameContext { .. } => {
+                "the server's certificate is not valid for this host name"
+            }
+            C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+                "the server's certificate is not one for a TLS server"
+            }
+            C::Other(other) if format!("{other:?}").contains("CaUsedAsEndEntity") => {
+                "the server's certificate is a certificate authority's, not a server's"
+            }
+            _ => "the server's certificate was refused",
+        },
+        _ => return None,
+    };
+    Some(what.to_string())
+}
+
+/// Any other TLS failure, in words (rustls's messages hold Debug forms:
+/// `received corrupt message of type InvalidContentType`).
+fn tls_words(tls: &rustls::Error) -> &'static str {
+    use rustls::Error as E;
+    match tls {
+        E::AlertReceived(_) => "the server ended the TLS handshake with an alert",
+        E::PeerIncompatible(_) => {
+            "the server's TLS is not compatible with handoff's (versions or ciphers)"
+        }
+        E::InvalidMessage(_)
+        | E::InappropriateMessage { .. }
+        | E::InappropriateHandshakeMessage { .. }
+        | E::PeerMisbehaved(_)
+        | E::PeerSentOversizedRecord => {
+            "the server does not speak TLS as it should (an http:// endpoint given as https://?)"
+        }
+        _ => "the TLS handshake failed",
+    }
+}
+
+/// Stops reading an answer once the call's deadline has passed: a server
+/// that drips a byte at a time never lets the read timeout fire.
+struct DeadlineReader<'r, R> {
+    inner: &'r mut R,
+    deadline: Instant,
+}
+
+/// The error [`DeadlineReader`] returns.
+#[derive(Debug)]
+struct DeadlinePassed;
+
+impl std::fmt::Display for DeadlinePassed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the call's deadline passed")
+    }
+}
+
+impl std::error::Error for DeadlinePassed {}
+
+impl<R: Read> Read for DeadlineReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if Instant::now() >= self.deadline {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                DeadlinePassed,
+            ));
+        }
+        self.inner.read(buf)
+    }
 }
 
 /// The innermost cause's message: "Connection refused (os error 111)".
@@ -694,7 +929,7 @@ mod tests {
         let line = request_line(&c, "GetFederationToken");
         assert_eq!(
             line,
-            "handoff: sts GetFederationToken -> http://127.0.0.1:9/ (signed for eu-west-1, credentials from given)"
+            "handoff: sts GetFederationToken -> http://127.0.0.1:9/ (endpoint from --endpoint-url, signed for eu-west-1, credentials from given)"
         );
         let line = retry_line(
             c.endpoint(),
@@ -706,6 +941,51 @@ mod tests {
             line,
             "handoff: http://127.0.0.1:9/: HTTP 503 ServiceUnavailable; retrying in 87 ms (attempt 2 of 3)"
         );
+    }
+
+    #[test]
+    fn certificate_errors_are_said_in_words() {
+        use rustls::CertificateError as C;
+        for (e, want) in [
+            (
+                C::UnknownIssuer,
+                "is not signed by an authority this system trusts",
+            ),
+            (C::Expired, "has expired"),
+            (C::NotValidForName, "is not valid for this host name"),
+            (C::BadEncoding, "is malformed"),
+            (C::Revoked, "has been revoked"),
+        ] {
+            let words = certificate_error(&rustls::Error::InvalidCertificate(e)).unwrap();
+            assert!(words.starts_with("the server's certificate "), "{words}");
+            assert!(words.ends_with(want), "{words}");
+        }
+        let wrapped = std::io::Error::other(rustls::Error::NoCertificatesPresented);
+        assert_eq!(
+            certificate_error(&wrapped).as_deref(),
+            Some("the server presented no certificate")
+        );
+        assert_eq!(certificate_error(&rustls::Error::DecryptError), None);
+    }
+
+    #[test]
+    fn secrets_are_redacted_wherever_they_appear() {
+        let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        let text = format!("{secret} and again {secret}; code 654321, key s");
+        let out = redact(text, &[secret, "654321", "s"]);
+        assert_eq!(
+            out,
+            "[redacted] and again [redacted]; code [redacted], key s"
+        );
+        let e = redact_error(
+            Error::Aws {
+                code: "X".into(),
+                message: format!("token {secret}"),
+                request_id: None,
+            },
+            &[secret],
+        );
+        assert!(!e.to_string().contains(secret), "{e}");
     }
 
     #[test]

@@ -27,11 +27,57 @@ fn utf8(body: &[u8]) -> Result<&str, String> {
 }
 
 fn parse<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, String> {
+    let text = xml_text(body)?;
+    quick_xml::de::from_str(text).map_err(|e| de_error(&e))
+}
+
+/// The body as text, when it can be XML at all: not empty, UTF-8, and
+/// starting with `<`. Says what it is instead (JSON, text) without quoting
+/// it: an answer to a credentials call holds secrets wherever it is wrong.
+fn xml_text(body: &[u8]) -> Result<&str, String> {
     let text = utf8(body)?;
-    if text.trim().is_empty() {
-        return Err("the response is empty".into());
+    let start = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+    match start.chars().next() {
+        None => Err("the response is empty".into()),
+        Some('<') => Ok(text),
+        Some('{') | Some('[') => Err("expected XML, got JSON".into()),
+        Some(_) => Err("expected XML, got something else".into()),
     }
-    quick_xml::de::from_str(text).map_err(|e| cut(e.to_string(), 160))
+}
+
+/// What was wrong with a document quick-xml refused, in words of our own:
+/// quick-xml's messages quote the document (names, entities, text), and
+/// the document may hold a secret.
+fn de_error(e: &quick_xml::DeError) -> String {
+    use quick_xml::DeError;
+    match e {
+        // serde's "missing field `Credentials`" and "duplicate field `Arn`"
+        // name one of our fields; anything else may quote a value.
+        DeError::Custom(s)
+            if (s.starts_with("missing field `") || s.starts_with("duplicate field `"))
+                && s.ends_with('`')
+                && s.len() <= 64 =>
+        {
+            s.clone()
+        }
+        DeError::InvalidXml(e) => xml_error(e),
+        DeError::UnexpectedEof => "ill-formed XML: the document ends early".into(),
+        DeError::TooDeeplyNested(_) => "the response nests too deeply".into(),
+        _ => "not the expected document".into(),
+    }
+}
+
+/// A quick-xml reader error, without the document's content.
+fn xml_error(e: &quick_xml::Error) -> String {
+    use quick_xml::Error;
+    match e {
+        Error::Escape(_) => "ill-formed XML: an unknown entity or a bad character reference".into(),
+        Error::Encoding(_) => "ill-formed XML: not UTF-8".into(),
+        Error::Io(_) => "cannot read the response".into(),
+        Error::InvalidAttr(_) => "ill-formed XML: a bad attribute".into(),
+        Error::Namespace(_) => "ill-formed XML: a bad namespace".into(),
+        Error::Syntax(_) | Error::IllFormed(_) => "ill-formed XML".into(),
+    }
 }
 
 /// `s` cut to at most `max` bytes, between characters: the messages quote
@@ -458,10 +504,10 @@ impl Node {
 /// - namespaces, attributes, comments and the XML declaration are dropped.
 pub(super) fn to_json(body: &[u8]) -> Result<Value, String> {
     use quick_xml::events::Event;
-    let mut reader = quick_xml::Reader::from_str(utf8(body)?);
+    let mut reader = quick_xml::Reader::from_str(xml_text(body)?);
     let mut stack: Vec<Node> = Vec::new();
     let mut root: Option<Node> = None;
-    let err = |e: quick_xml::Error| cut(e.to_string(), 160);
+    let err = |e: quick_xml::Error| xml_error(&e);
     loop {
         match reader.read_event().map_err(err)? {
             Event::Start(e) => {
@@ -681,6 +727,65 @@ mod tests {
             assert!(!e.contains("EXAMPLEKEY") && !e.contains("AQoDYXdz"), "{e}");
         }
         assert!(sts_token(Kind::Federation, b"\xff\xfe").is_err());
+    }
+
+    #[test]
+    fn answers_that_are_not_the_xml_expected_are_described_not_quoted() {
+        let good = String::from_utf8(fixture("moto-get-federation-token.xml")).unwrap();
+        let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        let cases = [
+            (
+                format!(r#"{{"SecretAccessKey":"{secret}"}}"#),
+                "expected XML, got JSON",
+            ),
+            (
+                format!("\u{feff}\n [\"{secret}\"]"),
+                "expected XML, got JSON",
+            ),
+            (
+                format!("SecretAccessKey={secret}"),
+                "expected XML, got something else",
+            ),
+            (
+                good.replace(secret, "wJalrXUtnFEMI&secretentity;EXAMPLEKEY"),
+                "ill-formed XML: an unknown entity",
+            ),
+            (
+                good.replace(secret, "wJalrXUtnFEMI&#xZZ;EXAMPLEKEY"),
+                "ill-formed XML",
+            ),
+            (
+                good.replace(
+                    "</AccessKeyId>",
+                    &format!("</AccessKeyId><{}>", "K".repeat(30)),
+                ),
+                "",
+            ),
+            (
+                good.replace("<SessionToken>", "<SessionToken><AQoDYXdzEPTsecret a=>"),
+                "",
+            ),
+        ];
+        for (body, want) in cases {
+            for e in [
+                sts_token(Kind::Federation, body.as_bytes()).unwrap_err(),
+                caller_identity(body.as_bytes()).unwrap_err(),
+                // to_json takes any well-formed XML.
+                to_json(body.as_bytes()).err().unwrap_or_default(),
+            ] {
+                for leaked in [
+                    "wJalrXUtnFEMI",
+                    "EXAMPLEKEY",
+                    "secretentity",
+                    "AQoDYXdz",
+                    "KKKK",
+                ] {
+                    assert!(!e.contains(leaked), "{e:?} quotes {leaked}");
+                }
+            }
+            let e = sts_token(Kind::Federation, body.as_bytes()).unwrap_err();
+            assert!(e.contains(want), "{e:?} lacks {want:?}");
+        }
     }
 
     #[test]
