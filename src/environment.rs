@@ -30,6 +30,7 @@ use std::borrow::Cow;
 
 use crate::clock;
 use crate::credentials::{reveal, Token};
+use crate::{Error, Result};
 
 /// The region variables, in the order they are resolved.
 pub const REGION_VARS: [&str; 2] = ["AWS_REGION", "AWS_DEFAULT_REGION"];
@@ -113,17 +114,39 @@ impl<'a> Environment<'a> {
     }
 
     /// Applies the rule to a command about to run, reading the caller's
-    /// region from this process's environment.
-    pub fn apply(&self, cmd: &mut std::process::Command) {
+    /// region from this process's environment; a region variable that is
+    /// set but not UTF-8 is an error naming it (see [`env_var`]).
+    pub fn apply(&self, cmd: &mut std::process::Command) -> Result<()> {
+        let caller = caller_regions()?;
         for var in &self.unset {
             cmd.env_remove(var);
         }
         for (k, v) in self.set() {
             cmd.env(k, v);
         }
-        let caller = REGION_VARS.map(|v| std::env::var(v).ok());
         for (k, v) in self.regions(caller[0].as_deref(), caller[1].as_deref()) {
             cmd.env(k, v);
         }
+        Ok(())
+    }
+}
+
+/// The caller's `AWS_REGION` and `AWS_DEFAULT_REGION`, read by [`env_var`].
+pub fn caller_regions() -> Result<[Option<String>; 2]> {
+    Ok([env_var(REGION_VARS[0])?, env_var(REGION_VARS[1])?])
+}
+
+/// A variable of the process's environment, with empty treated as unset. A
+/// variable that is set but not UTF-8 is a usage error naming it, never
+/// "unset": taking it for unset would sign with another profile's keys,
+/// send a call to another endpoint, or give a command another region.
+pub fn env_var(name: &str) -> Result<Option<String>> {
+    match std::env::var(name) {
+        Ok(v) if v.trim().is_empty() => Ok(None),
+        Ok(v) => Ok(Some(v)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(Error::usage(format!(
+            "{name} is set but is not UTF-8 text; correct it or unset it"
+        ))),
     }
 }

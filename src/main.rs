@@ -629,7 +629,7 @@ fn exec(a: cli::ExecArgs, verbose: bool) -> Result<ExitCode> {
     }
     // The child uses these credentials and no others (the rule of
     // handoff::environment, which the shell formats of open follow too).
-    handoff::environment(&token).apply(&mut cmd);
+    handoff::environment(&token).apply(&mut cmd)?;
     drop(token);
     // exec replaces this process: the child's exit status is ours, and no
     // copy of the credentials stays behind in a waiting parent.

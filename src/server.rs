@@ -332,7 +332,7 @@ const FORWARDED: &[i32] = &[
 pub fn exec(token: Token, mut cmd: Command) -> Result<Outcome> {
     // The region rule of crate::environment, worked out before the token
     // moves into the server (regions are not secrets).
-    let caller = crate::environment::REGION_VARS.map(|v| std::env::var(v).ok());
+    let caller = crate::environment::caller_regions()?;
     let regions: Vec<(&str, String)> = crate::environment::environment(&token)
         .regions(caller[0].as_deref(), caller[1].as_deref())
         .into_iter()

@@ -404,3 +404,43 @@ fn imds_process_and_json_round_trip_through_the_seal_command() {
         assert_eq!(json(&again), want, "{format}");
     }
 }
+
+/// A caller's region variable that is set but not UTF-8 is an error naming
+/// it, for exec and exec --server alike: taking it for unset would hand the
+/// command the token's region instead of the one the caller set.
+#[test]
+fn a_callers_region_that_is_not_utf8_is_named_not_ignored() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let public = ok(&run(handoff(home).arg("keygen"))).trim().to_string();
+    let doc = home.join("session.json");
+    std::fs::write(
+        &doc,
+        r#"{"Credentials": {"AccessKeyId": "ASIAIOSFODNN7EXAMPLE", "SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "SessionToken": "AQoDYXdzEJr-session-token-example", "Expiration": "2099-01-01T00:00:00Z"}, "Region": "eu-west-1"}"#,
+    )
+    .unwrap();
+    let token = home.join("t.age");
+    ok(&run(handoff(home)
+        .args(["seal", "-r", &public, "--input"])
+        .arg(&doc)
+        .arg("-o")
+        .arg(&token)));
+    for var in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
+        for server in [false, true] {
+            let mut c = handoff(home);
+            c.env(var, std::ffi::OsStr::from_bytes(b"eu-\xffwest-1"))
+                .arg("exec")
+                .arg(&token);
+            if server {
+                c.arg("--server");
+            }
+            c.args(["--", "true"]);
+            let err = fails(&run(&mut c), 2, &["wJalrXUtnFEMI"]);
+            assert!(
+                err.contains(&format!("{var} is set but is not UTF-8 text")),
+                "{var} (server: {server}): {err}"
+            );
+        }
+    }
+}

@@ -284,20 +284,7 @@ pub(crate) struct Resolver<'a> {
     env: Option<Table<'a>>,
 }
 
-/// A variable of the process's environment, with empty treated as unset. A
-/// variable that is set but not UTF-8 is a usage error naming it, never
-/// "unset": taking it for unset would sign with another profile's keys or
-/// send the call to another endpoint.
-pub(crate) fn env_var(name: &str) -> Result<Option<String>> {
-    match std::env::var(name) {
-        Ok(v) if v.trim().is_empty() => Ok(None),
-        Ok(v) => Ok(Some(v)),
-        Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(_)) => Err(Error::usage(format!(
-            "{name} is set but is not UTF-8 text; correct it or unset it"
-        ))),
-    }
-}
+pub(crate) use crate::environment::env_var;
 
 /// The proxy variables reqwest reads, checked: each that is set must be a
 /// proxy URL (`http://HOST:PORT`, the scheme optional as curl has it), not
