@@ -103,7 +103,16 @@ pub fn check_account(token: &Token, expected: &str, settings: &crate::aws::Setti
     use crate::aws::{Service, Sts};
     let mut settings = settings.clone();
     if settings.region.is_none() {
-        settings.region = token.region().map(str::to_string);
+        if let Some(region) = token.region() {
+            // The token's fields are input, not arguments: exit 3, not 2.
+            crate::aws::config::check_region(region).map_err(|_| {
+                Error::NotAToken(format!(
+                    "the token's Region {:?} is not a region name (like us-east-1)",
+                    region.chars().take(40).collect::<String>()
+                ))
+            })?;
+            settings.region = Some(region.to_string());
+        }
     }
     let config = settings.resolve_with(Service::Sts, token.credentials().clone())?;
     let who = Sts::new(config)?.get_caller_identity()?;

@@ -137,6 +137,10 @@ pub struct SealArgs {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["federation", "session", "role"])]
     pub input: Option<PathBuf>,
 
+    /// Seal the credential document even if its credentials have expired.
+    #[arg(long)]
+    pub allow_expired: bool,
+
     /// Mint with STS GetFederationToken for this federated user name.
     #[arg(long, value_name = "NAME", conflicts_with_all = ["session", "role"])]
     pub federation: Option<String>,

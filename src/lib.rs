@@ -55,6 +55,7 @@ pub mod envelope;
 mod error;
 pub mod files;
 pub mod keys;
+mod pem_rsa;
 mod policy;
 mod seal;
 pub mod signing;

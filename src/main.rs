@@ -238,6 +238,9 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
     } else {
         read_document(a.input.as_deref())?
     };
+    if !a.allow_expired {
+        token.check_not_expired()?;
+    }
     if token.issued_at().is_none() {
         token = token.with_issued_at(SystemTime::now());
     }

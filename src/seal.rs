@@ -223,13 +223,23 @@ impl Identities {
     pub fn add_text(&mut self, text: &str, source: &str) -> Result<()> {
         let bad = |why: String| Error::Decrypt(format!("identity {source}: {why}"));
         if text.contains("-----BEGIN ") {
-            let identity = age::ssh::Identity::from_buffer(text.as_bytes(), Some(source.into()))
-                .map_err(|_| bad("not an OpenSSH private key handoff can use".into()))?;
-            // The public half is stored unencrypted in OpenSSH keys.
-            let public = ssh_key::PrivateKey::from_openssh(text.trim())
-                .ok()
-                .and_then(|k| k.public_key().to_openssh().ok())
-                .unwrap_or_default();
+            // PEM RSA keys (PKCS#1, or PKCS#8 which age does not read and is
+            // given to it as PKCS#1): their public half is worked out here.
+            let pem = crate::pem_rsa::read(text);
+            let (age_text, public) = match &pem {
+                Some(k) => (k.pkcs1_pem.as_str(), k.public.clone()),
+                // The public half is stored unencrypted in OpenSSH keys.
+                None => (
+                    text,
+                    ssh_key::PrivateKey::from_openssh(text.trim())
+                        .ok()
+                        .and_then(|k| k.public_key().to_openssh().ok())
+                        .unwrap_or_default(),
+                ),
+            };
+            let identity =
+                age::ssh::Identity::from_buffer(age_text.as_bytes(), Some(source.into()))
+                    .map_err(|_| bad("not an OpenSSH private key handoff can use".into()))?;
             match identity {
                 age::ssh::Identity::Unsupported(k) => {
                     return Err(bad(match k {

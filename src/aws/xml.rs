@@ -187,8 +187,9 @@ pub(super) fn sts_token(kind: Kind, body: &[u8]) -> Result<Token, String> {
     if c.secret_access_key.expose_secret().trim().is_empty() {
         return Err("the credentials have an empty SecretAccessKey".into());
     }
-    let expiration = clock::parse_rfc3339(&c.expiration)
-        .ok_or_else(|| "the credentials' Expiration is not an RFC 3339 time".to_string())?;
+    let expiration = clock::parse_rfc3339(&c.expiration).ok_or_else(|| {
+        "the credentials' Expiration is not an RFC 3339 time from 1970 to 9999 UTC".to_string()
+    })?;
     let credentials = Credentials::new(
         access_key_id,
         compact(c.secret_access_key),
