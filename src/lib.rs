@@ -70,5 +70,5 @@ pub use error::{Error, Result};
 pub use policy::Policy;
 pub use seal::{
     decrypt, open, open_with, prompt_passphrase, read_passphrase_file, read_sealed, seal,
-    seal_signed, Form, Identities, Prompt, Recipients, MAX_SEALED_SIZE,
+    seal_signed, Form, Identities, Prompt, Recipients, MAX_HEADER_BYTES, MAX_SEALED_SIZE,
 };
