@@ -234,6 +234,8 @@ impl Signers {
             // matches, and the rest of a file shared with git and ssh works.
             let key = match PublicKey::from_openssh(&format!("{t} {k}")) {
                 Ok(key) if key.algorithm() == ssh_key::Algorithm::Ed25519 => Some(key),
+                // a damaged key of the one type handoff verifies is an error
+                Err(_) if t == "ssh-ed25519" => return Err(bad("not a public key")),
                 _ => None,
             };
             let mut entry = Entry {
