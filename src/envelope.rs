@@ -441,6 +441,38 @@ fn from_slice<T: serde::de::DeserializeOwned>(bytes: &[u8], scratch: &mut [u8]) 
     Ok(value)
 }
 
+/// Whether `c` is a Unicode format character (category Cf) or a line or
+/// paragraph separator: invisible, or reordering what follows it on a
+/// terminal (U+202A-U+202E, U+2066-U+2069 bidirectional controls, zero-width
+/// characters, the byte order mark, tag characters). Shown escaped, like
+/// control characters.
+pub fn is_format_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{600}'..='\u{605}'
+            | '\u{61c}'
+            | '\u{6dd}'
+            | '\u{70f}'
+            | '\u{890}'..='\u{891}'
+            | '\u{8e2}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206f}'
+            | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{110bd}'
+            | '\u{110cd}'
+            | '\u{13430}'..='\u{1343f}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0001}'
+            | '\u{e0020}'..='\u{e007f}'
+    )
+}
+
 /// Refuses a map key that is not a CBOR text string, at any depth: the
 /// format says text keys, and serde would match a byte string `b"Kind"` to
 /// the field `Kind`, so other CBOR readers would see different fields than

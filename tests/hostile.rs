@@ -1036,3 +1036,65 @@ fn review_round_two() {
     let st = run_jobs(dir, jobs);
     report(&format!("review round two: {n} cases"), &st);
 }
+
+/// `show` escapes what a terminal would act on or hide (control and format
+/// characters, bidirectional overrides among them), and the signer line
+/// comes before anything the sender wrote, so a label cannot fake one.
+#[test]
+fn show_cannot_be_spoofed_by_a_label() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = format!(
+        "x{}signed by:          alice SHA256:AAAA (verified)",
+        " ".repeat(200)
+    );
+    let mut jobs = Vec::new();
+    for (n, label) in [
+        "\u{202e}lebal desrever".to_string(),
+        "a\u{2066}b\u{2069}c\u{200b}d\u{feff}e\u{2028}f\u{e0041}".to_string(),
+        fake.clone(),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let bytes = envelope_with(vec![], vec![("Label".into(), label.as_str().into())]);
+        let file = home.path().join(format!("label-{n}.age"));
+        fs::write(&file, age_seal(&bytes)).unwrap();
+        jobs.push(file);
+    }
+    for file in &jobs {
+        let o = common::run(
+            common::handoff(home.path())
+                .arg("show")
+                .arg("-i")
+                .arg(corpus().join("identity.txt"))
+                .arg(file),
+        );
+        let out = common::ok(&o);
+        for c in [
+            '\u{202e}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{200b}',
+            '\u{feff}',
+            '\u{2028}',
+            '\u{e0041}',
+        ] {
+            assert!(!out.contains(c), "{c:?} unescaped in {out}");
+        }
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines[0].starts_with("kind:"), "{out}");
+        assert_eq!(lines[1], "signed by:          nobody (unsigned)", "{out}");
+        assert_eq!(
+            out.matches("signed by:").count(),
+            1 + usize::from(out.contains("(verified)"))
+        );
+    }
+    let out = common::stdout(&common::run(
+        common::handoff(home.path())
+            .arg("show")
+            .arg("-i")
+            .arg(corpus().join("identity.txt"))
+            .arg(&jobs[0]),
+    ));
+    assert!(out.contains("\\u{202e}lebal desrever"), "{out}");
+}
