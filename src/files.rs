@@ -157,6 +157,20 @@ fn write_into(path: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| Error::io("cannot write", path, e))
 }
 
+/// A one-line warning when the secret key file at `path` (an identity or a
+/// signing key) can be read by its group or by others, naming the file and
+/// its mode. OpenSSH refuses such keys; age uses them: handoff uses them and
+/// says so.
+pub fn readable_by_others(path: &Path, what: &str) -> Option<String> {
+    let mode = fs::metadata(path).ok()?.mode() & 0o7777;
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "warning: {what} {} has mode {mode:04o}: others on this machine can read it (chmod 600 it)",
+            path.display()
+        )
+    })
+}
+
 /// A test hook: with `HANDOFF_FAIL_POINT=NAME` set in a debug build, the
 /// process aborts at that point, as a crash would.
 fn fail_point(name: &str) {

@@ -208,6 +208,13 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         }
         None => {}
     }
+    if let Some(w) = a
+        .sign
+        .as_deref()
+        .and_then(|p| files::readable_by_others(p, "signing key"))
+    {
+        eprintln!("handoff: {}", shown(&w));
+    }
     let signing_key = match &a.sign {
         Some(path) => Some(handoff::signing::SigningKey::from_file(path, || match &a
             .sign_passphrase_file
@@ -395,6 +402,9 @@ fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
         &ids.identity
     };
     for p in paths {
+        if let Some(w) = files::readable_by_others(p, "identity file") {
+            eprintln!("handoff: {}", shown(&w));
+        }
         identities.add_file(p)?;
     }
     let signers = match &ids.signers {

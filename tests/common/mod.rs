@@ -147,3 +147,13 @@ pub fn sts_document() -> String {
   "PackedPolicySize": 6}}"#
     )
 }
+
+/// A temporary home with a default identity (`handoff keygen`), and its
+/// public key.
+pub fn home_with_identity() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let public = ok(&run(handoff(dir.path()).arg("keygen")))
+        .trim()
+        .to_string();
+    (dir, public)
+}
