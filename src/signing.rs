@@ -480,6 +480,16 @@ mod tests {
             7
         );
         assert!(Signers::parse(&format!("alice frob {line}"), "f").is_err());
+        // the edges of the time range: the last second works, year 0 and
+        // times that do not exist are refused (exit 7), never a panic
+        assert_eq!(
+            file(&format!("alice valid-before=99991231235959Z {line}")).find(&pk, now),
+            Some("alice")
+        );
+        for bad in ["00000101", "99991232", "20261301", "99999999999999"] {
+            let e = Signers::parse(&format!("alice valid-before={bad} {line}"), "f").unwrap_err();
+            assert_eq!(e.exit_code(), 7, "{bad}");
+        }
     }
 
     #[test]

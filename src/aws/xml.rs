@@ -661,6 +661,10 @@ mod tests {
                 "Expiration",
             ),
             (
+                &good.replace("2026-11-26T18:58:16.304733Z", "9999-12-31T23:59:59-23:59"),
+                "from 1970 to 9999 UTC",
+            ),
+            (
                 &good.replace(
                     "<SecretAccessKey>wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY</SecretAccessKey>",
                     "",
