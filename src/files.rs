@@ -511,6 +511,15 @@ mod tests {
         write_profile(&link, "work", &token()).unwrap();
         assert_eq!(fs::metadata(&real).unwrap().mode() & 0o777, 0o600);
         assert_eq!(fs::read_dir(real.parent().unwrap()).unwrap().count(), 1);
+        // the owner is kept: root can give the new file to the old owner
+        // (anyone else writes only files that are theirs already)
+        if rustix::process::geteuid().is_root() {
+            std::os::unix::fs::chown(&real, Some(65534), Some(65534)).unwrap();
+        }
+        let before = fs::metadata(&real).unwrap();
+        write_profile(&link, "work", &token()).unwrap();
+        let after = fs::metadata(&real).unwrap();
+        assert_eq!((after.uid(), after.gid()), (before.uid(), before.gid()));
     }
 
     #[test]

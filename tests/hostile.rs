@@ -526,8 +526,10 @@ fn cases_too_large_to_commit() {
     long_line.resize(1_000_000, b'A');
     long_line.extend_from_slice(b"\n\n--- AAAA\n");
     let long_line = write("long-line.age", &long_line);
-    // the worst header handoff still hands to age: just under 16 KiB and
-    // 128 lines (age re-parses it once per line, str4d/rage#368)
+    // a wide header of the kind the old 16 KiB / 128-line bound was made
+    // for (age re-parses its header once per line, str4d/rage#368; handoff
+    // now hands it over whole): an 8 000-byte line and 120 more
+    // (review_round_two has the largest header handoff opens)
     let mut widest = b"age-encryption.org/v1\n-> X25519 ".to_vec();
     widest.resize(8000, b'A');
     widest.push(b'\n');
