@@ -163,9 +163,14 @@ fn write_into(path: &Path, bytes: &[u8]) -> Result<()> {
 /// says so.
 pub fn readable_by_others(path: &Path, what: &str) -> Option<String> {
     let mode = fs::metadata(path).ok()?.mode() & 0o7777;
+    let who = if mode & 0o007 != 0 {
+        "other users"
+    } else {
+        "its group"
+    };
     (mode & 0o077 != 0).then(|| {
         format!(
-            "warning: {what} {} has mode {mode:04o}: others on this machine can read it (chmod 600 it)",
+            "warning: {what} {} has mode {mode:04o}: {who} can access it (chmod 600 it)",
             path.display()
         )
     })
