@@ -237,6 +237,11 @@ impl Identities {
                         .unwrap_or_default(),
                 ),
             };
+            if pem.is_none() && text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+                return Err(bad(
+                    "an encrypted PKCS#8 key; convert it with ssh-keygen -p -o".into(),
+                ));
+            }
             let identity =
                 age::ssh::Identity::from_buffer(age_text.as_bytes(), Some(source.into()))
                     .map_err(|_| bad("not an OpenSSH private key handoff can use".into()))?;
@@ -1016,6 +1021,13 @@ mod tests {
         let (mut r, _) = pair();
         r.set_passphrase("x".into());
         assert_eq!(seal(&token(), &r, Form::Binary).unwrap_err().exit_code(), 2);
+    }
+
+    #[test]
+    fn encrypted_pkcs8_keys_are_named() {
+        let pem = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIBAA==\n-----END ENCRYPTED PRIVATE KEY-----\n";
+        let e = Identities::new().add_text(pem, "k").unwrap_err();
+        assert!(e.to_string().contains("encrypted PKCS#8"), "{e}");
     }
 
     #[test]
