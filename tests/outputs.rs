@@ -96,7 +96,16 @@ fn output_onto_devices_fifos_and_links_is_written_into() {
         let fifo = fifo.clone();
         std::thread::spawn(move || fs::read(fifo).unwrap())
     };
-    ok(&run(e.seal(&["--force", "-o"]).arg(&fifo)));
+    let o = run(e.seal(&["--force", "-o"]).arg(&fifo));
+    // if handoff never opened the FIFO, the reader still waits: end it
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo);
+    }
+    ok(&o);
     assert!(reader
         .join()
         .unwrap()
