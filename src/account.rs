@@ -111,6 +111,13 @@ pub fn check_account(token: &Token, expected: &str, settings: &crate::aws::Setti
     use crate::aws::{Service, Sts};
     let mut config = settings.resolve_with(Service::Sts, token.credentials().clone())?;
     if let (None, Some(region)) = (config.region(), token.region()) {
+        // The token's fields are input, not arguments: exit 3, not 2.
+        crate::aws::config::check_region(region).map_err(|_| {
+            Error::NotAToken(format!(
+                "the token's Region {:?} is not a region name (like us-east-1)",
+                region.chars().take(40).collect::<String>()
+            ))
+        })?;
         let mut settings = settings.clone();
         settings.region = Some(region.to_string());
         config = settings.resolve_with(Service::Sts, token.credentials().clone())?;

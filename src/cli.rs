@@ -186,6 +186,10 @@ pub struct SealArgs {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["federation", "session", "role"], help_heading = SOURCE)]
     pub input: Option<PathBuf>,
 
+    /// Seal the credential document even if its credentials have expired.
+    #[arg(long)]
+    pub allow_expired: bool,
+
     /// Mint with STS GetFederationToken for this federated user name.
     #[arg(long, value_name = "NAME", conflicts_with_all = ["session", "role"], help_heading = SOURCE)]
     pub federation: Option<String>,

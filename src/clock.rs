@@ -1,7 +1,7 @@
 //! Time: the one place that reads the clock, RFC 3339 in and out, and
 //! durations as people write them.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -11,20 +11,53 @@ pub(crate) fn now() -> SystemTime {
     SystemTime::now()
 }
 
+/// The earliest time handoff accepts: 1970-01-01T00:00:00Z.
+pub const EARLIEST: &str = "1970-01-01T00:00:00Z";
+/// The latest time handoff accepts: 9999-12-31T23:59:59Z.
+pub const LATEST: &str = "9999-12-31T23:59:59Z";
+/// [`LATEST`] in seconds since the epoch.
+const LATEST_SECS: u64 = 253_402_300_799;
+
 /// Parses an RFC 3339 / ISO 8601 timestamp with any offset and optional
 /// fractional seconds (`2026-11-26T18:00:00Z`, `2026-11-26T18:00:00.123+00:00`).
+///
+/// Only times from [`EARLIEST`] to [`LATEST`] (in UTC, after applying the
+/// offset) are accepted: `9999-12-31T23:59:59-23:59` is in year 10000 in UTC
+/// and is refused here, so that every time handoff holds can be printed.
 pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     let t = OffsetDateTime::parse(s.trim(), &Rfc3339).ok()?;
-    Some(t.into())
+    // unix_timestamp is plain arithmetic on the fields: it cannot overflow
+    // for any year RFC 3339 can write.
+    let secs = u64::try_from(t.unix_timestamp()).ok()?;
+    if secs > LATEST_SECS {
+        return None;
+    }
+    UNIX_EPOCH.checked_add(Duration::new(secs, t.nanosecond()))
 }
 
 /// Formats a time as RFC 3339 UTC with whole seconds, the way STS does:
 /// `2026-11-26T18:00:00Z`.
+///
+/// Every time [`parse_rfc3339`] returns is printed exactly. A time outside
+/// the accepted range (only a library caller can make one) is printed as the
+/// nearest end of the range: [`EARLIEST`] or [`LATEST`].
 pub fn format_rfc3339(t: SystemTime) -> String {
-    let t = OffsetDateTime::from(t);
-    let t = t.replace_nanosecond(0).unwrap_or(t);
-    t.format(&Rfc3339)
-        .unwrap_or_else(|_| String::from("(unrepresentable time)"))
+    let secs = match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_secs().min(LATEST_SECS),
+        Err(_) => 0,
+    };
+    // In range by construction; the fallbacks are the range's ends.
+    i64::try_from(secs)
+        .ok()
+        .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| String::from(if secs == 0 { EARLIEST } else { LATEST }))
+}
+
+/// Whether `t` lies in the range [`parse_rfc3339`] accepts.
+pub fn in_range(t: SystemTime) -> bool {
+    t.duration_since(UNIX_EPOCH)
+        .is_ok_and(|d| d.as_secs() <= LATEST_SECS)
 }
 
 /// A short human form of a duration: `2h 59m`, `45s`, `3d 4h`.
@@ -85,6 +118,41 @@ mod tests {
         assert_eq!(format_rfc3339(t), "2026-11-26T18:00:00Z");
         assert!(parse_rfc3339("yesterday").is_none());
         assert!(parse_rfc3339("2026-13-01T00:00:00Z").is_none());
+    }
+
+    #[test]
+    fn the_edges_of_rfc3339_are_refused_or_exact() {
+        // In UTC these are in year 10000 or before 1970: refused, no panic.
+        for bad in [
+            "9999-12-31T23:59:59-23:59",
+            "9999-12-31T23:59:59-00:01",
+            "9999-12-31T23:59:59.999999999-00:01",
+            "1969-12-31T23:59:59Z",
+            "0000-01-01T00:00:00Z",
+            "0000-01-01T00:00:00+23:59",
+            "1970-01-01T00:00:00+00:01",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+        for (good, utc) in [
+            ("9999-12-31T23:59:59Z", LATEST),
+            ("9999-12-31T23:59:59.999999999Z", LATEST),
+            ("9999-12-31T23:59:59+23:59", "9999-12-31T00:00:59Z"),
+            ("1970-01-01T00:00:00Z", EARLIEST),
+            ("1970-01-01T23:59:00+23:59", "1970-01-01T00:00:00Z"),
+            ("1969-12-31T23:59:00-00:01", "1970-01-01T00:00:00Z"),
+        ] {
+            let t = parse_rfc3339(good).unwrap_or_else(|| panic!("{good}"));
+            assert!(in_range(t));
+            assert_eq!(format_rfc3339(t), utc, "{good}");
+        }
+        // Whatever a library caller builds is printed, clamped to the range.
+        let far = UNIX_EPOCH + Duration::from_secs(LATEST_SECS + 86400 * 400);
+        assert!(!in_range(far));
+        assert_eq!(format_rfc3339(far), LATEST);
+        if let Some(before) = UNIX_EPOCH.checked_sub(Duration::from_secs(10)) {
+            assert_eq!(format_rfc3339(before), EARLIEST);
+        }
     }
 
     #[test]

@@ -213,7 +213,7 @@ fn build(
         Some(e) => Some(clock::parse_rfc3339(e).ok_or_else(|| {
             // The value is not quoted: a misplaced secret must not be echoed.
             Error::document(
-                "the Expiration is not an ISO 8601 date and time (like 2026-11-26T18:00:00Z)",
+                "the Expiration is not an ISO 8601 date and time from 1970 to 9999 UTC (like 2026-11-26T18:00:00Z)",
             )
         })?),
         None => None,

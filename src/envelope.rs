@@ -290,6 +290,7 @@ pub(crate) fn decode_any(bytes: &[u8]) -> Result<Decoded> {
     // a growing buffer.
     let mut scratch = Zeroizing::new(vec![0u8; bytes.len().max(4096)]);
     check_version(bytes, &mut scratch)?;
+    check_text_keys(bytes)?;
     let probe: KindProbe = from_slice(bytes, &mut scratch)?;
     if probe.kind.as_deref() == Some("signed") {
         let s: SignedIn = from_slice(bytes, &mut scratch)?;
@@ -306,6 +307,7 @@ pub(crate) fn decode_any(bytes: &[u8]) -> Result<Decoded> {
 pub(crate) fn decode_inner(bytes: &[u8]) -> Result<Token> {
     let mut scratch = Zeroizing::new(vec![0u8; bytes.len().max(4096)]);
     check_version(bytes, &mut scratch)?;
+    check_text_keys(bytes)?;
     let token = decode_with(bytes, &mut scratch)?;
     if token.sealed_to().is_empty() || token.token_id().is_none() || token.issued_at().is_none() {
         return Err(Error::Untrusted(
@@ -344,7 +346,7 @@ fn decode_with(bytes: &[u8], scratch: &mut [u8]) -> Result<Token> {
             clock::parse_rfc3339(&s).ok_or_else(|| {
                 // The value is not quoted: a misplaced secret must not be echoed.
                 Error::NotAToken(format!(
-                    "{field} is not an RFC 3339 date (like 2026-11-26T18:00:00Z)"
+                    "{field} is not an RFC 3339 date from 1970 to 9999 UTC (like 2026-11-26T18:00:00Z)"
                 ))
             })
         })
@@ -426,12 +428,143 @@ fn from_slice<T: serde::de::DeserializeOwned>(bytes: &[u8], scratch: &mut [u8]) 
             })
         })?;
     if !reader.is_empty() {
+        let n = reader.len();
         return Err(Error::NotAToken(format!(
-            "{} bytes follow the envelope",
-            reader.len()
+            "{n} {} the envelope",
+            if n == 1 {
+                "byte follows"
+            } else {
+                "bytes follow"
+            }
         )));
     }
     Ok(value)
+}
+
+/// Whether `c` is a Unicode format character (category Cf) or a line or
+/// paragraph separator: invisible, or reordering what follows it on a
+/// terminal (U+202A-U+202E, U+2066-U+2069 bidirectional controls, zero-width
+/// characters, the byte order mark, tag characters). Shown escaped, like
+/// control characters.
+pub fn is_format_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{600}'..='\u{605}'
+            | '\u{61c}'
+            | '\u{6dd}'
+            | '\u{70f}'
+            | '\u{890}'..='\u{891}'
+            | '\u{8e2}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206f}'
+            | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{110bd}'
+            | '\u{110cd}'
+            | '\u{13430}'..='\u{1343f}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0001}'
+            | '\u{e0020}'..='\u{e007f}'
+    )
+}
+
+/// Refuses a map key that is not a CBOR text string, at any depth: the
+/// format says text keys, and serde would match a byte string `b"Kind"` to
+/// the field `Kind`, so other CBOR readers would see different fields than
+/// handoff. Walks the item without copying anything out of it.
+fn check_text_keys(bytes: &[u8]) -> Result<()> {
+    let mut at = 0;
+    walk(bytes, &mut at, 0, false)
+}
+
+const MAX_DEPTH: usize = 256;
+
+/// Reads one item at `*at` (after its head byte) and moves past it; `key`
+/// says the item is a map key.
+fn walk(bytes: &[u8], at: &mut usize, depth: usize, key: bool) -> Result<()> {
+    let bad = |why: &str| Error::NotAToken(why.to_string());
+    if depth > MAX_DEPTH {
+        return Err(bad("the CBOR nests too deeply"));
+    }
+    let head = *bytes.get(*at).ok_or_else(|| bad("the CBOR ends early"))?;
+    *at += 1;
+    let (major, info) = (head >> 5, head & 0x1f);
+    if key && major != 3 {
+        return Err(bad(
+            "a map key of the envelope is not a text string (the format has text keys only)",
+        ));
+    }
+    // The argument: a length, a count or a value, or None when indefinite.
+    let arg = match info {
+        0..=23 => Some(u64::from(info)),
+        24..=27 => {
+            let n = 1usize << (info - 24);
+            let field = bytes
+                .get(*at..*at + n)
+                .ok_or_else(|| bad("the CBOR ends early"))?;
+            *at += n;
+            Some(field.iter().fold(0u64, |v, &b| v << 8 | u64::from(b)))
+        }
+        31 if (2..=5).contains(&major) => None,
+        _ if major == 7 => Some(0),
+        _ => return Err(bad("invalid CBOR")),
+    };
+    let skip = |at: &mut usize, n: u64| -> Result<()> {
+        let end = usize::try_from(n)
+            .ok()
+            .and_then(|n| at.checked_add(n))
+            .filter(|&end| end <= bytes.len())
+            .ok_or_else(|| bad("the CBOR ends early"))?;
+        *at = end;
+        Ok(())
+    };
+    let is_break = |at: &mut usize| {
+        if bytes.get(*at) == Some(&0xff) {
+            *at += 1;
+            true
+        } else {
+            false
+        }
+    };
+    match (major, arg) {
+        (2 | 3, Some(n)) => skip(at, n),
+        // Indefinite strings: definite chunks up to a break.
+        (2 | 3, None) => loop {
+            if is_break(at) {
+                return Ok(());
+            }
+            walk(bytes, at, depth + 1, false)?;
+        },
+        (4 | 5, Some(n)) => {
+            let per = if major == 5 { 2 } else { 1 };
+            for i in 0..n.saturating_mul(per) {
+                // Each item takes at least one byte: a count beyond the
+                // input ends early instead of looping long.
+                if *at >= bytes.len() {
+                    return Err(bad("the CBOR ends early"));
+                }
+                walk(bytes, at, depth + 1, major == 5 && i.is_multiple_of(2))?;
+            }
+            Ok(())
+        }
+        (4 | 5, None) => {
+            let mut i = 0u64;
+            loop {
+                if is_break(at) {
+                    return Ok(());
+                }
+                walk(bytes, at, depth + 1, major == 5 && i.is_multiple_of(2))?;
+                i += 1;
+            }
+        }
+        (6, _) => walk(bytes, at, depth + 1, false),
+        _ => Ok(()),
+    }
 }
 
 fn truncate(s: &str) -> String {
@@ -650,6 +783,55 @@ mod tests {
             assert!(e.to_string().contains(want), "{want}: {e}");
             assert!(!e.to_string().contains("EXAMPLEKEY"), "{e}");
         }
+    }
+
+    #[test]
+    fn byte_string_keys_are_refused_at_any_depth() {
+        let bytes_key = |v: &mut ciborium::Value, key: &str| {
+            for (k, _) in v.as_map_mut().unwrap() {
+                if k.as_text() == Some(key) {
+                    *k = ciborium::Value::Bytes(key.as_bytes().to_vec());
+                }
+            }
+        };
+        let mut top = value(&encode(&example()));
+        bytes_key(&mut top, "Kind");
+        let mut inner = value(&encode(&example()));
+        bytes_key(&mut inner.as_map_mut().unwrap()[2].1, "AccessKeyId");
+        let mut unknown = value(&encode(&example()));
+        unknown
+            .as_map_mut()
+            .unwrap()
+            .push((ciborium::Value::Integer(7.into()), "x".into()));
+        // Integer keys were refused before (serde wants a str or bytes).
+        assert!(matches!(
+            decode(&to_bytes(&unknown)),
+            Err(Error::NotAToken(_))
+        ));
+        for v in [top, inner] {
+            let e = decode(&to_bytes(&v)).unwrap_err();
+            assert!(matches!(e, Error::NotAToken(_)), "{e}");
+            assert!(e.to_string().contains("not a text string"), "{e}");
+        }
+        // Indefinite-length maps and strings with text keys still decode.
+        let mut v = value(&encode(&example()));
+        set(
+            &mut v,
+            "Extra",
+            ciborium::Value::Array(vec![1.into(), "a".into()]),
+        );
+        assert!(decode(&to_bytes(&v)).is_ok());
+    }
+
+    #[test]
+    fn one_trailing_byte_is_singular() {
+        let mut bytes = encode(&example()).to_vec();
+        bytes.push(0);
+        let e = decode(&bytes).unwrap_err();
+        assert!(e.to_string().contains("1 byte follows the envelope"), "{e}");
+        bytes.push(0);
+        let e = decode(&bytes).unwrap_err();
+        assert!(e.to_string().contains("2 bytes follow the envelope"), "{e}");
     }
 
     #[test]

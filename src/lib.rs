@@ -57,6 +57,7 @@ mod error;
 pub mod files;
 pub mod keys;
 pub mod mistakes;
+mod pem_rsa;
 mod plugin;
 mod policy;
 mod recipients_file;
@@ -78,5 +79,5 @@ pub use error::{Error, Result};
 pub use policy::{check_action, iam_actions_source, Policy, UnknownActions};
 pub use seal::{
     decrypt, open, open_with, prompt_passphrase, read_passphrase_file, read_sealed, seal,
-    seal_signed, Form, Identities, Prompt, Recipients, MAX_SEALED_SIZE,
+    seal_signed, Form, Identities, Prompt, Recipients, MAX_HEADER_BYTES, MAX_SEALED_SIZE,
 };

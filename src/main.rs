@@ -239,6 +239,13 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         }
         None => {}
     }
+    if let Some(w) = a
+        .sign
+        .as_deref()
+        .and_then(|p| files::readable_by_others(p, "signing key"))
+    {
+        eprintln!("handoff: {}", shown(&w));
+    }
     let signing_key = match &a.sign {
         Some(path) => Some(handoff::signing::SigningKey::from_file(path, || match &a
             .sign_passphrase_file
@@ -270,6 +277,9 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
     } else {
         read_document(a.input.as_deref())?
     };
+    if !a.allow_expired {
+        token.check_not_expired()?;
+    }
     if token.issued_at().is_none() {
         token = token.with_issued_at(SystemTime::now());
     }
@@ -424,6 +434,9 @@ fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
         &ids.identity
     };
     for p in paths {
+        if let Some(w) = files::readable_by_others(p, "identity file") {
+            eprintln!("handoff: {}", shown(&w));
+        }
         identities
             .add_file(p)
             .map_err(|e| handoff::mistakes::identity_error(p, e))?;
@@ -524,12 +537,14 @@ fn show(a: cli::ShowArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `v` with its control characters (escape sequences, line breaks) written
-/// as Rust escapes, for a terminal.
+/// `v` with its control characters (escape sequences, line breaks) and
+/// Unicode format characters (bidirectional overrides and isolates,
+/// zero-width characters, line separators) written as Rust escapes, for a
+/// terminal.
 fn shown(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
     for c in v.chars() {
-        if c.is_control() {
+        if c.is_control() || handoff::envelope::is_format_char(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
@@ -548,6 +563,22 @@ fn describe(t: &Token, now: SystemTime) -> String {
         let _ = writeln!(s, "{:<20}{}", format!("{k}:"), shown(v));
     };
     line("kind", t.kind().as_str());
+    // Who signed comes before any field the sender wrote, so no label or
+    // ARN, however padded or wrapped, can print a line above it that looks
+    // like it.
+    match t.signer() {
+        Some(signer) => {
+            let who = match (&signer.principal, signer.verified) {
+                (Some(p), true) => format!("{p} {} (verified)", signer.fingerprint),
+                _ => format!(
+                    "{} (UNVERIFIED: no signers file vouches for it)",
+                    signer.fingerprint
+                ),
+            };
+            line("signed by", &who);
+        }
+        None => line("signed by", "nobody (unsigned)"),
+    }
     line("access key id", t.access_key_id());
     line(
         "session token",
@@ -580,15 +611,7 @@ fn describe(t: &Token, now: SystemTime) -> String {
     if let Some(at) = t.issued_at() {
         line("issued at", &handoff::clock::format_rfc3339(at));
     }
-    if let Some(signer) = t.signer() {
-        let who = match (&signer.principal, signer.verified) {
-            (Some(p), true) => format!("{p} {} (verified)", signer.fingerprint),
-            _ => format!(
-                "{} (UNVERIFIED: no signers file vouches for it)",
-                signer.fingerprint
-            ),
-        };
-        line("signed by", &who);
+    if t.signer().is_some() {
         line("sealed to", &t.sealed_to().join(", "));
         if let Some(id) = t.token_id() {
             line(
@@ -596,8 +619,6 @@ fn describe(t: &Token, now: SystemTime) -> String {
                 &id.iter().map(|b| format!("{b:02x}")).collect::<String>(),
             );
         }
-    } else {
-        line("signed by", "nobody (unsigned)");
     }
     match t.expiration() {
         Some(at) => {

@@ -268,13 +268,28 @@ impl Identities {
     pub fn add_text(&mut self, text: &str, source: &str) -> Result<()> {
         let bad = |why: String| Error::Decrypt(format!("identity {source}: {why}"));
         if text.contains("-----BEGIN ") {
-            let identity = age::ssh::Identity::from_buffer(text.as_bytes(), Some(source.into()))
-                .map_err(|_| bad("not an OpenSSH private key handoff can use".into()))?;
-            // The public half is stored unencrypted in OpenSSH keys.
-            let public = ssh_key::PrivateKey::from_openssh(text.trim())
-                .ok()
-                .and_then(|k| k.public_key().to_openssh().ok())
-                .unwrap_or_default();
+            // PEM RSA keys (PKCS#1, or PKCS#8 which age does not read and is
+            // given to it as PKCS#1): their public half is worked out here.
+            let pem = crate::pem_rsa::read(text);
+            let (age_text, public) = match &pem {
+                Some(k) => (k.pkcs1_pem.as_str(), k.public.clone()),
+                // The public half is stored unencrypted in OpenSSH keys.
+                None => (
+                    text,
+                    ssh_key::PrivateKey::from_openssh(text.trim())
+                        .ok()
+                        .and_then(|k| k.public_key().to_openssh().ok())
+                        .unwrap_or_default(),
+                ),
+            };
+            if pem.is_none() && text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+                return Err(bad(
+                    "an encrypted PKCS#8 key; convert it with ssh-keygen -p -o".into(),
+                ));
+            }
+            let identity =
+                age::ssh::Identity::from_buffer(age_text.as_bytes(), Some(source.into()))
+                    .map_err(|_| bad("not an OpenSSH private key handoff can use".into()))?;
             match identity {
                 age::ssh::Identity::Unsupported(k) => {
                     return Err(bad(match k {
@@ -499,16 +514,27 @@ pub(crate) fn seal_bytes(plaintext: &[u8], recipients: &Recipients, form: Form) 
         Some(m) => Error::Other(m),
         None => Error::Other(format!("sealing failed: {e}")),
     };
-    let armor = if form == Form::Armor {
-        Format::AsciiArmor
-    } else {
-        Format::Binary
-    };
     {
-        let armored = ArmoredWriter::wrap_output(&mut out, armor).map_err(fail)?;
-        let mut w = encryptor.wrap_output(armored).map_err(fail)?;
+        let mut w = encryptor.wrap_output(&mut out).map_err(fail)?;
         w.write_all(plaintext).map_err(fail)?;
-        w.finish().and_then(|a| a.finish()).map_err(fail)?;
+        w.finish().map_err(fail)?;
+    }
+    // Never write what open refuses, whatever size age's grease stanza takes.
+    let header = header_len_without_grease(&out);
+    if header + GREASE_BYTES > MAX_HEADER_BYTES {
+        return Err(Error::usage(format!(
+            "too many recipients: their age header would take {} KiB, and handoff opens at most {} KiB \
+             (about 1300 X25519 recipients); split them across several tokens",
+            header.div_ceil(1024),
+            MAX_HEADER_BYTES >> 10
+        )));
+    }
+    if form == Form::Armor {
+        let mut armored = Vec::with_capacity(out.len() * 4 / 3 + 128);
+        let mut w = ArmoredWriter::wrap_output(&mut armored, Format::AsciiArmor).map_err(fail)?;
+        w.write_all(&out).map_err(fail)?;
+        w.finish().map_err(fail)?;
+        return Ok(armored);
     }
     if form == Form::Base64 {
         let mut line = base64::engine::general_purpose::STANDARD.encode(&out);
@@ -657,7 +683,7 @@ pub(crate) fn open_bytes(
         ));
     };
     check_header(input)?;
-    let decryptor = age::Decryptor::new_buffered(input).map_err(|e| match e {
+    let decryptor = age::Decryptor::new_buffered(WholeHeader::new(input)).map_err(|e| match e {
         // age reports a v1 header it cannot parse as an unknown format
         age::DecryptError::UnknownFormat if input.starts_with(b"age-encryption.org/v1\n") => {
             Error::Decrypt("the token is damaged: invalid age header".into())
@@ -773,32 +799,113 @@ impl age::Identity for Tracked<'_> {
     }
 }
 
-/// The most lines and bytes of age header handoff lets the age crate parse.
-/// age 0.12 parses the header again from its start for every line it reads
-/// (str4d/rage#368), so a hostile header of many lines would cost quadratic
-/// time (minutes for a 1 MiB one). A real token's header is a few lines per
-/// recipient: 128 lines is 63 X25519 or 10 RSA-4096 recipients.
-const MAX_HEADER_LINES: usize = 128;
-const MAX_HEADER_BYTES: usize = 16 << 10;
+/// The most bytes of age header handoff opens: 1000 X25519 recipients take
+/// 98 KB, 1000 ssh-ed25519 ones 110 KB. Every X25519 stanza costs an opener
+/// holding an X25519 key a Diffie-Hellman, so this bounds the work a
+/// hostile header can ask for (see docs/SECURITY.md for the figures).
+/// `seal` refuses to write a header that would not leave room for age's
+/// random extra stanza below it.
+pub const MAX_HEADER_BYTES: usize = 128 << 10;
+/// The most bytes age's random extra ("grease") stanza takes: a first line
+/// of at most 66 characters and a body of at most 100 bytes.
+const GREASE_BYTES: usize = 256;
 
-/// Refuses an age header (everything before the `---` MAC line) longer than
-/// [`MAX_HEADER_LINES`] or [`MAX_HEADER_BYTES`], without parsing it.
+/// Refuses an age header (everything before and including the `---` MAC
+/// line) longer than [`MAX_HEADER_BYTES`], without parsing it.
 fn check_header(binary: &[u8]) -> Result<()> {
-    let mut bytes = 0;
-    for (n, line) in binary.split(|&b| b == b'\n').enumerate() {
-        if line.starts_with(b"---") {
-            return Ok(());
-        }
-        bytes += line.len() + 1;
-        if n + 1 >= MAX_HEADER_LINES || bytes > MAX_HEADER_BYTES {
-            return Err(Error::Decrypt(format!(
-                "the token's age header is longer than handoff reads ({MAX_HEADER_LINES} lines or {} KiB); \
-                 a token's header is a few lines per recipient",
-                MAX_HEADER_BYTES >> 10
-            )));
-        }
+    if header_len(binary) > MAX_HEADER_BYTES {
+        return Err(Error::Decrypt(format!(
+            "the token's age header is longer than handoff reads ({} KiB); \
+             a token's header is about 100 bytes per recipient",
+            MAX_HEADER_BYTES >> 10
+        )));
     }
     Ok(())
+}
+
+/// The length of the age header at the start of `binary`: up to and
+/// including the first line that starts with `---` (no stanza line can), or
+/// all of it when there is none.
+fn header_len(binary: &[u8]) -> usize {
+    let mut at = 0;
+    for line in binary.split_inclusive(|&b| b == b'\n') {
+        at += line.len();
+        if line.starts_with(b"---") {
+            return at;
+        }
+    }
+    binary.len()
+}
+
+/// The header of a sealed file less its grease stanza (the one whose tag
+/// ends in `-grease`): what a seal to the same recipients always takes.
+fn header_len_without_grease(binary: &[u8]) -> usize {
+    let header = &binary[..header_len(binary)];
+    let mut grease = 0;
+    let mut in_grease = false;
+    for line in header.split_inclusive(|&b| b == b'\n') {
+        if line.starts_with(b"-> ") || line.starts_with(b"---") {
+            in_grease = line
+                .split(|&b| b == b' ')
+                .nth(1)
+                .is_some_and(|tag| tag.ends_with(b"-grease"));
+        }
+        if in_grease {
+            grease += line.len();
+        }
+    }
+    header.len() - grease
+}
+
+/// The sealed bytes as age reads them, with the whole header handed over at
+/// once. age 0.12 parses its header again from the start after every line
+/// it reads (str4d/rage#368), which is quadratic in the number of lines;
+/// handing it the header up to the MAC line in one `read_until` makes that
+/// one parse (and one more with the rest of the input if the header is
+/// damaged).
+struct WholeHeader<'a> {
+    rest: &'a [u8],
+    header_given: bool,
+}
+
+impl<'a> WholeHeader<'a> {
+    fn new(input: &'a [u8]) -> Self {
+        WholeHeader {
+            rest: input,
+            header_given: false,
+        }
+    }
+}
+
+impl Read for WholeHeader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.rest.read(buf)
+    }
+}
+
+impl io::BufRead for WholeHeader<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        Ok(self.rest)
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.rest = &self.rest[n.min(self.rest.len())..];
+    }
+
+    fn read_until(&mut self, _: u8, buf: &mut Vec<u8>) -> io::Result<usize> {
+        // age calls this only while reading the header, and only for
+        // newline-terminated lines: the header first, then (a damaged
+        // header wants more) everything, so age parses at most twice.
+        let n = if self.header_given {
+            self.rest.len()
+        } else {
+            header_len(self.rest)
+        };
+        self.header_given = true;
+        buf.extend_from_slice(&self.rest[..n]);
+        self.rest = &self.rest[n..];
+        Ok(n)
+    }
 }
 
 fn decrypt_error(e: age::DecryptError, scrypt: bool) -> Error {
@@ -1007,6 +1114,13 @@ mod tests {
         let (mut r, _) = pair();
         r.set_passphrase("x".into());
         assert_eq!(seal(&token(), &r, Form::Binary).unwrap_err().exit_code(), 2);
+    }
+
+    #[test]
+    fn encrypted_pkcs8_keys_are_named() {
+        let pem = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIBAA==\n-----END ENCRYPTED PRIVATE KEY-----\n";
+        let e = Identities::new().add_text(pem, "k").unwrap_err();
+        assert!(e.to_string().contains("encrypted PKCS#8"), "{e}");
     }
 
     #[test]

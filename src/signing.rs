@@ -108,8 +108,12 @@ pub struct Signer {
 /// Checks an armored SSHSIG over `msg`: namespace `handoff`, a valid
 /// signature by the key it carries. Returns that key.
 pub(crate) fn verify(msg: &[u8], armored: &str) -> Result<PublicKey> {
-    let sig = SshSig::from_pem(armored.trim())
-        .map_err(|_| Error::Untrusted("the token's signature is not an SSH signature".into()))?;
+    let sig = SshSig::from_pem(armored.trim()).map_err(|_| {
+        Error::Untrusted(match sshsig_key_type(armored) {
+            Some(t) if t != "ssh-ed25519" => unsupported_key_type(&t),
+            _ => "the token's signature is not an SSH signature".into(),
+        })
+    })?;
     if sig.namespace() != NAMESPACE {
         return Err(Error::Untrusted(format!(
             "the token's signature is for namespace {:?}, not {NAMESPACE:?}",
@@ -117,6 +121,11 @@ pub(crate) fn verify(msg: &[u8], armored: &str) -> Result<PublicKey> {
         )));
     }
     let key = PublicKey::from(sig.public_key().clone());
+    if key.algorithm() != ssh_key::Algorithm::Ed25519 {
+        return Err(Error::Untrusted(unsupported_key_type(
+            key.algorithm().as_str(),
+        )));
+    }
     key.verify(NAMESPACE, msg, &sig).map_err(|_| {
         Error::Untrusted(format!(
             "the token's signature does not verify (key {}): it was changed after signing",
@@ -124,6 +133,39 @@ pub(crate) fn verify(msg: &[u8], armored: &str) -> Result<PublicKey> {
         ))
     })?;
     Ok(key)
+}
+
+fn unsupported_key_type(t: &str) -> String {
+    format!(
+        "the token is signed with a {} key, a key type not supported for handoff signatures \
+         (handoff signs and verifies ssh-ed25519 only)",
+        t.chars()
+            .take(40)
+            .map(|c| if c.is_ascii_graphic() { c } else { '?' })
+            .collect::<String>()
+    )
+}
+
+/// The key type named inside an armored SSHSIG that this build cannot
+/// parse (an ecdsa or security-key signature): magic `SSHSIG`, a version,
+/// then the public key, which starts with its type.
+fn sshsig_key_type(armored: &str) -> Option<String> {
+    use base64::Engine;
+    let body: String = armored
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .flat_map(|l| l.trim().chars())
+        .collect();
+    let blob = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .ok()?;
+    let rest = blob.strip_prefix(b"SSHSIG")?.get(4..)?;
+    let u32_at = |b: &[u8]| -> Option<usize> {
+        Some(u32::from_be_bytes(b.get(..4)?.try_into().ok()?) as usize)
+    };
+    let key = rest.get(4..4 + u32_at(rest)?)?;
+    let name = key.get(4..4 + u32_at(key)?)?;
+    String::from_utf8(name.to_vec()).ok()
 }
 
 /// An OpenSSH `allowed_signers` file: who may sign tokens for this recipient.
@@ -137,6 +179,7 @@ pub(crate) fn verify(msg: &[u8], armored: &str) -> Result<PublicKey> {
 pub struct Signers {
     source: String,
     entries: Vec<Entry>,
+    skipped: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -145,7 +188,8 @@ struct Entry {
     namespaces: Option<Vec<String>>,
     valid_after: Option<SystemTime>,
     valid_before: Option<SystemTime>,
-    key: PublicKey,
+    /// Always set for a listed entry.
+    key: Option<PublicKey>,
 }
 
 impl Signers {
@@ -164,6 +208,7 @@ impl Signers {
     /// Parses the text of a signers file; `source` names it in messages.
     pub fn parse(text: &str, source: &str) -> Result<Self> {
         let mut entries = Vec::new();
+        let mut skipped = Vec::new();
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -179,17 +224,26 @@ impl Signers {
             } else {
                 (second, after)
             };
+            let mut parts = key_text.split_whitespace();
+            let (t, k) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            if t.is_empty() || k.is_empty() {
+                return Err(bad("not a public key"));
+            }
+            // A key handoff cannot verify (ecdsa, rsa, security keys, types
+            // this build does not parse) is kept out: its line never
+            // matches, and the rest of a file shared with git and ssh works.
+            let key = match PublicKey::from_openssh(&format!("{t} {k}")) {
+                Ok(key) if key.algorithm() == ssh_key::Algorithm::Ed25519 => Some(key),
+                // a damaged key of the one type handoff verifies is an error
+                Err(_) if t == "ssh-ed25519" => return Err(bad("not a public key")),
+                _ => None,
+            };
             let mut entry = Entry {
                 principals: principals.to_string(),
                 namespaces: None,
                 valid_after: None,
                 valid_before: None,
-                key: {
-                    let mut parts = key_text.split_whitespace();
-                    let (t, k) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-                    PublicKey::from_openssh(&format!("{t} {k}"))
-                        .map_err(|_| bad("not a public key"))?
-                },
+                key: None,
             };
             let mut skip = false;
             for opt in split_options(options) {
@@ -214,14 +268,30 @@ impl Signers {
                     _ => return Err(bad(&format!("unknown option {name:?}"))),
                 }
             }
-            if !skip {
-                entries.push(entry);
+            match key {
+                _ if skip => skipped.push(format!("line {}: a cert-authority line", n + 1)),
+                None => skipped.push(format!(
+                    "line {}: a {} key, which handoff signatures cannot be made with",
+                    n + 1,
+                    t.chars().take(40).collect::<String>()
+                )),
+                Some(key) => entries.push(Entry {
+                    key: Some(key),
+                    ..entry
+                }),
             }
         }
         Ok(Signers {
             source: source.to_string(),
             entries,
+            skipped,
         })
+    }
+
+    /// The lines that can never match, and why: `cert-authority` lines and
+    /// keys of types handoff does not sign with.
+    pub fn skipped(&self) -> &[String] {
+        &self.skipped
     }
 
     /// Where the signers came from.
@@ -233,7 +303,11 @@ impl Signers {
     pub(crate) fn find(&self, key: &PublicKey, now: SystemTime) -> Option<&str> {
         self.entries
             .iter()
-            .filter(|e| e.key.key_data() == key.key_data())
+            .filter(|e| {
+                e.key
+                    .as_ref()
+                    .is_some_and(|k| k.key_data() == key.key_data())
+            })
             .filter(|e| {
                 e.namespaces
                     .as_ref()
@@ -406,6 +480,16 @@ mod tests {
             7
         );
         assert!(Signers::parse(&format!("alice frob {line}"), "f").is_err());
+        // the edges of the time range: the last second works, year 0 and
+        // times that do not exist are refused (exit 7), never a panic
+        assert_eq!(
+            file(&format!("alice valid-before=99991231235959Z {line}")).find(&pk, now),
+            Some("alice")
+        );
+        for bad in ["00000101", "99991232", "20261301", "99999999999999"] {
+            let e = Signers::parse(&format!("alice valid-before={bad} {line}"), "f").unwrap_err();
+            assert_eq!(e.exit_code(), 7, "{bad}");
+        }
     }
 
     #[test]

@@ -20,10 +20,7 @@ struct Env {
 impl Env {
     /// A home with a default identity.
     fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let public = ok(&run(handoff(dir.path()).arg("keygen")))
-            .trim()
-            .to_string();
+        let (dir, public) = home_with_identity();
         Env { dir, public }
     }
 

@@ -526,8 +526,10 @@ fn cases_too_large_to_commit() {
     long_line.resize(1_000_000, b'A');
     long_line.extend_from_slice(b"\n\n--- AAAA\n");
     let long_line = write("long-line.age", &long_line);
-    // the worst header handoff still hands to age: just under 16 KiB and
-    // 128 lines (age re-parses it once per line, str4d/rage#368)
+    // a wide header of the kind the old 16 KiB / 128-line bound was made
+    // for (age re-parses its header once per line, str4d/rage#368; handoff
+    // now hands it over whole): an 8 000-byte line and 120 more
+    // (review_round_two has the largest header handoff opens)
     let mut widest = b"age-encryption.org/v1\n-> X25519 ".to_vec();
     widest.resize(8000, b'A');
     widest.push(b'\n');
@@ -738,4 +740,363 @@ fn cases_too_large_to_commit() {
     let n = jobs.len();
     let st = run_jobs(dir, jobs);
     report(&format!("hostile inputs made on the fly: {n} cases"), &st);
+}
+
+/// An envelope for the corpus recipient, as CBOR: `creds` and `top` are
+/// extra (or replacing) entries of the Credentials map and the envelope.
+fn envelope_with(
+    creds: Vec<(ciborium::Value, ciborium::Value)>,
+    top: Vec<(ciborium::Value, ciborium::Value)>,
+) -> Vec<u8> {
+    use ciborium::Value;
+    let merge = |mut base: Vec<(Value, Value)>, extra: Vec<(Value, Value)>| {
+        for (k, v) in extra {
+            base.retain(|(b, _)| b.as_text().is_none() || b.as_text() != k.as_text());
+            base.push((k, v));
+        }
+        Value::Map(base)
+    };
+    let credentials = merge(
+        vec![
+            ("AccessKeyId".into(), AKID.into()),
+            ("SecretAccessKey".into(), SECRET.into()),
+            ("SessionToken".into(), SESSION.into()),
+            ("Expiration".into(), "2099-01-01T00:00:00Z".into()),
+        ],
+        creds,
+    );
+    let env = merge(
+        vec![
+            ("Version".into(), 1.into()),
+            ("Kind".into(), "session".into()),
+            ("Credentials".into(), credentials),
+        ],
+        top,
+    );
+    let mut out = vec![];
+    ciborium::into_writer(&env, &mut out).unwrap();
+    out
+}
+
+/// What the second outside review broke (issue 10), as families: times at
+/// the edges of RFC 3339 in every field and input, keys that are not text,
+/// a Region that is not one, expired documents, and age headers from one
+/// recipient to the largest handoff opens.
+#[test]
+fn review_round_two() {
+    use ciborium::Value;
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path();
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.join(name);
+        fs::write(&p, bytes).unwrap();
+        p.into_os_string()
+    };
+    let s = |x: &str| OsString::from(x);
+    let id = || corpus().join("identity.txt").into_os_string();
+    let mut jobs = Vec::new();
+    let mut job = |label: String, args: Vec<OsString>, status: i32, want: &str| {
+        jobs.push(Job {
+            label,
+            args,
+            input: Input::Null,
+            status,
+            want: want.into(),
+        })
+    };
+    // Times outside 1970-9999 UTC once the offset is applied: refused by
+    // every command that reads a token, in both date fields, as text and
+    // as a tag-0 date; never a panic.
+    let edges = [
+        "9999-12-31T23:59:59-23:59",
+        "9999-12-31T23:59:59.999999999-00:01",
+        "0000-01-01T00:00:00+23:59",
+        "1969-12-31T23:59:59Z",
+    ];
+    for (n, edge) in edges.iter().enumerate() {
+        for tagged in [false, true] {
+            let v = || {
+                if tagged {
+                    Value::Tag(0, Box::new((*edge).into()))
+                } else {
+                    (*edge).into()
+                }
+            };
+            for field in ["Expiration", "IssuedAt"] {
+                let bytes = if field == "Expiration" {
+                    envelope_with(vec![(field.into(), v())], vec![])
+                } else {
+                    envelope_with(vec![], vec![(field.into(), v())])
+                };
+                let file = write(&format!("edge-{n}-{tagged}-{field}.age"), &age_seal(&bytes));
+                let want = format!("{field} is not an RFC 3339 date");
+                for cmd in [
+                    vec![s("open"), s("-i"), id(), file.clone()],
+                    vec![s("open"), s("--allow-expired"), s("-i"), id(), file.clone()],
+                    vec![s("show"), s("-i"), id(), file.clone()],
+                    vec![s("exec"), s("-i"), id(), file.clone(), s("--"), s("true")],
+                ] {
+                    job(
+                        format!("{edge} as {field} (tag 0: {tagged}), {:?}", cmd[0]),
+                        cmd,
+                        3,
+                        &want,
+                    );
+                }
+            }
+        }
+        // the same in a credential document given to seal
+        let doc = common::sts_document().replace("2099-01-01T00:00:00+00:00", edge);
+        let doc = write(&format!("edge-{n}.json"), doc.as_bytes());
+        job(
+            format!("{edge} in a document to seal"),
+            vec![
+                s("seal"),
+                s("-R"),
+                s("recipient.txt"),
+                s("-a"),
+                s("--input"),
+                doc,
+            ],
+            1,
+            "not an ISO 8601 date",
+        );
+    }
+    // the last second handoff accepts opens and shows
+    let latest = write(
+        "latest.age",
+        &age_seal(&envelope_with(
+            vec![("Expiration".into(), "9999-12-31T23:59:59Z".into())],
+            vec![("IssuedAt".into(), "1970-01-01T00:00:00Z".into())],
+        )),
+    );
+    job(
+        "9999-12-31T23:59:59Z opens".into(),
+        vec![s("open"), s("-i"), id(), latest.clone()],
+        0,
+        "",
+    );
+    job(
+        "9999-12-31T23:59:59Z shows".into(),
+        vec![s("show"), s("-i"), id(), latest],
+        0,
+        "",
+    );
+    // Map keys that are byte strings, at the top and inside Credentials.
+    let bytes_keys = |inner: bool| {
+        let mut v: Value = ciborium::from_reader(&envelope_with(vec![], vec![])[..]).unwrap();
+        let map = v.as_map_mut().unwrap();
+        let map = if inner {
+            map[2].1.as_map_mut().unwrap()
+        } else {
+            map
+        };
+        let key = if inner { "AccessKeyId" } else { "Kind" };
+        for (k, _) in map.iter_mut() {
+            if k.as_text() == Some(key) {
+                *k = Value::Bytes(key.as_bytes().to_vec());
+            }
+        }
+        let mut out = vec![];
+        ciborium::into_writer(&v, &mut out).unwrap();
+        out
+    };
+    for inner in [false, true] {
+        let file = write(
+            &format!("bytes-keys-{inner}.age"),
+            &age_seal(&bytes_keys(inner)),
+        );
+        job(
+            format!("byte-string map keys (inside Credentials: {inner})"),
+            vec![s("open"), s("-i"), id(), file],
+            3,
+            "not a text string",
+        );
+    }
+    // A Region that is not a region name is the token's fault, not the
+    // command line's: exit 3 before any request is made.
+    for region in ["not a region!", "US-EAST-1", "us-east-1.evil.example/"] {
+        let file = write(
+            &format!("region-{}.age", region.len()),
+            &age_seal(&envelope_with(
+                vec![],
+                vec![("Region".into(), region.into())],
+            )),
+        );
+        job(
+            format!("Region {region:?} with --expect-account"),
+            vec![
+                s("open"),
+                s("-i"),
+                id(),
+                s("--expect-account"),
+                s("123456789012"),
+                file,
+            ],
+            3,
+            "the token's Region",
+        );
+    }
+    // An expired document: seal refuses it (exit 4) unless --allow-expired.
+    let expired =
+        common::sts_document().replace("2099-01-01T00:00:00+00:00", "2020-01-01T00:00:00Z");
+    let expired = write("expired.json", expired.as_bytes());
+    let seal_args = |extra: &[&str]| {
+        let mut v = vec![s("seal"), s("-R"), s("recipient.txt"), s("-a")];
+        v.extend(extra.iter().map(|x| s(x)));
+        v.push(s("--input"));
+        v.push(expired.clone());
+        v
+    };
+    job(
+        "sealing an expired document".into(),
+        seal_args(&[]),
+        4,
+        "expired at 2020-01-01T00:00:00Z",
+    );
+    job(
+        "sealing an expired document, --allow-expired".into(),
+        seal_args(&["--allow-expired"]),
+        0,
+        "",
+    );
+    // Headers: a 1000-recipient token opens with its first and last keys;
+    // the largest header handoff opens costs a fraction of a second; seal
+    // refuses a recipient list whose header open would refuse.
+    let keys: Vec<_> = (0..1400)
+        .map(|_| handoff::age::x25519::Identity::generate())
+        .collect();
+    let recipients_file = |name: &str, n: usize| {
+        let text: String = keys[..n]
+            .iter()
+            .map(|k| format!("{}\n", k.to_public()))
+            .collect();
+        write(name, text.as_bytes())
+    };
+    let mut recipients = handoff::Recipients::new();
+    for k in &keys[..1000] {
+        recipients.add(&k.to_public().to_string()).unwrap();
+    }
+    let doc = handoff::parse_document(&common::sts_document()).unwrap();
+    let team = write(
+        "team-1000.age",
+        &handoff::seal(&doc, &recipients, handoff::Form::Binary).unwrap(),
+    );
+    for (which, k) in [("first", &keys[0]), ("last", &keys[999])] {
+        let idf = write(
+            &format!("{which}.txt"),
+            format!(
+                "{}\n",
+                handoff::secrecy::ExposeSecret::expose_secret(&k.to_string())
+            )
+            .as_bytes(),
+        );
+        job(
+            format!("a 1000-recipient token, opened with its {which} key"),
+            vec![s("open"), s("-i"), idf, team.clone()],
+            0,
+            "",
+        );
+    }
+    let many = recipients_file("recipients-1400.txt", 1400);
+    job(
+        "seal to 1400 recipients".into(),
+        vec![
+            s("seal"),
+            s("-R"),
+            many,
+            s("-a"),
+            s("--input"),
+            s("doc-sts.json"),
+        ],
+        2,
+        "too many recipients",
+    );
+    let mut worst = b"age-encryption.org/v1\n".to_vec();
+    let mut n = 0u8;
+    loop {
+        let mut share = [0u8; 32];
+        share[..8].copy_from_slice(&(worst.len() as u64).to_le_bytes());
+        share[31] = n;
+        n = n.wrapping_add(1);
+        let stanza = format!("-> X25519 {}\n{}\n", b64(&share), b64(&[n; 32]));
+        if worst.len() + stanza.len() + 48 > handoff::MAX_HEADER_BYTES {
+            break;
+        }
+        worst.extend_from_slice(stanza.as_bytes());
+    }
+    worst.extend_from_slice(format!("--- {}\n", b64(&[7; 32])).as_bytes());
+    worst.extend_from_slice(&[0u8; 64]);
+    let worst = write("worst-header.age", &worst);
+    job(
+        "the largest header handoff opens, all X25519 stanzas".into(),
+        vec![s("open"), s("-i"), id(), worst],
+        3,
+        "no identity matches",
+    );
+    let n = jobs.len();
+    let st = run_jobs(dir, jobs);
+    report(&format!("review round two: {n} cases"), &st);
+}
+
+/// `show` escapes what a terminal would act on or hide (control and format
+/// characters, bidirectional overrides among them), and the signer line
+/// comes before anything the sender wrote, so a label cannot fake one.
+#[test]
+fn show_cannot_be_spoofed_by_a_label() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = format!(
+        "x{}signed by:          alice SHA256:AAAA (verified)",
+        " ".repeat(200)
+    );
+    let mut jobs = Vec::new();
+    for (n, label) in [
+        "\u{202e}lebal desrever".to_string(),
+        "a\u{2066}b\u{2069}c\u{200b}d\u{feff}e\u{2028}f\u{e0041}".to_string(),
+        fake.clone(),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let bytes = envelope_with(vec![], vec![("Label".into(), label.as_str().into())]);
+        let file = home.path().join(format!("label-{n}.age"));
+        fs::write(&file, age_seal(&bytes)).unwrap();
+        jobs.push(file);
+    }
+    for file in &jobs {
+        let o = common::run(
+            common::handoff(home.path())
+                .arg("show")
+                .arg("-i")
+                .arg(corpus().join("identity.txt"))
+                .arg(file),
+        );
+        let out = common::ok(&o);
+        for c in [
+            '\u{202e}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{200b}',
+            '\u{feff}',
+            '\u{2028}',
+            '\u{e0041}',
+        ] {
+            assert!(!out.contains(c), "{c:?} unescaped in {out}");
+        }
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines[0].starts_with("kind:"), "{out}");
+        assert_eq!(lines[1], "signed by:          nobody (unsigned)", "{out}");
+        assert_eq!(
+            out.matches("signed by:").count(),
+            1 + usize::from(out.contains("(verified)"))
+        );
+    }
+    let out = common::stdout(&common::run(
+        common::handoff(home.path())
+            .arg("show")
+            .arg("-i")
+            .arg(corpus().join("identity.txt"))
+            .arg(&jobs[0]),
+    ));
+    assert!(out.contains("\\u{202e}lebal desrever"), "{out}");
 }

@@ -415,3 +415,107 @@ fn signed_round_trips_with_ssh_and_passphrase_recipients() {
         "{shown}"
     );
 }
+
+fn ssh_keygen_typed(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
+    let key = dir.join(name);
+    ok(&Command::new(system_tool("ssh-keygen"))
+        .args(["-q", "-N", "", "-C", "other@example.com"])
+        .args(args)
+        .arg("-f")
+        .arg(&key)
+        .output()
+        .unwrap());
+    key
+}
+
+#[test]
+fn a_shared_allowed_signers_file_with_other_key_types() {
+    let s = setup();
+    let t = s.seal_signed("t.age");
+    let ecdsa = ssh_keygen_typed(s.home(), "ecdsa", &["-t", "ecdsa"]);
+    let rsa = ssh_keygen_typed(s.home(), "rsa", &["-t", "rsa", "-b", "2048"]);
+    let pub_of = |k: &Path| fs::read_to_string(k.with_extension("pub")).unwrap();
+    let sender = pub_of(&s.sender);
+    // lines OpenSSH reads, for git and ssh, before and after handoff's own
+    fs::write(
+        &s.signers,
+        format!(
+            "git@example.com {}ca@example.com cert-authority {}rsa@example.com namespaces=\"git\" {}\
+             sender@example.com namespaces=\"handoff\" {sender}",
+            pub_of(&ecdsa),
+            pub_of(&ecdsa),
+            pub_of(&rsa)
+        ),
+    )
+    .unwrap();
+    let signers = handoff::signing::Signers::from_file(&s.signers).unwrap();
+    assert_eq!(signers.skipped().len(), 3, "{:?}", signers.skipped());
+    let json = ok(&s.open(&t, true));
+    assert!(json.contains(SECRET));
+    // a token signed (by OpenSSH) with the ecdsa key: refused as a key type
+    // handoff does not use, listed or not, not as a changed token
+    let inner = s.inner_envelope(&s.public);
+    let f = s.path("to-sign-ecdsa.bin");
+    fs::write(&f, &inner).unwrap();
+    ok(&Command::new(system_tool("ssh-keygen"))
+        .args(["-Y", "sign", "-n", "handoff", "-f"])
+        .arg(&ecdsa)
+        .arg(&f)
+        .output()
+        .unwrap());
+    let signature = fs::read_to_string(s.path("to-sign-ecdsa.bin.sig")).unwrap();
+    let by_ecdsa = s.assemble(&inner, &signature, &s.public, "ecdsa-signed.age");
+    for signers in [true, false] {
+        let err = fails(&s.open(&by_ecdsa, signers), 7, &[SECRET]);
+        assert!(err.contains("key type"), "{err}");
+        assert!(!err.contains("changed after signing"), "{err}");
+    }
+}
+
+#[test]
+fn every_rsa_identity_form_knows_who_opened_a_signed_token() {
+    let s = setup();
+    let rsa = ssh_keygen_typed(
+        s.home(),
+        "rsa-pem",
+        &["-t", "rsa", "-b", "2048", "-m", "PEM"],
+    );
+    assert!(fs::read_to_string(&rsa)
+        .unwrap()
+        .starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+    let public = fs::read_to_string(rsa.with_extension("pub")).unwrap();
+    let token = s.path("to-rsa.age");
+    ok(&run_with_input(
+        handoff(s.home())
+            .args(["seal", "-r", public.trim(), "--sign"])
+            .arg(&s.sender)
+            .arg("-o")
+            .arg(&token),
+        sts_document().as_bytes(),
+    ));
+    // the same key as PEM (PKCS#1), PKCS#8 and OpenSSH
+    let pkcs8 = s.path("rsa-pkcs8");
+    let openssh = s.path("rsa-openssh");
+    for (copy, format, begin) in [
+        (&pkcs8, "PKCS8", "-----BEGIN PRIVATE KEY-----"),
+        (&openssh, "RFC4716", "-----BEGIN OPENSSH PRIVATE KEY-----"),
+    ] {
+        fs::copy(&rsa, copy).unwrap();
+        ok(&Command::new(system_tool("ssh-keygen"))
+            .args(["-q", "-p", "-N", "", "-P", "", "-m", format, "-f"])
+            .arg(copy)
+            .output()
+            .unwrap());
+        assert!(fs::read_to_string(copy).unwrap().starts_with(begin));
+    }
+    for key in [&rsa, &pkcs8, &openssh] {
+        let o = run(handoff(s.home())
+            .arg("open")
+            .arg(&token)
+            .arg("-i")
+            .arg(key)
+            .arg("--signers")
+            .arg(&s.signers));
+        assert!(ok(&o).contains(AKID), "{}", key.display());
+    }
+}

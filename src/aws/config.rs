@@ -540,7 +540,7 @@ fn default_endpoint(service: Service, region: &str) -> String {
 }
 
 /// A region name goes into a host name: lower-case letters, digits and `-`.
-fn check_region(region: &str) -> Result<()> {
+pub(crate) fn check_region(region: &str) -> Result<()> {
     let ok = !region.is_empty()
         && region.len() <= 64
         && region

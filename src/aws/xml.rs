@@ -233,8 +233,9 @@ pub(super) fn sts_token(kind: Kind, body: &[u8]) -> Result<Token, String> {
     if c.secret_access_key.expose_secret().trim().is_empty() {
         return Err("the credentials have an empty SecretAccessKey".into());
     }
-    let expiration = clock::parse_rfc3339(&c.expiration)
-        .ok_or_else(|| "the credentials' Expiration is not an RFC 3339 time".to_string())?;
+    let expiration = clock::parse_rfc3339(&c.expiration).ok_or_else(|| {
+        "the credentials' Expiration is not an RFC 3339 time from 1970 to 9999 UTC".to_string()
+    })?;
     let credentials = Credentials::new(
         access_key_id,
         compact(c.secret_access_key),
@@ -704,6 +705,10 @@ mod tests {
             (
                 &good.replace("2026-11-26T18:58:16.304733Z", "tomorrow"),
                 "Expiration",
+            ),
+            (
+                &good.replace("2026-11-26T18:58:16.304733Z", "9999-12-31T23:59:59-23:59"),
+                "from 1970 to 9999 UTC",
             ),
             (
                 &good.replace(

@@ -169,3 +169,13 @@ pub fn usage_fails(o: &Output) -> String {
     );
     err
 }
+
+/// A temporary home with a default identity (`handoff keygen`), and its
+/// public key.
+pub fn home_with_identity() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let public = ok(&run(handoff(dir.path()).arg("keygen")))
+        .trim()
+        .to_string();
+    (dir, public)
+}
