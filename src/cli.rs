@@ -186,8 +186,9 @@ pub struct SealArgs {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["federation", "session", "role"], help_heading = SOURCE)]
     pub input: Option<PathBuf>,
 
-    /// Seal the credential document even if its credentials have expired.
-    #[arg(long)]
+    /// Seal the credential document even if its credentials have expired
+    /// [default: expired credentials are refused, exit 4].
+    #[arg(long, help_heading = SOURCE)]
     pub allow_expired: bool,
 
     /// Mint with STS GetFederationToken for this federated user name.
