@@ -125,17 +125,7 @@ pub fn write_profile(path: &Path, name: &str, token: &Token) -> Result<()> {
             "{name:?} is not a usable profile name"
         )));
     }
-    create_private_dir(&parent_dir(path))?;
-    let lock_path = PathBuf::from(format!("{}.lock", path.display()));
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .open(&lock_path)
-        .map_err(|e| Error::io("cannot open lock file", &lock_path, e))?;
-    lock.lock()
-        .map_err(|e| Error::io("cannot lock", &lock_path, e))?;
+    let lock = lock_beside(path)?;
     let existing = match fs::read(path) {
         Ok(b) => Zeroizing::new(b),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Zeroizing::new(Vec::new()),
@@ -152,6 +142,24 @@ pub fn write_profile(path: &Path, name: &str, token: &Token) -> Result<()> {
     let result = write_private(path, updated.as_bytes(), Overwrite::Replace);
     drop(lock);
     result
+}
+
+/// Takes the lock file beside `path` (`PATH.lock`, mode 0600, created with
+/// its directory when missing), waiting for whoever holds it. The lock
+/// lasts until the returned file is dropped.
+pub(crate) fn lock_beside(path: &Path) -> Result<File> {
+    create_private_dir(&parent_dir(path))?;
+    let lock_path = PathBuf::from(format!("{}.lock", path.display()));
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(&lock_path)
+        .map_err(|e| Error::io("cannot open lock file", &lock_path, e))?;
+    lock.lock()
+        .map_err(|e| Error::io("cannot lock", &lock_path, e))?;
+    Ok(lock)
 }
 
 /// Replaces section `[name]` of an INI text with `section` (which includes its

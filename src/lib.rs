@@ -48,6 +48,8 @@
 pub mod account;
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "aws")]
+pub mod batch;
 pub mod clock;
 mod credentials;
 mod documents;
@@ -55,7 +57,10 @@ pub mod envelope;
 mod error;
 pub mod files;
 pub mod keys;
+pub mod ledger;
 mod policy;
+pub mod revoke;
+pub mod roster;
 mod seal;
 pub mod signing;
 

@@ -58,6 +58,10 @@ pub enum Service {
     Sts,
     /// Amazon EC2 (Query API version 2016-11-15).
     Ec2,
+    /// AWS Identity and Access Management (Query API version 2010-05-08):
+    /// one global endpoint, `https://iam.amazonaws.com`, signed for
+    /// `us-east-1` whatever the region.
+    Iam,
 }
 
 impl Service {
@@ -66,6 +70,7 @@ impl Service {
         match self {
             Service::Sts => "sts",
             Service::Ec2 => "ec2",
+            Service::Iam => "iam",
         }
     }
 
@@ -74,6 +79,7 @@ impl Service {
         match self {
             Service::Sts => "2011-06-15",
             Service::Ec2 => "2016-11-15",
+            Service::Iam => "2010-05-08",
         }
     }
 
@@ -82,6 +88,7 @@ impl Service {
         match self {
             Service::Sts => "AWS_ENDPOINT_URL_STS",
             Service::Ec2 => "AWS_ENDPOINT_URL_EC2",
+            Service::Iam => "AWS_ENDPOINT_URL_IAM",
         }
     }
 }
@@ -315,6 +322,21 @@ impl<'a> Resolver<'a> {
             .or_else(|| self.var(service.endpoint_variable()))
             .or_else(|| self.var("AWS_ENDPOINT_URL"));
         let (endpoint, signing_region) = match (endpoint, &region, service) {
+            // IAM is global: one endpoint, signed for us-east-1 (China's
+            // partition has its own).
+            (Some(url), Some(r), Service::Iam) => (check_endpoint(&url)?, iam_signing_region(r)),
+            (Some(url), None, Service::Iam) => (check_endpoint(&url)?, "us-east-1".to_string()),
+            (None, r, Service::Iam) => {
+                let signing = r
+                    .as_deref()
+                    .map_or("us-east-1".to_string(), iam_signing_region);
+                let host = if signing == "cn-north-1" {
+                    "https://iam.cn-north-1.amazonaws.com.cn/"
+                } else {
+                    "https://iam.amazonaws.com/"
+                };
+                (host.to_string(), signing)
+            }
             (Some(url), Some(r), _) => (check_endpoint(&url)?, r.clone()),
             (Some(url), None, Service::Sts) => (check_endpoint(&url)?, "us-east-1".to_string()),
             (None, Some(r), s) => (default_endpoint(s, r), r.clone()),
@@ -376,6 +398,16 @@ fn into_secret(mut s: String) -> SecretString {
     let out = SecretString::from(s.trim());
     s.zeroize();
     out
+}
+
+/// The region IAM requests are signed for: `cn-north-1` in China's
+/// partition, else `us-east-1`.
+fn iam_signing_region(region: &str) -> String {
+    if region.starts_with("cn-") {
+        "cn-north-1".to_string()
+    } else {
+        "us-east-1".to_string()
+    }
 }
 
 fn default_endpoint(service: Service, region: &str) -> String {

@@ -311,7 +311,7 @@ impl Transport {
                 message: format!("cannot set up the HTTP client: {}", root_cause(&e)),
             })?;
         let cap = match config.service() {
-            Service::Sts => STS_BODY_CAP,
+            Service::Sts | Service::Iam => STS_BODY_CAP,
             Service::Ec2 => EC2_BODY_CAP,
         };
         Ok(Transport { http, config, cap })
