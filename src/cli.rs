@@ -34,6 +34,10 @@ pub enum Command {
     Exec(ExecArgs),
     /// Call one EC2 Query API action with the token's credentials.
     Ec2(Ec2Args),
+    /// List the handoffs this user sealed (the ledger).
+    Issued(IssuedArgs),
+    /// Make the sessions of handed-off tokens stop working before they expire.
+    Revoke(RevokeArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -175,6 +179,76 @@ pub struct SealArgs {
     /// The external id for --role.
     #[arg(long, value_name = "ID", requires = "role")]
     pub external_id: Option<String>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    /// One token per person of this roster (NAME RECIPIENT lines; - is
+    /// stdin), each to -o DIR/NAME.age; {name} in --federation,
+    /// --session-name and --label is the person's.
+    #[arg(long, value_name = "ROSTER", conflicts_with_all = ["input", "session"])]
+    pub each: Option<PathBuf>,
+
+    /// With --each: how many tokens to mint at once.
+    #[arg(long, value_name = "N", default_value_t = 4, requires = "each", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+
+    /// Do not record this handoff in the ledger.
+    #[arg(long)]
+    pub no_ledger: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct IssuedArgs {
+    /// Include expired and revoked handoffs.
+    #[arg(long)]
+    pub all: bool,
+
+    /// One JSON object a line instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RevokeArgs {
+    /// What to revoke, from the ledger: a token id, roster name, federated
+    /// user or role session name, or access key id.
+    #[arg(
+        value_name = "SELECTOR",
+        required_unless_present = "userid",
+        conflicts_with = "userid"
+    )]
+    pub selector: Option<String>,
+
+    /// Revoke this aws:userid without a ledger entry (with --user or --role).
+    #[arg(long, value_name = "ID")]
+    pub userid: Option<String>,
+
+    /// With --userid: the IAM user that minted the federation token.
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "userid",
+        conflicts_with = "role"
+    )]
+    pub user: Option<String>,
+
+    /// With --userid: the role the session assumed.
+    #[arg(long, value_name = "NAME", requires = "userid")]
+    pub role: Option<String>,
+
+    /// Session tokens: revoke every session token of their IAM user issued
+    /// before now (the only way IAM can tell them apart).
+    #[arg(long)]
+    pub all_sessions: bool,
+
+    /// Print the policy that would be written, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
 
     #[command(flatten)]
     pub aws: AwsArgs,

@@ -252,8 +252,9 @@ impl Ledger {
             .mode(0o600)
             .open(&self.path)
             .map_err(|e| Error::io("cannot open the ledger", &self.path, e))?;
+        // One write of whole lines to a file opened for appending: a crash
+        // loses at most this record, never garbles an earlier one.
         f.write_all(text.as_bytes())
-            .and_then(|_| f.sync_data())
             .map_err(|e| Error::io("cannot write the ledger", &self.path, e))
     }
 
@@ -307,6 +308,80 @@ impl Ledger {
         files::write_private(&self.path, text.as_bytes(), Overwrite::Replace)?;
         Ok(out)
     }
+}
+
+/// Records as JSON, one object a line.
+pub fn json_lines(records: &[Record]) -> Result<String> {
+    let mut out = String::new();
+    for r in records {
+        out.push_str(&to_line(r)?);
+    }
+    Ok(out)
+}
+
+/// Records as a table for people: token id (short), name, session, kind,
+/// issued, expires, state, file. Control characters in what others wrote
+/// (labels, names) are shown as escapes.
+pub fn table(records: &[Record], now: SystemTime) -> String {
+    let header = [
+        "TOKEN", "NAME", "SESSION", "KIND", "ISSUED", "EXPIRES", "STATE", "FILE",
+    ];
+    let mut rows: Vec<[String; 8]> = vec![header.map(str::to_string)];
+    for r in records {
+        let state = if let Some(at) = &r.revoked_at {
+            format!("revoked {at}")
+        } else if r.is_live_at(now) {
+            "live".to_string()
+        } else {
+            "expired".to_string()
+        };
+        rows.push(
+            [
+                r.token_id.chars().take(12).collect(),
+                r.name.clone().unwrap_or_else(|| "-".into()),
+                r.session_name().unwrap_or("-").to_string(),
+                r.kind.clone(),
+                r.issued_at.clone(),
+                r.expires_at.clone().unwrap_or_else(|| "-".into()),
+                state,
+                r.file.clone().unwrap_or_else(|| "-".into()),
+            ]
+            .map(|c| escaped(&c)),
+        );
+    }
+    let mut widths = [0usize; 8];
+    for row in &rows {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in &rows {
+        let mut line = String::new();
+        for (i, (c, w)) in row.iter().zip(widths).enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(c);
+            } else {
+                line.push_str(&format!("{c:<w$}  "));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn escaped(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            let e: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            e
+        })
+        .collect()
 }
 
 fn to_line(r: &Record) -> Result<String> {
