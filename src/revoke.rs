@@ -266,6 +266,7 @@ fn all_expired(e: &Entry, now: SystemTime, lifetime: Duration, ledger: &[Record]
 }
 
 /// Who minted a record: `None` for root, an error when unknown.
+#[cfg(feature = "aws")]
 fn minting_user(r: &Record) -> Result<Option<String>> {
     let arn = r.minted_by.as_deref().ok_or_else(|| {
         Error::Other(format!(
@@ -287,6 +288,7 @@ fn minting_user(r: &Record) -> Result<Option<String>> {
 }
 
 /// The role of an assumed-role ARN (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`).
+#[cfg(feature = "aws")]
 fn role_of(arn: &str) -> Option<String> {
     let rest = arn.split_once(":assumed-role/")?.1;
     let (role, _session) = rest.rsplit_once('/')?;
@@ -562,23 +564,9 @@ mod tests {
         )
         .unwrap();
         // A new token to ws-a after its revocation, live, in the ledger.
-        let reissue = Record {
-            token_id: "x".into(),
-            kind: "federation".into(),
-            access_key_id: "ASIA".into(),
-            userid: Some("1:ws-a".into()),
-            arn: None,
-            minted_by: None,
-            name: None,
-            recipients: vec![],
-            recipients_fingerprint: String::new(),
-            label: None,
-            policy_sha256: None,
-            issued_at: "2026-12-02T15:10:00Z".into(),
-            expires_at: Some("2026-12-03T15:10:00Z".into()),
-            file: None,
-            revoked_at: None,
-        };
+        let mut reissue = record("federation", "1:ws-a", None, None);
+        reissue.issued_at = "2026-12-02T15:10:00Z".into();
+        reissue.expires_at = Some("2026-12-03T15:10:00Z".into());
         let t1 = t0 + Duration::from_secs(1800);
         let second = plan(
             Some(&first.document),
@@ -621,6 +609,81 @@ mod tests {
         let back = RevocationPolicy::parse(&third.document).unwrap();
         let left: Vec<&str> = back.entries.iter().map(|e| e.userid.as_str()).collect();
         assert_eq!(left, ["1:ws-b", "1:ws-c"]);
+    }
+
+    fn record(kind: &str, userid: &str, arn: Option<&str>, by: Option<&str>) -> Record {
+        Record {
+            token_id: format!("id-{userid}"),
+            kind: kind.into(),
+            access_key_id: "ASIAEXAMPLE".into(),
+            userid: Some(userid.into()),
+            arn: arn.map(str::to_string),
+            minted_by: by.map(str::to_string),
+            name: None,
+            recipients: vec![],
+            recipients_fingerprint: String::new(),
+            label: None,
+            policy_sha256: None,
+            issued_at: "2026-12-02T15:00:00Z".into(),
+            expires_at: Some("2099-01-01T00:00:00Z".into()),
+            file: None,
+            revoked_at: None,
+        }
+    }
+
+    #[cfg(feature = "aws")]
+    #[test]
+    fn targets_by_kind() {
+        use crate::aws::Principal;
+        let issuer = Some("arn:aws:iam::123456789012:user/team/issuer");
+        let records = vec![
+            record("federation", "123456789012:ws-a", None, issuer),
+            record("federation", "123456789012:ws-b", None, issuer),
+            record(
+                "role",
+                "AROAEXAMPLE:ws-c",
+                Some("arn:aws:sts::123456789012:assumed-role/workshop/ws-c"),
+                issuer,
+            ),
+            record("session", "AIDAEXAMPLE", None, issuer),
+            record(
+                "federation",
+                "123456789012:ws-root",
+                None,
+                Some("arn:aws:iam::123456789012:root"),
+            ),
+            record("static", "x", None, None),
+        ];
+        let t = targets(&records, "ws-a", false).unwrap();
+        assert_eq!(
+            t,
+            vec![Target {
+                principal: Principal::User("issuer".into()),
+                userids: vec!["123456789012:ws-a".into()]
+            }]
+        );
+        let t = targets(&records, "ws-c", false).unwrap();
+        assert_eq!(t[0].principal, Principal::Role("workshop".into()));
+        assert_eq!(t[0].userids, vec!["AROAEXAMPLE:ws-c".to_string()]);
+        // Session tokens only with --all-sessions.
+        let e = targets(&records, "AIDAEXAMPLE", false).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("--all-sessions"), "{e}");
+        let t = targets(&records, "AIDAEXAMPLE", true).unwrap();
+        assert_eq!(t[0].principal, Principal::User("issuer".into()));
+        // Root's tokens cannot be restricted; static ones were not minted.
+        let e = targets(&records, "ws-root", false).unwrap_err();
+        assert!(e.to_string().contains("root credentials"), "{e}");
+        let e = targets(&records, "id-x", false).unwrap_err();
+        assert!(e.to_string().contains("did not mint"), "{e}");
+        let e = targets(&records, "nobody", false).unwrap_err();
+        assert!(e.to_string().contains("nothing in the ledger"), "{e}");
+        // One selector naming two sessions of one user: one target.
+        let mut two = records.clone();
+        two[1].name = Some("ws-a".into());
+        let t = targets(&two, "ws-a", false).unwrap();
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].userids.len(), 2);
     }
 
     #[test]

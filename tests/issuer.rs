@@ -138,6 +138,36 @@ fn people(home: &Path, n: usize) -> (Vec<(String, PathBuf, String)>, PathBuf) {
     (out, path)
 }
 
+/// A temporary home and a fresh key's public half.
+fn home_with_key() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let key = ok(&run(handoff(dir.path())
+        .args(["keygen", "-o"])
+        .arg(dir.path().join("k.txt"))));
+    (dir, key.trim().to_string())
+}
+
+/// `seal --federation 'ws-{name}' --each ROSTER -o HOME/out` at `endpoint`,
+/// with example keys.
+fn batch(home: &Path, endpoint: &str, roster: &Path, jobs: &str) -> Command {
+    let mut c = handoff(home);
+    c.env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .args([
+            "seal",
+            "--federation",
+            "ws-{name}",
+            "--jobs",
+            jobs,
+            "--each",
+        ])
+        .arg(roster)
+        .arg("-o")
+        .arg(home.join("out"));
+    c
+}
+
 fn mode(p: &Path) -> u32 {
     fs::metadata(p).unwrap().permissions().mode() & 0o777
 }
@@ -302,12 +332,7 @@ fn a_roster_of_25_sealed_listed_and_revoked() {
 
 #[test]
 fn roster_errors_come_before_any_call() {
-    let dir = tempfile::tempdir().unwrap();
-    let key = ok(&run(handoff(dir.path())
-        .args(["keygen", "-o"])
-        .arg(dir.path().join("k.txt"))))
-    .trim()
-    .to_string();
+    let (dir, key) = home_with_key();
     let roster = dir.path().join("r.txt");
     fs::write(
         &roster,
@@ -393,6 +418,11 @@ fn read_message(s: &mut impl BufRead) -> Option<(String, Vec<u8>)> {
 
 impl Proxy {
     fn start(upstream: u16, throttle: fn(&str, usize) -> bool) -> Proxy {
+        Self::slow(upstream, throttle, std::time::Duration::ZERO)
+    }
+
+    /// Also waits `delay` before answering each request.
+    fn slow(upstream: u16, throttle: fn(&str, usize) -> bool, delay: std::time::Duration) -> Proxy {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", l.local_addr().unwrap());
         let throttled = Arc::new(AtomicUsize::new(0));
@@ -407,6 +437,7 @@ impl Proxy {
                     let mut reader = BufReader::new(conn.try_clone().unwrap());
                     let mut conn = conn;
                     while let Some((head, body)) = read_message(&mut reader) {
+                        std::thread::sleep(delay);
                         let text = String::from_utf8_lossy(&body).to_string();
                         let n = {
                             let mut s = seen.lock().unwrap();
@@ -449,17 +480,7 @@ fn a_throttled_batch_retries_reports_and_a_rerun_completes() {
     let proxy = Proxy::start(moto.port, |body, n| {
         body.contains("ws-p03") || body.contains("ws-p07") || (body.contains("ws-p05") && n == 1)
     });
-    let seal = || {
-        let mut c = handoff(dir.path());
-        c.env("AWS_ENDPOINT_URL", &proxy.url)
-            .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-            .env("AWS_SECRET_ACCESS_KEY", SECRET)
-            .args(["seal", "--federation", "ws-{name}", "--jobs", "3", "--each"])
-            .arg(&roster)
-            .arg("-o")
-            .arg(dir.path().join("out"));
-        run(&mut c)
-    };
+    let seal = || run(&mut batch(dir.path(), &proxy.url, &roster, "3"));
     let o = seal();
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
@@ -540,4 +561,200 @@ fn the_progress_bar_under_a_real_terminal() {
     assert!(pane.contains("6/6 failed: 0"), "{pane}");
     assert!(pane.contains("\u{2588}"), "{pane}");
     assert!(!pane.contains("p00: made"), "{pane}");
+}
+
+#[test]
+fn ctrl_c_stops_new_mints_and_leaves_no_partial_file() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (people, roster) = people(dir.path(), 8);
+    let proxy = Proxy::slow(
+        moto.port,
+        |_, _| false,
+        std::time::Duration::from_millis(400),
+    );
+    let mut child = batch(dir.path(), &proxy.url, &roster, "2")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(err.read_line(&mut line).unwrap() > 0, "no progress: {seen}");
+        seen.push_str(&line);
+        if line.contains(": made ") {
+            break;
+        }
+    }
+    ok(&run(
+        Command::new("kill").args(["-INT", &child.id().to_string()])
+    ));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    seen.push_str(&rest);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{seen}");
+    assert!(seen.contains("not started (rerun to finish)"), "{seen}");
+    let names: Vec<String> = fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert!(!names.is_empty() && names.len() < 8, "{names:?}");
+    // Every file there is whole: it opens with its person's key.
+    for n in &names {
+        let name = n
+            .strip_suffix(".age")
+            .unwrap_or_else(|| panic!("stray file {n}"));
+        let (_, key, _) = people.iter().find(|(p, _, _)| p == name).unwrap();
+        ok(&run(handoff(dir.path())
+            .args(["show", "-i"])
+            .arg(key)
+            .arg(dir.path().join("out").join(n))));
+    }
+}
+
+#[test]
+fn role_sessions_per_person_and_revoked_on_the_role() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (_, roster) = people(dir.path(), 3);
+    let aws = |args: &[&str]| {
+        let mut c = Command::new(venv_bin("aws"));
+        isolate(&mut c, dir.path());
+        c.env("AWS_ENDPOINT_URL", &moto.url)
+            .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+            .env("AWS_SECRET_ACCESS_KEY", SECRET)
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .args(args);
+        ok(&run(&mut c))
+    };
+    aws(&[
+        "iam",
+        "create-role",
+        "--role-name",
+        "workshop",
+        "--assume-role-policy-document",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#,
+    ]);
+    let h = || {
+        let mut c = handoff(dir.path());
+        c.env("AWS_ENDPOINT_URL", &moto.url)
+            .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+            .env("AWS_SECRET_ACCESS_KEY", SECRET);
+        c
+    };
+    let role_policy = || {
+        aws(&[
+            "iam",
+            "get-role-policy",
+            "--role-name",
+            "workshop",
+            "--policy-name",
+            "handoff-revoked",
+        ])
+    };
+    let role = format!("arn:aws:iam::{ACCOUNT}:role/workshop");
+    let o = run(h()
+        .args([
+            "seal",
+            "--role",
+            &role,
+            "--session-name",
+            "ws-{name}",
+            "--each",
+        ])
+        .arg(&roster)
+        .arg("-o")
+        .arg(dir.path().join("out")));
+    ok(&o);
+    assert!(
+        stderr(&o).contains("made 3, skipped 0, failed 0"),
+        "{}",
+        stderr(&o)
+    );
+    let listed = ok(&run(h().args(["issued", "--json"])));
+    let p01: serde_json::Value = listed
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|r| r["name"] == "p01")
+        .unwrap();
+    let userid = p01["userid"].as_str().unwrap().to_string();
+    assert!(userid.ends_with(":ws-p01"), "{userid}");
+    ok(&run(h().args(["revoke", "p01", "--yes"])));
+    let got = role_policy();
+    let v: serde_json::Value = serde_json::from_str(&got).unwrap();
+    let s = &v["PolicyDocument"]["Statement"][0];
+    assert_eq!(
+        s["Condition"]["StringEquals"]["aws:userid"],
+        serde_json::json!([userid])
+    );
+    // Without a ledger entry: --userid on the role.
+    ok(&run(h().args([
+        "revoke",
+        "--userid",
+        "AROAEXAMPLE:other",
+        "--role",
+        "workshop",
+        "--yes",
+    ])));
+    let got = role_policy();
+    assert!(
+        got.contains("AROAEXAMPLE:other") && got.contains(&userid),
+        "{got}"
+    );
+}
+
+#[test]
+fn every_seal_is_recorded_unless_asked_not_to() {
+    let (dir, key) = home_with_key();
+    let doc = dir.path().join("doc.json");
+    fs::write(&doc, sts_document()).unwrap();
+    let ledger = dir.path().join("elsewhere/ledger.jsonl");
+    // Eight seals at once, from a document: eight records, none lost.
+    let children: Vec<_> = (0..8)
+        .map(|i| {
+            let mut c = handoff(dir.path());
+            c.env("HANDOFF_LEDGER", &ledger)
+                .args(["seal", "-r", &key, "--label", &format!("n{i}"), "--input"])
+                .arg(&doc)
+                .arg("-o")
+                .arg(dir.path().join(format!("t{i}.age")));
+            c.spawn().unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    let text = fs::read_to_string(&ledger).unwrap();
+    assert_eq!(text.lines().count(), 8, "{text}");
+    assert_eq!(mode(&ledger), 0o600);
+    let r: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(r["kind"], "federation");
+    assert_eq!(r["access_key_id"], AKID);
+    assert_eq!(r["userid"], "123456789012:TestUser");
+    assert_eq!(r["recipients"], serde_json::json!([key]));
+    assert_eq!(r["recipients_fingerprint"].as_str().unwrap().len(), 12);
+    assert!(r["minted_by"].is_null());
+    assert!(!text.contains(SECRET) && !text.contains(SESSION));
+    // --no-ledger: nothing written; XDG_STATE_HOME moves the default.
+    let state = dir.path().join("state");
+    ok(&run(handoff(dir.path())
+        .env("XDG_STATE_HOME", &state)
+        .args(["seal", "--no-ledger", "-r", &key, "--input"])
+        .arg(&doc)
+        .arg("-o")
+        .arg(dir.path().join("none.age"))));
+    assert!(!state.exists());
+    ok(&run(handoff(dir.path())
+        .env("XDG_STATE_HOME", &state)
+        .args(["seal", "-r", &key, "--input"])
+        .arg(&doc)
+        .arg("-o")
+        .arg(dir.path().join("one.age"))));
+    let listed = ok(&run(handoff(dir.path())
+        .env("XDG_STATE_HOME", &state)
+        .args(["issued", "--all"])));
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    assert!(listed.contains("TestUser"), "{listed}");
 }

@@ -953,6 +953,19 @@ mod tests {
                 Some("m1".to_string())
             )
         );
+        let doc = inline_policy(&fixture("iam-get-user-policy.xml")).unwrap();
+        assert!(doc.starts_with(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny""#));
+        assert!(
+            doc.contains(r#""aws:userid":["123456789012:ws-alice"]"#),
+            "{doc}"
+        );
+        assert_eq!(
+            policy_names(&fixture("iam-list-user-policies.xml")).unwrap(),
+            (
+                vec!["handoff-revoked".to_string(), "mint".to_string()],
+                None
+            )
+        );
         let empty = b"<ListRolePoliciesResponse><ListRolePoliciesResult><PolicyNames/><IsTruncated>false</IsTruncated></ListRolePoliciesResult></ListRolePoliciesResponse>";
         assert_eq!(policy_names(empty).unwrap(), (vec![], None));
     }
