@@ -173,11 +173,12 @@ impl Record {
         }
     }
 
-    /// Whether `selector` names this record: its token id (or a unique
-    /// prefix of at least 8 digits is left to the caller), roster name,
-    /// federated user / role session name, or access key id.
+    /// Whether `selector` names this record: its token id (or the first 8
+    /// or more of its digits, as `issued` shows 12), roster name, federated
+    /// user / role session name, access key id, or `aws:userid`.
     pub fn matches(&self, selector: &str) -> bool {
         self.token_id == selector
+            || (selector.len() >= 8 && self.token_id.starts_with(selector))
             || self.access_key_id == selector
             || self.name.as_deref() == Some(selector)
             || self.session_name() == Some(selector)
@@ -431,6 +432,7 @@ mod tests {
         assert_eq!(r.session_name(), Some("ws-alice"));
         assert!(r.matches("alice") && r.matches("ws-alice") && r.matches("ASIAalice"));
         assert!(r.matches(&r.token_id.clone()));
+        assert!(r.matches(&r.token_id[..12]) && !r.matches(&r.token_id[..7]));
         assert!(!r.matches("bob"));
         ledger.append(std::slice::from_ref(&r)).unwrap();
         ledger

@@ -168,6 +168,17 @@ fn batch(home: &Path, endpoint: &str, roster: &Path, jobs: &str) -> Command {
     c
 }
 
+/// parliament (the IAM policy linter) finds nothing in `policy`.
+fn lint(policy: &str) {
+    let o = run(Command::new(venv_bin("parliament")).args(["--string", policy]));
+    assert!(
+        o.status.success() && o.stdout.is_empty(),
+        "parliament on {policy}:\n{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+}
+
 fn mode(p: &Path) -> u32 {
     fs::metadata(p).unwrap().permissions().mode() & 0o777
 }
@@ -277,8 +288,10 @@ fn a_roster_of_25_sealed_listed_and_revoked() {
         "{}",
         stderr(&o)
     );
-    let (ids, _) = w.revoked();
+    let (ids, doc) = w.revoked();
     assert_eq!(ids, vec![format!("{ACCOUNT}:ws-p00")]);
+    lint(&doc.to_string());
+    lint(dry.trim());
     let live = ok(&run(w.handoff().args(["issued", "--json"])));
     assert_eq!(live.lines().count(), 24);
     let all = ok(&run(w.handoff().args(["issued", "--all"])));
@@ -318,6 +331,7 @@ fn a_roster_of_25_sealed_listed_and_revoked() {
         ])));
     }
     let (ids, doc) = w.revoked();
+    lint(&doc.to_string());
     let want: Vec<String> = (0..=20).map(|i| format!("{ACCOUNT}:ws-p{i:02}")).collect();
     assert_eq!(ids, want);
     let size = doc
@@ -699,6 +713,8 @@ fn role_sessions_per_person_and_revoked_on_the_role() {
         "--yes",
     ])));
     let got = role_policy();
+    let v: serde_json::Value = serde_json::from_str(&got).unwrap();
+    lint(&v["PolicyDocument"].to_string());
     assert!(
         got.contains("AROAEXAMPLE:other") && got.contains(&userid),
         "{got}"
