@@ -989,4 +989,42 @@ sso_session = corp
         assert!(d.contains("AKIAENVEXAMPLE"), "{d}");
         assert!(!d.contains("envsecret") && !d.contains("envtoken"), "{d}");
     }
+
+    #[test]
+    fn iam_is_global_and_signed_for_us_east_1() {
+        let keys = [
+            ("AWS_ACCESS_KEY_ID", "AKIAENVEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "envsecretEXAMPLEKEY"),
+            ("AWS_REGION", "eu-west-1"),
+        ];
+        let c = resolve_in(&keys, &Settings::default(), Service::Iam).unwrap();
+        assert_eq!(c.endpoint(), "https://iam.amazonaws.com/");
+        assert_eq!(c.signing_region(), "us-east-1");
+        assert_eq!(c.region(), Some("eu-west-1"));
+        assert_eq!(Service::Iam.api_version(), "2010-05-08");
+        // No region at all: the same.
+        let c = resolve_in(&keys[..2], &Settings::default(), Service::Iam).unwrap();
+        assert_eq!(c.endpoint(), "https://iam.amazonaws.com/");
+        // China has its own.
+        let cn = [keys[0], keys[1], ("AWS_REGION", "cn-northwest-1")];
+        let c = resolve_in(&cn, &Settings::default(), Service::Iam).unwrap();
+        assert_eq!(c.endpoint(), "https://iam.cn-north-1.amazonaws.com.cn/");
+        assert_eq!(c.signing_region(), "cn-north-1");
+        // AWS_ENDPOINT_URL_IAM before AWS_ENDPOINT_URL; --endpoint-url first.
+        let mut vars = keys.to_vec();
+        vars.push(("AWS_ENDPOINT_URL", "http://127.0.0.1:1"));
+        vars.push(("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:2"));
+        let c = resolve_in(&vars, &Settings::default(), Service::Iam).unwrap();
+        assert_eq!(c.endpoint(), "http://127.0.0.1:1/");
+        assert_eq!(c.signing_region(), "us-east-1");
+        vars.push(("AWS_ENDPOINT_URL_IAM", "http://127.0.0.1:3"));
+        let c = resolve_in(&vars, &Settings::default(), Service::Iam).unwrap();
+        assert_eq!(c.endpoint(), "http://127.0.0.1:3/");
+        let s = Settings {
+            endpoint_url: Some("http://127.0.0.1:4".into()),
+            ..Settings::default()
+        };
+        let c = resolve_in(&vars, &s, Service::Iam).unwrap();
+        assert_eq!(c.endpoint(), "http://127.0.0.1:4/");
+    }
 }
