@@ -164,6 +164,36 @@ pub fn failure_code(e: &Error) -> String {
 
 /// Runs the batch for `people` with `sts`. `stop` is checked before each
 /// person starts; `on_event` is called from the worker threads.
+///
+/// ```no_run
+/// use handoff::aws::{Service, Settings, Sts};
+/// use handoff::batch::{self, Batch, Event, Mint, Outcome};
+/// use handoff::files::Overwrite;
+/// use handoff::{ledger::Ledger, roster, Form, Policy};
+/// use std::sync::atomic::AtomicBool;
+///
+/// let people = roster::read("roster.txt".as_ref(), &|_| Ok(()))?;
+/// let sts = Sts::new(Settings::default().resolve(Service::Sts)?)?;
+/// let job = Batch {
+///     mint: Mint::Federation { name: "ws-{name}".into(), policy: Policy::new().allow("DescribeImages"), duration: None },
+///     dir: "tokens".into(),
+///     label: None,
+///     region: None,
+///     overwrite: Overwrite::Refuse,
+///     form: Form::Binary,
+///     signing_key: None,
+///     jobs: 4,
+///     ledger: Some(Ledger::open_default()?),
+///     minted_by: Some(sts.get_caller_identity()?),
+/// };
+/// let report = batch::run(&sts, &people, &job, &AtomicBool::new(false), &|e| {
+///     if let Event::Finished(p, Outcome::Failed(err)) = e {
+///         eprintln!("{}: {err}", p.name);
+///     }
+/// })?;
+/// println!("made {}, skipped {}, failed {}", report.made(), report.skipped(), report.failed());
+/// # Ok::<(), handoff::Error>(())
+/// ```
 pub fn run(
     sts: &Sts,
     people: &[Person],
