@@ -774,3 +774,59 @@ fn every_seal_is_recorded_unless_asked_not_to() {
     assert_eq!(listed.lines().count(), 2, "{listed}");
     assert!(listed.contains("TestUser"), "{listed}");
 }
+
+/// A loopback STS that answers GetCallerIdentity as the account's root and
+/// everything else with a recorded federation token.
+fn root_sts() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    let token = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/aws/moto-get-federation-token.xml"),
+    )
+    .unwrap();
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut conn) = conn else { break };
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            while let Some((_, body)) = read_message(&mut reader) {
+                let answer = if String::from_utf8_lossy(&body).contains("GetCallerIdentity") {
+                    format!("<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::{ACCOUNT}:root</Arn><UserId>{ACCOUNT}</UserId><Account>{ACCOUNT}</Account></GetCallerIdentityResult></GetCallerIdentityResponse>")
+                } else {
+                    token.clone()
+                };
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{answer}",
+                    answer.len()
+                );
+            }
+        }
+    });
+    url
+}
+
+#[test]
+fn root_credentials_seal_with_a_warning_and_cannot_be_revoked() {
+    let (dir, key) = home_with_key();
+    let url = root_sts();
+    let h = || {
+        let mut c = handoff(dir.path());
+        c.env("AWS_ENDPOINT_URL", &url)
+            .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+            .env("AWS_SECRET_ACCESS_KEY", SECRET);
+        c
+    };
+    let o = run(h()
+        .args(["seal", "--federation", "TemporaryUser", "-r", &key, "-o"])
+        .arg(dir.path().join("t.age")));
+    ok(&o);
+    assert!(stderr(&o).contains("root credentials"), "{}", stderr(&o));
+    // (The recorded answer's token has expired since: --all.)
+    let listed = ok(&run(h().args(["issued", "--all", "--json"])));
+    assert!(
+        listed.contains(&format!("arn:aws:iam::{ACCOUNT}:root")),
+        "{listed}"
+    );
+    let o = run(h().args(["revoke", "TemporaryUser", "--yes"]));
+    assert!(fails(&o, 1, &[]).contains("root credentials"));
+}
