@@ -385,6 +385,16 @@ fn roster_errors_come_before_any_call() {
     assert!(err.contains("2 to 32"), "{err}");
     assert!(!dir.path().join("out").exists());
 
+    // `-` reads the roster from stdin.
+    let mut c = handoff(dir.path());
+    c.env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))
+        .args(["seal", "--federation", "ws-{name}", "--each", "-", "-o"])
+        .arg(dir.path().join("out"));
+    let o = run_with_input(
+        &mut c,
+        format!("# from a pipe\nbad/name {key}\n").as_bytes(),
+    );
+    assert!(fails(&o, 2, &[]).contains("stdin line 2: name"));
     let o = seal(&["--federation", "workshop"]);
     assert!(fails(&o, 2, &[]).contains("{name}"));
     let o = seal(&["--role", &format!("arn:aws:iam::{ACCOUNT}:role/r")]);
