@@ -241,8 +241,7 @@ pub fn write_profile(path: &Path, name: &str, token: &Token) -> Result<()> {
             "{name:?} is not a usable profile name"
         )));
     }
-    create_private_dir(&parent_dir(path))?;
-    let lock = lock(path)?;
+    let lock = lock_beside(path)?;
     if matches!(target(path)?, Target::Into(_)) {
         return Err(Error::Other(format!(
             "{} is not a regular file; not writing a profile into it",
@@ -285,9 +284,13 @@ pub fn has_profile(path: &Path, name: &str) -> Result<bool> {
     Ok((0..lines.len()).any(|i| is_header[i] && section_name(lines[i]) == Some(name)))
 }
 
-/// Takes the lock file `PATH.lock` (the path's bytes plus `.lock`), waiting
-/// at most [`LOCK_WAIT`] and saying so on stderr while it waits.
-fn lock(path: &Path) -> Result<File> {
+/// Takes the lock file beside `path`: `PATH.lock` (the path's bytes plus
+/// `.lock`, mode 0600, never followed when it is a symlink), creating the
+/// directory (0700) when missing, waiting at most [`LOCK_WAIT`] and saying
+/// so on stderr while it waits. The lock lasts until the returned file is
+/// dropped. The credentials file and the ledger are written under it.
+pub(crate) fn lock_beside(path: &Path) -> Result<File> {
+    create_private_dir(&parent_dir(path))?;
     let mut name = path.as_os_str().to_owned();
     name.push(".lock");
     let lock_path = PathBuf::from(name);
@@ -325,7 +328,7 @@ fn lock(path: &Path) -> Result<File> {
         }
         if !said {
             eprintln!(
-                "handoff: waiting for the lock {} (another process is writing the credentials file)",
+                "handoff: waiting for the lock {} (another process is writing beside it)",
                 lock_path.display()
             );
             said = true;

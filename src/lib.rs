@@ -48,6 +48,8 @@
 pub mod account;
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "aws")]
+pub mod batch;
 pub mod clock;
 mod credentials;
 mod documents;
@@ -56,11 +58,14 @@ pub mod environment;
 mod error;
 pub mod files;
 pub mod keys;
+pub mod ledger;
 pub mod mistakes;
 mod pem_rsa;
 mod plugin;
 mod policy;
 mod recipients_file;
+pub mod revoke;
+pub mod roster;
 #[cfg(feature = "aws")]
 pub mod sdk;
 mod seal;
