@@ -352,6 +352,20 @@ fn recipients_file_as_github_serves_it() {
             stderr(&o)
         );
     }
+    // rage too
+    for key in [&ed, &rsa] {
+        let o = run(Command::new(rage())
+            .arg("-d")
+            .arg("-i")
+            .arg(key)
+            .arg(&token));
+        assert!(
+            o.status.success() && !o.stdout.is_empty(),
+            "rage -d -i {}: {}",
+            key.display(),
+            stderr(&o)
+        );
+    }
     let o = run(Command::new(system_tool("age"))
         .arg("-R")
         .arg(&keys)

@@ -1552,3 +1552,65 @@ fn go_age_files_that_are_not_handoff_tokens_are_exit_3() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// rage, the Rust age CLI, both ways
+
+/// handoff seals (binary and armor) to a key rage-keygen made, and rage
+/// opens it; rage seals handoff's envelope to a key handoff made, and handoff
+/// opens it.
+#[test]
+fn rage_opens_what_handoff_seals_and_the_reverse() {
+    let s = Scratch::new();
+    let rage_bin = common::rage();
+    let rage_keygen = rage_bin.with_file_name("rage-keygen");
+    let key = s.path("rage-key.txt");
+    succeed(Command::new(&rage_keygen).arg("-o").arg(&key));
+    let public = stdout(&succeed(Command::new(&rage_keygen).arg("-y").arg(&key)))
+        .trim()
+        .to_string();
+    assert!(public.starts_with("age1"), "{public}");
+    let doc = s.document();
+    let mut envelope = Vec::new();
+    for form in [&[][..], &["-a"][..]] {
+        let o = run(s
+            .handoff()
+            .args(["seal", "-r", &public])
+            .args(form)
+            .arg("--input")
+            .arg(&doc));
+        ok(&o);
+        let sealed = s.write("to-rage.age", &o.stdout);
+        envelope = succeed(
+            Command::new(&rage_bin)
+                .stdin(Stdio::null())
+                .arg("-d")
+                .arg("-i")
+                .arg(&key)
+                .arg(&sealed),
+        )
+        .stdout;
+        assert!(!envelope.is_empty());
+        let v = cbor2_read(&s, &envelope);
+        assert_eq!(map(&v, "envelope")["Kind"], text("federation"), "{v}");
+    }
+    // the reverse: rage seals the envelope to handoff's own key
+    let mine = s.path("mine.txt");
+    let mine_public = ok(&run(s.handoff().args(["keygen", "-o"]).arg(&mine)))
+        .trim()
+        .to_string();
+    let plain = s.write("envelope.cbor", &envelope);
+    let back = s.path("from-rage.age");
+    succeed(
+        Command::new(&rage_bin)
+            .stdin(Stdio::null())
+            .args(["-e", "-a", "-r", &mine_public, "-o"])
+            .arg(&back)
+            .arg(&plain),
+    );
+    let key_arg = [OsStr::new("-i"), mine.as_os_str()];
+    check_json(
+        &open_format(&s, &back, &key_arg, "json"),
+        &FROM_STS_DOCUMENT,
+    );
+}

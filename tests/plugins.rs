@@ -116,6 +116,37 @@ fn go_age_opens_what_handoff_sealed_to_a_plugin_and_the_reverse() {
 }
 
 #[test]
+fn rage_opens_what_handoff_sealed_to_a_plugin_and_the_reverse() {
+    let w = World::new();
+    let t = seal_to(&w, &w.recipient, "t.age", &[]);
+    // rage, through the same plugin
+    let o = run(w
+        .command(rage())
+        .arg("-d")
+        .arg("-i")
+        .arg(&w.identity)
+        .arg(&t));
+    let envelope = o.stdout.clone();
+    ok(&o);
+    assert!(!envelope.is_empty());
+    // rage seals the envelope to the plugin recipient; handoff opens it
+    let plain = w.file("envelope.cbor");
+    fs::write(&plain, &envelope).unwrap();
+    let back = w.file("back.age");
+    ok(&run(w
+        .command(rage())
+        .args(["-r", &w.recipient, "-o"])
+        .arg(&back)
+        .arg(&plain)));
+    opens(&run(w
+        .handoff()
+        .arg("open")
+        .arg(&back)
+        .arg("-i")
+        .arg(&w.identity)));
+}
+
+#[test]
 fn signed_handoffs_name_the_plugin_recipient_and_catch_re_addressing() {
     let w = World::new();
     let key = w.file("signer");

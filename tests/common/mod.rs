@@ -40,6 +40,23 @@ pub fn system_tool(name: &str) -> PathBuf {
     panic!("{name} is not on PATH: run scripts/setup (apt-get install age openssh-client)");
 }
 
+/// rage, the Rust age CLI: on PATH, else where scripts/setup builds it
+/// (target/tools/bin); fails the test with how to get it.
+pub fn rage() -> PathBuf {
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/bin/rage");
+    for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
+        let p = dir.join("rage");
+        if p.is_file() {
+            return p;
+        }
+    }
+    assert!(
+        built.is_file(),
+        "rage is not on PATH nor in target/tools/bin: run scripts/setup (cargo install --locked --root target/tools rage)"
+    );
+    built
+}
+
 /// The handoff binary, with a clean environment rooted at `home`.
 pub fn handoff(home: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_handoff"));
