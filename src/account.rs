@@ -14,7 +14,7 @@
 
 use std::path::Path;
 
-use crate::seal::read_small_file;
+use crate::files::read_small_file;
 use crate::{Error, Result, Token};
 
 /// The accounts tokens are expected to belong to.

@@ -405,9 +405,18 @@ pub(crate) fn infer_kind(federated: bool, assumed_role: bool, has_session_token:
 /// Moves a secret out of a plain `String` into a [`SecretString`]: an exact
 /// copy, then the `String` is wiped (converting directly could reallocate and
 /// leave the old block unwiped).
-pub(crate) fn into_secret(mut s: String) -> SecretString {
+pub(crate) fn into_secret(s: String) -> SecretString {
+    into_secret_with(s, |s| s)
+}
+
+/// [`into_secret`] of the text less its surrounding whitespace.
+pub(crate) fn into_trimmed_secret(s: String) -> SecretString {
+    into_secret_with(s, str::trim)
+}
+
+fn into_secret_with(mut s: String, part: impl Fn(&str) -> &str) -> SecretString {
     use zeroize::Zeroize;
-    let secret = SecretString::from(s.as_str());
+    let secret = SecretString::from(part(&s));
     s.zeroize();
     secret
 }

@@ -28,6 +28,31 @@
 //! # Ok::<(), handoff::Error>(())
 //! ```
 //!
+//! # Module map
+//!
+//! Arrows point one way (`scripts/import-graph` prints them and checks for
+//! circles); a module uses only the ones listed after it.
+//!
+//! - [`files`]: the one bounded reader, small key files, atomic 0600
+//!   writes. A leaf (uses only [`Error`]). [`paths`]: where the default
+//!   identity, signers, config and shared credentials files are. A leaf.
+//! - `credentials` ([`Token`], [`Credentials`]) and [`clock`]: the data.
+//!   [`envelope`] writes and reads it as CBOR; `documents` reads STS / AWS
+//!   CLI / `credential_process` documents and [`render`]s the output
+//!   formats, with [`environment`] and the shell quoting.
+//! - [`signing`]: SSH signing keys and the signers file (uses [`files`]).
+//! - `seal` ([`seal()`], [`open()`], [`Recipients`], [`Identities`]): age
+//!   around the envelope; uses `envelope`, `signing`, `plugin`, `prompt`,
+//!   `recipients_file`, [`files`].
+//! - [`describe()`]: what `show` prints. [`credentials_file`]: one profile of
+//!   `~/.aws/credentials`, written over `documents` and [`files`].
+//! - [`aws`] (feature `aws`): `config` (settings, profiles) → `transport`
+//!   (SigV4, TLS, retry) → `xml` → `types`; [`aws::sts`] and [`aws::ec2`]
+//!   on top. [`account`] and [`server`] use a [`Token`] with them.
+//! - The `handoff` binary (`src/main.rs`, `src/cli.rs`) parses the command
+//!   line, calls one of these per command and maps [`Error`] to the exit
+//!   status; nothing here uses it.
+//!
 //! # Secrets in memory
 //!
 //! Secrets are held in [`secrecy::SecretString`] and zeroizing buffers, and
@@ -50,6 +75,8 @@ pub mod account;
 pub mod aws;
 pub mod clock;
 mod credentials;
+pub mod credentials_file;
+mod describe;
 mod documents;
 pub mod envelope;
 pub mod environment;
@@ -57,9 +84,11 @@ mod error;
 pub mod files;
 pub mod keys;
 pub mod mistakes;
+pub mod paths;
 mod pem_rsa;
 mod plugin;
 mod policy;
+mod prompt;
 mod recipients_file;
 #[cfg(feature = "aws")]
 pub mod sdk;
@@ -73,11 +102,16 @@ pub use secrecy;
 
 pub use clock::parse_duration;
 pub use credentials::{AssumedRoleUser, Credentials, FederatedUser, Kind, Token};
-pub use documents::{parse_document, render, OutputFormat, DEFAULT_INI_SECTION, MAX_DOCUMENT_SIZE};
+pub use describe::{describe, shown};
+pub use documents::{
+    parse_document, read_document, read_document_file, render, OutputFormat, DEFAULT_INI_SECTION,
+    MAX_DOCUMENT_SIZE,
+};
 pub use environment::{environment, Environment};
 pub use error::{Error, Result};
 pub use policy::{check_action, iam_actions_source, Policy, UnknownActions};
+pub use prompt::{prompt_passphrase, Prompt};
 pub use seal::{
-    decrypt, open, open_with, prompt_passphrase, read_passphrase_file, read_sealed, seal,
-    seal_signed, Form, Identities, Prompt, Recipients, MAX_HEADER_BYTES, MAX_SEALED_SIZE,
+    decrypt, open, open_with, read_passphrase_file, read_sealed, seal, seal_signed, Form,
+    Identities, Recipients, MAX_HEADER_BYTES, MAX_SEALED_SIZE,
 };

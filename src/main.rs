@@ -5,16 +5,17 @@
 
 mod cli;
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
 use clap::FromArgMatches;
+use handoff::credentials_file;
 use handoff::files::{self, Overwrite};
 use handoff::secrecy::SecretString;
+use handoff::shown;
 use handoff::{Error, Form, Identities, OutputFormat, Policy, Prompt, Recipients, Result, Token};
-use zeroize::Zeroizing;
 
 use cli::{Cli, Command, Format};
 
@@ -141,7 +142,7 @@ fn keygen(a: cli::KeygenArgs) -> Result<ExitCode> {
     if let Some(file) = a.public {
         let path = match file {
             Some(p) => p,
-            None => handoff::keys::default_identity_path()?,
+            None => handoff::paths::default_identity_path()?,
         };
         let keys = handoff::keys::public_keys(&path)?;
         print(format!("{}\n", keys.join("\n")).as_bytes())?;
@@ -149,7 +150,7 @@ fn keygen(a: cli::KeygenArgs) -> Result<ExitCode> {
     }
     let path = match a.output {
         Some(p) => p,
-        None => handoff::keys::default_identity_path()?,
+        None => handoff::paths::default_identity_path()?,
     };
     let public = handoff::keys::keygen(&path, overwrite(a.force))?;
     // as age-keygen does: the file on stderr, the public key on stdout
@@ -317,13 +318,8 @@ fn ask_new_passphrase() -> Result<SecretString> {
 
 /// Reads a credential document from a file or stdin, bounded.
 fn read_document(path: Option<&Path>) -> Result<Token> {
-    let limit = handoff::MAX_DOCUMENT_SIZE;
-    let (buf, n) = match path {
-        Some(p) if p != Path::new("-") => {
-            let f = std::fs::File::open(p).map_err(|e| io_error("cannot read", p, e))?;
-            let size = f.metadata().map_or(0, |m| m.len());
-            read_bounded(f, limit, size).map_err(|e| io_error("cannot read", p, e))?
-        }
+    match path {
+        Some(p) if p != Path::new("-") => handoff::read_document_file(p),
         _ => {
             let stdin = std::io::stdin();
             if stdin.is_terminal() {
@@ -332,57 +328,9 @@ fn read_document(path: Option<&Path>) -> Result<Token> {
                         .into(),
                 ));
             }
-            read_bounded(stdin.lock(), limit, 0)
-                .map_err(|e| Error::Other(format!("cannot read stdin: {e}")))?
-        }
-    };
-    if n > limit {
-        return Err(Error::Document(format!(
-            "the credential document is larger than {} KiB",
-            limit / 1024
-        )));
-    }
-    let text = std::str::from_utf8(&buf[..n])
-        .map_err(|_| Error::Document("the credential document is not UTF-8 text".into()))?;
-    handoff::parse_document(text)
-}
-
-/// Reads until the input ends or `limit + 1` bytes are in, into a zeroizing
-/// buffer sized from `size_hint` (a file's length; 0 for a pipe). A longer
-/// input moves to a new zeroizing buffer twice the size, never reallocating
-/// (which would leave an unwiped copy). Returns the buffer and how much of it
-/// was read. A document is a few KB: sizing for it, rather than for the
-/// limit, spares a 1 MiB buffer whose pages are faulted in only to be wiped.
-fn read_bounded(
-    mut r: impl Read,
-    limit: usize,
-    size_hint: u64,
-) -> std::io::Result<(Zeroizing<Vec<u8>>, usize)> {
-    let full = limit + 1;
-    let first = usize::try_from(size_hint)
-        .unwrap_or(full)
-        .saturating_add(1)
-        .max(4096)
-        .min(full);
-    let mut buf = Zeroizing::new(vec![0u8; first]);
-    let mut n = 0;
-    loop {
-        if n == buf.len() {
-            if n == full {
-                break;
-            }
-            let mut bigger = Zeroizing::new(vec![0u8; n.saturating_mul(2).min(full)]);
-            bigger[..n].copy_from_slice(&buf[..n]);
-            buf = bigger;
-        }
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            handoff::read_document(stdin.lock(), "stdin")
         }
     }
-    Ok((buf, n))
 }
 
 fn io_error(what: &'static str, path: &Path, e: std::io::Error) -> Error {
@@ -424,7 +372,7 @@ fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
     }
     let default;
     let paths: &[PathBuf] = if ids.identity.is_empty() {
-        default = vec![handoff::keys::default_identity_path()?];
+        default = vec![handoff::paths::default_identity_path()?];
         if default[0].exists() {
             &default
         } else {
@@ -446,7 +394,7 @@ fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
         Some(path) if path == Path::new("none") => None,
         Some(path) => Some(handoff::signing::Signers::from_file(path)?),
         None => {
-            let default = handoff::keys::config_dir()?.join("allowed_signers");
+            let default = handoff::paths::allowed_signers_file()?;
             if default.exists() {
                 Some(handoff::signing::Signers::from_file(&default)?)
             } else {
@@ -461,7 +409,7 @@ fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
         ),
         Error::Decrypt(m) if m.starts_with("no identity to open") => Error::Decrypt(format!(
             "no identity to open the token with: give -i FILE, or create {} with handoff keygen",
-            handoff::keys::default_identity_path()
+            handoff::paths::default_identity_path()
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|_| "an identity".into())
         )),
@@ -507,9 +455,9 @@ fn use_token_in(
 fn open(a: cli::OpenArgs, verbose: bool) -> Result<ExitCode> {
     let token = use_token(a.file.as_deref(), &a.ids, &a.checks, verbose)?;
     if let Some(name) = &a.write_profile {
-        let path = files::shared_credentials_file()?;
-        let replaced = files::has_profile(&path, name)?;
-        files::write_profile(&path, name, &token)?;
+        let path = handoff::paths::shared_credentials_file()?;
+        let replaced = credentials_file::has_profile(&path, name)?;
+        credentials_file::write_profile(&path, name, &token)?;
         let done = if replaced { "Replaced" } else { "Added" };
         eprintln!("{done} profile [{name}] in {}", path.display());
         return Ok(ExitCode::SUCCESS);
@@ -532,108 +480,9 @@ fn open(a: cli::OpenArgs, verbose: bool) -> Result<ExitCode> {
 
 fn show(a: cli::ShowArgs) -> Result<ExitCode> {
     let token = open_token(a.file.as_deref(), &a.ids)?;
-    let out = describe(&token, SystemTime::now());
+    let out = handoff::describe(&token, SystemTime::now());
     print(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// `v` with its control characters (escape sequences, line breaks) and
-/// Unicode format characters (bidirectional overrides and isolates,
-/// zero-width characters, line separators) written as Rust escapes, for a
-/// terminal.
-fn shown(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    for c in v.chars() {
-        if c.is_control() || handoff::envelope::is_format_char(c) {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Everything about a token except its secrets, one `name: value` a line.
-fn describe(t: &Token, now: SystemTime) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::new();
-    let mut line = |k: &str, v: &str| {
-        // the sender wrote most of these: no escape sequence or line break
-        // of theirs reaches the terminal
-        let _ = writeln!(s, "{:<20}{}", format!("{k}:"), shown(v));
-    };
-    line("kind", t.kind().as_str());
-    // Who signed comes before any field the sender wrote, so no label or
-    // ARN, however padded or wrapped, can print a line above it that looks
-    // like it.
-    match t.signer() {
-        Some(signer) => {
-            let who = match (&signer.principal, signer.verified) {
-                (Some(p), true) => format!("{p} {} (verified)", signer.fingerprint),
-                _ => format!(
-                    "{} (UNVERIFIED: no signers file vouches for it)",
-                    signer.fingerprint
-                ),
-            };
-            line("signed by", &who);
-        }
-        None => line("signed by", "nobody (unsigned)"),
-    }
-    line("access key id", t.access_key_id());
-    line(
-        "session token",
-        if t.session_token().is_some() {
-            "yes (hidden)"
-        } else {
-            "none"
-        },
-    );
-    if let Some(u) = t.federated_user() {
-        line("federated user", &u.arn);
-        line("federated user id", &u.federated_user_id);
-    }
-    if let Some(u) = t.assumed_role_user() {
-        line("assumed role", &u.arn);
-        line("assumed role id", &u.assumed_role_id);
-    }
-    if let Some(n) = t.packed_policy_size() {
-        line("packed policy size", &format!("{n}%"));
-    }
-    if let Some(p) = t.policy() {
-        line("policy", p);
-    }
-    if let Some(r) = t.region() {
-        line("region", r);
-    }
-    if let Some(l) = t.label() {
-        line("label", l);
-    }
-    if let Some(at) = t.issued_at() {
-        line("issued at", &handoff::clock::format_rfc3339(at));
-    }
-    if t.signer().is_some() {
-        line("sealed to", &t.sealed_to().join(", "));
-        if let Some(id) = t.token_id() {
-            line(
-                "token id",
-                &id.iter().map(|b| format!("{b:02x}")).collect::<String>(),
-            );
-        }
-    }
-    match t.expiration() {
-        Some(at) => {
-            let left = match at.duration_since(now) {
-                Ok(d) => format!("in {}", handoff::clock::human(d)),
-                Err(e) => format!("EXPIRED {} ago", handoff::clock::human(e.duration())),
-            };
-            line(
-                "expires",
-                &format!("{} ({left})", handoff::clock::format_rfc3339(at)),
-            );
-        }
-        None => line("expires", "never (long-term keys)"),
-    }
-    s
 }
 
 fn exec(a: cli::ExecArgs, verbose: bool) -> Result<ExitCode> {
@@ -695,9 +544,7 @@ fn check_account(
 ) -> Result<()> {
     let expected = match flag {
         Some(id) => handoff::account::ExpectedAccounts::exactly(id)?,
-        None => handoff::account::ExpectedAccounts::from_config(
-            &handoff::keys::config_dir()?.join("config"),
-        )?,
+        None => handoff::account::ExpectedAccounts::from_config(&handoff::paths::config_file()?)?,
     };
     let Some(account) = expected.for_token(token) else {
         return Ok(());

@@ -25,6 +25,7 @@ use secrecy::SecretString;
 use zeroize::Zeroizing;
 
 use crate::credentials::Token;
+use crate::prompt::{prompt_passphrase, Prompt};
 use crate::{envelope, Error, Result};
 
 /// Sealed input larger than this is refused before it is read whole. A token
@@ -33,9 +34,6 @@ pub const MAX_SEALED_SIZE: usize = 1 << 20;
 
 /// The largest scrypt work factor (log2 N) accepted when opening.
 const MAX_WORK_FACTOR: u8 = 20;
-
-/// Identity and recipients files larger than this are refused.
-const MAX_KEY_FILE_SIZE: usize = 1 << 20;
 
 const AGE_MAGIC: &[u8] = b"age-encryption.org/";
 /// `age-encryption.org/v1` in base64: how a one-line base64 token starts.
@@ -145,7 +143,12 @@ fn parse_recipient(r: &str) -> Result<Box<dyn age::Recipient + Send>> {
     if r.starts_with("age1") && !r.starts_with("age1pq1") {
         return age::x25519::Recipient::from_str(r)
             .map(|k| Box::new(k) as _)
-            .map_err(|e| Error::usage(format!("invalid age recipient {}: {e}", short(r))));
+            .map_err(|e| {
+                Error::usage(format!(
+                    "invalid age recipient {}: {e}",
+                    crate::mistakes::short(r)
+                ))
+            });
     }
     if r.starts_with("ssh-") {
         return age::ssh::Recipient::from_str(r)
@@ -153,7 +156,7 @@ fn parse_recipient(r: &str) -> Result<Box<dyn age::Recipient + Send>> {
             .map_err(|e| {
                 Error::usage(format!(
                     "invalid SSH recipient {}: {}",
-                    short(r),
+                    crate::mistakes::short(r),
                     match e {
                         age::ssh::ParseRecipientKeyError::Ignore => "not a public key".to_string(),
                         age::ssh::ParseRecipientKeyError::Invalid(m) => m.to_string(),
@@ -176,7 +179,7 @@ fn parse_recipient(r: &str) -> Result<Box<dyn age::Recipient + Send>> {
     }
     Err(Error::usage(format!(
         "{} is not a recipient handoff understands: give an age1... public key or an ssh-ed25519/ssh-rsa public key",
-        short(r)
+        crate::mistakes::short(r)
     )))
 }
 
@@ -203,17 +206,6 @@ pub(crate) fn plugin_recipient_comment(text: &str, n: usize) -> Option<String> {
         }
     }
     None
-}
-
-/// How an identity may ask for a passphrase when it needs one (an encrypted
-/// SSH key, a passphrase-sealed token).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Prompt {
-    /// Never ask; fail with a message saying what is needed.
-    #[default]
-    Never,
-    /// Ask on the controlling terminal.
-    Terminal,
 }
 
 /// The keys that can open a token: age identity files, OpenSSH private keys,
@@ -252,7 +244,7 @@ impl Identities {
     /// Adds the identities in a file: an age identity file
     /// (`AGE-SECRET-KEY-1...` lines) or an OpenSSH private key.
     pub fn add_file(&mut self, path: &Path) -> Result<()> {
-        let text = read_small_file(path, "identity file").map_err(|e| match e {
+        let text = crate::files::read_small_file(path, "identity file").map_err(|e| match e {
             Error::Io { source, path, .. } => Error::Decrypt(format!(
                 "cannot read identity file {}: {}",
                 path.display(),
@@ -444,14 +436,6 @@ impl age::Callbacks for Callbacks {
         }
         answer
     }
-}
-
-/// Asks for a passphrase on the controlling terminal, without echo. `None`
-/// when there is no terminal.
-pub fn prompt_passphrase(prompt: &str) -> Option<SecretString> {
-    rpassword::prompt_password(prompt)
-        .ok()
-        .map(crate::credentials::into_secret)
 }
 
 /// Seals a token to `recipients`, in the given form.
@@ -957,24 +941,6 @@ pub fn read_sealed(reader: impl Read, name: &str) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// Reads a small file (an identity or recipients file) into a zeroizing
-/// string.
-pub(crate) fn read_small_file(path: &Path, what: &'static str) -> Result<Zeroizing<String>> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io("cannot read", path, e))?;
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if len > MAX_KEY_FILE_SIZE as u64 {
-        return Err(Error::usage(format!(
-            "{what} {} is too large",
-            path.display()
-        )));
-    }
-    let mut text = Zeroizing::new(String::with_capacity(len as usize + 1));
-    file.take(MAX_KEY_FILE_SIZE as u64)
-        .read_to_string(&mut text)
-        .map_err(|e| Error::io("cannot read", path, e))?;
-    Ok(text)
-}
-
 fn trim_start(b: &[u8]) -> &[u8] {
     let i = b
         .iter()
@@ -991,14 +957,9 @@ fn trim_end(b: &[u8]) -> &[u8] {
     &b[..i]
 }
 
-pub(crate) fn short(s: &str) -> String {
-    let s: String = s.chars().take(24).collect();
-    format!("{s:?}")
-}
-
 /// Reads a passphrase from the first line of a file.
 pub fn read_passphrase_file(path: &Path) -> Result<SecretString> {
-    let text = read_small_file(path, "passphrase file")?;
+    let text = crate::files::read_small_file(path, "passphrase file")?;
     let line = text.lines().next().unwrap_or("");
     if line.is_empty() {
         return Err(Error::usage(format!(

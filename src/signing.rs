@@ -12,7 +12,7 @@ use std::time::SystemTime;
 use secrecy::{ExposeSecret, SecretString};
 use ssh_key::{HashAlg, LineEnding, PrivateKey, PublicKey, SshSig};
 
-use crate::seal::read_small_file;
+use crate::files::read_small_file;
 use crate::{clock, Error, Result};
 
 /// The SSHSIG namespace of handoff signatures.

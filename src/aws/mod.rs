@@ -49,6 +49,7 @@ pub mod ec2;
 pub mod fuzzing;
 pub mod sts;
 mod transport;
+mod types;
 mod xml;
 
 pub use config::{ClientConfig, Service, Settings, CALL_DEADLINE, CONNECT_TIMEOUT, READ_TIMEOUT};

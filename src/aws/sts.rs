@@ -7,6 +7,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use super::config::{ClientConfig, Service};
 use super::transport::Transport;
+pub use super::types::CallerIdentity;
 use super::xml;
 use crate::clock;
 use crate::credentials::{Kind, Token};
@@ -93,18 +94,6 @@ impl AssumeRoleRequest {
             ..Self::default()
         }
     }
-}
-
-/// Who the credentials belong to: STS GetCallerIdentity's answer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CallerIdentity {
-    /// The 12-digit account id.
-    pub account: String,
-    /// The caller's ARN (`arn:aws:iam::123456789012:user/alice`,
-    /// `arn:aws:sts::123456789012:federated-user/Bob`).
-    pub arn: String,
-    /// The unique id of the caller.
-    pub user_id: String,
 }
 
 impl Sts {

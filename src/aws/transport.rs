@@ -559,7 +559,7 @@ impl Transport {
             inner: &mut response,
             deadline,
         };
-        let body = match read_capped(&mut reader, self.cap, hint) {
+        let body = match crate::files::read_capped(&mut reader, self.cap, hint) {
             Ok(Some(b)) => b,
             Ok(None) => {
                 return Outcome::Fail(self.transport_error(format!(
@@ -825,50 +825,6 @@ fn io_cause(e: &std::io::Error) -> String {
     }
 }
 
-/// Reads all of `r` into a zeroizing buffer, growing it by copying into new
-/// zeroizing buffers (never by reallocating, which would leave unwiped
-/// copies). `Ok(None)` when there is more than `cap` bytes.
-pub(crate) fn read_capped(
-    r: &mut impl Read,
-    cap: usize,
-    hint: Option<u64>,
-) -> std::io::Result<Option<Zeroizing<Vec<u8>>>> {
-    let initial = hint
-        .map(|h| usize::try_from(h).unwrap_or(usize::MAX))
-        .unwrap_or(16 << 10)
-        .max(1024)
-        .min(cap.saturating_add(1));
-    let mut buf = Zeroizing::new(Vec::with_capacity(initial));
-    loop {
-        if buf.len() == buf.capacity() {
-            if buf.len() > cap {
-                return Ok(None);
-            }
-            let bigger = buf.capacity().saturating_mul(2).min(cap.saturating_add(1));
-            let bigger = bigger.max(buf.capacity() + 1);
-            let mut next = Zeroizing::new(Vec::with_capacity(bigger));
-            next.extend_from_slice(&buf);
-            buf = next;
-        }
-        let len = buf.len();
-        let room = buf.capacity() - len;
-        buf.resize(len + room, 0);
-        match r.read(&mut buf[len..]) {
-            Ok(0) => {
-                buf.truncate(len);
-                break;
-            }
-            Ok(n) => buf.truncate(len + n),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(len),
-            Err(e) => return Err(e),
-        }
-        if buf.len() > cap {
-            return Ok(None);
-        }
-    }
-    Ok(Some(buf))
-}
-
 /// The wait before retry `n` (1-based): full jitter over
 /// `min(cap, base * 2^(n-1))`.
 fn backoff(n: u32, throttled: bool) -> Duration {
@@ -986,23 +942,6 @@ mod tests {
             &[secret],
         );
         assert!(!e.to_string().contains(secret), "{e}");
-    }
-
-    #[test]
-    fn reads_up_to_the_cap() {
-        let data = vec![7u8; 100_000];
-        let got = read_capped(&mut &data[..], 100_000, None).unwrap().unwrap();
-        assert_eq!(&got[..], &data[..]);
-        let got = read_capped(&mut &data[..], 100_000, Some(10))
-            .unwrap()
-            .unwrap();
-        assert_eq!(got.len(), 100_000);
-        assert!(read_capped(&mut &data[..], 99_999, None).unwrap().is_none());
-        assert!(read_capped(&mut &data[..], 99_999, Some(100_000))
-            .unwrap()
-            .is_none());
-        let got = read_capped(&mut &b""[..], 10, Some(0)).unwrap().unwrap();
-        assert!(got.is_empty());
     }
 
     #[test]
