@@ -112,6 +112,6 @@ pub use error::{Error, Result};
 pub use policy::{check_action, iam_actions_source, Policy, UnknownActions};
 pub use prompt::{prompt_passphrase, Prompt};
 pub use seal::{
-    decrypt, open, open_with, read_passphrase_file, read_sealed, seal, seal_signed, Form,
-    Identities, Recipients, MAX_HEADER_BYTES, MAX_SEALED_SIZE,
+    decrypt, open, open_with, read_passphrase_file, read_sealed, read_sealed_file, seal,
+    seal_signed, Form, Identities, Recipients, MAX_HEADER_BYTES, MAX_SEALED_SIZE,
 };

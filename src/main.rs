@@ -6,7 +6,7 @@
 mod cli;
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
@@ -344,17 +344,7 @@ fn io_error(what: &'static str, path: &Path, e: std::io::Error) -> Error {
 /// Reads and decrypts the token named on the command line.
 fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
     let sealed = match file {
-        Some(p) if p != Path::new("-") => {
-            let f = std::fs::File::open(p)
-                .map_err(|e| Error::Decrypt(format!("cannot read token {}: {}", p.display(), e)))?;
-            if f.metadata().is_ok_and(|m| m.is_dir()) {
-                return Err(Error::Decrypt(format!(
-                    "cannot read token {}: it is a directory",
-                    p.display()
-                )));
-            }
-            handoff::read_sealed(f, &p.display().to_string())?
-        }
+        Some(p) if p != Path::new("-") => handoff::read_sealed_file(p)?,
         _ => {
             let stdin = std::io::stdin();
             if stdin.is_terminal() {
@@ -370,44 +360,19 @@ fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
     if let Some(f) = &ids.passphrase_file {
         identities.set_passphrase(handoff::read_passphrase_file(f)?);
     }
-    let default;
-    let paths: &[PathBuf] = if ids.identity.is_empty() {
-        default = vec![handoff::paths::default_identity_path()?];
-        if default[0].exists() {
-            &default
-        } else {
-            &[]
-        }
-    } else {
-        &ids.identity
-    };
-    for p in paths {
-        if let Some(w) = files::readable_by_others(p, "identity file") {
-            eprintln!("handoff: {}", shown(&w));
-        }
-        identities
-            .add_file(p)
-            .map_err(|e| handoff::mistakes::identity_error(p, e))?;
-    }
+    identities.add_files_or_default(&ids.identity, |w| eprintln!("handoff: {}", shown(w)))?;
     let signers = match &ids.signers {
         // deliberately without a signers file: an unsigned token opens
         Some(path) if path == Path::new("none") => None,
         Some(path) => Some(handoff::signing::Signers::from_file(path)?),
-        None => {
-            let default = handoff::paths::allowed_signers_file()?;
-            if default.exists() {
-                Some(handoff::signing::Signers::from_file(&default)?)
-            } else {
-                None
-            }
-        }
+        None => handoff::signing::Signers::from_default_file()?,
     };
     let name = file.map_or("stdin".into(), |p| p.display().to_string());
     handoff::open_with(&sealed, &identities, signers.as_ref()).map_err(|e| match e {
-        Error::Untrusted(m) if m.starts_with("the token is not signed") => Error::Untrusted(
-            format!("{m}\nto open it without that check, give --signers none"),
-        ),
-        Error::Decrypt(m) if m.starts_with("no identity to open") => Error::Decrypt(format!(
+        e @ Error::Unsigned { .. } => Error::Untrusted(format!(
+            "{e}\nto open it without that check, give --signers none"
+        )),
+        Error::NoIdentity => Error::Decrypt(format!(
             "no identity to open the token with: give -i FILE, or create {} with handoff keygen",
             handoff::paths::default_identity_path()
                 .map(|p| p.display().to_string())
@@ -443,7 +408,7 @@ fn use_token_in(
         token.check_not_expired()?;
     }
     let region = region_for(&token);
-    check_account(
+    handoff::account::check_expected_account(
         &token,
         checks.expect_account.as_deref(),
         verbose,
@@ -534,39 +499,6 @@ fn exec_server(token: Token, cmd: std::process::Command, verbose: bool) -> Resul
     Ok(ExitCode::from(outcome.status))
 }
 
-/// Refuses the token unless STS says it belongs to the expected account
-/// (`--expect-account`, else the config file's `expect-account`).
-fn check_account(
-    token: &Token,
-    flag: Option<&str>,
-    verbose: bool,
-    region: Option<&str>,
-) -> Result<()> {
-    let expected = match flag {
-        Some(id) => handoff::account::ExpectedAccounts::exactly(id)?,
-        None => handoff::account::ExpectedAccounts::from_config(&handoff::paths::config_file()?)?,
-    };
-    let Some(account) = expected.for_token(token) else {
-        return Ok(());
-    };
-    #[cfg(feature = "aws")]
-    {
-        let settings = handoff::aws::Settings {
-            verbose,
-            region: region.map(str::to_string),
-            ..Default::default()
-        };
-        handoff::account::check_account(token, account, &settings)
-    }
-    #[cfg(not(feature = "aws"))]
-    {
-        let _ = (verbose, region);
-        Err(Error::Untrusted(format!(
-            "cannot check that the token belongs to account {account}: this build has no AWS support"
-        )))
-    }
-}
-
 #[cfg(feature = "aws")]
 fn mint(a: &cli::SealArgs, verbose: bool) -> Result<Token> {
     aws_cli::mint(a, verbose)
@@ -594,7 +526,7 @@ fn ec2(_: cli::Ec2Args, _: bool) -> Result<ExitCode> {
 #[cfg(feature = "aws")]
 mod aws_cli {
     use super::*;
-    use handoff::aws::{self, AssumeRoleRequest, Mfa, Service, Settings, Sts};
+    use handoff::aws::{self, AssumeRoleRequest, Mfa, MintRequest, Service, Settings, Sts};
 
     /// Mints with STS. Every argument is checked before the request.
     pub fn mint(a: &cli::SealArgs, verbose: bool) -> Result<Token> {
@@ -639,61 +571,42 @@ mod aws_cli {
                 "--mfa-serial and --token-code apply to --session".into(),
             ));
         }
-        let settings = Settings {
-            profile: a.aws.profile.clone(),
-            region: a.aws.region.clone(),
-            endpoint_url: a.aws.endpoint_url.clone(),
-            verbose,
-        };
-        if let Some(name) = &a.federation {
-            aws::check_federation_name(name)?;
-            if let Some(d) = duration {
-                aws::check_duration(d, aws::MIN_DURATION, aws::MAX_TOKEN_DURATION, "--duration")?;
-            }
+        let req = if let Some(name) = &a.federation {
             // Without --allow/--deny the federated user gets the empty
             // policy, which denies ec2:* (the contract's Policy rule).
-            let policy = policy.unwrap_or_default();
-            let sts = Sts::new(settings.resolve(Service::Sts)?)?;
-            sts.get_federation_token(name, Some(&policy), duration)
+            MintRequest::Federation {
+                name: name.clone(),
+                policy,
+                duration,
+            }
         } else if a.session {
             if policy.is_some() {
                 return Err(Error::Usage(
                     "--session takes no policy (GetSessionToken has none); use --federation or --role".into(),
                 ));
             }
-            if let Some(d) = duration {
-                aws::check_duration(d, aws::MIN_DURATION, aws::MAX_TOKEN_DURATION, "--duration")?;
-            }
-            if let Some(m) = &mfa {
-                aws::check_mfa(m)?;
-            }
-            let sts = Sts::new(settings.resolve(Service::Sts)?)?;
-            sts.get_session_token(duration, mfa.as_ref())
+            MintRequest::Session { duration, mfa }
         } else if let Some(role) = &a.role {
-            aws::check_role_arn(role)?;
-            if let Some(n) = &a.session_name {
-                aws::check_session_name(n)?;
-            }
-            if let Some(x) = &a.external_id {
-                aws::check_external_id(x)?;
-            }
-            if let Some(d) = duration {
-                aws::check_duration(d, aws::MIN_DURATION, aws::MAX_ROLE_DURATION, "--duration")?;
-            }
-            let req = AssumeRoleRequest {
+            MintRequest::Role(AssumeRoleRequest {
                 role_arn: role.clone(),
                 session_name: a.session_name.clone(),
                 external_id: a.external_id.clone(),
                 policy,
                 duration,
-            };
-            let sts = Sts::new(settings.resolve(Service::Sts)?)?;
-            sts.assume_role(&req)
+            })
         } else {
-            Err(Error::Usage(
+            return Err(Error::Usage(
                 "give --federation NAME, --session or --role ARN".into(),
-            ))
-        }
+            ));
+        };
+        req.validate("--duration")?;
+        let settings = Settings {
+            profile: a.aws.profile.clone(),
+            region: a.aws.region.clone(),
+            endpoint_url: a.aws.endpoint_url.clone(),
+            verbose,
+        };
+        Sts::new(settings.resolve(Service::Sts)?)?.mint(&req)
     }
 
     /// One EC2 action with the token's credentials; the answer as JSON.

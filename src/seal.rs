@@ -241,6 +241,36 @@ impl Identities {
         self.passphrase = Some(passphrase);
     }
 
+    /// Adds the identity files at `paths` or, when there are none, the
+    /// default identity ([`crate::paths::default_identity_path`]) if it
+    /// exists. `warn` hears of each file other users can read, before it is
+    /// used; a file that is a token, not an identity, is named as one.
+    pub fn add_files_or_default(
+        &mut self,
+        paths: &[std::path::PathBuf],
+        mut warn: impl FnMut(&str),
+    ) -> Result<()> {
+        let default;
+        let paths = if paths.is_empty() {
+            default = [crate::paths::default_identity_path()?];
+            if default[0].exists() {
+                &default[..]
+            } else {
+                &[]
+            }
+        } else {
+            paths
+        };
+        for p in paths {
+            if let Some(w) = crate::files::readable_by_others(p, "identity file") {
+                warn(&w);
+            }
+            self.add_file(p)
+                .map_err(|e| crate::mistakes::identity_error(p, e))?;
+        }
+        Ok(())
+    }
+
     /// Adds the identities in a file: an age identity file
     /// (`AGE-SECRET-KEY-1...` lines) or an OpenSSH private key.
     pub fn add_file(&mut self, path: &Path) -> Result<()> {
@@ -537,7 +567,8 @@ pub fn open(sealed: &[u8], identities: &Identities) -> Result<Token> {
 }
 
 /// Opens a sealed token and, with `signers`, requires it to be signed by a
-/// key the signers file lists ([`Error::Untrusted`] otherwise, exit 7).
+/// key the signers file lists ([`Error::Unsigned`] when it is not signed,
+/// [`Error::Untrusted`] when the signature is not good enough; exit 7).
 pub fn open_with(
     sealed: &[u8],
     identities: &Identities,
@@ -548,10 +579,9 @@ pub fn open_with(
     let (inner, signature) = match envelope::decode_any(&plaintext)? {
         envelope::Decoded::Plain(token) => {
             return match signers {
-                Some(s) => Err(Error::Untrusted(format!(
-                    "the token is not signed, and {} lists who must sign",
-                    s.source()
-                ))),
+                Some(s) => Err(Error::Unsigned {
+                    signers: s.source().to_string(),
+                }),
                 None => Ok(*token),
             }
         }
@@ -687,9 +717,7 @@ pub(crate) fn open_bytes(
             .map_err(|e| decrypt_error(e, true))?
     } else {
         if identities.keys.is_empty() {
-            return Err(Error::Decrypt(
-                "no identity to open the token with: give -i FILE".into(),
-            ));
+            return Err(Error::NoIdentity);
         }
         identities.plugin_failure.clear();
         // Keys in files first, plugins after: a hardware key is asked only
@@ -925,6 +953,19 @@ fn too_large() -> Error {
         "larger than {} KiB; a token is a few KB",
         MAX_SEALED_SIZE / 1024
     ))
+}
+
+/// Reads the sealed token in the file at `path`, as [`read_sealed`].
+pub fn read_sealed_file(path: &Path) -> Result<Vec<u8>> {
+    let f = std::fs::File::open(path)
+        .map_err(|e| Error::Decrypt(format!("cannot read token {}: {}", path.display(), e)))?;
+    if f.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(Error::Decrypt(format!(
+            "cannot read token {}: it is a directory",
+            path.display()
+        )));
+    }
+    read_sealed(f, &path.display().to_string())
 }
 
 /// Reads at most [`MAX_SEALED_SIZE`] bytes of sealed input, refusing anything

@@ -193,6 +193,17 @@ struct Entry {
 }
 
 impl Signers {
+    /// Reads the default signers file
+    /// ([`crate::paths::allowed_signers_file`]); `None` when there is none.
+    pub fn from_default_file() -> Result<Option<Self>> {
+        let path = crate::paths::allowed_signers_file()?;
+        if path.exists() {
+            Self::from_file(&path).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
     /// Reads a signers file.
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = read_small_file(path, "signers file").map_err(|e| match e {

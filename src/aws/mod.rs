@@ -56,6 +56,6 @@ pub use config::{ClientConfig, Service, Settings, CALL_DEADLINE, CONNECT_TIMEOUT
 pub use ec2::{AvailabilityZone, DescribeImages, Ec2, Image, Region};
 pub use sts::{
     check_duration, check_external_id, check_federation_name, check_mfa, check_policy,
-    check_role_arn, check_session_name, AssumeRoleRequest, CallerIdentity, Mfa, Sts,
+    check_role_arn, check_session_name, AssumeRoleRequest, CallerIdentity, Mfa, MintRequest, Sts,
     MAX_POLICY_CHARS, MAX_ROLE_DURATION, MAX_TOKEN_DURATION, MIN_DURATION,
 };
