@@ -11,7 +11,6 @@ use std::time::SystemTime;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::clock;
-use crate::signing::Signer;
 
 /// Stands in for a secret in `Debug` output.
 struct Redacted;
@@ -163,6 +162,35 @@ pub struct AssumedRoleUser {
     pub arn: String,
 }
 
+/// What opening a signed token learned about it, beside its credentials:
+/// the recipients it was sealed to (`SealedTo`), its `TokenId`, and who
+/// signed it. Empty for a token that was not signed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Provenance {
+    /// The recipients the sender sealed it to.
+    pub sealed_to: Vec<String>,
+    /// The random id the sender gave it.
+    pub token_id: Option<Vec<u8>>,
+    /// Who signed it, and whether a signers file vouched for them.
+    pub signer: Option<Signer>,
+}
+
+/// Who signed a token, as the recipient learned it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signer {
+    /// The signing key's SHA-256 fingerprint (`SHA256:...`).
+    pub fingerprint: String,
+    /// The signing key (`ssh-ed25519 AAAA...`).
+    pub public_key: String,
+    /// The principals the signers file lists for the key, when one was used.
+    pub principal: Option<String>,
+    /// Whether a signers file vouched for the key. A signature that verifies
+    /// but was not checked against a signers file proves only that the token
+    /// is intact, not who made it.
+    pub verified: bool,
+}
+
 /// Credentials and everything known about them: what the Perl module called
 /// `VM::EC2::Security::Token`. This is what `seal` seals and `open` returns.
 ///
@@ -185,9 +213,7 @@ pub struct Token {
     region: Option<String>,
     label: Option<String>,
     issued_at: Option<SystemTime>,
-    sealed_to: Vec<String>,
-    token_id: Option<Vec<u8>>,
-    signer: Option<Signer>,
+    provenance: Provenance,
 }
 
 impl Token {
@@ -203,9 +229,7 @@ impl Token {
             region: None,
             label: None,
             issued_at: None,
-            sealed_to: Vec::new(),
-            token_id: None,
-            signer: None,
+            provenance: Provenance::default(),
         }
     }
 
@@ -268,35 +292,41 @@ impl Token {
     }
 
     pub(crate) fn with_sealed_to(mut self, sealed_to: Vec<String>) -> Self {
-        self.sealed_to = sealed_to;
+        self.provenance.sealed_to = sealed_to;
         self
     }
 
     pub(crate) fn with_token_id(mut self, id: Vec<u8>) -> Self {
-        self.token_id = Some(id);
+        self.provenance.token_id = Some(id);
         self
     }
 
     pub(crate) fn with_signer(mut self, signer: Signer) -> Self {
-        self.signer = Some(signer);
+        self.provenance.signer = Some(signer);
         self
     }
 
     /// Who signed the token (signed handoffs only), and whether a signers
     /// file vouched for them.
     pub fn signer(&self) -> Option<&Signer> {
-        self.signer.as_ref()
+        self.provenance.signer.as_ref()
     }
 
     /// The recipients a signed token says it was sealed to, as the sender
     /// gave them (`scrypt` for a passphrase). Empty for unsigned tokens.
     pub fn sealed_to(&self) -> &[String] {
-        &self.sealed_to
+        &self.provenance.sealed_to
     }
 
     /// The random id of a signed handoff: a signature covers exactly one.
     pub fn token_id(&self) -> Option<&[u8]> {
-        self.token_id.as_deref()
+        self.provenance.token_id.as_deref()
+    }
+
+    /// What opening the token learned about it: who it was sealed to, its
+    /// id, who signed it. Empty for a token that was not signed.
+    pub fn provenance(&self) -> &Provenance {
+        &self.provenance
     }
 
     /// The kind of credentials.

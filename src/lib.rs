@@ -101,7 +101,7 @@ pub use age;
 pub use secrecy;
 
 pub use clock::parse_duration;
-pub use credentials::{AssumedRoleUser, Credentials, FederatedUser, Kind, Token};
+pub use credentials::{AssumedRoleUser, Credentials, FederatedUser, Kind, Provenance, Token};
 pub use describe::{describe, shown};
 pub use documents::{
     parse_document, read_document, read_document_file, render, OutputFormat, DEFAULT_INI_SECTION,

@@ -92,51 +92,10 @@ pub fn open_with(
     signers: Option<&crate::signing::Signers>,
 ) -> Result<Token> {
     let (plaintext, opened_by) = open_bytes(sealed, identities)?;
-    // Who opened it matters only for a signed token: worked out below.
-    let (inner, signature) = match envelope::decode_any(&plaintext)? {
-        envelope::Decoded::Plain(token) => {
-            return match signers {
-                Some(s) => Err(Error::Unsigned {
-                    signers: s.source().to_string(),
-                }),
-                None => Ok(*token),
-            }
-        }
-        envelope::Decoded::Signed {
-            envelope,
-            signature,
-        } => (envelope, signature),
-    };
-    let key = crate::signing::verify(&inner, &signature)?;
-    let token = envelope::decode_inner(&inner)?;
-    let fingerprint = key.fingerprint(ssh_key::HashAlg::Sha256).to_string();
-    let mut signer = crate::signing::Signer {
-        fingerprint: fingerprint.clone(),
-        public_key: key.to_openssh().unwrap_or_default(),
-        principal: None,
-        verified: false,
-    };
-    if let Some(s) = signers {
-        let principal = s.find(&key, crate::clock::now()).ok_or_else(|| {
-            Error::Untrusted(format!(
-                "the token is signed by {fingerprint}, which {} does not list for handoff",
-                s.source()
-            ))
-        })?;
-        signer.principal = Some(principal.to_string());
-        signer.verified = true;
-    }
-    if !token
-        .sealed_to()
-        .iter()
-        .any(|r| opened_by.answers_to(identities, r))
-    {
-        return Err(Error::Untrusted(format!(
-            "the token was signed for {}, not for the identity that opened it: it was re-addressed",
-            token.sealed_to().join(", ")
-        )));
-    }
-    Ok(token.with_signer(signer))
+    // Who opened it matters only for a signed token: worked out there.
+    crate::signing::trust(envelope::decode_any(&plaintext)?, signers, |r| {
+        opened_by.answers_to(identities, r)
+    })
 }
 
 /// Decrypts a sealed file (any of the three forms) to its plaintext without
@@ -150,9 +109,9 @@ pub fn decrypt(sealed: &[u8], identities: &Identities) -> Result<Zeroizing<Vec<u
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Read;
     use crate::{Credentials, Kind};
     use secrecy::ExposeSecret;
+    use std::io::Read;
 
     fn token() -> Token {
         Token::new(
