@@ -47,7 +47,10 @@ pub mod ec2;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+mod retry;
+mod sigv4;
 pub mod sts;
+mod tls;
 mod transport;
 mod types;
 mod xml;
