@@ -183,6 +183,7 @@ def main():
         unit=lambda k: f"{k / 1024:.1f} MiB", note="GNU time -v, max RSS")
 
     story(h, env, args, pub, policy_json, max(5, n // 12))
+    batch(h, env, args, policy_json, max(3, n // 20))
     print_table()
 
 
@@ -230,6 +231,57 @@ def story(h, env, args, pub, policy_json, n):
         rb.append(theirs())
     row("whole story: policy, mint+seal, ec2 call", None, [x / y for x, y in zip(ra, rb)], ra, rb,
         note="aws sts + age -e + age -d + aws ec2")
+
+
+def batch(h, env, args, policy_json, n, people=40):
+    """The issuer's side: one token for each of 40 people, with --each (four
+    mints at a time), against 40 sequential handoff runs, and against the
+    AWS CLI and age run per person."""
+    work = Path(args.work)
+    ep = args.endpoint
+    roster = work / "roster.txt"
+    lines = []
+    for i in range(people):
+        key = subprocess.run(["age-keygen"], env=env, capture_output=True, check=True).stdout.decode()
+        pub = next(l.split(": ", 1)[1] for l in key.splitlines() if l.startswith("# public key: "))
+        lines.append((f"p{i:02}", pub))
+    roster.write_text("".join(f"{name} {pub}\n" for name, pub in lines))
+    out = work / "batch"
+    each = Case([h, "seal", "--federation", "ws-{name}", "--each", str(roster), "--allow", "DescribeImages",
+                 "--endpoint-url", ep, "-o", str(out), "--force"], env)
+
+    def ours():
+        return each.run()
+
+    def sequential():
+        start = time.perf_counter()
+        for name, pub in lines:
+            subprocess.run([h, "seal", "--federation", f"ws-{name}", "--allow", "DescribeImages",
+                            "--endpoint-url", ep, "-r", pub, "-o", str(out / f"{name}.age"), "--force"],
+                           env=env, check=True)
+        return time.perf_counter() - start
+
+    def aws_and_age():
+        start = time.perf_counter()
+        raw = work / "batch-raw.json"
+        for name, pub in lines:
+            with open(raw, "wb") as f:
+                subprocess.run(["aws", "sts", "get-federation-token", "--name", f"ws-{name}", "--policy",
+                                policy_json, "--endpoint-url", ep], env=env, stdout=f, check=True)
+            subprocess.run(["age", "-e", "-r", pub, "-o", str(out / f"{name}.age"), str(raw)], env=env,
+                           check=True)
+        return time.perf_counter() - start
+
+    for other, goal, name, note in ((sequential, 0.7, "40-person --each vs 40 handoff seal runs",
+                                     "40 x handoff seal --federation"),
+                                    (aws_and_age, 0.05, "40-person --each vs aws sts + age per person",
+                                     "40 x (aws sts get-federation-token; age -e)")):
+        ours(), other()
+        ra, rb = [], []
+        for _ in range(n):
+            ra.append(ours())
+            rb.append(other())
+        row(name, goal, [x / y for x, y in zip(ra, rb)], ra, rb, note=note)
 
 
 def compare(args, env, n):

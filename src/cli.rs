@@ -13,6 +13,7 @@ const SOURCE: &str = "Where the credentials come from";
 const MINTING: &str = "Minting";
 const AWS: &str = "AWS settings";
 const SIGNING: &str = "Signing";
+const EACH: &str = "One token per person";
 
 /// The end of `seal --help`.
 const SEAL_EXAMPLES: &str = "\
@@ -73,6 +74,10 @@ pub enum Command {
     Exec(ExecArgs),
     /// Call one EC2 Query API action with the token's credentials.
     Ec2(Ec2Args),
+    /// List the handoffs this user sealed (the ledger).
+    Issued(IssuedArgs),
+    /// Make the sessions of handed-off tokens stop working before they expire.
+    Revoke(RevokeArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -186,8 +191,9 @@ pub struct SealArgs {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["federation", "session", "role"], help_heading = SOURCE)]
     pub input: Option<PathBuf>,
 
-    /// Seal the credential document even if its credentials have expired.
-    #[arg(long)]
+    /// Seal the credential document even if its credentials have expired
+    /// [default: expired credentials are refused, exit 4].
+    #[arg(long, help_heading = SOURCE)]
     pub allow_expired: bool,
 
     /// Mint with STS GetFederationToken for this federated user name.
@@ -231,6 +237,78 @@ pub struct SealArgs {
     pub external_id: Option<String>,
 
     #[command(flatten, next_help_heading = AWS)]
+    pub aws: AwsArgs,
+
+    /// One token per person of this roster (NAME RECIPIENT lines; - is
+    /// stdin), each to -o DIR/NAME.age; {name} in --federation,
+    /// --session-name and --label is the person's.
+    #[arg(long, value_name = "ROSTER", conflicts_with_all = ["input", "session"], help_heading = EACH)]
+    pub each: Option<PathBuf>,
+
+    /// With --each: how many tokens to mint at once.
+    #[arg(long, value_name = "N", default_value_t = 4, requires = "each", value_parser = clap::value_parser!(u16).range(1..=64), help_heading = EACH)]
+    pub jobs: u16,
+
+    /// Do not record this handoff in the ledger [default: every seal is
+    /// recorded, without secrets, in $XDG_STATE_HOME/handoff/issued.jsonl or
+    /// $HANDOFF_LEDGER].
+    #[arg(long, help_heading = OUTPUT)]
+    pub no_ledger: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct IssuedArgs {
+    /// Include expired and revoked handoffs.
+    #[arg(long)]
+    pub all: bool,
+
+    /// One JSON object a line instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RevokeArgs {
+    /// What to revoke, from the ledger: a token id, roster name, federated
+    /// user or role session name, or access key id.
+    #[arg(
+        value_name = "SELECTOR",
+        required_unless_present = "userid",
+        conflicts_with = "userid"
+    )]
+    pub selector: Option<String>,
+
+    /// Revoke this aws:userid without a ledger entry (with --user or --role).
+    #[arg(long, value_name = "ID")]
+    pub userid: Option<String>,
+
+    /// With --userid: the IAM user that minted the federation token.
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "userid",
+        conflicts_with = "role"
+    )]
+    pub user: Option<String>,
+
+    /// With --userid: the role the session assumed.
+    #[arg(long, value_name = "NAME", requires = "userid")]
+    pub role: Option<String>,
+
+    /// Session tokens: revoke every session token of their IAM user issued
+    /// before now (the only way IAM can tell them apart).
+    #[arg(long)]
+    pub all_sessions: bool,
+
+    /// Print the policy that would be written, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+
+    #[command(flatten)]
     pub aws: AwsArgs,
 }
 

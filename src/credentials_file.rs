@@ -1,25 +1,21 @@
 //! Updating one profile of the AWS shared credentials file, as botocore
 //! reads it, leaving every other line as it was.
 
-use std::fs::{self, File, OpenOptions};
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::fs;
+use std::path::Path;
 
 use zeroize::Zeroizing;
 
 use crate::credentials::Token;
 use crate::documents::{render, OutputFormat};
-use crate::files::{create_private_dir, parent_dir, target, write_file, Overwrite, Target};
+use crate::files::{lock_beside, target, write_file, Overwrite, Target};
 use crate::{Error, Result};
-
-/// How long `write_profile` waits for another writer's lock.
-pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Puts the token's credentials into profile `name` of the credentials file
 /// at `path`, leaving every other line, comment and profile byte for byte as
 /// it was. Concurrent writers are serialised by a lock file beside it
 /// (`PATH.lock`, never followed if it is a symlink), waited for at most
-/// [`LOCK_WAIT`].
+/// [`LOCK_WAIT`](crate::files::LOCK_WAIT).
 ///
 /// A credentials file that is a symlink is written through (the link is
 /// kept); an existing file keeps its owner and mode unless group or others
@@ -34,8 +30,7 @@ pub fn write_profile(path: &Path, name: &str, token: &Token) -> Result<()> {
             "{name:?} is not a usable profile name"
         )));
     }
-    create_private_dir(&parent_dir(path))?;
-    let lock = lock(path)?;
+    let lock = lock_beside(path)?;
     if matches!(target(path)?, Target::Into(_)) {
         return Err(Error::Other(format!(
             "{} is not a regular file; not writing a profile into it",
@@ -76,55 +71,6 @@ pub fn has_profile(path: &Path, name: &str) -> Result<bool> {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let is_header = headers(&lines);
     Ok((0..lines.len()).any(|i| is_header[i] && section_name(lines[i]) == Some(name)))
-}
-
-/// Takes the lock file `PATH.lock` (the path's bytes plus `.lock`), waiting
-/// at most [`LOCK_WAIT`] and saying so on stderr while it waits.
-fn lock(path: &Path) -> Result<File> {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".lock");
-    let lock_path = PathBuf::from(name);
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-        .open(&lock_path)
-        .map_err(|e| {
-            if fs::symlink_metadata(&lock_path).is_ok_and(|m| m.file_type().is_symlink()) {
-                Error::Other(format!(
-                    "the lock file {} is a symlink; not following it",
-                    lock_path.display()
-                ))
-            } else {
-                Error::io("cannot open lock file", &lock_path, e)
-            }
-        })?;
-    let start = std::time::Instant::now();
-    let mut said = false;
-    loop {
-        match lock.try_lock() {
-            Ok(()) => return Ok(lock),
-            Err(fs::TryLockError::WouldBlock) => {}
-            Err(fs::TryLockError::Error(e)) => return Err(Error::io("cannot lock", &lock_path, e)),
-        }
-        if start.elapsed() >= LOCK_WAIT {
-            return Err(Error::Other(format!(
-                "{} is still locked by another process after {} s; giving up",
-                lock_path.display(),
-                LOCK_WAIT.as_secs()
-            )));
-        }
-        if !said {
-            eprintln!(
-                "handoff: waiting for the lock {} (another process is writing the credentials file)",
-                lock_path.display()
-            );
-            said = true;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
 }
 
 /// The section a line opens, as botocore (Python's configparser) reads it:

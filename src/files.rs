@@ -7,7 +7,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
-use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
@@ -207,6 +207,62 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
         .mode(0o700)
         .create(dir)
         .map_err(|e| Error::io("cannot create directory", dir, e))
+}
+
+/// How long `write_profile` waits for another writer's lock.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Takes the lock file beside `path`: `PATH.lock` (the path's bytes plus
+/// `.lock`, mode 0600, never followed when it is a symlink), creating the
+/// directory (0700) when missing, waiting at most [`LOCK_WAIT`] and saying
+/// so on stderr while it waits. The lock lasts until the returned file is
+/// dropped. The credentials file and the ledger are written under it.
+pub(crate) fn lock_beside(path: &Path) -> Result<File> {
+    create_private_dir(&parent_dir(path))?;
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let lock_path = PathBuf::from(name);
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(&lock_path)
+        .map_err(|e| {
+            if fs::symlink_metadata(&lock_path).is_ok_and(|m| m.file_type().is_symlink()) {
+                Error::Other(format!(
+                    "the lock file {} is a symlink; not following it",
+                    lock_path.display()
+                ))
+            } else {
+                Error::io("cannot open lock file", &lock_path, e)
+            }
+        })?;
+    let start = std::time::Instant::now();
+    let mut said = false;
+    loop {
+        match lock.try_lock() {
+            Ok(()) => return Ok(lock),
+            Err(fs::TryLockError::WouldBlock) => {}
+            Err(fs::TryLockError::Error(e)) => return Err(Error::io("cannot lock", &lock_path, e)),
+        }
+        if start.elapsed() >= LOCK_WAIT {
+            return Err(Error::Other(format!(
+                "{} is still locked by another process after {} s; giving up",
+                lock_path.display(),
+                LOCK_WAIT.as_secs()
+            )));
+        }
+        if !said {
+            eprintln!(
+                "handoff: waiting for the lock {} (another process is writing beside it)",
+                lock_path.display()
+            );
+            said = true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
 
 /// Identity and key files (and the signers, passphrase and config files) larger

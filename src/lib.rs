@@ -73,6 +73,8 @@
 pub mod account;
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "aws")]
+pub mod batch;
 pub mod clock;
 mod credentials;
 pub mod credentials_file;
@@ -83,6 +85,7 @@ pub mod environment;
 mod error;
 pub mod files;
 pub mod keys;
+pub mod ledger;
 pub mod mistakes;
 pub mod paths;
 mod pem_rsa;
@@ -90,6 +93,8 @@ mod plugin;
 mod policy;
 mod prompt;
 mod recipients_file;
+pub mod revoke;
+pub mod roster;
 #[cfg(feature = "aws")]
 pub mod sdk;
 mod seal;

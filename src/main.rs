@@ -4,6 +4,8 @@
 #![forbid(unsafe_code)]
 
 mod cli;
+#[cfg(feature = "aws")]
+mod cli_issuer;
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -112,6 +114,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Show(a) => show(a),
         Command::Exec(a) => exec(a, cli.verbose),
         Command::Ec2(a) => ec2(a, cli.verbose),
+        Command::Issued(a) => issued(a),
+        Command::Revoke(a) => revoke(a, cli.verbose),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut cli::command(), "handoff", &mut out);
@@ -188,6 +192,9 @@ fn unknown_actions(a: &cli::PolicyArgs) -> handoff::UnknownActions {
 }
 
 fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
+    if a.each.is_some() {
+        return seal_each(a, verbose);
+    }
     // Everything that can be refused is refused before any STS call.
     let mut recipients = Recipients::new();
     // age plugins ask on /dev/tty; without a terminal their questions fail.
@@ -223,13 +230,7 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
             "no recipients: give -r/--to RECIPIENT, -R/--to-file FILE, or -p/--passphrase".into(),
         ));
     }
-    let form = if a.armor {
-        Form::Armor
-    } else if a.base64 {
-        Form::Base64
-    } else {
-        Form::Binary
-    };
+    let form = form_of(&a);
     match &a.output {
         Some(path) => files::check_writable(path, overwrite(a.force))?,
         None if form == Form::Binary && std::io::stdout().is_terminal() => {
@@ -240,22 +241,7 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         }
         None => {}
     }
-    if let Some(w) = a
-        .sign
-        .as_deref()
-        .and_then(|p| files::readable_by_others(p, "signing key"))
-    {
-        eprintln!("handoff: {}", shown(&w));
-    }
-    let signing_key = match &a.sign {
-        Some(path) => Some(handoff::signing::SigningKey::from_file(path, || match &a
-            .sign_passphrase_file
-        {
-            Some(f) => handoff::read_passphrase_file(f).ok(),
-            None => handoff::prompt_passphrase(&format!("Passphrase for {}: ", path.display())),
-        })?),
-        None => None,
-    };
+    let signing_key = signing_key(&a)?;
     let minting = a.federation.is_some() || a.session || a.role.is_some();
     if !minting {
         let stray = [
@@ -273,10 +259,14 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
             )));
         }
     }
-    let mut token = if minting {
-        mint(&a, verbose)?
+    // Who minted, for the ledger (and the root warning): asked once the
+    // mint has succeeded, so a failing mint is reported as it always was
+    // and an endpoint sees the mint first.
+    let (mut token, minted_by) = if minting {
+        let token = mint(&a, verbose)?;
+        (token, report_identity(minting_identity(&a, verbose)))
     } else {
-        read_document(a.input.as_deref())?
+        (read_document(a.input.as_deref())?, None)
     };
     if !a.allow_expired {
         token.check_not_expired()?;
@@ -294,11 +284,73 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         Some(key) => handoff::seal_signed(&token, &recipients, form, key)?,
         None => handoff::seal(&token, &recipients, form)?,
     };
+    if !a.no_ledger {
+        let by = minted_by
+            .as_ref()
+            .map(|(arn, id)| (arn.as_str(), id.as_str()));
+        let record =
+            handoff::ledger::Record::new(&token, recipients.names(), a.output.as_deref(), by)?;
+        // No place for a ledger (no HOME) does not stop a seal; a ledger
+        // that cannot be written does.
+        match handoff::ledger::Ledger::open_default() {
+            Ok(ledger) => ledger.append(&[record])?,
+            Err(e) => eprintln!("handoff: warning: not recorded in the ledger: {e}"),
+        }
+    }
     match &a.output {
         Some(path) => files::write_private(path, &sealed, overwrite(a.force))?,
         None => print(&sealed)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `handoff issued`: the ledger, as a table or JSON lines.
+fn issued(a: cli::IssuedArgs) -> Result<ExitCode> {
+    let ledger = handoff::ledger::Ledger::open_default()?;
+    let now = SystemTime::now();
+    let records: Vec<_> = ledger
+        .records()?
+        .into_iter()
+        .filter(|r| a.all || r.is_live_at(now))
+        .collect();
+    let out = if a.json {
+        handoff::ledger::json_lines(&records)?
+    } else {
+        handoff::ledger::table(&records, now)
+    };
+    print(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The form `-a`/`--base64` ask for.
+fn form_of(a: &cli::SealArgs) -> Form {
+    if a.armor {
+        Form::Armor
+    } else if a.base64 {
+        Form::Base64
+    } else {
+        Form::Binary
+    }
+}
+
+/// The `--sign` key, its passphrase asked or read from a file.
+fn signing_key(a: &cli::SealArgs) -> Result<Option<handoff::signing::SigningKey>> {
+    if let Some(w) = a
+        .sign
+        .as_deref()
+        .and_then(|p| files::readable_by_others(p, "signing key"))
+    {
+        eprintln!("handoff: {}", shown(&w));
+    }
+    a.sign
+        .as_ref()
+        .map(|path| {
+            handoff::signing::SigningKey::from_file(path, || match &a.sign_passphrase_file {
+                Some(f) => handoff::read_passphrase_file(f).ok(),
+                None => handoff::prompt_passphrase(&format!("Passphrase for {}: ", path.display())),
+            })
+        })
+        .transpose()
 }
 
 fn ask_new_passphrase() -> Result<SecretString> {
@@ -512,6 +564,50 @@ fn mint(_: &cli::SealArgs, _: bool) -> Result<Token> {
 }
 
 #[cfg(feature = "aws")]
+fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
+    cli_issuer::seal_each(a, verbose)
+}
+
+#[cfg(feature = "aws")]
+fn minting_identity(a: &cli::SealArgs, verbose: bool) -> Result<handoff::aws::CallerIdentity> {
+    cli_issuer::caller_identity(&a.aws, verbose)
+}
+
+#[cfg(feature = "aws")]
+fn report_identity(who: Result<handoff::aws::CallerIdentity>) -> Option<(String, String)> {
+    cli_issuer::report_identity(who).map(|c| (c.arn, c.user_id))
+}
+
+#[cfg(feature = "aws")]
+fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
+    cli_issuer::revoke(a, verbose)
+}
+
+#[cfg(not(feature = "aws"))]
+fn seal_each(_: cli::SealArgs, _: bool) -> Result<ExitCode> {
+    Err(Error::Usage(
+        "this build of handoff has no AWS support (feature aws)".into(),
+    ))
+}
+
+#[cfg(not(feature = "aws"))]
+fn minting_identity(_: &cli::SealArgs, _: bool) -> Result<()> {
+    Ok(())
+}
+
+#[cfg(not(feature = "aws"))]
+fn report_identity(_: Result<()>) -> Option<(String, String)> {
+    None
+}
+
+#[cfg(not(feature = "aws"))]
+fn revoke(_: cli::RevokeArgs, _: bool) -> Result<ExitCode> {
+    Err(Error::Usage(
+        "this build of handoff has no AWS support (feature aws)".into(),
+    ))
+}
+
+#[cfg(feature = "aws")]
 fn ec2(a: cli::Ec2Args, verbose: bool) -> Result<ExitCode> {
     aws_cli::ec2(a, verbose)
 }
@@ -528,8 +624,10 @@ mod aws_cli {
     use super::*;
     use handoff::aws::{self, AssumeRoleRequest, Mfa, MintRequest, Service, Settings, Sts};
 
-    /// Mints with STS. Every argument is checked before the request.
-    pub fn mint(a: &cli::SealArgs, verbose: bool) -> Result<Token> {
+    /// The duration and policy the seal arguments ask for, checked.
+    pub fn duration_and_policy(
+        a: &cli::SealArgs,
+    ) -> Result<(Option<std::time::Duration>, Option<Policy>)> {
         let duration = a
             .duration
             .as_deref()
@@ -559,6 +657,12 @@ mod aws_cli {
                 eprintln!("handoff: warning: the policy only denies, so these credentials can do nothing; add --allow ACTION");
             }
         }
+        Ok((duration, policy))
+    }
+
+    /// Mints with STS. Every argument is checked before the request.
+    pub fn mint(a: &cli::SealArgs, verbose: bool) -> Result<Token> {
+        let (duration, policy) = duration_and_policy(a)?;
         let mfa = match (&a.mfa_serial, &a.token_code) {
             (Some(serial), Some(code)) => Some(Mfa {
                 serial: serial.clone(),

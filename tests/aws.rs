@@ -1750,6 +1750,20 @@ fn malformed_minted_credentials_are_not_sealed() {
         );
         assert!(!home.path().join("out.age").exists(), "a file was written");
     }
+    // Times outside what open accepts (1970 to 9999, UTC after the offset)
+    // are refused by the same parser, before anything is sealed.
+    for expiration in [
+        "9999-12-31T23:59:59-23:59",
+        "1969-12-31T23:59:59Z",
+        "2099-13-01T00:00:00Z",
+    ] {
+        let body = federation_answer("2099-01-01T00:00:00Z", expiration);
+        let f = fake(vec![Reply::Http(200, body)]);
+        let o = common::run(&mut seal_against(home.path(), &f.url));
+        let err = common::fails(&o, 6, &[MINTED_SECRET, MINTED_TOKEN_PART, SECRET]);
+        assert!(err.contains("GetFederationToken"), "{expiration}: {err}");
+        assert!(!home.path().join("out.age").exists(), "a file was written");
+    }
     // The good answer is sealed (the cases above differ from it only where
     // they are malformed).
     let f = fake(vec![Reply::Http(

@@ -282,7 +282,9 @@ fn an_expired_token_gives_the_sdks_own_error_and_the_status_passes_through() {
     let doc = sts_document().replace("2099-01-01T00:00:00+00:00", "2020-01-01T00:00:00+00:00");
     let t = w.file("expired.age");
     let mut c = w.handoff();
-    c.args(["seal", "-r", &w.p.recipient, "-o"]).arg(&t);
+    // seal refuses expired credentials too unless told
+    c.args(["seal", "--allow-expired", "-r", &w.p.recipient, "-o"])
+        .arg(&t);
     ok(&run_with_input(&mut c, doc.as_bytes()));
     // refused without --allow-expired, as exec does
     fails(&run(&mut w.exec(&t, &["true"])), 4, &[SECRET]);

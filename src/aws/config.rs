@@ -441,14 +441,25 @@ impl<'a> Resolver<'a> {
             (None, None, None) => None,
         };
         let (endpoint, endpoint_source, signing_region) = match (endpoint, &region, service) {
-            (Some((url, from)), _, Service::Iam) => {
-                (check_endpoint(&url)?, from, "us-east-1".to_string())
+            // IAM is global: one endpoint, signed for us-east-1 (China's
+            // partition has its own).
+            (Some((url, from)), r, Service::Iam) => {
+                let signing = r
+                    .as_deref()
+                    .map_or("us-east-1".to_string(), iam_signing_region);
+                (check_endpoint(&url)?, from, signing)
             }
-            (None, _, Service::Iam) => (
-                "https://iam.amazonaws.com/".to_string(),
-                "the global default".to_string(),
-                "us-east-1".to_string(),
-            ),
+            (None, r, Service::Iam) => {
+                let signing = r
+                    .as_deref()
+                    .map_or("us-east-1".to_string(), iam_signing_region);
+                let host = if signing == "cn-north-1" {
+                    "https://iam.cn-north-1.amazonaws.com.cn/"
+                } else {
+                    "https://iam.amazonaws.com/"
+                };
+                (host.to_string(), "the global default".to_string(), signing)
+            }
             (Some((url, from)), Some(r), _) => (check_endpoint(&url)?, from, r.clone()),
             (Some((url, from)), None, Service::Sts) => {
                 (check_endpoint(&url)?, from, "us-east-1".to_string())
@@ -522,6 +533,16 @@ impl<'a> Resolver<'a> {
                 "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not".into(),
             )),
         }
+    }
+}
+
+/// The region IAM requests are signed for: `cn-north-1` in China's
+/// partition, else `us-east-1`.
+fn iam_signing_region(region: &str) -> String {
+    if region.starts_with("cn-") {
+        "cn-north-1".to_string()
+    } else {
+        "us-east-1".to_string()
     }
 }
 
@@ -1200,5 +1221,43 @@ sso_session = corp
         let d = format!("{c:?}");
         assert!(d.contains("AKIAENVEXAMPLE"), "{d}");
         assert!(!d.contains("envsecret") && !d.contains("envtoken"), "{d}");
+    }
+
+    #[test]
+    fn iam_is_global_and_signed_for_us_east_1() {
+        let keys = [
+            ("AWS_ACCESS_KEY_ID", "AKIAENVEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "envsecretEXAMPLEKEY"),
+            ("AWS_REGION", "eu-west-1"),
+        ];
+        let c = resolve_in(&keys, &Settings::default(), Service::Iam).unwrap();
+        assert_eq!(c.endpoint(), "https://iam.amazonaws.com/");
+        assert_eq!(c.signing_region(), "us-east-1");
+        assert_eq!(c.region(), Some("eu-west-1"));
+        assert_eq!(Service::Iam.api_version(), "2010-05-08");
+        // No region at all: the same.
+        let c = resolve_in(&keys[..2], &Settings::default(), Service::Iam).unwrap();
+        assert_eq!(c.endpoint(), "https://iam.amazonaws.com/");
+        // China has its own.
+        let cn = [keys[0], keys[1], ("AWS_REGION", "cn-northwest-1")];
+        let c = resolve_in(&cn, &Settings::default(), Service::Iam).unwrap();
+        assert_eq!(c.endpoint(), "https://iam.cn-north-1.amazonaws.com.cn/");
+        assert_eq!(c.signing_region(), "cn-north-1");
+        // AWS_ENDPOINT_URL_IAM before AWS_ENDPOINT_URL; --endpoint-url first.
+        let mut vars = keys.to_vec();
+        vars.push(("AWS_ENDPOINT_URL", "http://127.0.0.1:1"));
+        vars.push(("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:2"));
+        let c = resolve_in(&vars, &Settings::default(), Service::Iam).unwrap();
+        assert_eq!(c.endpoint(), "http://127.0.0.1:1/");
+        assert_eq!(c.signing_region(), "us-east-1");
+        vars.push(("AWS_ENDPOINT_URL_IAM", "http://127.0.0.1:3"));
+        let c = resolve_in(&vars, &Settings::default(), Service::Iam).unwrap();
+        assert_eq!(c.endpoint(), "http://127.0.0.1:3/");
+        let s = Settings {
+            endpoint_url: Some("http://127.0.0.1:4".into()),
+            ..Settings::default()
+        };
+        let c = resolve_in(&vars, &s, Service::Iam).unwrap();
+        assert_eq!(c.endpoint(), "http://127.0.0.1:4/");
     }
 }

@@ -6,7 +6,7 @@
 use super::xml;
 use crate::Kind;
 
-/// Runs every STS and EC2 response parser over `body` as if an endpoint had
+/// Runs every STS, EC2 and IAM response parser over `body` as if an endpoint had
 /// answered with it, and checks what each promises: it reads the answer or
 /// refuses it with a short message, and never panics. An error document
 /// gives a code and a message no longer than AWS's own; a token read from
@@ -41,6 +41,19 @@ pub fn parse_responses(body: &[u8]) {
         short(&e);
     }
     if let Err(e) = xml::regions(body) {
+        short(&e);
+    }
+    // IAM: an inline policy (read back as handoff's revocation document,
+    // which must refuse what it cannot read, never panic) and policy names.
+    match xml::inline_policy(body) {
+        Ok(doc) => {
+            if let Ok(p) = crate::revoke::RevocationPolicy::parse(&doc) {
+                assert!(serde_json::from_str::<serde_json::Value>(&p.to_json()).is_ok());
+            }
+        }
+        Err(e) => short(&e),
+    }
+    if let Err(e) = xml::policy_names(body) {
         short(&e);
     }
     match xml::to_json(body) {

@@ -47,6 +47,7 @@ pub mod ec2;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod iam;
 mod retry;
 mod sigv4;
 pub mod sts;
@@ -57,6 +58,7 @@ mod xml;
 
 pub use config::{ClientConfig, Service, Settings, CALL_DEADLINE, CONNECT_TIMEOUT, READ_TIMEOUT};
 pub use ec2::{AvailabilityZone, DescribeImages, Ec2, Image, Region};
+pub use iam::{Iam, Principal};
 pub use sts::{
     check_duration, check_external_id, check_federation_name, check_mfa, check_policy,
     check_role_arn, check_session_name, AssumeRoleRequest, CallerIdentity, Mfa, MintRequest, Sts,

@@ -608,6 +608,88 @@ fn pascal(name: &str) -> String {
     }
 }
 
+// ---------------------------------------------------------------------------
+// IAM
+
+#[derive(Deserialize)]
+struct InlinePolicyResponse {
+    #[serde(rename = "GetUserPolicyResult", alias = "GetRolePolicyResult")]
+    result: InlinePolicyResult,
+}
+
+#[derive(Deserialize)]
+struct InlinePolicyResult {
+    #[serde(rename = "PolicyDocument")]
+    document: String,
+}
+
+/// Reads an IAM GetUserPolicy or GetRolePolicy response: the policy
+/// document, which IAM sends URL-encoded (RFC 3986), decoded.
+pub(super) fn inline_policy(body: &[u8]) -> Result<String, String> {
+    let doc: InlinePolicyResponse = parse(body)?;
+    percent_decode(doc.result.document.trim())
+}
+
+#[derive(Deserialize)]
+struct PolicyNamesResponse {
+    #[serde(rename = "ListUserPoliciesResult", alias = "ListRolePoliciesResult")]
+    result: PolicyNamesResult,
+}
+
+#[derive(Deserialize)]
+struct PolicyNamesResult {
+    #[serde(rename = "PolicyNames", default)]
+    names: Option<PolicyNameList>,
+    #[serde(rename = "IsTruncated", default)]
+    truncated: Option<String>,
+    #[serde(rename = "Marker", default)]
+    marker: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PolicyNameList {
+    #[serde(rename = "member", default)]
+    member: Vec<String>,
+}
+
+/// Reads an IAM ListUserPolicies or ListRolePolicies response: the names,
+/// and the marker for the next page when the list is truncated.
+pub(super) fn policy_names(body: &[u8]) -> Result<(Vec<String>, Option<String>), String> {
+    let doc: PolicyNamesResponse = parse(body)?;
+    let r = doc.result;
+    let names = r
+        .names
+        .map(|l| l.member.into_iter().map(|n| n.trim().to_string()).collect())
+        .unwrap_or_default();
+    let more = r.truncated.is_some_and(|t| t.trim() == "true");
+    Ok((
+        names,
+        r.marker.filter(|_| more).map(|m| m.trim().to_string()),
+    ))
+}
+
+/// `%XX` escapes decoded (a `+` stays a `+`: IAM encodes a space as `%20`).
+fn percent_decode(s: &str) -> Result<String, String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| "the policy document has a bad %-escape".to_string())?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| "the policy document is not UTF-8".to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -951,6 +1033,50 @@ mod tests {
         }
         let deep = format!("{}{}", "<a>".repeat(100), "</a>".repeat(100));
         assert!(to_json(deep.as_bytes()).unwrap_err().contains("deeply"));
+    }
+
+    #[test]
+    fn iam_answers() {
+        // IAM's documented GetUserPolicy example answer.
+        let body = br#"<GetUserPolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">
+  <GetUserPolicyResult>
+    <UserName>Bob</UserName>
+    <PolicyName>AllAccessPolicy</PolicyName>
+    <PolicyDocument>%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22%2A%22%2C%22Resource%22%3A%22%2A%22%7D%5D%7D</PolicyDocument>
+  </GetUserPolicyResult>
+  <ResponseMetadata><RequestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</RequestId></ResponseMetadata>
+</GetUserPolicyResponse>"#;
+        assert_eq!(
+            inline_policy(body).unwrap(),
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#
+        );
+        let role = b"<GetRolePolicyResponse><GetRolePolicyResult><PolicyDocument>a%20b+c</PolicyDocument></GetRolePolicyResult></GetRolePolicyResponse>";
+        assert_eq!(inline_policy(role).unwrap(), "a b+c");
+        let bad = b"<GetRolePolicyResponse><GetRolePolicyResult><PolicyDocument>%zz</PolicyDocument></GetRolePolicyResult></GetRolePolicyResponse>";
+        assert!(inline_policy(bad).is_err());
+        let list = b"<ListUserPoliciesResponse><ListUserPoliciesResult><PolicyNames><member>a</member><member>b</member></PolicyNames><IsTruncated>true</IsTruncated><Marker>m1</Marker></ListUserPoliciesResult></ListUserPoliciesResponse>";
+        assert_eq!(
+            policy_names(list).unwrap(),
+            (
+                vec!["a".to_string(), "b".to_string()],
+                Some("m1".to_string())
+            )
+        );
+        let doc = inline_policy(&fixture("iam-get-user-policy.xml")).unwrap();
+        assert!(doc.starts_with(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny""#));
+        assert!(
+            doc.contains(r#""aws:userid":["123456789012:ws-alice"]"#),
+            "{doc}"
+        );
+        assert_eq!(
+            policy_names(&fixture("iam-list-user-policies.xml")).unwrap(),
+            (
+                vec!["handoff-revoked".to_string(), "mint".to_string()],
+                None
+            )
+        );
+        let empty = b"<ListRolePoliciesResponse><ListRolePoliciesResult><PolicyNames/><IsTruncated>false</IsTruncated></ListRolePoliciesResult></ListRolePoliciesResponse>";
+        assert_eq!(policy_names(empty).unwrap(), (vec![], None));
     }
 
     #[test]

@@ -52,7 +52,11 @@ pub fn handoff(home: &Path) -> Command {
 pub fn isolate(c: &mut Command, home: &Path) {
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy().to_string();
-        if k.starts_with("AWS_") || k.starts_with("HANDOFF_") || k == "XDG_CONFIG_HOME" {
+        if k.starts_with("AWS_")
+            || k.starts_with("HANDOFF_")
+            || k == "XDG_CONFIG_HOME"
+            || k == "XDG_STATE_HOME"
+        {
             c.env_remove(&k);
         }
     }

@@ -1,0 +1,217 @@
+//! A roster: one person a line, `NAME RECIPIENT`, for sealing one token per
+//! person (`handoff seal --each ROSTER`).
+//!
+//! `#` comments and blank lines are ignored. NAME is 1–32 characters of
+//! `[A-Za-z0-9+=,.@_-]`, unique in the roster; it names the person's file
+//! (`NAME.age`) and fills `{name}` in the minted name and the label.
+//! RECIPIENT is the rest of the line: an age or SSH public key. Every error
+//! in a roster is reported at once, each with its line number.
+
+use std::io::Read;
+use std::path::Path;
+
+use crate::seal::Recipients;
+use crate::{Error, Result};
+
+/// The placeholder a template fills with a person's name.
+pub const PLACEHOLDER: &str = "{name}";
+
+/// The longest name, in characters.
+pub const MAX_NAME: usize = 32;
+
+/// The largest roster read, in bytes.
+const MAX_ROSTER_SIZE: u64 = 1 << 20;
+
+/// One person of a roster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Person {
+    /// Their name.
+    pub name: String,
+    /// Their public key, as written.
+    pub recipient: String,
+    /// The line of the roster they are on (1-based).
+    pub line: usize,
+}
+
+impl Person {
+    /// The recipients to seal to: this person alone.
+    pub fn recipients(&self) -> Result<Recipients> {
+        let mut r = Recipients::new();
+        r.add(&self.recipient)?;
+        Ok(r)
+    }
+}
+
+/// Whether `name` is a roster name: 1–32 characters of `[A-Za-z0-9+=,.@_-]`.
+pub fn name_ok(name: &str) -> bool {
+    (1..=MAX_NAME).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+}
+
+/// `template` with every `{name}` replaced by `name`.
+pub fn fill(template: &str, name: &str) -> String {
+    template.replace(PLACEHOLDER, name)
+}
+
+/// Parses a roster. `source` names it in messages (a path, `stdin`);
+/// `check` is asked about each person (say, whether the minted name the
+/// template makes from their name is one STS takes) and its error is
+/// reported on that person's line. All errors come back together, one a
+/// line, as [`Error::Usage`].
+pub fn parse(
+    text: &str,
+    source: &str,
+    check: &dyn Fn(&Person) -> Result<()>,
+) -> Result<Vec<Person>> {
+    let mut people: Vec<Person> = Vec::new();
+    let mut errors = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let (name, recipient) = match trimmed.split_once(char::is_whitespace) {
+            Some((n, r)) => (n, r.trim()),
+            None => {
+                errors.push(format!(
+                    "{source} line {line}: expected NAME RECIPIENT, found one word"
+                ));
+                continue;
+            }
+        };
+        if !name_ok(name) {
+            errors.push(format!(
+                "{source} line {line}: name {:?} must be 1 to {MAX_NAME} characters of letters, digits and +=,.@_-",
+                name.chars().take(40).collect::<String>()
+            ));
+            continue;
+        }
+        if let Some(first) = people.iter().find(|p| p.name == name) {
+            errors.push(format!(
+                "{source} line {line}: {name} is already on line {}",
+                first.line
+            ));
+            continue;
+        }
+        let person = Person {
+            name: name.to_string(),
+            recipient: recipient.to_string(),
+            line,
+        };
+        if let Err(e) = person.recipients() {
+            errors.push(format!("{source} line {line}: {e}"));
+            continue;
+        }
+        if let Err(e) = check(&person) {
+            errors.push(format!("{source} line {line}: {e}"));
+            continue;
+        }
+        people.push(person);
+    }
+    if !errors.is_empty() {
+        return Err(Error::usage(errors.join("\n")));
+    }
+    if people.is_empty() {
+        return Err(Error::usage(format!("roster {source} lists nobody")));
+    }
+    Ok(people)
+}
+
+/// Reads and parses a roster file; `-` reads stdin.
+pub fn read(path: &Path, check: &dyn Fn(&Person) -> Result<()>) -> Result<Vec<Person>> {
+    let (text, source) = if path == Path::new("-") {
+        let mut buf = String::new();
+        std::io::stdin()
+            .lock()
+            .take(MAX_ROSTER_SIZE + 1)
+            .read_to_string(&mut buf)
+            .map_err(|e| Error::Other(format!("cannot read the roster from stdin: {e}")))?;
+        (buf, "stdin".to_string())
+    } else {
+        let f = std::fs::File::open(path).map_err(|e| Error::io("cannot read", path, e))?;
+        let mut buf = String::new();
+        f.take(MAX_ROSTER_SIZE + 1)
+            .read_to_string(&mut buf)
+            .map_err(|e| Error::io("cannot read", path, e))?;
+        (buf, path.display().to_string())
+    };
+    if text.len() as u64 > MAX_ROSTER_SIZE {
+        return Err(Error::usage(format!(
+            "roster {source} is larger than {} KiB",
+            MAX_ROSTER_SIZE / 1024
+        )));
+    }
+    parse(&text, &source, check)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALICE: &str = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+
+    fn none(_: &Person) -> Result<()> {
+        Ok(())
+    }
+
+    #[test]
+    fn people_comments_and_blanks() {
+        let text = format!("# workshop\n\nalice {ALICE}\n  bob.smith@x   {ALICE}  \n");
+        let people = parse(&text, "r.txt", &none).unwrap();
+        assert_eq!(people.len(), 2);
+        assert_eq!(people[0].name, "alice");
+        assert_eq!(people[0].line, 3);
+        assert_eq!(people[1].name, "bob.smith@x");
+        assert_eq!(people[1].recipient, ALICE);
+        assert_eq!(fill("ws-{name}", "bob"), "ws-bob");
+    }
+
+    #[test]
+    fn every_error_with_its_line() {
+        let long = "x".repeat(33);
+        let text = format!(
+            "alice {ALICE}\nbad/name {ALICE}\nalice {ALICE}\ncarol age1nope\n{long} {ALICE}\nlonely\ndave {ALICE}\n"
+        );
+        let check = |p: &Person| {
+            if p.name == "dave" {
+                Err(Error::usage("dave is refused"))
+            } else {
+                Ok(())
+            }
+        };
+        let e = parse(&text, "r.txt", &check).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let msg = e.to_string();
+        let lines: Vec<&str> = msg.lines().collect();
+        assert_eq!(lines.len(), 6, "{msg}");
+        assert!(
+            lines[0].starts_with("r.txt line 2: name \"bad/name\""),
+            "{msg}"
+        );
+        assert_eq!(lines[1], "r.txt line 3: alice is already on line 1");
+        assert!(lines[2].starts_with("r.txt line 4: "), "{msg}");
+        assert!(lines[3].starts_with("r.txt line 5: name"), "{msg}");
+        assert!(
+            lines[4].starts_with("r.txt line 6: expected NAME RECIPIENT"),
+            "{msg}"
+        );
+        assert_eq!(lines[5], "r.txt line 7: dave is refused");
+    }
+
+    #[test]
+    fn names() {
+        for ok in ["a", "A-z_0.9+=,@", &"n".repeat(32)] {
+            assert!(name_ok(ok), "{ok}");
+        }
+        for bad in ["", "a b", "a/b", "ü", &"n".repeat(33), "a:b", "{name}"] {
+            assert!(!name_ok(bad), "{bad}");
+        }
+        assert!(parse("# nobody\n", "r", &none)
+            .unwrap_err()
+            .to_string()
+            .contains("lists nobody"));
+    }
+}
