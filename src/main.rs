@@ -288,13 +288,9 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         let by = minted_by
             .as_ref()
             .map(|(arn, id)| (arn.as_str(), id.as_str()));
-        let record =
-            handoff::ledger::Record::new(&token, recipients.names(), a.output.as_deref(), by)?;
-        // No place for a ledger (no HOME) does not stop a seal; a ledger
-        // that cannot be written does.
-        match handoff::ledger::Ledger::open_default() {
-            Ok(ledger) => ledger.append(&[record])?,
-            Err(e) => eprintln!("handoff: warning: not recorded in the ledger: {e}"),
+        let names = recipients.names();
+        if let Some(w) = handoff::ledger::record_seal(&token, names, a.output.as_deref(), by)? {
+            eprintln!("handoff: {w}");
         }
     }
     match &a.output {
@@ -306,18 +302,7 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
 
 /// `handoff issued`: the ledger, as a table or JSON lines.
 fn issued(a: cli::IssuedArgs) -> Result<ExitCode> {
-    let ledger = handoff::ledger::Ledger::open_default()?;
-    let now = SystemTime::now();
-    let records: Vec<_> = ledger
-        .records()?
-        .into_iter()
-        .filter(|r| a.all || r.is_live_at(now))
-        .collect();
-    let out = if a.json {
-        handoff::ledger::json_lines(&records)?
-    } else {
-        handoff::ledger::table(&records, now)
-    };
+    let out = handoff::ledger::report(a.all, a.json, SystemTime::now())?;
     print(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

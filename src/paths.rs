@@ -1,5 +1,6 @@
 //! Where handoff looks for its files when none is named: the identity, the
-//! signers file, the config file, and the AWS shared credentials file. A
+//! signers file, the config file, the ledger, and the AWS shared credentials
+//! file. A
 //! leaf: it reads only the environment.
 
 use std::path::PathBuf;
@@ -36,6 +37,20 @@ pub fn allowed_signers_file() -> Result<PathBuf> {
 /// [`config_dir`]).
 pub fn config_file() -> Result<PathBuf> {
     Ok(config_dir()?.join("config"))
+}
+
+/// The ledger of issued tokens: `$HANDOFF_LEDGER`, else
+/// `$XDG_STATE_HOME/handoff/issued.jsonl`, else
+/// `~/.local/state/handoff/issued.jsonl`.
+pub fn ledger_file() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("HANDOFF_LEDGER").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    let base = match std::env::var_os("XDG_STATE_HOME").filter(|p| !p.is_empty()) {
+        Some(p) => PathBuf::from(p),
+        None => home()?.join(".local").join("state"),
+    };
+    Ok(base.join("handoff").join("issued.jsonl"))
 }
 
 /// The shared credentials file: `AWS_SHARED_CREDENTIALS_FILE`, else
