@@ -440,6 +440,7 @@ pub(crate) fn into_secret(s: String) -> SecretString {
 }
 
 /// [`into_secret`] of the text less its surrounding whitespace.
+#[cfg(feature = "aws")]
 pub(crate) fn into_trimmed_secret(s: String) -> SecretString {
     into_secret_with(s, str::trim)
 }

@@ -30,28 +30,34 @@
 //!
 //! # Module map
 //!
-//! Arrows point one way (`scripts/import-graph` prints them and checks for
-//! circles); a module uses only the ones listed after it.
+//! Arrows point one way: each module uses only modules listed above it
+//! (`scripts/import-graph` prints the graph and fails on a circle).
 //!
-//! - [`files`]: the one bounded reader, small key files, atomic 0600
-//!   writes. A leaf (uses only [`Error`]). [`paths`]: where the default
-//!   identity, signers, config and shared credentials files are. A leaf.
-//! - `credentials` ([`Token`], [`Credentials`]) and [`clock`]: the data.
-//!   [`envelope`] writes and reads it as CBOR; `documents` reads STS / AWS
-//!   CLI / `credential_process` documents and [`render`]s the output
-//!   formats, with [`environment`] and the shell quoting.
-//! - [`signing`]: SSH signing keys and the signers file (uses [`files`]).
-//! - `seal` ([`seal()`], [`open()`], [`Recipients`], [`Identities`]): age
-//!   around the envelope; uses `envelope`, `signing`, `plugin`, `prompt`,
-//!   `recipients_file`, [`files`].
+//! - [`files`]: the one bounded reader (`read_capped`), small key files,
+//!   atomic 0600 writes, the lock beside a file. A leaf: it uses only
+//!   [`Error`]. [`paths`]: where the default identity, signers, config,
+//!   ledger and shared credentials files are. A leaf.
+//! - `credentials` ([`Token`], [`Credentials`], [`Provenance`]) and
+//!   [`clock`]: the data. [`envelope`] writes and reads it as CBOR;
+//!   `documents` reads STS / AWS CLI / `credential_process` documents
+//!   ([`read_document`]) and [`render`]s the output formats, with
+//!   [`environment()`] and the shell quoting.
+//! - [`signing`]: SSH signing keys, the signers file, and the signed-open
+//!   policy (`trust`: listed signer, not re-addressed).
+//! - `seal` ([`seal()`], [`open()`]): age around the envelope, in
+//!   `seal/recipients` ([`Recipients`]), `seal/identities` ([`Identities`])
+//!   and `seal/age_file` (forms, header bounds, decryption); it uses
+//!   `signing`, `plugin`, `prompt`, `recipients_file`.
 //! - [`describe()`]: what `show` prints. [`credentials_file`]: one profile of
-//!   `~/.aws/credentials`, written over `documents` and [`files`].
-//! - [`aws`] (feature `aws`): `config` (settings, profiles) → `transport`
-//!   (SigV4, TLS, retry) → `xml` → `types`; [`aws::sts`] and [`aws::ec2`]
-//!   on top. [`account`] and [`server`] use a [`Token`] with them.
-//! - The `handoff` binary (`src/main.rs`, `src/cli.rs`) parses the command
-//!   line, calls one of these per command and maps [`Error`] to the exit
-//!   status; nothing here uses it.
+//!   `~/.aws/credentials`, written over `documents` and [`files`]. [`keys`]:
+//!   new identities. [`ledger`]: the issuer's record of what was sealed.
+//! - [`aws`] (feature `aws`): `config` (settings, profiles) → `sigv4`,
+//!   `tls`, `retry` → `transport` → `xml` → `types`; [`aws::sts`],
+//!   [`aws::ec2`] and [`aws::iam`] on top. [`account`], [`server`],
+//!   [`roster`], [`batch`] and [`revoke`] use them with a [`Token`].
+//! - The `handoff` binary (`src/main.rs`, `src/cli.rs`, `src/cli_issuer.rs`)
+//!   parses the command line, checks flag combinations, calls the library
+//!   and maps [`Error`] to the exit status; nothing here uses it.
 //!
 //! # Secrets in memory
 //!
