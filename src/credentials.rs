@@ -6,6 +6,7 @@
 //! `Debug`. None of these types implements `Display` or `Serialize`.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -30,11 +31,15 @@ impl fmt::Debug for Redacted {
 /// assert_eq!(c.access_key_id(), "AKIAIOSFODNN7EXAMPLE");
 /// assert!(!format!("{c:?}").contains("EXAMPLEKEY"));
 /// ```
+///
+/// A clone shares the secrets (as smithy-rs's `aws-credential-types` does):
+/// they are held once, behind an [`Arc`], and wiped when the last clone is
+/// dropped.
 #[derive(Clone)]
 pub struct Credentials {
     access_key_id: String,
-    secret_access_key: SecretString,
-    session_token: Option<SecretString>,
+    secret_access_key: Arc<SecretString>,
+    session_token: Option<Arc<SecretString>>,
     expiration: Option<SystemTime>,
 }
 
@@ -48,8 +53,8 @@ impl Credentials {
     ) -> Self {
         Credentials {
             access_key_id: access_key_id.into(),
-            secret_access_key,
-            session_token,
+            secret_access_key: Arc::new(secret_access_key),
+            session_token: session_token.map(Arc::new),
             expiration,
         }
     }
@@ -67,7 +72,7 @@ impl Credentials {
 
     /// The session token of temporary credentials.
     pub fn session_token(&self) -> Option<&SecretString> {
-        self.session_token.as_ref()
+        self.session_token.as_deref()
     }
 
     /// When temporary credentials stop working.
@@ -461,6 +466,22 @@ pub(crate) fn reveal(s: &SecretString) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clones_share_the_secrets_instead_of_copying_them() {
+        let c = Credentials::new(
+            "AKID",
+            "secret".to_string().into(),
+            Some("t".to_string().into()),
+            None,
+        );
+        let d = c.clone();
+        assert!(std::ptr::eq(c.secret_access_key(), d.secret_access_key()));
+        assert!(std::ptr::eq(
+            c.session_token().unwrap(),
+            d.session_token().unwrap()
+        ));
+    }
 
     #[test]
     fn debug_redacts_exactly() {
