@@ -14,7 +14,7 @@
 
 use std::path::Path;
 
-use crate::seal::read_small_file;
+use crate::files::read_small_file;
 use crate::{Error, Result, Token};
 
 /// The accounts tokens are expected to belong to.
@@ -130,6 +130,42 @@ pub fn check_account(token: &Token, expected: &str, settings: &crate::aws::Setti
         )));
     }
     Ok(())
+}
+
+/// Refuses `token` unless STS says it belongs to the account expected of
+/// it: `expect` (`--expect-account`), else the one the config file
+/// ([`crate::paths::config_file`]) gives for it ([`ExpectedAccounts::for_token`]).
+/// When no account is expected, nothing is asked. The STS call is made in
+/// `region`, else as [`check_account`] says.
+pub fn check_expected_account(
+    token: &Token,
+    expect: Option<&str>,
+    verbose: bool,
+    region: Option<&str>,
+) -> Result<()> {
+    let expected = match expect {
+        Some(id) => ExpectedAccounts::exactly(id)?,
+        None => ExpectedAccounts::from_config(&crate::paths::config_file()?)?,
+    };
+    let Some(account) = expected.for_token(token) else {
+        return Ok(());
+    };
+    #[cfg(feature = "aws")]
+    {
+        let settings = crate::aws::Settings {
+            verbose,
+            region: region.map(str::to_string),
+            ..Default::default()
+        };
+        check_account(token, account, &settings)
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        let _ = (verbose, region);
+        Err(Error::Untrusted(format!(
+            "cannot check that the token belongs to account {account}: this build has no AWS support"
+        )))
+    }
 }
 
 #[cfg(test)]

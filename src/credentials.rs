@@ -6,12 +6,12 @@
 //! `Debug`. None of these types implements `Display` or `Serialize`.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::clock;
-use crate::signing::Signer;
 
 /// Stands in for a secret in `Debug` output.
 struct Redacted;
@@ -31,11 +31,15 @@ impl fmt::Debug for Redacted {
 /// assert_eq!(c.access_key_id(), "AKIAIOSFODNN7EXAMPLE");
 /// assert!(!format!("{c:?}").contains("EXAMPLEKEY"));
 /// ```
+///
+/// A clone shares the secrets (as smithy-rs's `aws-credential-types` does):
+/// they are held once, behind an [`Arc`], and wiped when the last clone is
+/// dropped.
 #[derive(Clone)]
 pub struct Credentials {
     access_key_id: String,
-    secret_access_key: SecretString,
-    session_token: Option<SecretString>,
+    secret_access_key: Arc<SecretString>,
+    session_token: Option<Arc<SecretString>>,
     expiration: Option<SystemTime>,
 }
 
@@ -49,8 +53,8 @@ impl Credentials {
     ) -> Self {
         Credentials {
             access_key_id: access_key_id.into(),
-            secret_access_key,
-            session_token,
+            secret_access_key: Arc::new(secret_access_key),
+            session_token: session_token.map(Arc::new),
             expiration,
         }
     }
@@ -68,7 +72,7 @@ impl Credentials {
 
     /// The session token of temporary credentials.
     pub fn session_token(&self) -> Option<&SecretString> {
-        self.session_token.as_ref()
+        self.session_token.as_deref()
     }
 
     /// When temporary credentials stop working.
@@ -163,6 +167,35 @@ pub struct AssumedRoleUser {
     pub arn: String,
 }
 
+/// What opening a signed token learned about it, beside its credentials:
+/// the recipients it was sealed to (`SealedTo`), its `TokenId`, and who
+/// signed it. Empty for a token that was not signed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Provenance {
+    /// The recipients the sender sealed it to.
+    pub sealed_to: Vec<String>,
+    /// The random id the sender gave it.
+    pub token_id: Option<Vec<u8>>,
+    /// Who signed it, and whether a signers file vouched for them.
+    pub signer: Option<Signer>,
+}
+
+/// Who signed a token, as the recipient learned it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signer {
+    /// The signing key's SHA-256 fingerprint (`SHA256:...`).
+    pub fingerprint: String,
+    /// The signing key (`ssh-ed25519 AAAA...`).
+    pub public_key: String,
+    /// The principals the signers file lists for the key, when one was used.
+    pub principal: Option<String>,
+    /// Whether a signers file vouched for the key. A signature that verifies
+    /// but was not checked against a signers file proves only that the token
+    /// is intact, not who made it.
+    pub verified: bool,
+}
+
 /// Credentials and everything known about them: what the Perl module called
 /// `VM::EC2::Security::Token`. This is what `seal` seals and `open` returns.
 ///
@@ -185,9 +218,7 @@ pub struct Token {
     region: Option<String>,
     label: Option<String>,
     issued_at: Option<SystemTime>,
-    sealed_to: Vec<String>,
-    token_id: Option<Vec<u8>>,
-    signer: Option<Signer>,
+    provenance: Provenance,
 }
 
 impl Token {
@@ -203,9 +234,7 @@ impl Token {
             region: None,
             label: None,
             issued_at: None,
-            sealed_to: Vec::new(),
-            token_id: None,
-            signer: None,
+            provenance: Provenance::default(),
         }
     }
 
@@ -268,35 +297,41 @@ impl Token {
     }
 
     pub(crate) fn with_sealed_to(mut self, sealed_to: Vec<String>) -> Self {
-        self.sealed_to = sealed_to;
+        self.provenance.sealed_to = sealed_to;
         self
     }
 
     pub(crate) fn with_token_id(mut self, id: Vec<u8>) -> Self {
-        self.token_id = Some(id);
+        self.provenance.token_id = Some(id);
         self
     }
 
     pub(crate) fn with_signer(mut self, signer: Signer) -> Self {
-        self.signer = Some(signer);
+        self.provenance.signer = Some(signer);
         self
     }
 
     /// Who signed the token (signed handoffs only), and whether a signers
     /// file vouched for them.
     pub fn signer(&self) -> Option<&Signer> {
-        self.signer.as_ref()
+        self.provenance.signer.as_ref()
     }
 
     /// The recipients a signed token says it was sealed to, as the sender
     /// gave them (`scrypt` for a passphrase). Empty for unsigned tokens.
     pub fn sealed_to(&self) -> &[String] {
-        &self.sealed_to
+        &self.provenance.sealed_to
     }
 
     /// The random id of a signed handoff: a signature covers exactly one.
     pub fn token_id(&self) -> Option<&[u8]> {
-        self.token_id.as_deref()
+        self.provenance.token_id.as_deref()
+    }
+
+    /// What opening the token learned about it: who it was sealed to, its
+    /// id, who signed it. Empty for a token that was not signed.
+    pub fn provenance(&self) -> &Provenance {
+        &self.provenance
     }
 
     /// The kind of credentials.
@@ -405,9 +440,19 @@ pub(crate) fn infer_kind(federated: bool, assumed_role: bool, has_session_token:
 /// Moves a secret out of a plain `String` into a [`SecretString`]: an exact
 /// copy, then the `String` is wiped (converting directly could reallocate and
 /// leave the old block unwiped).
-pub(crate) fn into_secret(mut s: String) -> SecretString {
+pub(crate) fn into_secret(s: String) -> SecretString {
+    into_secret_with(s, |s| s)
+}
+
+/// [`into_secret`] of the text less its surrounding whitespace.
+#[cfg(feature = "aws")]
+pub(crate) fn into_trimmed_secret(s: String) -> SecretString {
+    into_secret_with(s, str::trim)
+}
+
+fn into_secret_with(mut s: String, part: impl Fn(&str) -> &str) -> SecretString {
     use zeroize::Zeroize;
-    let secret = SecretString::from(s.as_str());
+    let secret = SecretString::from(part(&s));
     s.zeroize();
     secret
 }
@@ -421,6 +466,22 @@ pub(crate) fn reveal(s: &SecretString) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clones_share_the_secrets_instead_of_copying_them() {
+        let c = Credentials::new(
+            "AKID",
+            "secret".to_string().into(),
+            Some("t".to_string().into()),
+            None,
+        );
+        let d = c.clone();
+        assert!(std::ptr::eq(c.secret_access_key(), d.secret_access_key()));
+        assert!(std::ptr::eq(
+            c.session_token().unwrap(),
+            d.session_token().unwrap()
+        ));
+    }
 
     #[test]
     fn debug_redacts_exactly() {

@@ -8,6 +8,8 @@
 //! Out: [`OutputFormat`]s, written into zeroizing buffers sized up front.
 
 use std::fmt::Write as _;
+use std::io::Read;
+use std::path::Path;
 
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -24,6 +26,36 @@ use crate::{Error, Result};
 
 /// A credential document larger than this is refused.
 pub const MAX_DOCUMENT_SIZE: usize = 1 << 20;
+
+/// Reads a credential document from the file at `path`, at most
+/// [`MAX_DOCUMENT_SIZE`] bytes, and parses it ([`parse_document`]).
+pub fn read_document_file(path: &Path) -> Result<Token> {
+    let io = |e| Error::io("cannot read", path, e);
+    let mut f = std::fs::File::open(path).map_err(io)?;
+    let size = f.metadata().map_or(0, |m| m.len());
+    let bytes = crate::files::read_capped(&mut f, MAX_DOCUMENT_SIZE, Some(size)).map_err(io)?;
+    document_from(bytes)
+}
+
+/// Reads a credential document from `r` (a pipe, named `name` in messages),
+/// at most [`MAX_DOCUMENT_SIZE`] bytes, and parses it ([`parse_document`]).
+pub fn read_document(mut r: impl Read, name: &str) -> Result<Token> {
+    let bytes = crate::files::read_capped(&mut r, MAX_DOCUMENT_SIZE, None)
+        .map_err(|e| Error::Other(format!("cannot read {name}: {e}")))?;
+    document_from(bytes)
+}
+
+fn document_from(bytes: Option<Zeroizing<Vec<u8>>>) -> Result<Token> {
+    let bytes = bytes.ok_or_else(|| {
+        Error::Document(format!(
+            "the credential document is larger than {} KiB",
+            MAX_DOCUMENT_SIZE / 1024
+        ))
+    })?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Error::Document("the credential document is not UTF-8 text".into()))?;
+    parse_document(text)
+}
 
 /// How `open` prints credentials.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

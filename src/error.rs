@@ -28,6 +28,10 @@ pub enum Error {
     #[error("{0}")]
     Decrypt(String),
 
+    /// No identity was given to open the token with. Exit status 3.
+    #[error("no identity to open the token with: give -i FILE")]
+    NoIdentity,
+
     /// The file decrypted, but its plaintext is not a handoff envelope.
     /// Exit status 3.
     #[error("not a handoff token: {0}")]
@@ -76,6 +80,14 @@ pub enum Error {
     #[error("{0}")]
     Untrusted(String),
 
+    /// The token is not signed, but a signers file says who must sign it.
+    /// Exit status 7.
+    #[error("the token is not signed, and {signers} lists who must sign")]
+    Unsigned {
+        /// The signers file, as [`crate::signing::Signers::source`] names it.
+        signers: String,
+    },
+
     /// Reading or writing a file failed. Exit status 1.
     #[error("{what} {}: {source}", path.display())]
     Io {
@@ -100,11 +112,14 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) => 2,
-            Error::Decrypt(_) | Error::NotAToken(_) | Error::UnsupportedVersion { .. } => 3,
+            Error::Decrypt(_)
+            | Error::NoIdentity
+            | Error::NotAToken(_)
+            | Error::UnsupportedVersion { .. } => 3,
             Error::Expired { .. } => 4,
             Error::Aws { .. } => 5,
             Error::Transport { .. } => 6,
-            Error::Untrusted(_) => 7,
+            Error::Untrusted(_) | Error::Unsigned { .. } => 7,
             Error::Document(_) | Error::Io { .. } | Error::Other(_) => 1,
         }
     }
@@ -158,6 +173,11 @@ mod tests {
             6
         );
         assert_eq!(Error::Untrusted("x".into()).exit_code(), 7);
+        assert_eq!(Error::NoIdentity.exit_code(), 3);
+        let unsigned = Error::Unsigned {
+            signers: "signers.txt".into(),
+        };
+        assert_eq!(unsigned.exit_code(), 7);
     }
 
     #[test]

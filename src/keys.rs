@@ -1,34 +1,13 @@
-//! age X25519 identities: generating them in `age-keygen`'s file format, the
-//! default identity path, and the public keys of an identity file.
+//! age X25519 identities: generating them in `age-keygen`'s file format,
+//! and the public keys of an identity file.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use secrecy::ExposeSecret;
 use zeroize::Zeroizing;
 
-use crate::files::{write_private, Overwrite};
-use crate::seal::read_small_file;
+use crate::files::{read_small_file, write_private, Overwrite};
 use crate::{clock, Error, Result};
-
-/// The default identity file: `$HANDOFF_IDENTITY`, else
-/// `$XDG_CONFIG_HOME/handoff/identity.txt`, else
-/// `~/.config/handoff/identity.txt`.
-pub fn default_identity_path() -> Result<PathBuf> {
-    if let Some(p) = std::env::var_os("HANDOFF_IDENTITY").filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(p));
-    }
-    Ok(config_dir()?.join("identity.txt"))
-}
-
-/// handoff's configuration directory: `$XDG_CONFIG_HOME/handoff`, else
-/// `~/.config/handoff`.
-pub fn config_dir() -> Result<PathBuf> {
-    let base = match std::env::var_os("XDG_CONFIG_HOME").filter(|p| !p.is_empty()) {
-        Some(p) => PathBuf::from(p),
-        None => crate::files::home()?.join(".config"),
-    };
-    Ok(base.join("handoff"))
-}
 
 /// A new X25519 identity, as the text of an identity file in `age-keygen`'s
 /// format, and its public key.

@@ -202,14 +202,7 @@ impl Ledger {
     /// `$XDG_STATE_HOME/handoff/issued.jsonl`, else
     /// `~/.local/state/handoff/issued.jsonl`.
     pub fn default_path() -> Result<PathBuf> {
-        if let Some(p) = std::env::var_os("HANDOFF_LEDGER").filter(|p| !p.is_empty()) {
-            return Ok(PathBuf::from(p));
-        }
-        let base = match std::env::var_os("XDG_STATE_HOME").filter(|p| !p.is_empty()) {
-            Some(p) => PathBuf::from(p),
-            None => files::home()?.join(".local").join("state"),
-        };
-        Ok(base.join("handoff").join("issued.jsonl"))
+        crate::paths::ledger_file()
     }
 
     /// The default ledger.
@@ -308,6 +301,37 @@ impl Ledger {
         }
         files::write_private(&self.path, text.as_bytes(), Overwrite::Replace)?;
         Ok(out)
+    }
+}
+
+/// Records one seal in the default ledger ([`crate::paths::ledger_file`]).
+/// No place for a ledger (no HOME) does not stop a seal: that comes back as
+/// a warning to show; a ledger that cannot be written is an error.
+pub fn record_seal(
+    token: &Token,
+    recipients: Vec<String>,
+    file: Option<&Path>,
+    minted_by: Option<(&str, &str)>,
+) -> Result<Option<String>> {
+    let record = Record::new(token, recipients, file, minted_by)?;
+    match Ledger::open_default() {
+        Ok(ledger) => ledger.append(&[record]).map(|()| None),
+        Err(e) => Ok(Some(format!("warning: not recorded in the ledger: {e}"))),
+    }
+}
+
+/// What `handoff issued` prints: the default ledger's records (only those
+/// live at `now` unless `all`), as a table or, with `json`, JSON lines.
+pub fn report(all: bool, json: bool, now: SystemTime) -> Result<String> {
+    let records: Vec<_> = Ledger::open_default()?
+        .records()?
+        .into_iter()
+        .filter(|r| all || r.is_live_at(now))
+        .collect();
+    if json {
+        json_lines(&records)
+    } else {
+        Ok(table(&records, now))
     }
 }
 

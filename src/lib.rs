@@ -28,6 +28,37 @@
 //! # Ok::<(), handoff::Error>(())
 //! ```
 //!
+//! # Module map
+//!
+//! Arrows point one way: each module uses only modules listed above it
+//! (`scripts/import-graph` prints the graph and fails on a circle).
+//!
+//! - [`files`]: the one bounded reader (`read_capped`), small key files,
+//!   atomic 0600 writes, the lock beside a file. A leaf: it uses only
+//!   [`Error`]. [`paths`]: where the default identity, signers, config,
+//!   ledger and shared credentials files are. A leaf.
+//! - `credentials` ([`Token`], [`Credentials`], [`Provenance`]) and
+//!   [`clock`]: the data. [`envelope`] writes and reads it as CBOR;
+//!   `documents` reads STS / AWS CLI / `credential_process` documents
+//!   ([`read_document`]) and [`render`]s the output formats, with
+//!   [`environment()`] and the shell quoting.
+//! - [`signing`]: SSH signing keys, the signers file, and the signed-open
+//!   policy (`trust`: listed signer, not re-addressed).
+//! - `seal` ([`seal()`], [`open()`]): age around the envelope, in
+//!   `seal/recipients` ([`Recipients`]), `seal/identities` ([`Identities`])
+//!   and `seal/age_file` (forms, header bounds, decryption); it uses
+//!   `signing`, `plugin`, `prompt`, `recipients_file`.
+//! - [`describe()`]: what `show` prints. [`credentials_file`]: one profile of
+//!   `~/.aws/credentials`, written over `documents` and [`files`]. [`keys`]:
+//!   new identities. [`ledger`]: the issuer's record of what was sealed.
+//! - [`aws`] (feature `aws`): `config` (settings, profiles) → `sigv4`,
+//!   `tls`, `retry` → `transport` → `xml` → `types`; [`aws::sts`],
+//!   [`aws::ec2`] and [`aws::iam`] on top. [`account`], [`server`],
+//!   [`roster`], [`batch`] and [`revoke`] use them with a [`Token`].
+//! - The `handoff` binary (`src/main.rs`, `src/cli.rs`, `src/cli_issuer.rs`)
+//!   parses the command line, checks flag combinations, calls the library
+//!   and maps [`Error`] to the exit status; nothing here uses it.
+//!
 //! # Secrets in memory
 //!
 //! Secrets are held in [`secrecy::SecretString`] and zeroizing buffers, and
@@ -52,6 +83,8 @@ pub mod aws;
 pub mod batch;
 pub mod clock;
 mod credentials;
+pub mod credentials_file;
+mod describe;
 mod documents;
 pub mod envelope;
 pub mod environment;
@@ -60,9 +93,11 @@ pub mod files;
 pub mod keys;
 pub mod ledger;
 pub mod mistakes;
+pub mod paths;
 mod pem_rsa;
 mod plugin;
 mod policy;
+mod prompt;
 mod recipients_file;
 pub mod revoke;
 pub mod roster;
@@ -77,12 +112,17 @@ pub use age;
 pub use secrecy;
 
 pub use clock::parse_duration;
-pub use credentials::{AssumedRoleUser, Credentials, FederatedUser, Kind, Token};
-pub use documents::{parse_document, render, OutputFormat, DEFAULT_INI_SECTION, MAX_DOCUMENT_SIZE};
+pub use credentials::{AssumedRoleUser, Credentials, FederatedUser, Kind, Provenance, Token};
+pub use describe::{describe, shown};
+pub use documents::{
+    parse_document, read_document, read_document_file, render, OutputFormat, DEFAULT_INI_SECTION,
+    MAX_DOCUMENT_SIZE,
+};
 pub use environment::{environment, Environment};
 pub use error::{Error, Result};
 pub use policy::{check_action, iam_actions_source, Policy, UnknownActions};
+pub use prompt::{prompt_passphrase, Prompt};
 pub use seal::{
-    decrypt, open, open_with, prompt_passphrase, read_passphrase_file, read_sealed, seal,
-    seal_signed, Form, Identities, Prompt, Recipients, MAX_HEADER_BYTES, MAX_SEALED_SIZE,
+    decrypt, open, open_with, read_passphrase_file, read_sealed, read_sealed_file, seal,
+    seal_signed, Form, Identities, Recipients, MAX_HEADER_BYTES, MAX_SEALED_SIZE,
 };

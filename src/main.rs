@@ -7,16 +7,17 @@ mod cli;
 #[cfg(feature = "aws")]
 mod cli_issuer;
 
-use std::io::{IsTerminal, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
 use clap::FromArgMatches;
+use handoff::credentials_file;
 use handoff::files::{self, Overwrite};
 use handoff::secrecy::SecretString;
+use handoff::shown;
 use handoff::{Error, Form, Identities, OutputFormat, Policy, Prompt, Recipients, Result, Token};
-use zeroize::Zeroizing;
 
 use cli::{Cli, Command, Format};
 
@@ -145,7 +146,7 @@ fn keygen(a: cli::KeygenArgs) -> Result<ExitCode> {
     if let Some(file) = a.public {
         let path = match file {
             Some(p) => p,
-            None => handoff::keys::default_identity_path()?,
+            None => handoff::paths::default_identity_path()?,
         };
         let keys = handoff::keys::public_keys(&path)?;
         print(format!("{}\n", keys.join("\n")).as_bytes())?;
@@ -153,7 +154,7 @@ fn keygen(a: cli::KeygenArgs) -> Result<ExitCode> {
     }
     let path = match a.output {
         Some(p) => p,
-        None => handoff::keys::default_identity_path()?,
+        None => handoff::paths::default_identity_path()?,
     };
     let public = handoff::keys::keygen(&path, overwrite(a.force))?;
     // as age-keygen does: the file on stderr, the public key on stdout
@@ -287,13 +288,9 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         let by = minted_by
             .as_ref()
             .map(|(arn, id)| (arn.as_str(), id.as_str()));
-        let record =
-            handoff::ledger::Record::new(&token, recipients.names(), a.output.as_deref(), by)?;
-        // No place for a ledger (no HOME) does not stop a seal; a ledger
-        // that cannot be written does.
-        match handoff::ledger::Ledger::open_default() {
-            Ok(ledger) => ledger.append(&[record])?,
-            Err(e) => eprintln!("handoff: warning: not recorded in the ledger: {e}"),
+        let names = recipients.names();
+        if let Some(w) = handoff::ledger::record_seal(&token, names, a.output.as_deref(), by)? {
+            eprintln!("handoff: {w}");
         }
     }
     match &a.output {
@@ -305,18 +302,7 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
 
 /// `handoff issued`: the ledger, as a table or JSON lines.
 fn issued(a: cli::IssuedArgs) -> Result<ExitCode> {
-    let ledger = handoff::ledger::Ledger::open_default()?;
-    let now = SystemTime::now();
-    let records: Vec<_> = ledger
-        .records()?
-        .into_iter()
-        .filter(|r| a.all || r.is_live_at(now))
-        .collect();
-    let out = if a.json {
-        handoff::ledger::json_lines(&records)?
-    } else {
-        handoff::ledger::table(&records, now)
-    };
+    let out = handoff::ledger::report(a.all, a.json, SystemTime::now())?;
     print(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
@@ -369,13 +355,8 @@ fn ask_new_passphrase() -> Result<SecretString> {
 
 /// Reads a credential document from a file or stdin, bounded.
 fn read_document(path: Option<&Path>) -> Result<Token> {
-    let limit = handoff::MAX_DOCUMENT_SIZE;
-    let (buf, n) = match path {
-        Some(p) if p != Path::new("-") => {
-            let f = std::fs::File::open(p).map_err(|e| io_error("cannot read", p, e))?;
-            let size = f.metadata().map_or(0, |m| m.len());
-            read_bounded(f, limit, size).map_err(|e| io_error("cannot read", p, e))?
-        }
+    match path {
+        Some(p) if p != Path::new("-") => handoff::read_document_file(p),
         _ => {
             let stdin = std::io::stdin();
             if stdin.is_terminal() {
@@ -384,57 +365,9 @@ fn read_document(path: Option<&Path>) -> Result<Token> {
                         .into(),
                 ));
             }
-            read_bounded(stdin.lock(), limit, 0)
-                .map_err(|e| Error::Other(format!("cannot read stdin: {e}")))?
-        }
-    };
-    if n > limit {
-        return Err(Error::Document(format!(
-            "the credential document is larger than {} KiB",
-            limit / 1024
-        )));
-    }
-    let text = std::str::from_utf8(&buf[..n])
-        .map_err(|_| Error::Document("the credential document is not UTF-8 text".into()))?;
-    handoff::parse_document(text)
-}
-
-/// Reads until the input ends or `limit + 1` bytes are in, into a zeroizing
-/// buffer sized from `size_hint` (a file's length; 0 for a pipe). A longer
-/// input moves to a new zeroizing buffer twice the size, never reallocating
-/// (which would leave an unwiped copy). Returns the buffer and how much of it
-/// was read. A document is a few KB: sizing for it, rather than for the
-/// limit, spares a 1 MiB buffer whose pages are faulted in only to be wiped.
-fn read_bounded(
-    mut r: impl Read,
-    limit: usize,
-    size_hint: u64,
-) -> std::io::Result<(Zeroizing<Vec<u8>>, usize)> {
-    let full = limit + 1;
-    let first = usize::try_from(size_hint)
-        .unwrap_or(full)
-        .saturating_add(1)
-        .max(4096)
-        .min(full);
-    let mut buf = Zeroizing::new(vec![0u8; first]);
-    let mut n = 0;
-    loop {
-        if n == buf.len() {
-            if n == full {
-                break;
-            }
-            let mut bigger = Zeroizing::new(vec![0u8; n.saturating_mul(2).min(full)]);
-            bigger[..n].copy_from_slice(&buf[..n]);
-            buf = bigger;
-        }
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            handoff::read_document(stdin.lock(), "stdin")
         }
     }
-    Ok((buf, n))
 }
 
 fn io_error(what: &'static str, path: &Path, e: std::io::Error) -> Error {
@@ -448,17 +381,7 @@ fn io_error(what: &'static str, path: &Path, e: std::io::Error) -> Error {
 /// Reads and decrypts the token named on the command line.
 fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
     let sealed = match file {
-        Some(p) if p != Path::new("-") => {
-            let f = std::fs::File::open(p)
-                .map_err(|e| Error::Decrypt(format!("cannot read token {}: {}", p.display(), e)))?;
-            if f.metadata().is_ok_and(|m| m.is_dir()) {
-                return Err(Error::Decrypt(format!(
-                    "cannot read token {}: it is a directory",
-                    p.display()
-                )));
-            }
-            handoff::read_sealed(f, &p.display().to_string())?
-        }
+        Some(p) if p != Path::new("-") => handoff::read_sealed_file(p)?,
         _ => {
             let stdin = std::io::stdin();
             if stdin.is_terminal() {
@@ -474,46 +397,21 @@ fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
     if let Some(f) = &ids.passphrase_file {
         identities.set_passphrase(handoff::read_passphrase_file(f)?);
     }
-    let default;
-    let paths: &[PathBuf] = if ids.identity.is_empty() {
-        default = vec![handoff::keys::default_identity_path()?];
-        if default[0].exists() {
-            &default
-        } else {
-            &[]
-        }
-    } else {
-        &ids.identity
-    };
-    for p in paths {
-        if let Some(w) = files::readable_by_others(p, "identity file") {
-            eprintln!("handoff: {}", shown(&w));
-        }
-        identities
-            .add_file(p)
-            .map_err(|e| handoff::mistakes::identity_error(p, e))?;
-    }
+    identities.add_files_or_default(&ids.identity, |w| eprintln!("handoff: {}", shown(w)))?;
     let signers = match &ids.signers {
         // deliberately without a signers file: an unsigned token opens
         Some(path) if path == Path::new("none") => None,
         Some(path) => Some(handoff::signing::Signers::from_file(path)?),
-        None => {
-            let default = handoff::keys::config_dir()?.join("allowed_signers");
-            if default.exists() {
-                Some(handoff::signing::Signers::from_file(&default)?)
-            } else {
-                None
-            }
-        }
+        None => handoff::signing::Signers::from_default_file()?,
     };
     let name = file.map_or("stdin".into(), |p| p.display().to_string());
     handoff::open_with(&sealed, &identities, signers.as_ref()).map_err(|e| match e {
-        Error::Untrusted(m) if m.starts_with("the token is not signed") => Error::Untrusted(
-            format!("{m}\nto open it without that check, give --signers none"),
-        ),
-        Error::Decrypt(m) if m.starts_with("no identity to open") => Error::Decrypt(format!(
+        e @ Error::Unsigned { .. } => Error::Untrusted(format!(
+            "{e}\nto open it without that check, give --signers none"
+        )),
+        Error::NoIdentity => Error::Decrypt(format!(
             "no identity to open the token with: give -i FILE, or create {} with handoff keygen",
-            handoff::keys::default_identity_path()
+            handoff::paths::default_identity_path()
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|_| "an identity".into())
         )),
@@ -547,7 +445,7 @@ fn use_token_in(
         token.check_not_expired()?;
     }
     let region = region_for(&token);
-    check_account(
+    handoff::account::check_expected_account(
         &token,
         checks.expect_account.as_deref(),
         verbose,
@@ -559,9 +457,9 @@ fn use_token_in(
 fn open(a: cli::OpenArgs, verbose: bool) -> Result<ExitCode> {
     let token = use_token(a.file.as_deref(), &a.ids, &a.checks, verbose)?;
     if let Some(name) = &a.write_profile {
-        let path = files::shared_credentials_file()?;
-        let replaced = files::has_profile(&path, name)?;
-        files::write_profile(&path, name, &token)?;
+        let path = handoff::paths::shared_credentials_file()?;
+        let replaced = credentials_file::has_profile(&path, name)?;
+        credentials_file::write_profile(&path, name, &token)?;
         let done = if replaced { "Replaced" } else { "Added" };
         eprintln!("{done} profile [{name}] in {}", path.display());
         return Ok(ExitCode::SUCCESS);
@@ -584,108 +482,9 @@ fn open(a: cli::OpenArgs, verbose: bool) -> Result<ExitCode> {
 
 fn show(a: cli::ShowArgs) -> Result<ExitCode> {
     let token = open_token(a.file.as_deref(), &a.ids)?;
-    let out = describe(&token, SystemTime::now());
+    let out = handoff::describe(&token, SystemTime::now());
     print(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// `v` with its control characters (escape sequences, line breaks) and
-/// Unicode format characters (bidirectional overrides and isolates,
-/// zero-width characters, line separators) written as Rust escapes, for a
-/// terminal.
-fn shown(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    for c in v.chars() {
-        if c.is_control() || handoff::envelope::is_format_char(c) {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Everything about a token except its secrets, one `name: value` a line.
-fn describe(t: &Token, now: SystemTime) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::new();
-    let mut line = |k: &str, v: &str| {
-        // the sender wrote most of these: no escape sequence or line break
-        // of theirs reaches the terminal
-        let _ = writeln!(s, "{:<20}{}", format!("{k}:"), shown(v));
-    };
-    line("kind", t.kind().as_str());
-    // Who signed comes before any field the sender wrote, so no label or
-    // ARN, however padded or wrapped, can print a line above it that looks
-    // like it.
-    match t.signer() {
-        Some(signer) => {
-            let who = match (&signer.principal, signer.verified) {
-                (Some(p), true) => format!("{p} {} (verified)", signer.fingerprint),
-                _ => format!(
-                    "{} (UNVERIFIED: no signers file vouches for it)",
-                    signer.fingerprint
-                ),
-            };
-            line("signed by", &who);
-        }
-        None => line("signed by", "nobody (unsigned)"),
-    }
-    line("access key id", t.access_key_id());
-    line(
-        "session token",
-        if t.session_token().is_some() {
-            "yes (hidden)"
-        } else {
-            "none"
-        },
-    );
-    if let Some(u) = t.federated_user() {
-        line("federated user", &u.arn);
-        line("federated user id", &u.federated_user_id);
-    }
-    if let Some(u) = t.assumed_role_user() {
-        line("assumed role", &u.arn);
-        line("assumed role id", &u.assumed_role_id);
-    }
-    if let Some(n) = t.packed_policy_size() {
-        line("packed policy size", &format!("{n}%"));
-    }
-    if let Some(p) = t.policy() {
-        line("policy", p);
-    }
-    if let Some(r) = t.region() {
-        line("region", r);
-    }
-    if let Some(l) = t.label() {
-        line("label", l);
-    }
-    if let Some(at) = t.issued_at() {
-        line("issued at", &handoff::clock::format_rfc3339(at));
-    }
-    if t.signer().is_some() {
-        line("sealed to", &t.sealed_to().join(", "));
-        if let Some(id) = t.token_id() {
-            line(
-                "token id",
-                &id.iter().map(|b| format!("{b:02x}")).collect::<String>(),
-            );
-        }
-    }
-    match t.expiration() {
-        Some(at) => {
-            let left = match at.duration_since(now) {
-                Ok(d) => format!("in {}", handoff::clock::human(d)),
-                Err(e) => format!("EXPIRED {} ago", handoff::clock::human(e.duration())),
-            };
-            line(
-                "expires",
-                &format!("{} ({left})", handoff::clock::format_rfc3339(at)),
-            );
-        }
-        None => line("expires", "never (long-term keys)"),
-    }
-    s
 }
 
 fn exec(a: cli::ExecArgs, verbose: bool) -> Result<ExitCode> {
@@ -735,41 +534,6 @@ fn exec_server(token: Token, cmd: std::process::Command, verbose: bool) -> Resul
         );
     }
     Ok(ExitCode::from(outcome.status))
-}
-
-/// Refuses the token unless STS says it belongs to the expected account
-/// (`--expect-account`, else the config file's `expect-account`).
-fn check_account(
-    token: &Token,
-    flag: Option<&str>,
-    verbose: bool,
-    region: Option<&str>,
-) -> Result<()> {
-    let expected = match flag {
-        Some(id) => handoff::account::ExpectedAccounts::exactly(id)?,
-        None => handoff::account::ExpectedAccounts::from_config(
-            &handoff::keys::config_dir()?.join("config"),
-        )?,
-    };
-    let Some(account) = expected.for_token(token) else {
-        return Ok(());
-    };
-    #[cfg(feature = "aws")]
-    {
-        let settings = handoff::aws::Settings {
-            verbose,
-            region: region.map(str::to_string),
-            ..Default::default()
-        };
-        handoff::account::check_account(token, account, &settings)
-    }
-    #[cfg(not(feature = "aws"))]
-    {
-        let _ = (verbose, region);
-        Err(Error::Untrusted(format!(
-            "cannot check that the token belongs to account {account}: this build has no AWS support"
-        )))
-    }
 }
 
 #[cfg(feature = "aws")]
@@ -843,7 +607,7 @@ fn ec2(_: cli::Ec2Args, _: bool) -> Result<ExitCode> {
 #[cfg(feature = "aws")]
 mod aws_cli {
     use super::*;
-    use handoff::aws::{self, AssumeRoleRequest, Mfa, Service, Settings, Sts};
+    use handoff::aws::{self, AssumeRoleRequest, Mfa, MintRequest, Service, Settings, Sts};
 
     /// The duration and policy the seal arguments ask for, checked.
     pub fn duration_and_policy(
@@ -896,61 +660,42 @@ mod aws_cli {
                 "--mfa-serial and --token-code apply to --session".into(),
             ));
         }
-        let settings = Settings {
-            profile: a.aws.profile.clone(),
-            region: a.aws.region.clone(),
-            endpoint_url: a.aws.endpoint_url.clone(),
-            verbose,
-        };
-        if let Some(name) = &a.federation {
-            aws::check_federation_name(name)?;
-            if let Some(d) = duration {
-                aws::check_duration(d, aws::MIN_DURATION, aws::MAX_TOKEN_DURATION, "--duration")?;
-            }
+        let req = if let Some(name) = &a.federation {
             // Without --allow/--deny the federated user gets the empty
             // policy, which denies ec2:* (the contract's Policy rule).
-            let policy = policy.unwrap_or_default();
-            let sts = Sts::new(settings.resolve(Service::Sts)?)?;
-            sts.get_federation_token(name, Some(&policy), duration)
+            MintRequest::Federation {
+                name: name.clone(),
+                policy,
+                duration,
+            }
         } else if a.session {
             if policy.is_some() {
                 return Err(Error::Usage(
                     "--session takes no policy (GetSessionToken has none); use --federation or --role".into(),
                 ));
             }
-            if let Some(d) = duration {
-                aws::check_duration(d, aws::MIN_DURATION, aws::MAX_TOKEN_DURATION, "--duration")?;
-            }
-            if let Some(m) = &mfa {
-                aws::check_mfa(m)?;
-            }
-            let sts = Sts::new(settings.resolve(Service::Sts)?)?;
-            sts.get_session_token(duration, mfa.as_ref())
+            MintRequest::Session { duration, mfa }
         } else if let Some(role) = &a.role {
-            aws::check_role_arn(role)?;
-            if let Some(n) = &a.session_name {
-                aws::check_session_name(n)?;
-            }
-            if let Some(x) = &a.external_id {
-                aws::check_external_id(x)?;
-            }
-            if let Some(d) = duration {
-                aws::check_duration(d, aws::MIN_DURATION, aws::MAX_ROLE_DURATION, "--duration")?;
-            }
-            let req = AssumeRoleRequest {
+            MintRequest::Role(AssumeRoleRequest {
                 role_arn: role.clone(),
                 session_name: a.session_name.clone(),
                 external_id: a.external_id.clone(),
                 policy,
                 duration,
-            };
-            let sts = Sts::new(settings.resolve(Service::Sts)?)?;
-            sts.assume_role(&req)
+            })
         } else {
-            Err(Error::Usage(
+            return Err(Error::Usage(
                 "give --federation NAME, --session or --role ARN".into(),
-            ))
-        }
+            ));
+        };
+        req.validate("--duration")?;
+        let settings = Settings {
+            profile: a.aws.profile.clone(),
+            region: a.aws.region.clone(),
+            endpoint_url: a.aws.endpoint_url.clone(),
+            verbose,
+        };
+        Sts::new(settings.resolve(Service::Sts)?)?.mint(&req)
     }
 
     /// One EC2 action with the token's credentials; the answer as JSON.

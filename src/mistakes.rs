@@ -76,6 +76,12 @@ fn head(path: &Path) -> Zeroizing<Vec<u8>> {
     buf
 }
 
+/// The first 24 characters of what someone typed, quoted, for a message.
+pub(crate) fn short(s: &str) -> String {
+    let s: String = s.chars().take(24).collect();
+    format!("{s:?}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,14 +46,10 @@ pub(crate) fn read(path: &Path) -> Result<Listing> {
     parse(&text, &name)
 }
 
-fn read_bounded(r: impl Read, name: &str) -> Result<Zeroizing<String>> {
-    let mut bytes = Zeroizing::new(Vec::new());
-    r.take(MAX_FILE + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::Other(format!("cannot read recipients file {name}: {e}")))?;
-    if bytes.len() as u64 > MAX_FILE {
-        return Err(Error::usage(format!("recipients file {name} is too large")));
-    }
+fn read_bounded(mut r: impl Read, name: &str) -> Result<Zeroizing<String>> {
+    let bytes = crate::files::read_capped(&mut r, MAX_FILE as usize, None)
+        .map_err(|e| Error::Other(format!("cannot read recipients file {name}: {e}")))?
+        .ok_or_else(|| Error::usage(format!("recipients file {name} is too large")))?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| Error::usage(format!("recipients file {name} is not UTF-8 text")))?;
     Ok(Zeroizing::new(text.to_string()))

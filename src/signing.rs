@@ -12,7 +12,8 @@ use std::time::SystemTime;
 use secrecy::{ExposeSecret, SecretString};
 use ssh_key::{HashAlg, LineEnding, PrivateKey, PublicKey, SshSig};
 
-use crate::seal::read_small_file;
+pub use crate::credentials::Signer;
+use crate::files::read_small_file;
 use crate::{clock, Error, Result};
 
 /// The SSHSIG namespace of handoff signatures.
@@ -90,19 +91,56 @@ impl SigningKey {
     }
 }
 
-/// Who signed a token, as the recipient learned it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Signer {
-    /// The signing key's SHA-256 fingerprint (`SHA256:...`).
-    pub fingerprint: String,
-    /// The signing key (`ssh-ed25519 AAAA...`).
-    pub public_key: String,
-    /// The principals the signers file lists for the key, when one was used.
-    pub principal: Option<String>,
-    /// Whether a signers file vouched for the key. A signature that verifies
-    /// but was not checked against a signers file proves only that the token
-    /// is intact, not who made it.
-    pub verified: bool,
+/// The signed-open policy, over a decrypted envelope. With `signers`, the
+/// token must be signed ([`Error::Unsigned`] otherwise) by a key they list
+/// for handoff; a signed token must name, among the recipients it was sealed
+/// to, one that `opened_by` says is the identity that opened it (else it was
+/// re-addressed). The token comes back with its [`Signer`].
+pub(crate) fn trust(
+    decoded: crate::envelope::Decoded,
+    signers: Option<&Signers>,
+    opened_by: impl Fn(&str) -> bool,
+) -> Result<crate::Token> {
+    let (inner, signature) = match decoded {
+        crate::envelope::Decoded::Plain(token) => {
+            return match signers {
+                Some(s) => Err(Error::Unsigned {
+                    signers: s.source().to_string(),
+                }),
+                None => Ok(*token),
+            }
+        }
+        crate::envelope::Decoded::Signed {
+            envelope,
+            signature,
+        } => (envelope, signature),
+    };
+    let key = verify(&inner, &signature)?;
+    let token = crate::envelope::decode_inner(&inner)?;
+    let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
+    let mut signer = Signer {
+        fingerprint: fingerprint.clone(),
+        public_key: key.to_openssh().unwrap_or_default(),
+        principal: None,
+        verified: false,
+    };
+    if let Some(s) = signers {
+        let principal = s.find(&key, crate::clock::now()).ok_or_else(|| {
+            Error::Untrusted(format!(
+                "the token is signed by {fingerprint}, which {} does not list for handoff",
+                s.source()
+            ))
+        })?;
+        signer.principal = Some(principal.to_string());
+        signer.verified = true;
+    }
+    if !token.sealed_to().iter().any(|r| opened_by(r)) {
+        return Err(Error::Untrusted(format!(
+            "the token was signed for {}, not for the identity that opened it: it was re-addressed",
+            token.sealed_to().join(", ")
+        )));
+    }
+    Ok(token.with_signer(signer))
 }
 
 /// Checks an armored SSHSIG over `msg`: namespace `handoff`, a valid
@@ -193,6 +231,17 @@ struct Entry {
 }
 
 impl Signers {
+    /// Reads the default signers file
+    /// ([`crate::paths::allowed_signers_file`]); `None` when there is none.
+    pub fn from_default_file() -> Result<Option<Self>> {
+        let path = crate::paths::allowed_signers_file()?;
+        if path.exists() {
+            Self::from_file(&path).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
     /// Reads a signers file.
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = read_small_file(path, "signers file").map_err(|e| match e {

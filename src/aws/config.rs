@@ -517,8 +517,12 @@ impl<'a> Resolver<'a> {
 
     fn env_credentials(&self) -> Result<Option<Credentials>> {
         let akid = self.var("AWS_ACCESS_KEY_ID")?;
-        let secret = self.var("AWS_SECRET_ACCESS_KEY")?.map(into_secret);
-        let token = self.var("AWS_SESSION_TOKEN")?.map(into_secret);
+        let secret = self
+            .var("AWS_SECRET_ACCESS_KEY")?
+            .map(crate::credentials::into_trimmed_secret);
+        let token = self
+            .var("AWS_SESSION_TOKEN")?
+            .map(crate::credentials::into_trimmed_secret);
         match (akid, secret) {
             (Some(a), Some(s)) => Ok(Some(Credentials::new(a.trim(), s, token, None))),
             (None, None) => Ok(None),
@@ -530,15 +534,6 @@ impl<'a> Resolver<'a> {
             )),
         }
     }
-}
-
-/// Moves a secret read as a plain `String` into a `SecretString`, wiping the
-/// `String`.
-fn into_secret(mut s: String) -> SecretString {
-    use zeroize::Zeroize;
-    let out = SecretString::from(s.trim());
-    s.zeroize();
-    out
 }
 
 /// The region IAM requests are signed for: `cn-north-1` in China's
@@ -734,22 +729,20 @@ impl Profiles {
 }
 
 fn read_profile_file(path: &Path) -> Result<Option<Zeroizing<String>>> {
-    use std::io::Read;
-    let file = match std::fs::File::open(path) {
+    let mut file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io("cannot read", path, e)),
     };
-    let mut bytes = Zeroizing::new(Vec::with_capacity(8192));
-    file.take(MAX_PROFILE_FILE_SIZE + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io("cannot read", path, e))?;
-    if bytes.len() as u64 > MAX_PROFILE_FILE_SIZE {
-        return Err(Error::Other(format!(
-            "{} is larger than 1 MiB; not an AWS profile file",
-            path.display()
-        )));
-    }
+    let hint = file.metadata().map_or(8192, |m| m.len());
+    let bytes = crate::files::read_capped(&mut file, MAX_PROFILE_FILE_SIZE as usize, Some(hint))
+        .map_err(|e| Error::io("cannot read", path, e))?
+        .ok_or_else(|| {
+            Error::Other(format!(
+                "{} is larger than 1 MiB; not an AWS profile file",
+                path.display()
+            ))
+        })?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| Error::Other(format!("{} is not UTF-8 text", path.display())))?;
     Ok(Some(Zeroizing::new(text.to_string())))

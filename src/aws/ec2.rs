@@ -7,6 +7,7 @@ use std::fmt;
 use super::client_token;
 use super::config::{ClientConfig, Service, Settings};
 use super::transport::Transport;
+pub use super::types::{AvailabilityZone, Image, Region};
 use super::xml;
 use crate::credentials::{Credentials, Token};
 use crate::{Error, Result};
@@ -72,72 +73,6 @@ impl DescribeImages {
         }
         p
     }
-}
-
-/// A machine image, as DescribeImages describes it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Image {
-    /// `ami-0123456789abcdef0`
-    pub image_id: String,
-    /// The image's name.
-    pub name: Option<String>,
-    /// Its description.
-    pub description: Option<String>,
-    /// The owning account id.
-    pub owner_id: String,
-    /// The owner's alias (`amazon`, `aws-marketplace`), for those that have one.
-    pub owner_alias: Option<String>,
-    /// `available`, `pending`, `failed`, ...
-    pub state: String,
-    /// Where it was registered from (`bucket/manifest.xml`, or `OWNER/NAME`).
-    pub image_location: Option<String>,
-    /// `x86_64`, `arm64`, `i386`.
-    pub architecture: Option<String>,
-    /// `machine`, `kernel`, `ramdisk`.
-    pub image_type: Option<String>,
-    /// `windows` for Windows images.
-    pub platform: Option<String>,
-    /// `ebs` or `instance-store`.
-    pub root_device_type: Option<String>,
-    /// `/dev/xvda`, ...
-    pub root_device_name: Option<String>,
-    /// `hvm` or `paravirtual`.
-    pub virtualization_type: Option<String>,
-    /// When it was created (ISO 8601, as EC2 gives it).
-    pub creation_date: Option<String>,
-    /// Whether anyone may launch it.
-    pub public: bool,
-    /// Its tags, key and value.
-    pub tags: Vec<(String, String)>,
-}
-
-/// An availability zone, as DescribeAvailabilityZones describes it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct AvailabilityZone {
-    /// `us-east-1a`
-    pub zone_name: String,
-    /// `available`, `information`, `impaired`, `unavailable`.
-    pub state: String,
-    /// `us-east-1`
-    pub region_name: String,
-    /// `use1-az6`
-    pub zone_id: Option<String>,
-    /// `availability-zone`, `local-zone`, `wavelength-zone`.
-    pub zone_type: Option<String>,
-}
-
-/// A region, as DescribeRegions describes it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Region {
-    /// `eu-west-1`
-    pub region_name: String,
-    /// `ec2.eu-west-1.amazonaws.com`
-    pub endpoint: String,
-    /// `opt-in-not-required`, `opted-in`, `not-opted-in`.
-    pub opt_in_status: Option<String>,
 }
 
 impl Ec2 {

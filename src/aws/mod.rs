@@ -48,8 +48,12 @@ pub mod ec2;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod iam;
+mod retry;
+mod sigv4;
 pub mod sts;
+mod tls;
 mod transport;
+mod types;
 mod xml;
 
 pub use config::{ClientConfig, Service, Settings, CALL_DEADLINE, CONNECT_TIMEOUT, READ_TIMEOUT};
@@ -57,6 +61,6 @@ pub use ec2::{AvailabilityZone, DescribeImages, Ec2, Image, Region};
 pub use iam::{Iam, Principal};
 pub use sts::{
     check_duration, check_external_id, check_federation_name, check_mfa, check_policy,
-    check_role_arn, check_session_name, AssumeRoleRequest, CallerIdentity, Mfa, Sts,
+    check_role_arn, check_session_name, AssumeRoleRequest, CallerIdentity, Mfa, MintRequest, Sts,
     MAX_POLICY_CHARS, MAX_ROLE_DURATION, MAX_TOKEN_DURATION, MIN_DURATION,
 };

@@ -7,6 +7,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use super::config::{ClientConfig, Service};
 use super::transport::Transport;
+pub use super::types::CallerIdentity;
 use super::xml;
 use crate::clock;
 use crate::credentials::{Kind, Token};
@@ -95,16 +96,64 @@ impl AssumeRoleRequest {
     }
 }
 
-/// Who the credentials belong to: STS GetCallerIdentity's answer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CallerIdentity {
-    /// The 12-digit account id.
-    pub account: String,
-    /// The caller's ARN (`arn:aws:iam::123456789012:user/alice`,
-    /// `arn:aws:sts::123456789012:federated-user/Bob`).
-    pub arn: String,
-    /// The unique id of the caller.
-    pub user_id: String,
+/// What to mint: one of STS's three calls and its arguments.
+#[derive(Clone, Debug)]
+pub enum MintRequest {
+    /// GetFederationToken for user `name`, limited by `policy` (the empty
+    /// policy, which allows nothing but what it names, when none is given).
+    Federation {
+        /// The federated user's name.
+        name: String,
+        /// The policy; `None` mints with the empty policy.
+        policy: Option<Policy>,
+        /// How long the credentials last.
+        duration: Option<Duration>,
+    },
+    /// GetSessionToken, MFA-backed when `mfa` is given.
+    Session {
+        /// How long the credentials last.
+        duration: Option<Duration>,
+        /// The MFA device and code.
+        mfa: Option<Mfa>,
+    },
+    /// AssumeRole.
+    Role(AssumeRoleRequest),
+}
+
+impl MintRequest {
+    /// Checks every argument as STS would, before any request, naming the
+    /// duration `duration_name` (e.g. `--duration`) when it is out of range.
+    pub fn validate(&self, duration_name: &str) -> Result<()> {
+        match self {
+            MintRequest::Federation { name, duration, .. } => {
+                check_federation_name(name)?;
+                if let Some(d) = duration {
+                    check_duration(*d, MIN_DURATION, MAX_TOKEN_DURATION, duration_name)?;
+                }
+            }
+            MintRequest::Session { duration, mfa } => {
+                if let Some(d) = duration {
+                    check_duration(*d, MIN_DURATION, MAX_TOKEN_DURATION, duration_name)?;
+                }
+                if let Some(m) = mfa {
+                    check_mfa(m)?;
+                }
+            }
+            MintRequest::Role(req) => {
+                check_role_arn(&req.role_arn)?;
+                if let Some(n) = &req.session_name {
+                    check_session_name(n)?;
+                }
+                if let Some(x) = &req.external_id {
+                    check_external_id(x)?;
+                }
+                if let Some(d) = req.duration {
+                    check_duration(d, MIN_DURATION, MAX_ROLE_DURATION, duration_name)?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Sts {
@@ -164,6 +213,25 @@ impl Sts {
             &params,
             policy_json.as_deref(),
         )
+    }
+
+    /// Mints what `req` asks for, with the call it names.
+    pub fn mint(&self, req: &MintRequest) -> Result<Token> {
+        match req {
+            MintRequest::Federation {
+                name,
+                policy,
+                duration,
+            } => {
+                let empty = Policy::default();
+                let policy = policy.as_ref().unwrap_or(&empty);
+                self.get_federation_token(name, Some(policy), *duration)
+            }
+            MintRequest::Session { duration, mfa } => {
+                self.get_session_token(*duration, mfa.as_ref())
+            }
+            MintRequest::Role(req) => self.assume_role(req),
+        }
     }
 
     /// STS GetSessionToken: temporary credentials with the caller's own

@@ -16,29 +16,19 @@
 //!   are never logged; with `verbose`, one line per request and per retry
 //!   names the endpoint and the reason.
 
-use std::hash::{BuildHasher, Hasher};
 use std::io::Read;
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use secrecy::ExposeSecret;
 use zeroize::Zeroizing;
 
 use super::config::{ClientConfig, Service};
+use super::retry::*;
+use super::sigv4::*;
+use super::tls::*;
 use super::xml;
 use crate::clock;
-use crate::credentials::Credentials;
 use crate::{Error, Result};
-
-/// At most this many attempts per call (the SDKs' standard mode).
-pub(crate) const MAX_ATTEMPTS: u32 = 3;
-
-/// Backoff before retry n (1-based) is a random time up to
-/// `min(BACKOFF_CAP, base * 2^(n-1))`: base 100 ms after a 5xx or a failed
-/// connection, 500 ms after throttling (the SDKs' two bases), capped at 2 s.
-const BACKOFF_BASE: Duration = Duration::from_millis(100);
-const THROTTLE_BACKOFF_BASE: Duration = Duration::from_millis(500);
-const BACKOFF_CAP: Duration = Duration::from_secs(2);
 
 /// STS answers are a few KB; 1 MiB is far beyond any real one.
 pub(crate) const STS_BODY_CAP: usize = 1 << 20;
@@ -46,235 +36,11 @@ pub(crate) const STS_BODY_CAP: usize = 1 << 20;
 /// megabytes); 16 MiB.
 pub(crate) const EC2_BODY_CAP: usize = 16 << 20;
 
-/// The content type of Query API requests.
-pub(crate) const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
-
-/// AWS error codes that mean "slow down" (the SDKs' list).
-const THROTTLING_CODES: &[&str] = &[
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "RequestThrottledException",
-    "TooManyRequestsException",
-    "ProvisionedThroughputExceededException",
-    "TransactionInProgressException",
-    "RequestLimitExceeded",
-    "BandwidthLimitExceeded",
-    "LimitExceededException",
-    "RequestThrottled",
-    "SlowDown",
-    "PriorRequestNotComplete",
-    "EC2ThrottledException",
-];
-
-/// AWS error codes that mean "try again" although the status may be 4xx.
-const TRANSIENT_CODES: &[&str] = &[
-    "RequestTimeout",
-    "RequestTimeoutException",
-    "InternalError",
-    "InternalFailure",
-    "ServiceUnavailable",
-    "IDPCommunicationError",
-];
-
-/// A form-encoded Query API request, before signing.
-pub(crate) struct FormRequest {
-    /// The URL it goes to.
-    pub url: String,
-    /// Its headers (the content type).
-    pub headers: Vec<(&'static str, &'static str)>,
-    /// The form-encoded parameters.
-    pub body: Vec<u8>,
-}
-
-/// Builds the request for `params` (`Action` and `Version` among them,
-/// first) to `endpoint`.
-///
-/// Names and values are percent-encoded as the AWS SDKs encode Query API
-/// bodies: everything but RFC 3986's unreserved characters
-/// (`A-Z a-z 0-9 - _ . ~`), so a space is `%20` and `*` is `%2A`. (The
-/// HTML form encoding leaves `*` bare and writes a space as `+`; AWS takes
-/// either, but emulators that re-encode the body before checking the
-/// signature, as moto does, only agree with the SDKs' form.)
-pub(crate) fn form_request(endpoint: &str, params: &[(&str, &str)]) -> FormRequest {
-    let mut body = Vec::new();
-    for (i, (k, v)) in params.iter().enumerate() {
-        if i > 0 {
-            body.push(b'&');
-        }
-        percent_encode(k, &mut body);
-        body.push(b'=');
-        percent_encode(v, &mut body);
-    }
-    FormRequest {
-        url: endpoint.to_string(),
-        headers: vec![("content-type", FORM_CONTENT_TYPE)],
-        body,
-    }
-}
-
-fn percent_encode(s: &str, out: &mut Vec<u8>) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in s.as_bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b);
-        } else {
-            out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
-        }
-    }
-}
-
-/// A header the signature adds: `x-amz-date`, `authorization`, and for
-/// temporary credentials `x-amz-security-token`.
-pub(crate) struct SignedHeader {
-    pub name: &'static str,
-    pub value: Zeroizing<String>,
-    pub sensitive: bool,
-}
-
-/// Signs a request with SigV4: a pure function of the request (method,
-/// URL, headers, body), the credentials, the region, the service and the
-/// time. Returns the headers to add. The session token, when there is one,
-/// is signed (`X-Amz-Security-Token` is part of the canonical request).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn sign(
-    method: &str,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-    credentials: &Credentials,
-    region: &str,
-    service: &str,
-    time: SystemTime,
-) -> Result<Vec<SignedHeader>> {
-    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings};
-    let creds = aws_credential_types::Credentials::new(
-        credentials.access_key_id(),
-        credentials.secret_access_key().expose_secret().to_string(),
-        credentials
-            .session_token()
-            .map(|t| t.expose_secret().to_string()),
-        None,
-        "handoff",
-    );
-    let identity = creds.into();
-    let params = aws_sigv4::sign::v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name(service)
-        .time(time)
-        .settings(SigningSettings::default())
-        .build()
-        .map_err(|e| Error::Other(format!("cannot sign the request: {e}")))?
-        .into();
-    let signable = SignableRequest::new(
-        method,
-        url,
-        headers.iter().copied(),
-        SignableBody::Bytes(body),
-    )
-    .map_err(|e| Error::Other(format!("cannot sign the request to {url}: {e}")))?;
-    let (instructions, _signature) = aws_sigv4::http_request::sign(signable, &params)
-        .map_err(|e| Error::Other(format!("cannot sign the request to {url}: {e}")))?
-        .into_parts();
-    let (headers, _query) = instructions.into_parts();
-    Ok(headers
-        .into_iter()
-        .map(|h| SignedHeader {
-            name: h.name(),
-            value: Zeroizing::new(h.value().to_string()),
-            sensitive: h.sensitive() || h.name() == "authorization",
-        })
-        .collect())
-}
-
 /// A client for one service at one endpoint.
 pub(crate) struct Transport {
     http: reqwest::blocking::Client,
     config: ClientConfig,
     cap: usize,
-}
-
-/// The TLS configuration reqwest would build for itself (rustls with the
-/// process's default provider, ring unless one was installed; TLS 1.2 and
-/// 1.3; SNI; ALPN http/1.1; certificates checked by rustls-platform-verifier
-/// against the system's roots), except that the verifier, and so the loading
-/// of the system's roots, waits for the first TLS handshake. Loading and
-/// parsing the roots (every file in /etc/ssl/certs) is most of the work of
-/// minting against an http:// endpoint, which never uses them.
-fn tls_config() -> std::result::Result<rustls::ClientConfig, rustls::Error> {
-    // Installing fails harmlessly if the process already has a provider.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let provider = rustls::crypto::CryptoProvider::get_default()
-        .cloned()
-        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(rustls::ALL_VERSIONS)?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(LazyVerifier {
-            provider,
-            verifier: OnceLock::new(),
-        }))
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(tls)
-}
-
-/// rustls-platform-verifier's verifier, made on first use. Every check is
-/// the platform verifier's own; only when it reads the roots changes.
-#[derive(Debug)]
-struct LazyVerifier {
-    provider: Arc<rustls::crypto::CryptoProvider>,
-    verifier: OnceLock<std::result::Result<rustls_platform_verifier::Verifier, rustls::Error>>,
-}
-
-impl LazyVerifier {
-    fn get(&self) -> std::result::Result<&rustls_platform_verifier::Verifier, rustls::Error> {
-        self.verifier
-            .get_or_init(|| rustls_platform_verifier::Verifier::new(self.provider.clone()))
-            .as_ref()
-            .map_err(Clone::clone)
-    }
-}
-
-impl rustls::client::danger::ServerCertVerifier for LazyVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &rustls::pki_types::CertificateDer<'_>,
-        intermediates: &[rustls::pki_types::CertificateDer<'_>],
-        server_name: &rustls::pki_types::ServerName<'_>,
-        ocsp_response: &[u8],
-        now: rustls::pki_types::UnixTime,
-    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        self.get()?
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        self.get()?.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        self.get()?.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        // What the platform verifier answers, without loading the roots:
-        // the schemes its provider can verify.
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
 }
 
 /// What one attempt came to.
@@ -559,7 +325,7 @@ impl Transport {
             inner: &mut response,
             deadline,
         };
-        let body = match read_capped(&mut reader, self.cap, hint) {
+        let body = match crate::files::read_capped(&mut reader, self.cap, hint) {
             Ok(Some(b)) => b,
             Ok(None) => {
                 return Outcome::Fail(self.transport_error(format!(
@@ -699,85 +465,6 @@ fn describe_send_error(e: &reqwest::Error, read_timeout: Duration) -> String {
     }
 }
 
-/// The rustls error in `e`'s chain, if any.
-fn find_tls<'e>(e: &'e (dyn std::error::Error + 'static)) -> Option<&'e rustls::Error> {
-    // The chain, with io::Error's wrapped errors (which its `source()` skips).
-    let mut stack = vec![e];
-    while let Some(err) = stack.pop() {
-        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
-            return Some(tls);
-        }
-        if let Some(inner) = err
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-        {
-            stack.push(inner);
-        }
-        if let Some(next) = err.source() {
-            stack.push(next);
-        }
-    }
-    None
-}
-
-/// When the TLS handshake failed on the server's certificate (untrusted,
-/// expired, wrong name), what was wrong, in words (rustls's own messages
-/// show its enums' Debug form: `Other(OtherError(CaUsedAsEndEntity))`).
-fn certificate_error(e: &(dyn std::error::Error + 'static)) -> Option<String> {
-    use rustls::CertificateError as C;
-    let what = match find_tls(e)? {
-        rustls::Error::NoCertificatesPresented => "the server presented no certificate",
-        rustls::Error::InvalidCertificate(c) => match c {
-            C::BadEncoding => "the server's certificate is malformed",
-            C::Expired | C::ExpiredContext { .. } => "the server's certificate has expired",
-            C::NotValidYet | C::NotValidYetContext { .. } => {
-                "the server's certificate is not valid yet"
-            }
-            C::Revoked => "the server's certificate has been revoked",
-            C::UnknownIssuer => {
-                "the server's certificate is not signed by an authority this system trusts"
-            }
-            C::BadSignature
-            | C::UnsupportedSignatureAlgorithmContext { .. }
-            | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
-                "the server's certificate has a bad or unsupported signature"
-            }
-            C::NotValidForName | C::NotValidForNameContext { .. } => {
-                "the server's certificate is not valid for this host name"
-            }
-            C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
-                "the server's certificate is not one for a TLS server"
-            }
-            C::Other(other) if format!("{other:?}").contains("CaUsedAsEndEntity") => {
-                "the server's certificate is a certificate authority's, not a server's"
-            }
-            _ => "the server's certificate was refused",
-        },
-        _ => return None,
-    };
-    Some(what.to_string())
-}
-
-/// Any other TLS failure, in words (rustls's messages hold Debug forms:
-/// `received corrupt message of type InvalidContentType`).
-fn tls_words(tls: &rustls::Error) -> &'static str {
-    use rustls::Error as E;
-    match tls {
-        E::AlertReceived(_) => "the server ended the TLS handshake with an alert",
-        E::PeerIncompatible(_) => {
-            "the server's TLS is not compatible with handoff's (versions or ciphers)"
-        }
-        E::InvalidMessage(_)
-        | E::InappropriateMessage { .. }
-        | E::InappropriateHandshakeMessage { .. }
-        | E::PeerMisbehaved(_)
-        | E::PeerSentOversizedRecord => {
-            "the server does not speak TLS as it should (an http:// endpoint given as https://?)"
-        }
-        _ => "the TLS handshake failed",
-    }
-}
-
 /// Stops reading an answer once the call's deadline has passed: a server
 /// that drips a byte at a time never lets the read timeout fire.
 struct DeadlineReader<'r, R> {
@@ -825,75 +512,11 @@ fn io_cause(e: &std::io::Error) -> String {
     }
 }
 
-/// Reads all of `r` into a zeroizing buffer, growing it by copying into new
-/// zeroizing buffers (never by reallocating, which would leave unwiped
-/// copies). `Ok(None)` when there is more than `cap` bytes.
-pub(crate) fn read_capped(
-    r: &mut impl Read,
-    cap: usize,
-    hint: Option<u64>,
-) -> std::io::Result<Option<Zeroizing<Vec<u8>>>> {
-    let initial = hint
-        .map(|h| usize::try_from(h).unwrap_or(usize::MAX))
-        .unwrap_or(16 << 10)
-        .max(1024)
-        .min(cap.saturating_add(1));
-    let mut buf = Zeroizing::new(Vec::with_capacity(initial));
-    loop {
-        if buf.len() == buf.capacity() {
-            if buf.len() > cap {
-                return Ok(None);
-            }
-            let bigger = buf.capacity().saturating_mul(2).min(cap.saturating_add(1));
-            let bigger = bigger.max(buf.capacity() + 1);
-            let mut next = Zeroizing::new(Vec::with_capacity(bigger));
-            next.extend_from_slice(&buf);
-            buf = next;
-        }
-        let len = buf.len();
-        let room = buf.capacity() - len;
-        buf.resize(len + room, 0);
-        match r.read(&mut buf[len..]) {
-            Ok(0) => {
-                buf.truncate(len);
-                break;
-            }
-            Ok(n) => buf.truncate(len + n),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(len),
-            Err(e) => return Err(e),
-        }
-        if buf.len() > cap {
-            return Ok(None);
-        }
-    }
-    Ok(Some(buf))
-}
-
-/// The wait before retry `n` (1-based): full jitter over
-/// `min(cap, base * 2^(n-1))`.
-fn backoff(n: u32, throttled: bool) -> Duration {
-    let base = if throttled {
-        THROTTLE_BACKOFF_BASE
-    } else {
-        BACKOFF_BASE
-    };
-    let ceiling = base
-        .saturating_mul(1 << n.saturating_sub(1).min(16))
-        .min(BACKOFF_CAP);
-    ceiling.mul_f64(jitter())
-}
-
-/// A number in [0, 1) from std's randomly keyed hasher: cheap, and plenty
-/// for spreading retries.
-fn jitter() -> f64 {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u32(std::process::id());
-    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::credentials::Credentials;
+    use std::time::SystemTime;
 
     #[test]
     fn backoff_is_bounded_and_grows() {
@@ -986,23 +609,6 @@ mod tests {
             &[secret],
         );
         assert!(!e.to_string().contains(secret), "{e}");
-    }
-
-    #[test]
-    fn reads_up_to_the_cap() {
-        let data = vec![7u8; 100_000];
-        let got = read_capped(&mut &data[..], 100_000, None).unwrap().unwrap();
-        assert_eq!(&got[..], &data[..]);
-        let got = read_capped(&mut &data[..], 100_000, Some(10))
-            .unwrap()
-            .unwrap();
-        assert_eq!(got.len(), 100_000);
-        assert!(read_capped(&mut &data[..], 99_999, None).unwrap().is_none());
-        assert!(read_capped(&mut &data[..], 99_999, Some(100_000))
-            .unwrap()
-            .is_none());
-        let got = read_capped(&mut &b""[..], 10, Some(0)).unwrap().unwrap();
-        assert!(got.is_empty());
     }
 
     #[test]

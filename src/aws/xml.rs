@@ -13,8 +13,7 @@ use serde_json::{Map, Value};
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
-use super::ec2::{AvailabilityZone, Image, Region};
-use super::sts::CallerIdentity;
+use super::types::{AvailabilityZone, CallerIdentity, Image, Region};
 use crate::clock;
 use crate::credentials::{AssumedRoleUser, Credentials, FederatedUser, Kind, Token};
 

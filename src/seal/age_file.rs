@@ -1,0 +1,450 @@
+//! The age file itself: encrypting a plaintext in one of the three forms,
+//! and recognising, bounding and decrypting a sealed token.
+
+use std::io::{self, Read, Write};
+use std::path::Path;
+use std::sync::atomic::Ordering;
+
+use age::armor::{ArmoredReader, ArmoredWriter, Format};
+use base64::Engine;
+use zeroize::Zeroizing;
+
+use super::*;
+
+/// The largest scrypt work factor (log2 N) accepted when opening.
+const MAX_WORK_FACTOR: u8 = 20;
+
+pub(super) const AGE_MAGIC: &[u8] = b"age-encryption.org/";
+/// `age-encryption.org/v1` in base64: how a one-line base64 token starts.
+pub(super) const AGE_MAGIC_B64: &[u8] = b"YWdlLWVuY3J5cHRpb24ub3JnL3Yx";
+pub(super) const ARMOR_BEGIN: &[u8] = b"-----BEGIN AGE ENCRYPTED FILE-----";
+
+/// Seals already-encoded envelope bytes.
+pub(crate) fn seal_bytes(plaintext: &[u8], recipients: &Recipients, form: Form) -> Result<Vec<u8>> {
+    let plugin_failure = crate::plugin::Failure::default();
+    let plugins =
+        crate::plugin::recipients(&recipients.plugins, recipients.prompt, &plugin_failure)?;
+    let encryptor = match (&recipients.passphrase, recipients.keys.is_empty()) {
+        (Some(p), true) if plugins.is_empty() => age::Encryptor::with_user_passphrase(p.clone()),
+        (Some(_), _) => {
+            return Err(Error::usage(
+                "a passphrase cannot be combined with other recipients (age allows it only alone)",
+            ))
+        }
+        (None, true) if plugins.is_empty() => {
+            return Err(Error::usage("no recipients: give -r, -R or -p"))
+        }
+        (None, _) => age::Encryptor::with_recipients(
+            recipients
+                .keys
+                .iter()
+                .chain(&plugins)
+                .map(|k| k.as_ref() as &dyn age::Recipient),
+        )
+        .map_err(|e| match plugin_failure.get() {
+            Some(m) => Error::Other(m),
+            None => Error::usage(format!("cannot seal to these recipients: {e}")),
+        })?,
+    };
+    let mut out = Vec::with_capacity(plaintext.len() + 1024);
+    let fail = |e: io::Error| match plugin_failure.get() {
+        Some(m) => Error::Other(m),
+        None => Error::Other(format!("sealing failed: {e}")),
+    };
+    {
+        let mut w = encryptor.wrap_output(&mut out).map_err(fail)?;
+        w.write_all(plaintext).map_err(fail)?;
+        w.finish().map_err(fail)?;
+    }
+    // Never write what open refuses, whatever size age's grease stanza takes.
+    let header = header_len_without_grease(&out);
+    if header + GREASE_BYTES > MAX_HEADER_BYTES {
+        return Err(Error::usage(format!(
+            "too many recipients: their age header would take {} KiB, and handoff opens at most {} KiB \
+             (about 1300 X25519 recipients); split them across several tokens",
+            header.div_ceil(1024),
+            MAX_HEADER_BYTES >> 10
+        )));
+    }
+    if form == Form::Armor {
+        let mut armored = Vec::with_capacity(out.len() * 4 / 3 + 128);
+        let mut w = ArmoredWriter::wrap_output(&mut armored, Format::AsciiArmor).map_err(fail)?;
+        w.write_all(&out).map_err(fail)?;
+        w.finish().map_err(fail)?;
+        return Ok(armored);
+    }
+    if form == Form::Base64 {
+        let mut line = base64::engine::general_purpose::STANDARD.encode(&out);
+        line.push('\n');
+        return Ok(line.into_bytes());
+    }
+    Ok(out)
+}
+
+/// Which of the [`Identities`] opened a token.
+#[derive(Clone, Copy)]
+pub(crate) enum OpenedBy {
+    Passphrase,
+    Key(usize),
+    Unknown,
+}
+
+impl OpenedBy {
+    /// The recipient the opening identity answers to (`scrypt` for a
+    /// passphrase).
+    pub(crate) fn recipient(self, identities: &Identities) -> String {
+        match self {
+            OpenedBy::Passphrase => "scrypt".to_string(),
+            OpenedBy::Key(i) => identities.keys[i].recipient(),
+            OpenedBy::Unknown => String::new(),
+        }
+    }
+
+    /// Whether the opening identity answers to `recipient`, a `SealedTo`
+    /// entry.
+    pub(crate) fn answers_to(self, identities: &Identities, recipient: &str) -> bool {
+        match self {
+            OpenedBy::Key(i) => identities.keys[i].answers_to(recipient),
+            _ => crate::signing::same_recipient(recipient, &self.recipient(identities)),
+        }
+    }
+}
+
+/// Decrypts a sealed file to its plaintext, in a zeroizing buffer sized up
+/// front.
+/// Also returns which identity opened it.
+pub(crate) fn open_bytes(
+    sealed: &[u8],
+    identities: &Identities,
+) -> Result<(Zeroizing<Vec<u8>>, OpenedBy)> {
+    if sealed.len() > MAX_SEALED_SIZE {
+        return Err(too_large());
+    }
+    let decoded;
+    let start = trim_start(sealed);
+    let input: &[u8] = if start.starts_with(AGE_MAGIC) {
+        start
+    } else if start.starts_with(ARMOR_BEGIN) {
+        // Whitespace around the armor is allowed (C2SP age); the age crate's
+        // reader wants the armor alone. The binary inside is read out first
+        // so that its header can be checked like the other forms'.
+        let mut binary = Vec::with_capacity(start.len());
+        ArmoredReader::new(trim_end(start))
+            .read_to_end(&mut binary)
+            .map_err(|e| Error::Decrypt(format!("the armored token is damaged: {e}")))?;
+        decoded = binary;
+        &decoded
+    } else if start.starts_with(AGE_MAGIC_B64) {
+        let text = trim_end(start);
+        decoded = base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(|_| Error::Decrypt("the base64 token is damaged (invalid base64)".into()))?;
+        &decoded
+    } else if sealed.is_empty() {
+        return Err(Error::Decrypt("the token is empty".into()));
+    } else {
+        return Err(Error::NotAToken(
+            "not an age file (binary, armored or base64)".into(),
+        ));
+    };
+    check_header(input)?;
+    let decryptor = age::Decryptor::new_buffered(WholeHeader::new(input)).map_err(|e| match e {
+        // age reports a v1 header it cannot parse as an unknown format
+        age::DecryptError::UnknownFormat if input.starts_with(b"age-encryption.org/v1\n") => {
+            Error::Decrypt("the token is damaged: invalid age header".into())
+        }
+        e => decrypt_error(e, false),
+    })?;
+    let scrypt = decryptor.is_scrypt();
+    let hit = std::cell::Cell::new(None);
+    let mut reader = if scrypt {
+        let pass = identities.passphrase()?;
+        let mut id = age::scrypt::Identity::new(pass);
+        // Accept what age and rage write (2^18 by default) up to 2^20 (1 GiB
+        // of scrypt memory), whatever this machine's speed.
+        id.set_max_work_factor(MAX_WORK_FACTOR);
+        decryptor
+            .decrypt(std::iter::once(&id as &dyn age::Identity))
+            .map_err(|e| decrypt_error(e, true))?
+    } else {
+        if identities.keys.is_empty() {
+            return Err(Error::NoIdentity);
+        }
+        identities.plugin_failure.clear();
+        // Keys in files first, plugins after: a hardware key is asked only
+        // when no other key opens the token.
+        let mut order: Vec<(usize, &Key)> = identities.keys.iter().enumerate().collect();
+        order.sort_by_key(|(_, k)| matches!(k, Key::Plugin(_)));
+        let tracked: Vec<Tracked> = order
+            .into_iter()
+            .map(|(index, key)| Tracked {
+                inner: key.identity(),
+                index,
+                hit: &hit,
+            })
+            .collect();
+        decryptor
+            .decrypt(tracked.iter().map(|t| t as &dyn age::Identity))
+            .map_err(|e| match e {
+                _ if identities.plugin_failure.get().is_some() => Error::Decrypt(
+                    identities.plugin_failure.get().unwrap_or_default(),
+                ),
+                age::DecryptError::NoMatchingKeys if identities.locked.load(Ordering::SeqCst) => {
+                    Error::Decrypt(format!(
+                        "an SSH key in {} is passphrase-protected and there is no terminal to ask on; \
+                         run on a terminal, or remove the passphrase (ssh-keygen -p)",
+                        identities.sources.join(", ")
+                    ))
+                }
+                age::DecryptError::NoMatchingKeys => Error::Decrypt(format!(
+                    "no identity matches this token (tried {}); it was sealed to someone else",
+                    identities.sources.join(", ")
+                )),
+                e => decrypt_error(e, false),
+            })?
+    };
+    // The plaintext is shorter than the ciphertext: a buffer of that size never grows.
+    let mut buf = Zeroizing::new(vec![0u8; input.len()]);
+    let mut n = 0;
+    loop {
+        if n == buf.len() {
+            return Err(too_large());
+        }
+        match reader.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(payload_error(e)),
+        }
+    }
+    buf.truncate(n);
+    let opened_by = match hit.get() {
+        _ if scrypt => OpenedBy::Passphrase,
+        Some(i) => OpenedBy::Key(i),
+        None => OpenedBy::Unknown,
+    };
+    Ok((buf, opened_by))
+}
+
+/// An identity that remembers whether it was the one that unwrapped the file
+/// key, so a signed token's `SealedTo` can be checked against it.
+struct Tracked<'a> {
+    inner: &'a dyn age::Identity,
+    index: usize,
+    hit: &'a std::cell::Cell<Option<usize>>,
+}
+
+impl Tracked<'_> {
+    fn note(
+        &self,
+        r: Option<std::result::Result<age_core::format::FileKey, age::DecryptError>>,
+    ) -> Option<std::result::Result<age_core::format::FileKey, age::DecryptError>> {
+        if matches!(r, Some(Ok(_))) {
+            self.hit.set(Some(self.index));
+        }
+        r
+    }
+}
+
+impl age::Identity for Tracked<'_> {
+    fn unwrap_stanza(
+        &self,
+        stanza: &age_core::format::Stanza,
+    ) -> Option<std::result::Result<age_core::format::FileKey, age::DecryptError>> {
+        self.note(self.inner.unwrap_stanza(stanza))
+    }
+
+    fn unwrap_stanzas(
+        &self,
+        stanzas: &[age_core::format::Stanza],
+    ) -> Option<std::result::Result<age_core::format::FileKey, age::DecryptError>> {
+        self.note(self.inner.unwrap_stanzas(stanzas))
+    }
+}
+
+/// The most bytes of age header handoff opens: 1000 X25519 recipients take
+/// 98 KB, 1000 ssh-ed25519 ones 110 KB. Every X25519 stanza costs an opener
+/// holding an X25519 key a Diffie-Hellman, so this bounds the work a
+/// hostile header can ask for (see docs/SECURITY.md for the figures).
+/// `seal` refuses to write a header that would not leave room for age's
+/// random extra stanza below it.
+pub const MAX_HEADER_BYTES: usize = 128 << 10;
+/// The most bytes age's random extra ("grease") stanza takes: a first line
+/// of at most 66 characters and a body of at most 100 bytes.
+const GREASE_BYTES: usize = 256;
+
+/// Refuses an age header (everything before and including the `---` MAC
+/// line) longer than [`MAX_HEADER_BYTES`], without parsing it.
+fn check_header(binary: &[u8]) -> Result<()> {
+    if header_len(binary) > MAX_HEADER_BYTES {
+        return Err(Error::Decrypt(format!(
+            "the token's age header is longer than handoff reads ({} KiB); \
+             a token's header is about 100 bytes per recipient",
+            MAX_HEADER_BYTES >> 10
+        )));
+    }
+    Ok(())
+}
+
+/// The length of the age header at the start of `binary`: up to and
+/// including the first line that starts with `---` (no stanza line can), or
+/// all of it when there is none.
+fn header_len(binary: &[u8]) -> usize {
+    let mut at = 0;
+    for line in binary.split_inclusive(|&b| b == b'\n') {
+        at += line.len();
+        if line.starts_with(b"---") {
+            return at;
+        }
+    }
+    binary.len()
+}
+
+/// The header of a sealed file less its grease stanza (the one whose tag
+/// ends in `-grease`): what a seal to the same recipients always takes.
+fn header_len_without_grease(binary: &[u8]) -> usize {
+    let header = &binary[..header_len(binary)];
+    let mut grease = 0;
+    let mut in_grease = false;
+    for line in header.split_inclusive(|&b| b == b'\n') {
+        if line.starts_with(b"-> ") || line.starts_with(b"---") {
+            in_grease = line
+                .split(|&b| b == b' ')
+                .nth(1)
+                .is_some_and(|tag| tag.ends_with(b"-grease"));
+        }
+        if in_grease {
+            grease += line.len();
+        }
+    }
+    header.len() - grease
+}
+
+/// The sealed bytes as age reads them, with the whole header handed over at
+/// once. age 0.12 parses its header again from the start after every line
+/// it reads (str4d/rage#368), which is quadratic in the number of lines;
+/// handing it the header up to the MAC line in one `read_until` makes that
+/// one parse (and one more with the rest of the input if the header is
+/// damaged).
+struct WholeHeader<'a> {
+    rest: &'a [u8],
+    header_given: bool,
+}
+
+impl<'a> WholeHeader<'a> {
+    fn new(input: &'a [u8]) -> Self {
+        WholeHeader {
+            rest: input,
+            header_given: false,
+        }
+    }
+}
+
+impl Read for WholeHeader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.rest.read(buf)
+    }
+}
+
+impl io::BufRead for WholeHeader<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        Ok(self.rest)
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.rest = &self.rest[n.min(self.rest.len())..];
+    }
+
+    fn read_until(&mut self, _: u8, buf: &mut Vec<u8>) -> io::Result<usize> {
+        // age calls this only while reading the header, and only for
+        // newline-terminated lines: the header first, then (a damaged
+        // header wants more) everything, so age parses at most twice.
+        let n = if self.header_given {
+            self.rest.len()
+        } else {
+            header_len(self.rest)
+        };
+        self.header_given = true;
+        buf.extend_from_slice(&self.rest[..n]);
+        self.rest = &self.rest[n..];
+        Ok(n)
+    }
+}
+
+fn decrypt_error(e: age::DecryptError, scrypt: bool) -> Error {
+    use age::DecryptError as D;
+    Error::Decrypt(match e {
+        D::DecryptionFailed | D::NoMatchingKeys if scrypt => {
+            "wrong passphrase, or the token is damaged".into()
+        }
+        D::DecryptionFailed => "the token is damaged: decryption failed".into(),
+        D::InvalidMac => "the token's header is damaged or was tampered with (bad MAC)".into(),
+        D::InvalidHeader => "the token is damaged: invalid age header".into(),
+        D::UnknownFormat => "the token uses an age format this handoff does not know; upgrade handoff".into(),
+        D::KeyDecryptionFailed => "cannot unlock the SSH key: wrong passphrase?".into(),
+        D::NoMatchingKeys => "no identity matches this token".into(),
+        D::ExcessiveWork { required, target } => format!(
+            "the passphrase work factor (2^{required}) is far above this machine's (2^{target}); refusing"
+        ),
+        D::Io(e) => return payload_error(e),
+        #[allow(unreachable_patterns)]
+        _ => "the token cannot be decrypted".into(),
+    })
+}
+
+fn payload_error(e: io::Error) -> Error {
+    match e.kind() {
+        io::ErrorKind::UnexpectedEof => Error::Decrypt("the token is truncated".into()),
+        _ => Error::Decrypt(format!("the token is damaged or truncated: {e}")),
+    }
+}
+
+fn too_large() -> Error {
+    Error::NotAToken(format!(
+        "larger than {} KiB; a token is a few KB",
+        MAX_SEALED_SIZE / 1024
+    ))
+}
+
+/// Reads the sealed token in the file at `path`, as [`read_sealed`].
+pub fn read_sealed_file(path: &Path) -> Result<Vec<u8>> {
+    let f = std::fs::File::open(path)
+        .map_err(|e| Error::Decrypt(format!("cannot read token {}: {}", path.display(), e)))?;
+    if f.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(Error::Decrypt(format!(
+            "cannot read token {}: it is a directory",
+            path.display()
+        )));
+    }
+    read_sealed(f, &path.display().to_string())
+}
+
+/// Reads at most [`MAX_SEALED_SIZE`] bytes of sealed input, refusing anything
+/// larger without reading it whole.
+pub fn read_sealed(reader: impl Read, name: &str) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    reader
+        .take(MAX_SEALED_SIZE as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::Decrypt(format!("cannot read {name}: {e}")))?;
+    if buf.len() > MAX_SEALED_SIZE {
+        return Err(too_large());
+    }
+    Ok(buf)
+}
+
+fn trim_start(b: &[u8]) -> &[u8] {
+    let i = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    &b[i..]
+}
+
+fn trim_end(b: &[u8]) -> &[u8] {
+    let i = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    &b[..i]
+}

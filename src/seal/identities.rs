@@ -1,0 +1,284 @@
+//! The keys that open a token: [`Identities`] (age identity files, OpenSSH
+//! private keys, plugins, a passphrase) and age's callbacks for them.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use secrecy::SecretString;
+
+use super::*;
+
+/// The keys that can open a token: age identity files, OpenSSH private keys,
+/// and a passphrase for passphrase-sealed tokens.
+#[derive(Default)]
+pub struct Identities {
+    /// Each key, and through it the recipient it answers to (`age1...`,
+    /// `ssh-ed25519 AAAA...`), to check a signed token's `SealedTo`.
+    pub(super) keys: Vec<Key>,
+    pub(super) sources: Vec<String>,
+    pub(super) passphrase: Option<SecretString>,
+    pub(super) prompt: Prompt,
+    /// Set when an encrypted SSH key asked for its passphrase and got none.
+    pub(super) locked: Arc<AtomicBool>,
+    /// What a plugin identity's failure was.
+    pub(super) plugin_failure: crate::plugin::Failure,
+}
+
+impl Identities {
+    /// No identities yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Lets encrypted SSH keys and passphrase-sealed tokens ask on the
+    /// terminal.
+    pub fn set_prompt(&mut self, prompt: Prompt) {
+        self.prompt = prompt;
+    }
+
+    /// The passphrase for a passphrase-sealed token.
+    pub fn set_passphrase(&mut self, passphrase: SecretString) {
+        self.passphrase = Some(passphrase);
+    }
+
+    /// Adds the identity files at `paths` or, when there are none, the
+    /// default identity ([`crate::paths::default_identity_path`]) if it
+    /// exists. `warn` hears of each file other users can read, before it is
+    /// used; a file that is a token, not an identity, is named as one.
+    pub fn add_files_or_default(
+        &mut self,
+        paths: &[std::path::PathBuf],
+        mut warn: impl FnMut(&str),
+    ) -> Result<()> {
+        let default;
+        let paths = if paths.is_empty() {
+            default = [crate::paths::default_identity_path()?];
+            if default[0].exists() {
+                &default[..]
+            } else {
+                &[]
+            }
+        } else {
+            paths
+        };
+        for p in paths {
+            if let Some(w) = crate::files::readable_by_others(p, "identity file") {
+                warn(&w);
+            }
+            self.add_file(p)
+                .map_err(|e| crate::mistakes::identity_error(p, e))?;
+        }
+        Ok(())
+    }
+
+    /// Adds the identities in a file: an age identity file
+    /// (`AGE-SECRET-KEY-1...` lines) or an OpenSSH private key.
+    pub fn add_file(&mut self, path: &Path) -> Result<()> {
+        let text = crate::files::read_small_file(path, "identity file").map_err(|e| match e {
+            Error::Io { source, path, .. } => Error::Decrypt(format!(
+                "cannot read identity file {}: {}",
+                path.display(),
+                source
+            )),
+            e => Error::Decrypt(e.to_string()),
+        })?;
+        self.add_text(&text, &path.display().to_string())
+    }
+
+    /// Adds the identities in `text`, the contents of an identity file or an
+    /// OpenSSH private key; `source` names it in messages.
+    pub fn add_text(&mut self, text: &str, source: &str) -> Result<()> {
+        let bad = |why: String| Error::Decrypt(format!("identity {source}: {why}"));
+        if text.contains("-----BEGIN ") {
+            // PEM RSA keys (PKCS#1, or PKCS#8 which age does not read and is
+            // given to it as PKCS#1): their public half is worked out here.
+            let pem = crate::pem_rsa::read(text);
+            let (age_text, public) = match &pem {
+                Some(k) => (k.pkcs1_pem.as_str(), k.public.clone()),
+                // The public half is stored unencrypted in OpenSSH keys.
+                None => (
+                    text,
+                    ssh_key::PrivateKey::from_openssh(text.trim())
+                        .ok()
+                        .and_then(|k| k.public_key().to_openssh().ok())
+                        .unwrap_or_default(),
+                ),
+            };
+            if pem.is_none() && text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+                return Err(bad(
+                    "an encrypted PKCS#8 key; convert it with ssh-keygen -p -o".into(),
+                ));
+            }
+            let identity =
+                age::ssh::Identity::from_buffer(age_text.as_bytes(), Some(source.into()))
+                    .map_err(|_| bad("not an OpenSSH private key handoff can use".into()))?;
+            match identity {
+                age::ssh::Identity::Unsupported(k) => {
+                    return Err(bad(match k {
+                        age::ssh::UnsupportedKey::EncryptedPem => {
+                            "an encrypted PEM key; convert it with ssh-keygen -p -o".into()
+                        }
+                        age::ssh::UnsupportedKey::EncryptedSsh(c) => {
+                            format!("encrypted with unsupported cipher {c}")
+                        }
+                        age::ssh::UnsupportedKey::Hardware(t)
+                        | age::ssh::UnsupportedKey::Type(t) => {
+                            format!("unsupported key type {t}")
+                        }
+                    }))
+                }
+                age::ssh::Identity::Encrypted(_) => {
+                    let key = identity.with_callbacks(Callbacks {
+                        prompt: self.prompt,
+                        locked: self.locked.clone(),
+                    });
+                    self.keys.push(Key::Other(Box::new(key), public));
+                }
+                age::ssh::Identity::Unencrypted(_) => {
+                    self.keys.push(Key::Other(Box::new(identity), public))
+                }
+            }
+        } else {
+            let mut found = 0;
+            for (n, line) in text.lines().enumerate() {
+                let line = line.trim();
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                if line.starts_with("AGE-SECRET-KEY-PQ-1") {
+                    return Err(bad(
+                        "post-quantum (AGE-SECRET-KEY-PQ-1) identities are not supported by this build of handoff"
+                            .into(),
+                    ));
+                }
+                if line.starts_with("AGE-PLUGIN-") {
+                    let key = crate::plugin::PluginIdentity::parse(
+                        line,
+                        plugin_recipient_comment(text, n),
+                        self.prompt,
+                        &self.plugin_failure,
+                    )
+                    .map_err(|why| bad(format!("line {}: {why}", n + 1)))?;
+                    self.keys.push(Key::Plugin(key));
+                    found += 1;
+                    continue;
+                }
+                // The line is a secret: name it by number only.
+                let key = age::x25519::Identity::from_str(line).map_err(|_| {
+                    bad(format!(
+                        "line {} is not an age identity (AGE-SECRET-KEY-1...)",
+                        n + 1
+                    ))
+                })?;
+                self.keys.push(Key::X25519(key));
+                found += 1;
+            }
+            if found == 0 {
+                return Err(bad("holds no identities".into()));
+            }
+        }
+        self.sources.push(source.to_string());
+        Ok(())
+    }
+
+    /// Whether no key has been added (a passphrase alone still opens
+    /// passphrase-sealed tokens).
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    pub(super) fn passphrase(&self) -> Result<SecretString> {
+        if let Some(p) = &self.passphrase {
+            return Ok(p.clone());
+        }
+        if self.prompt == Prompt::Terminal {
+            if let Some(p) = prompt_passphrase("Passphrase for the token: ") {
+                return Ok(p);
+            }
+        }
+        Err(Error::Decrypt(
+            "this token is sealed with a passphrase: give --passphrase-file, or run on a terminal"
+                .into(),
+        ))
+    }
+}
+
+/// One key of [`Identities`]. An X25519 key's public half is worked out only
+/// when a signed token asks who opened it: deriving it is a scalar
+/// multiplication, a sixth of the work of opening an unsigned token.
+pub(super) enum Key {
+    X25519(age::x25519::Identity),
+    /// An SSH key, with its public key line (stored unencrypted in the file).
+    Other(Box<dyn age::Identity>, String),
+    /// An age plugin identity (`AGE-PLUGIN-...`).
+    Plugin(crate::plugin::PluginIdentity),
+}
+
+impl Key {
+    pub(super) fn identity(&self) -> &dyn age::Identity {
+        match self {
+            Key::X25519(k) => k,
+            Key::Other(k, _) => k.as_ref(),
+            Key::Plugin(k) => k,
+        }
+    }
+
+    /// The recipient this key answers to.
+    pub(super) fn recipient(&self) -> String {
+        match self {
+            Key::X25519(k) => k.to_public().to_string(),
+            Key::Other(_, public) => public.clone(),
+            Key::Plugin(k) => k.describe(),
+        }
+    }
+
+    /// Whether this key answers to `recipient`, a `SealedTo` entry.
+    pub(super) fn answers_to(&self, recipient: &str) -> bool {
+        match self {
+            Key::Plugin(k) => k.answers_to(recipient),
+            k => crate::signing::same_recipient(recipient, &k.recipient()),
+        }
+    }
+}
+
+/// age's callbacks: ask on the terminal when allowed to, never show anything.
+#[derive(Clone)]
+struct Callbacks {
+    prompt: Prompt,
+    locked: Arc<AtomicBool>,
+}
+
+impl age::Callbacks for Callbacks {
+    fn display_message(&self, _: &str) {}
+    fn confirm(&self, _: &str, _: &str, _: Option<&str>) -> Option<bool> {
+        None
+    }
+    fn request_public_string(&self, _: &str) -> Option<String> {
+        None
+    }
+    fn request_passphrase(&self, description: &str) -> Option<SecretString> {
+        let answer = match self.prompt {
+            Prompt::Terminal => prompt_passphrase(&format!("{description}: ")),
+            Prompt::Never => None,
+        };
+        if answer.is_none() {
+            self.locked.store(true, Ordering::SeqCst);
+        }
+        answer
+    }
+}
+
+/// Reads a passphrase from the first line of a file.
+pub fn read_passphrase_file(path: &Path) -> Result<SecretString> {
+    let text = crate::files::read_small_file(path, "passphrase file")?;
+    let line = text.lines().next().unwrap_or("");
+    if line.is_empty() {
+        return Err(Error::usage(format!(
+            "passphrase file {} is empty",
+            path.display()
+        )));
+    }
+    Ok(crate::credentials::into_secret(line.to_string()))
+}

@@ -1,0 +1,164 @@
+//! Who a token is sealed to: [`Recipients`], parsed from arguments and
+//! recipients files.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use secrecy::SecretString;
+
+use super::*;
+
+/// Who a token is sealed to: age X25519 recipients, SSH public keys, or one
+/// passphrase.
+#[derive(Default)]
+pub struct Recipients {
+    pub(super) keys: Vec<Box<dyn age::Recipient + Send>>,
+    pub(super) passphrase: Option<SecretString>,
+    pub(super) names: Vec<String>,
+    /// Plugin recipients (`age1NAME1...`), run one plugin per name at seal.
+    pub(super) plugins: Vec<age::plugin::Recipient>,
+    pub(super) prompt: Prompt,
+}
+
+impl Recipients {
+    /// No recipients yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a recipient: an `age1...` X25519 public key, or an `ssh-ed25519` /
+    /// `ssh-rsa` public key line.
+    pub fn add(&mut self, recipient: &str) -> Result<()> {
+        let r = recipient.trim();
+        if crate::plugin::recipient_plugin(r).is_some() {
+            self.plugins.push(crate::plugin::parse_recipient(r)?);
+        } else {
+            self.keys.push(parse_recipient(r)?);
+        }
+        self.names.push(r.to_string());
+        Ok(())
+    }
+
+    /// Adds every recipient of an age recipients file (`-`: standard input),
+    /// read as age reads it: one a line, `#` comments and blank lines
+    /// ignored, SSH keys of types age cannot encrypt to skipped. Returns one
+    /// warning per skipped line, naming the file and the line.
+    pub fn add_file(&mut self, path: &Path) -> Result<Vec<String>> {
+        self.add_listing(
+            crate::recipients_file::read(path)?,
+            &path.display().to_string(),
+        )
+    }
+
+    /// [`add_file`](Self::add_file) for a recipients file's text; `name`
+    /// names it in messages.
+    pub fn add_text(&mut self, text: &str, name: &str) -> Result<Vec<String>> {
+        self.add_listing(crate::recipients_file::parse(text, name)?, name)
+    }
+
+    fn add_listing(
+        &mut self,
+        listing: crate::recipients_file::Listing,
+        name: &str,
+    ) -> Result<Vec<String>> {
+        for (n, line) in &listing.recipients {
+            self.add(line)
+                .map_err(|e| Error::usage(format!("{name} line {n}: {e}")))?;
+        }
+        Ok(listing.warnings)
+    }
+
+    /// Seals with a passphrase (scrypt) instead of keys. age allows a
+    /// passphrase only on its own.
+    pub fn set_passphrase(&mut self, passphrase: SecretString) {
+        self.passphrase = Some(passphrase);
+    }
+
+    /// Lets plugin recipients ask their questions on the terminal.
+    pub fn set_prompt(&mut self, prompt: Prompt) {
+        self.prompt = prompt;
+    }
+
+    /// Whether nothing has been added.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty() && self.plugins.is_empty() && self.passphrase.is_none()
+    }
+
+    /// The recipients as given, `scrypt` for a passphrase.
+    pub fn names(&self) -> Vec<String> {
+        let mut names = self.names.clone();
+        if self.passphrase.is_some() {
+            names.push("scrypt".into());
+        }
+        names
+    }
+}
+
+fn parse_recipient(r: &str) -> Result<Box<dyn age::Recipient + Send>> {
+    if r.starts_with("age1") && !r.starts_with("age1pq1") {
+        return age::x25519::Recipient::from_str(r)
+            .map(|k| Box::new(k) as _)
+            .map_err(|e| {
+                Error::usage(format!(
+                    "invalid age recipient {}: {e}",
+                    crate::mistakes::short(r)
+                ))
+            });
+    }
+    if r.starts_with("ssh-") {
+        return age::ssh::Recipient::from_str(r)
+            .map(|k| Box::new(k) as _)
+            .map_err(|e| {
+                Error::usage(format!(
+                    "invalid SSH recipient {}: {}",
+                    crate::mistakes::short(r),
+                    match e {
+                        age::ssh::ParseRecipientKeyError::Ignore => "not a public key".to_string(),
+                        age::ssh::ParseRecipientKeyError::Invalid(m) => m.to_string(),
+                        age::ssh::ParseRecipientKeyError::RsaModulusTooLarge =>
+                            "the RSA key is larger than 4096 bits".to_string(),
+                        age::ssh::ParseRecipientKeyError::RsaModulusTooSmall =>
+                            "the RSA key is smaller than 2048 bits".to_string(),
+                        age::ssh::ParseRecipientKeyError::Unsupported(t) =>
+                            format!("unsupported key type {t} (use ssh-ed25519 or ssh-rsa)"),
+                        _ => "not a supported public key".to_string(),
+                    }
+                ))
+            });
+    }
+    if r.to_ascii_uppercase().starts_with("AGE-SECRET-KEY-") {
+        // not quoted: that would print part of the key
+        return Err(Error::usage(
+            "that is a secret key (an identity), not a recipient: give its public key, which handoff keygen -y prints",
+        ));
+    }
+    Err(Error::usage(format!(
+        "{} is not a recipient handoff understands: give an age1... public key or an ssh-ed25519/ssh-rsa public key",
+        crate::mistakes::short(r)
+    )))
+}
+
+/// The recipient an age plugin identity file names for the identity on line
+/// `n` (0-based): the nearest `# recipient: age1...` (age-plugin) or
+/// `#    Recipient: age1...` (age-plugin-yubikey) comment above it, after
+/// any earlier identity line.
+pub(crate) fn plugin_recipient_comment(text: &str, n: usize) -> Option<String> {
+    for line in text.lines().take(n).collect::<Vec<_>>().into_iter().rev() {
+        let line = line.trim();
+        let Some(comment) = line.strip_prefix('#') else {
+            if line.is_empty() {
+                continue;
+            }
+            return None;
+        };
+        let comment = comment.trim();
+        let lower = comment.to_ascii_lowercase();
+        if let Some(rest) = lower.strip_prefix("recipient:") {
+            let r = comment[comment.len() - rest.len()..].trim();
+            if crate::plugin::recipient_plugin(r).is_some() {
+                return Some(r.to_string());
+            }
+        }
+    }
+    None
+}
