@@ -1,8 +1,9 @@
 //! age plugins, against a real plugin: examples/age-plugin-handofftest.rs,
 //! built on the `age-plugin` crate (the reference implementation of the
-//! plugin side), and Go age as the other client. `cargo test --all-targets`
-//! builds the example; for this target alone, `cargo build --example
-//! age-plugin-handofftest` first.
+//! plugin side), and Go age and rage as the other clients. The tests build
+//! the example themselves (`cargo build --example age-plugin-handofftest`,
+//! tests/common/plugin.rs): `cargo test` builds examples only as test
+//! harnesses.
 
 mod common;
 

@@ -7,13 +7,28 @@ use std::process::Command;
 
 pub const PLUGIN: &str = "age-plugin-handofftest";
 
-/// The test plugin's binary, built by cargo beside the handoff binary.
+/// The test plugin's binary, built by cargo beside the handoff binary:
+/// `cargo test` builds examples only as test harnesses, so the plain binary
+/// is built here, once per test process (as tests/aws.rs runs
+/// `cargo run --example synopsis`; a no-op when it is up to date).
 pub fn plugin_binary() -> PathBuf {
+    static BUILT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let built = *BUILT.get_or_init(|| {
+        Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--example", PLUGIN])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .is_ok_and(|s| s.success())
+    });
     let bin = Path::new(env!("CARGO_BIN_EXE_handoff"));
     let p = bin.parent().unwrap().join("examples").join(PLUGIN);
     assert!(
+        built,
+        "cargo build --example {PLUGIN} failed: run it by hand to see why"
+    );
+    assert!(
         p.is_file(),
-        "{} is missing: build it with `cargo build --example {PLUGIN}` (cargo test --all-targets does)",
+        "{} is missing after `cargo build --example {PLUGIN}`",
         p.display()
     );
     p
