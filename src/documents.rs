@@ -386,7 +386,7 @@ pub const DEFAULT_INI_SECTION: &str = "handoff";
 
 /// Writes a token's credentials in `format`. `ini_section` names the section
 /// of the `ini` format. The shell formats follow the rule of
-/// [`environment`](crate::environment); they fail only where a value cannot be
+/// [`environment`](crate::environment()); they fail only where a value cannot be
 /// quoted safely for the shell (cmd.exe, and control characters for
 /// PowerShell).
 pub fn render(token: &Token, format: OutputFormat, ini_section: &str) -> Result<Zeroizing<String>> {

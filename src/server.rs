@@ -326,7 +326,7 @@ const FORWARDED: &[i32] = &[
 /// variables of [`REMOVED_VARIABLES`] are removed, the shared credentials
 /// file is hidden (`AWS_SHARED_CREDENTIALS_FILE=/dev/null`, whose profiles
 /// the SDKs would use first), and the region follows the rule of
-/// [`crate::environment`] (the caller's wins, the token's fills in).
+/// [`crate::environment()`] (the caller's wins, the token's fills in).
 /// Signals that handoff receives are passed on to the command; when it
 /// exits, the server stops.
 pub fn exec(token: Token, mut cmd: Command) -> Result<Outcome> {
