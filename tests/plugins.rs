@@ -91,20 +91,26 @@ fn seal_to_a_plugin_recipient_and_open_with_its_identity() {
     assert!(e.contains("no identity matches"), "{e}");
 }
 
-#[test]
-fn go_age_opens_what_handoff_sealed_to_a_plugin_and_the_reverse() {
+/// Another age client (`client` is its binary) opens what handoff sealed to
+/// the plugin, through the same plugin; it seals the envelope back to the
+/// plugin recipient, and handoff opens that.
+fn other_client_both_ways(client: PathBuf) {
     let w = World::new();
     let t = seal_to(&w, &w.recipient, "t.age", &[]);
-    // Go age, through the same plugin
-    let o = run(age(&w).arg("-d").arg("-i").arg(&w.identity).arg(&t));
+    let o = run(w
+        .command(&client)
+        .arg("-d")
+        .arg("-i")
+        .arg(&w.identity)
+        .arg(&t));
     let envelope = o.stdout.clone();
     ok(&o);
     assert!(!envelope.is_empty());
-    // Go age seals the envelope to the plugin recipient; handoff opens it
     let plain = w.file("envelope.cbor");
     fs::write(&plain, &envelope).unwrap();
     let back = w.file("back.age");
-    ok(&run(age(&w)
+    ok(&run(w
+        .command(&client)
         .args(["-r", &w.recipient, "-o"])
         .arg(&back)
         .arg(&plain)));
@@ -117,34 +123,13 @@ fn go_age_opens_what_handoff_sealed_to_a_plugin_and_the_reverse() {
 }
 
 #[test]
+fn go_age_opens_what_handoff_sealed_to_a_plugin_and_the_reverse() {
+    other_client_both_ways(system_tool("age"));
+}
+
+#[test]
 fn rage_opens_what_handoff_sealed_to_a_plugin_and_the_reverse() {
-    let w = World::new();
-    let t = seal_to(&w, &w.recipient, "t.age", &[]);
-    // rage, through the same plugin
-    let o = run(w
-        .command(rage())
-        .arg("-d")
-        .arg("-i")
-        .arg(&w.identity)
-        .arg(&t));
-    let envelope = o.stdout.clone();
-    ok(&o);
-    assert!(!envelope.is_empty());
-    // rage seals the envelope to the plugin recipient; handoff opens it
-    let plain = w.file("envelope.cbor");
-    fs::write(&plain, &envelope).unwrap();
-    let back = w.file("back.age");
-    ok(&run(w
-        .command(rage())
-        .args(["-r", &w.recipient, "-o"])
-        .arg(&back)
-        .arg(&plain)));
-    opens(&run(w
-        .handoff()
-        .arg("open")
-        .arg(&back)
-        .arg("-i")
-        .arg(&w.identity)));
+    other_client_both_ways(rage());
 }
 
 #[test]
