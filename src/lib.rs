@@ -47,7 +47,8 @@
 //! - `seal` ([`seal()`], [`open()`]): age around the envelope, in
 //!   `seal/recipients` ([`Recipients`]), `seal/identities` ([`Identities`])
 //!   and `seal/age_file` (forms, header bounds, decryption); it uses
-//!   `signing`, `plugin`, `prompt`, `recipients_file`.
+//!   `signing`, `plugin`, `prompt`, `recipients_file`, `ssh_wire` (SSH
+//!   keys the age crate would panic on, refused first).
 //! - [`describe()`]: what `show` prints. [`credentials_file`]: one profile of
 //!   `~/.aws/credentials`, written over `documents` and [`files`]. [`keys`]:
 //!   new identities. [`ledger`]: the issuer's record of what was sealed.
@@ -107,6 +108,7 @@ mod seal;
 pub mod server;
 mod shells;
 pub mod signing;
+mod ssh_wire;
 
 pub use age;
 pub use secrecy;

@@ -69,9 +69,15 @@ pub(crate) fn parse(text: &str, name: &str) -> Result<Listing> {
                 "recipients file {name} line {n} is too long"
             )));
         }
-        if let Err(age::ssh::ParseRecipientKeyError::Unsupported(kind)) =
-            age::ssh::Recipient::from_str(line)
-        {
+        // a key age would panic on is left for the recipient parser to refuse
+        let unsupported = match crate::ssh_wire::check_public_line(line) {
+            Ok(()) => match age::ssh::Recipient::from_str(line) {
+                Err(age::ssh::ParseRecipientKeyError::Unsupported(kind)) => Some(kind),
+                _ => None,
+            },
+            Err(_) => None,
+        };
+        if let Some(kind) = unsupported {
             listing.warnings.push(format!(
                 "recipients file {name} line {n}: skipping an SSH key of type {kind:?}, which age cannot encrypt to"
             ));

@@ -1100,3 +1100,124 @@ fn show_cannot_be_spoofed_by_a_label() {
     ));
     assert!(out.contains("\\u{202e}lebal desrever"), "{out}");
 }
+
+/// An `ssh-rsa` key whose integer is one or more zero bytes and nothing else
+/// made the age crate (0.12.1) panic wherever it read one: a recipient, a
+/// recipients file, a roster, an identity file. Each place refuses it, for
+/// each integer of the key, with a message and the contract's status.
+#[test]
+fn rsa_keys_with_an_integer_of_zero_bytes_are_refused_wherever_a_key_is_read() {
+    use base64::Engine;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    fn string(s: &[u8]) -> Vec<u8> {
+        [&(s.len() as u32).to_be_bytes()[..], s].concat()
+    }
+    let public = |e: &[u8], n: &[u8]| [string(b"ssh-rsa"), string(e), string(n)].concat();
+    let good_n = [0x7fu8; 256];
+    let zeros: [&[u8]; 3] = [&[0], &[0, 0, 0], &[0; 257]];
+    let mut lines = Vec::new();
+    for z in zeros {
+        lines.push(format!("ssh-rsa {} someone", b64(&public(z, &good_n))));
+        lines.push(format!("ssh-rsa {} someone", b64(&public(&[1, 0, 1], z))));
+        // unpadded base64, as age also reads it
+        lines.push(format!(
+            "ssh-rsa {}",
+            b64(&public(z, &good_n)).trim_end_matches('=')
+        ));
+    }
+    let (home, age_key) = common::home_with_identity();
+    let dir = home.path();
+    for (i, line) in lines.iter().enumerate() {
+        let mut c = common::handoff(dir);
+        c.args(["seal", "-r", line]);
+        let err = common::fails(
+            &common::run_with_input(&mut c, common::sts_document().as_bytes()),
+            2,
+            &[SECRET],
+        );
+        assert!(err.contains("invalid SSH recipient"), "{i}: {err}");
+
+        let file = dir.join(format!("recipients-{i}"));
+        fs::write(&file, format!("{age_key}\n# a comment\n{line}\n")).unwrap();
+        let mut c = common::handoff(dir);
+        c.args(["seal", "-R"]).arg(&file);
+        let err = common::fails(
+            &common::run_with_input(&mut c, common::sts_document().as_bytes()),
+            2,
+            &[SECRET],
+        );
+        assert!(err.contains("line 3"), "{i}: {err}");
+
+        let roster = dir.join(format!("roster-{i}"));
+        fs::write(&roster, format!("alice {age_key}\nbob {line}\n")).unwrap();
+        let mut c = common::handoff(dir);
+        c.env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+            .env("AWS_ACCESS_KEY_ID", AKID)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET)
+            .args(["seal", "--federation", "ws-{name}", "--each"])
+            .arg(&roster)
+            .arg("-o")
+            .arg(dir.join("out"));
+        let err = common::fails(&common::run(&mut c), 2, &[SECRET]);
+        assert!(err.contains("line 2"), "{i}: {err}");
+        assert!(!dir.join("out").exists());
+    }
+
+    // OpenSSH private keys: the public key in the file, or any of the six
+    // integers of its unencrypted private part.
+    let sealed = dir.join("token.age");
+    let mut c = common::handoff(dir);
+    c.args(["seal", "-r", &age_key, "-o"]).arg(&sealed);
+    common::ok(&common::run_with_input(
+        &mut c,
+        common::sts_document().as_bytes(),
+    ));
+    let good_public = public(&[1, 0, 1], &good_n);
+    let ints: [&[u8]; 6] = [&good_n, &[1, 0, 1], &[5], &[6], &[7], &[11]];
+    let key_file = |public: &[u8], ints: &[&[u8]]| {
+        let mut private = [1u32.to_be_bytes(), 1u32.to_be_bytes()].concat();
+        private.extend(string(b"ssh-rsa"));
+        for n in ints {
+            private.extend(string(n));
+        }
+        private.extend(string(b"comment"));
+        private.extend([1, 2, 3]);
+        let key = [
+            b"openssh-key-v1\0".to_vec(),
+            string(b"none"),
+            string(b"none"),
+            string(b""),
+            1u32.to_be_bytes().to_vec(),
+            string(public),
+            string(&private),
+        ]
+        .concat();
+        format!(
+            "-----BEGIN OPENSSH PRIVATE KEY-----\n{}\n-----END OPENSSH PRIVATE KEY-----\n",
+            b64(&key)
+        )
+    };
+    let mut keys = vec![key_file(&public(&[0], &good_n), &ints)];
+    for i in 0..6 {
+        for z in zeros {
+            let mut bad = ints;
+            bad[i] = z;
+            keys.push(key_file(&good_public, &bad));
+        }
+    }
+    for (i, key) in keys.iter().enumerate() {
+        let path = dir.join(format!("id_rsa_{i}"));
+        fs::write(&path, key).unwrap();
+        fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+        for cmd in ["open", "show"] {
+            let o = common::run(
+                common::handoff(dir)
+                    .args([cmd, "-i"])
+                    .arg(&path)
+                    .arg(&sealed),
+            );
+            let err = common::fails(&o, 3, &[SECRET]);
+            assert!(err.contains("integer of zero bytes"), "{i} {cmd}: {err}");
+        }
+    }
+}

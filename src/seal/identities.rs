@@ -111,6 +111,7 @@ impl Identities {
                     "an encrypted PKCS#8 key; convert it with ssh-keygen -p -o".into(),
                 ));
             }
+            crate::ssh_wire::check_private_key(age_text).map_err(|why| bad(why.into()))?;
             let identity =
                 age::ssh::Identity::from_buffer(age_text.as_bytes(), Some(source.into()))
                     .map_err(|_| bad("not an OpenSSH private key handoff can use".into()))?;
@@ -134,7 +135,8 @@ impl Identities {
                         prompt: self.prompt,
                         locked: self.locked.clone(),
                     });
-                    self.keys.push(Key::Other(Box::new(key), public));
+                    self.keys
+                        .push(Key::Other(Box::new(Unpanicking(Box::new(key))), public));
                 }
                 age::ssh::Identity::Unencrypted(_) => {
                     self.keys.push(Key::Other(Box::new(identity), public))
@@ -243,6 +245,24 @@ impl Key {
     }
 }
 
+/// An encrypted OpenSSH key, whose private part age parses only once it has
+/// decrypted it, where [`ssh_wire`](crate::ssh_wire) cannot look first: a
+/// panic in that parser (age 0.12.1 panics on an RSA integer of zero bytes
+/// only) is a key that cannot be decrypted, not a crash.
+struct Unpanicking(Box<dyn age::Identity>);
+
+impl age::Identity for Unpanicking {
+    fn unwrap_stanza(
+        &self,
+        stanza: &age_core::format::Stanza,
+    ) -> Option<std::result::Result<age_core::format::FileKey, age::DecryptError>> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.0.unwrap_stanza(stanza)
+        }))
+        .unwrap_or(Some(Err(age::DecryptError::KeyDecryptionFailed)))
+    }
+}
+
 /// age's callbacks: ask on the terminal when allowed to, never show anything.
 #[derive(Clone)]
 struct Callbacks {
@@ -281,4 +301,55 @@ pub fn read_passphrase_file(path: &Path) -> Result<SecretString> {
         )));
     }
     Ok(crate::credentials::into_secret(line.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use age::Identity as _;
+
+    struct Panics;
+
+    impl age::Identity for Panics {
+        fn unwrap_stanza(
+            &self,
+            _: &age_core::format::Stanza,
+        ) -> Option<std::result::Result<age_core::format::FileKey, age::DecryptError>> {
+            panic!("index out of bounds, as in age's mpint reader")
+        }
+    }
+
+    struct Declines;
+
+    impl age::Identity for Declines {
+        fn unwrap_stanza(
+            &self,
+            _: &age_core::format::Stanza,
+        ) -> Option<std::result::Result<age_core::format::FileKey, age::DecryptError>> {
+            None
+        }
+    }
+
+    #[test]
+    fn a_panic_while_unwrapping_is_a_key_that_cannot_be_decrypted() {
+        let stanza = age_core::format::Stanza {
+            tag: "ssh-rsa".into(),
+            args: vec!["abc".into()],
+            body: vec![1, 2, 3],
+        };
+        let r = Unpanicking(Box::new(Panics)).unwrap_stanza(&stanza);
+        assert!(matches!(
+            r,
+            Some(Err(age::DecryptError::KeyDecryptionFailed))
+        ));
+        // what the key says is passed on as it is
+        assert!(Unpanicking(Box::new(Declines))
+            .unwrap_stanza(&stanza)
+            .is_none());
+        let r = age::Identity::unwrap_stanzas(&Unpanicking(Box::new(Panics)), &[stanza]);
+        assert!(matches!(
+            r,
+            Some(Err(age::DecryptError::KeyDecryptionFailed))
+        ));
+    }
 }

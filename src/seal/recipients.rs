@@ -106,6 +106,12 @@ fn parse_recipient(r: &str) -> Result<Box<dyn age::Recipient + Send>> {
             });
     }
     if r.starts_with("ssh-") {
+        crate::ssh_wire::check_public_line(r).map_err(|why| {
+            Error::usage(format!(
+                "invalid SSH recipient {}: {why}",
+                crate::mistakes::short(r)
+            ))
+        })?;
         return age::ssh::Recipient::from_str(r)
             .map(|k| Box::new(k) as _)
             .map_err(|e| {
