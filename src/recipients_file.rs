@@ -72,7 +72,13 @@ pub(crate) fn parse(text: &str, name: &str) -> Result<Listing> {
         // a key age would panic on is left for the recipient parser to refuse
         let unsupported = match crate::ssh_wire::check_public_line(line) {
             Ok(()) => match age::ssh::Recipient::from_str(line) {
-                Err(age::ssh::ParseRecipientKeyError::Unsupported(kind)) => Some(kind),
+                // age says the same of a key of a type it reads whose data
+                // is malformed: that is refused, not skipped
+                Err(age::ssh::ParseRecipientKeyError::Unsupported(kind))
+                    if kind != "ssh-ed25519" && kind != "ssh-rsa" =>
+                {
+                    Some(kind)
+                }
                 _ => None,
             },
             Err(_) => None,
@@ -120,6 +126,26 @@ mod tests {
             l.warnings,
             ["recipients file u.keys line 2: skipping an SSH key of type \"ecdsa-sha2-nistp256\", which age cannot encrypt to"]
         );
+    }
+
+    #[test]
+    fn malformed_keys_of_types_age_reads_are_kept_to_be_refused_not_skipped() {
+        // an ed25519 key whose point is not one; an RSA key with an exponent
+        // of zero bytes only (on which the age crate panics): Go age refuses
+        // both ("malformed SSH recipient"), and so does handoff, later
+        for bad in [
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPV0l3dJDSF2xNDFhm/RUdQoAuDptkI6fMC5g5CMyKUI alice",
+            "ssh-rsa AAAAB3NzaC1yc2EAAAADAAAAAAAAAX8= zero",
+        ] {
+            let l = parse(&format!("{ED25519}\n{bad}\n"), "u.keys").unwrap();
+            assert_eq!(l.recipients.len(), 2, "{bad}");
+            assert!(l.warnings.is_empty(), "{bad}");
+            let e = crate::Recipients::new()
+                .add_text(&format!("{ED25519}\n{bad}\n"), "u.keys")
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("u.keys line 2: invalid SSH recipient"), "{e}");
+        }
     }
 
     #[test]

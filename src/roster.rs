@@ -153,6 +153,36 @@ mod tests {
 
     const ALICE: &str = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
 
+    /// What the fuzz smoke run in CI found: carol's RSA key has an exponent
+    /// of three zero bytes (and padding that does not fit), on which the age
+    /// crate panics. Every bad line is reported, carol's among them.
+    #[test]
+    fn the_roster_the_fuzzer_found_is_refused_not_a_panic() {
+        let text = concat!(
+            "# the workshop\n",
+            "alice age1h4yrk36e9p58m7htpmpc3xvcjz7skp99at0\0\0\0\0\0\0\0uqa7fq9y2rcuujfmsw0s5v5\n",
+            "bob ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPV0l3dJDSF2xNDFhm/RUdQoAuDptkI6fMC5g5CMyKUI alice\n",
+            "\n",
+            "carol ",
+            "ssh-rsa AAAAB3NzaC1yc2EAAAADAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAQABAAAAgQC7n4ss085IBAgJaP6d9Xqy",
+            "R0BKl4GY== carol",
+            "\n",
+        );
+        let err = parse(text, "roster", &|_| Ok(())).unwrap_err().to_string();
+        assert!(
+            err.contains("roster line 2: invalid age recipient"),
+            "{err}"
+        );
+        assert!(
+            err.contains("roster line 5: invalid SSH recipient"),
+            "{err}"
+        );
+        assert!(err.contains("integer of zero bytes"), "{err}");
+        // bob's key is an ed25519 key whose point is not one
+        assert!(err.contains("roster line 3: invalid SSH recipient \"ssh-ed25519 AAAAC3NzaC1l\": a malformed ssh-ed25519 key"), "{err}");
+    }
+
     fn none(_: &Person) -> Result<()> {
         Ok(())
     }

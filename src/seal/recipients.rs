@@ -125,6 +125,11 @@ fn parse_recipient(r: &str) -> Result<Box<dyn age::Recipient + Send>> {
                             "the RSA key is larger than 4096 bits".to_string(),
                         age::ssh::ParseRecipientKeyError::RsaModulusTooSmall =>
                             "the RSA key is smaller than 2048 bits".to_string(),
+                        // age names a key of a type it reads whose data it
+                        // cannot read, unsupported too
+                        age::ssh::ParseRecipientKeyError::Unsupported(t)
+                            if t == "ssh-ed25519" || t == "ssh-rsa" =>
+                            format!("a malformed {t} key"),
                         age::ssh::ParseRecipientKeyError::Unsupported(t) =>
                             format!("unsupported key type {t} (use ssh-ed25519 or ssh-rsa)"),
                         _ => "not a supported public key".to_string(),
