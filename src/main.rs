@@ -172,15 +172,7 @@ fn overwrite(force: bool) -> Overwrite {
 }
 
 fn build_policy(a: &cli::PolicyArgs) -> Result<Policy> {
-    let unknown = unknown_actions(a);
-    let mut p = Policy::new();
-    for x in &a.allow {
-        p = p.allow_checked(x, unknown)?;
-    }
-    for x in &a.deny {
-        p = p.deny_checked(x, unknown)?;
-    }
-    Ok(p)
+    Policy::from_actions(&a.allow, &a.deny, unknown_actions(a))
 }
 
 fn unknown_actions(a: &cli::PolicyArgs) -> handoff::UnknownActions {
@@ -367,14 +359,6 @@ fn read_document(path: Option<&Path>) -> Result<Token> {
             }
             handoff::read_document(stdin.lock(), "stdin")
         }
-    }
-}
-
-fn io_error(what: &'static str, path: &Path, e: std::io::Error) -> Error {
-    Error::Io {
-        what,
-        path: path.to_path_buf(),
-        source: e,
     }
 }
 
@@ -624,18 +608,12 @@ mod aws_cli {
                 })
             })
             .transpose()?;
-        let policy = match &a.policy_file {
-            Some(f) => {
-                let text = std::fs::read_to_string(f).map_err(|e| io_error("cannot read", f, e))?;
-                let p = Policy::from_json(&text)?;
-                p.check_actions(unknown_actions(&a.policy))?;
-                Some(p)
-            }
-            None if !a.policy.allow.is_empty() || !a.policy.deny.is_empty() => {
-                Some(build_policy(&a.policy)?)
-            }
-            None => None,
-        };
+        let policy = Policy::from_file_or_actions(
+            a.policy_file.as_deref(),
+            &a.policy.allow,
+            &a.policy.deny,
+            unknown_actions(&a.policy),
+        )?;
         if let Some(p) = &policy {
             aws::check_policy(p)?;
             if p.denies_only() {
