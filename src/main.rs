@@ -678,24 +678,9 @@ mod aws_cli {
 
     /// One EC2 action with the token's credentials; the answer as JSON.
     pub fn ec2(a: cli::Ec2Args, verbose: bool) -> Result<ExitCode> {
-        let mut params = Vec::with_capacity(a.params.len());
-        for p in &a.params {
-            let (name, value) = p.split_once('=').ok_or_else(|| {
-                Error::Usage(format!(
-                    "parameter {p:?} is not Name=Value (e.g. Owner.1=self)"
-                ))
-            })?;
-            if name.is_empty() {
-                return Err(Error::Usage(format!("parameter {p:?} has no name")));
-            }
-            params.push((name.to_string(), value.to_string()));
-        }
+        let params = aws::ec2::parse_params(&a.params)?;
         let action = &a.action;
-        if action.is_empty() || !action.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(Error::Usage(format!(
-                "{action:?} is not an EC2 action name (e.g. DescribeImages)"
-            )));
-        }
+        aws::ec2::check_action_name(action)?;
         let settings = Settings {
             profile: None,
             region: a.region.clone(),
