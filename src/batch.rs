@@ -251,17 +251,10 @@ fn one(sts: &Sts, person: &Person, batch: &Batch<'_>) -> Outcome {
 
 fn make(sts: &Sts, person: &Person, batch: &Batch<'_>, path: &std::path::Path) -> Result<()> {
     let recipients = person.recipients()?;
-    let mut token = batch.mint.mint(sts, &person.name)?;
-    if let Some(label) = &batch.label {
-        token = token.with_label(fill(label, &person.name));
-    }
-    if let (Some(region), None) = (&batch.region, token.region()) {
-        token = token.with_region(region.clone());
-    }
-    let sealed = match batch.signing_key {
-        Some(key) => crate::seal::seal_signed(&token, &recipients, batch.form, key)?,
-        None => crate::seal::seal(&token, &recipients, batch.form)?,
-    };
+    let token = batch.mint.mint(sts, &person.name)?;
+    let label = batch.label.as_deref().map(|l| fill(l, &person.name));
+    let token = crate::issue::prepare(token, label, batch.region.as_deref());
+    let sealed = crate::issue::seal_token(&token, &recipients, batch.form, batch.signing_key)?;
     // Recorded before the file is written: every token minted is in the
     // ledger, even one whose file could not be written.
     if let Some(ledger) = &batch.ledger {

@@ -90,6 +90,7 @@ pub mod envelope;
 pub mod environment;
 mod error;
 pub mod files;
+pub mod issue;
 pub mod keys;
 pub mod ledger;
 pub mod mistakes;

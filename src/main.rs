@@ -254,40 +254,25 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
     // Who minted, for the ledger (and the root warning): asked once the
     // mint has succeeded, so a failing mint is reported as it always was
     // and an endpoint sees the mint first.
-    let (mut token, minted_by) = if minting {
+    let (token, minted_by) = if minting {
         let token = mint(&a, verbose)?;
         (token, report_identity(minting_identity(&a, verbose)))
     } else {
         (read_document(a.input.as_deref())?, None)
     };
-    if !a.allow_expired {
-        token.check_not_expired()?;
-    }
-    if token.issued_at().is_none() {
-        token = token.with_issued_at(SystemTime::now());
-    }
-    if let Some(label) = &a.label {
-        token = token.with_label(label.clone());
-    }
-    if let (Some(region), None) = (&a.aws.region, token.region()) {
-        token = token.with_region(region.clone());
-    }
-    let sealed = match &signing_key {
-        Some(key) => handoff::seal_signed(&token, &recipients, form, key)?,
-        None => handoff::seal(&token, &recipients, form)?,
+    let how = handoff::issue::Issue {
+        signing_key: signing_key.as_ref(),
+        label: a.label.clone(),
+        region: a.aws.region.clone(),
+        allow_expired: a.allow_expired,
+        record: !a.no_ledger,
+        minted_by,
+        output: a.output.as_deref(),
+        overwrite: overwrite(a.force),
+        ..handoff::issue::Issue::new(&recipients, form)
     };
-    if !a.no_ledger {
-        let by = minted_by
-            .as_ref()
-            .map(|(arn, id)| (arn.as_str(), id.as_str()));
-        let names = recipients.names();
-        if let Some(w) = handoff::ledger::record_seal(&token, names, a.output.as_deref(), by)? {
-            eprintln!("handoff: {w}");
-        }
-    }
-    match &a.output {
-        Some(path) => files::write_private(path, &sealed, overwrite(a.force))?,
-        None => print(&sealed)?,
+    if let Some(sealed) = handoff::issue::issue(token, &how, &|w| eprintln!("handoff: {w}"))? {
+        print(&sealed)?;
     }
     Ok(ExitCode::SUCCESS)
 }
