@@ -6,6 +6,9 @@
 mod cli;
 #[cfg(feature = "aws")]
 mod cli_issuer;
+#[cfg(not(feature = "aws"))]
+#[path = "cli_no_aws.rs"]
+mod cli_issuer;
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -113,9 +116,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Open(a) => open(a, cli.verbose),
         Command::Show(a) => show(a),
         Command::Exec(a) => exec(a, cli.verbose),
-        Command::Ec2(a) => ec2(a, cli.verbose),
+        Command::Ec2(a) => cli_issuer::ec2(a, cli.verbose),
         Command::Issued(a) => issued(a),
-        Command::Revoke(a) => revoke(a, cli.verbose),
+        Command::Revoke(a) => cli_issuer::revoke(a, cli.verbose),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut cli::command(), "handoff", &mut out);
@@ -185,7 +188,7 @@ fn unknown_actions(a: &cli::PolicyArgs) -> handoff::UnknownActions {
 
 fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
     if a.each.is_some() {
-        return seal_each(a, verbose);
+        return cli_issuer::seal_each(a, verbose);
     }
     // Everything that can be refused is refused before any STS call.
     let mut recipients = Recipients::new();
@@ -255,8 +258,8 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
     // mint has succeeded, so a failing mint is reported as it always was
     // and an endpoint sees the mint first.
     let (token, minted_by) = if minting {
-        let token = mint(&a, verbose)?;
-        (token, report_identity(minting_identity(&a, verbose)))
+        let token = cli_issuer::mint(&a, verbose)?;
+        (token, cli_issuer::minted_by(&a.aws, verbose))
     } else {
         (read_document(a.input.as_deref())?, None)
     };
@@ -503,186 +506,4 @@ fn exec_server(token: Token, cmd: std::process::Command, verbose: bool) -> Resul
         );
     }
     Ok(ExitCode::from(outcome.status))
-}
-
-#[cfg(feature = "aws")]
-fn mint(a: &cli::SealArgs, verbose: bool) -> Result<Token> {
-    aws_cli::mint(a, verbose)
-}
-
-#[cfg(not(feature = "aws"))]
-fn mint(_: &cli::SealArgs, _: bool) -> Result<Token> {
-    Err(Error::Usage(
-        "this build of handoff has no AWS support (feature aws)".into(),
-    ))
-}
-
-#[cfg(feature = "aws")]
-fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
-    cli_issuer::seal_each(a, verbose)
-}
-
-#[cfg(feature = "aws")]
-fn minting_identity(a: &cli::SealArgs, verbose: bool) -> Result<handoff::aws::CallerIdentity> {
-    cli_issuer::caller_identity(&a.aws, verbose)
-}
-
-#[cfg(feature = "aws")]
-fn report_identity(who: Result<handoff::aws::CallerIdentity>) -> Option<(String, String)> {
-    cli_issuer::report_identity(who).map(|c| (c.arn, c.user_id))
-}
-
-#[cfg(feature = "aws")]
-fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
-    cli_issuer::revoke(a, verbose)
-}
-
-#[cfg(not(feature = "aws"))]
-fn seal_each(_: cli::SealArgs, _: bool) -> Result<ExitCode> {
-    Err(Error::Usage(
-        "this build of handoff has no AWS support (feature aws)".into(),
-    ))
-}
-
-#[cfg(not(feature = "aws"))]
-fn minting_identity(_: &cli::SealArgs, _: bool) -> Result<()> {
-    Ok(())
-}
-
-#[cfg(not(feature = "aws"))]
-fn report_identity(_: Result<()>) -> Option<(String, String)> {
-    None
-}
-
-#[cfg(not(feature = "aws"))]
-fn revoke(_: cli::RevokeArgs, _: bool) -> Result<ExitCode> {
-    Err(Error::Usage(
-        "this build of handoff has no AWS support (feature aws)".into(),
-    ))
-}
-
-#[cfg(feature = "aws")]
-fn ec2(a: cli::Ec2Args, verbose: bool) -> Result<ExitCode> {
-    aws_cli::ec2(a, verbose)
-}
-
-#[cfg(not(feature = "aws"))]
-fn ec2(_: cli::Ec2Args, _: bool) -> Result<ExitCode> {
-    Err(Error::Usage(
-        "this build of handoff has no AWS support (feature aws)".into(),
-    ))
-}
-
-#[cfg(feature = "aws")]
-mod aws_cli {
-    use super::*;
-    use handoff::aws::{self, AssumeRoleRequest, Mfa, MintRequest, Service, Settings, Sts};
-
-    /// The duration and policy the seal arguments ask for, checked.
-    pub fn duration_and_policy(
-        a: &cli::SealArgs,
-    ) -> Result<(Option<std::time::Duration>, Option<Policy>)> {
-        let duration = a
-            .duration
-            .as_deref()
-            .map(|d| {
-                handoff::parse_duration(d).ok_or_else(|| {
-                    Error::Usage(format!(
-                        "--duration {d:?} is not a duration: give seconds, or 90m, 3h, 1h30m"
-                    ))
-                })
-            })
-            .transpose()?;
-        let policy = Policy::from_file_or_actions(
-            a.policy_file.as_deref(),
-            &a.policy.allow,
-            &a.policy.deny,
-            unknown_actions(&a.policy),
-        )?;
-        if let Some(p) = &policy {
-            aws::check_policy(p)?;
-            if p.denies_only() {
-                eprintln!("handoff: warning: the policy only denies, so these credentials can do nothing; add --allow ACTION");
-            }
-        }
-        Ok((duration, policy))
-    }
-
-    /// Mints with STS. Every argument is checked before the request.
-    pub fn mint(a: &cli::SealArgs, verbose: bool) -> Result<Token> {
-        let (duration, policy) = duration_and_policy(a)?;
-        let mfa = match (&a.mfa_serial, &a.token_code) {
-            (Some(serial), Some(code)) => Some(Mfa {
-                serial: serial.clone(),
-                code: code.clone(),
-            }),
-            _ => None,
-        };
-        if mfa.is_some() && !a.session {
-            return Err(Error::Usage(
-                "--mfa-serial and --token-code apply to --session".into(),
-            ));
-        }
-        let req = if let Some(name) = &a.federation {
-            // Without --allow/--deny the federated user gets the empty
-            // policy, which denies ec2:* (the contract's Policy rule).
-            MintRequest::Federation {
-                name: name.clone(),
-                policy,
-                duration,
-            }
-        } else if a.session {
-            if policy.is_some() {
-                return Err(Error::Usage(
-                    "--session takes no policy (GetSessionToken has none); use --federation or --role".into(),
-                ));
-            }
-            MintRequest::Session { duration, mfa }
-        } else if let Some(role) = &a.role {
-            MintRequest::Role(AssumeRoleRequest {
-                role_arn: role.clone(),
-                session_name: a.session_name.clone(),
-                external_id: a.external_id.clone(),
-                policy,
-                duration,
-            })
-        } else {
-            return Err(Error::Usage(
-                "give --federation NAME, --session or --role ARN".into(),
-            ));
-        };
-        req.validate("--duration")?;
-        let settings = Settings {
-            profile: a.aws.profile.clone(),
-            region: a.aws.region.clone(),
-            endpoint_url: a.aws.endpoint_url.clone(),
-            verbose,
-        };
-        Sts::new(settings.resolve(Service::Sts)?)?.mint(&req)
-    }
-
-    /// One EC2 action with the token's credentials; the answer as JSON.
-    pub fn ec2(a: cli::Ec2Args, verbose: bool) -> Result<ExitCode> {
-        let params = aws::ec2::parse_params(&a.params)?;
-        let action = &a.action;
-        aws::ec2::check_action_name(action)?;
-        let settings = Settings {
-            profile: None,
-            region: a.region.clone(),
-            endpoint_url: a.endpoint_url.clone(),
-            verbose,
-        };
-        // Bad flags are refused before the account check's request.
-        settings.check()?;
-        // The check is made in the region the EC2 call is.
-        let token = use_token_in(Some(&a.file), &a.ids, &a.checks, verbose, |t| {
-            a.region.clone().or_else(|| t.region().map(str::to_string))
-        })?;
-        let answer = token.new_ec2_with(&settings)?.call(action, &params)?;
-        let mut out = serde_json::to_string_pretty(&answer)
-            .map_err(|e| Error::Other(format!("cannot print the answer: {e}")))?;
-        out.push('\n');
-        print(out.as_bytes())?;
-        Ok(ExitCode::SUCCESS)
-    }
 }
