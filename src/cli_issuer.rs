@@ -146,7 +146,7 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         }
         r => r?,
     };
-    let form = crate::form_of(&a);
+    let form = a.form();
     let signing_key = crate::signing_key(&a)?;
     let ledger = if a.no_ledger {
         None
@@ -160,7 +160,7 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         dir,
         label: a.label.clone(),
         region: a.aws.region.clone(),
-        overwrite: crate::overwrite(a.force),
+        overwrite: cli::overwrite(a.force),
         form,
         signing_key: signing_key.as_ref(),
         jobs: usize::from(a.jobs),
@@ -366,7 +366,7 @@ pub fn duration_and_policy(
         a.policy_file.as_deref(),
         &a.policy.allow,
         &a.policy.deny,
-        crate::unknown_actions(&a.policy),
+        a.policy.unknown_actions(),
     )?;
     if let Some(p) = &policy {
         aws::check_policy(p)?;

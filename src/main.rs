@@ -17,12 +17,12 @@ use std::time::SystemTime;
 
 use clap::FromArgMatches;
 use handoff::credentials_file;
-use handoff::files::{self, Overwrite};
+use handoff::files;
 use handoff::secrecy::SecretString;
 use handoff::shown;
-use handoff::{Error, Form, Identities, OutputFormat, Policy, Prompt, Recipients, Result, Token};
+use handoff::{Error, Form, Identities, Policy, Prompt, Recipients, Result, Token};
 
-use cli::{Cli, Command, Format};
+use cli::{Cli, Command};
 
 /// Every heap block is wiped when freed, so the copies that libraries leave in
 /// freed memory (age's chunk buffers, serde's temporaries, growing Vecs) do
@@ -38,7 +38,7 @@ fn main() -> ExitCode {
         .and_then(|m| Cli::from_arg_matches(&m));
     let cli = match parsed {
         Ok(cli) => cli,
-        Err(e) => return usage_error(e),
+        Err(e) => return cli::usage_error(e),
     };
     match run(cli) {
         Ok(code) => code,
@@ -75,34 +75,6 @@ fn no_core_dumps() {
         },
     );
     let _ = set_dumpable_behavior(DumpableBehavior::NotDumpable);
-}
-
-/// clap's errors as clap renders them, whole: the problem, its tips
-/// (similar names, possible values, the missing arguments) and the usage
-/// line, styled on a terminal and plain otherwise. Exit status 2.
-fn usage_error(mut e: clap::Error) -> ExitCode {
-    use clap::error::{ContextKind, ContextValue, ErrorKind};
-    match e.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-            let _ = e.print();
-            return ExitCode::SUCCESS;
-        }
-        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            let _ = e.print();
-            return ExitCode::from(2);
-        }
-        _ => {}
-    }
-    if let Some(tip) = cli::usage_tip(std::env::args_os().skip(1)) {
-        let mut tips = match e.get(ContextKind::Suggested) {
-            Some(ContextValue::StyledStrs(t)) => t.clone(),
-            _ => vec![],
-        };
-        tips.push(tip.into());
-        e.insert(ContextKind::Suggested, ContextValue::StyledStrs(tips));
-    }
-    let _ = e.print();
-    ExitCode::from(2)
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -159,31 +131,15 @@ fn keygen(a: cli::KeygenArgs) -> Result<ExitCode> {
         Some(p) => p,
         None => handoff::paths::default_identity_path()?,
     };
-    let public = handoff::keys::keygen(&path, overwrite(a.force))?;
+    let public = handoff::keys::keygen(&path, cli::overwrite(a.force))?;
     // as age-keygen does: the file on stderr, the public key on stdout
     eprintln!("Wrote the identity to {} (mode 0600)", path.display());
     print(format!("{public}\n").as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn overwrite(force: bool) -> Overwrite {
-    if force {
-        Overwrite::Replace
-    } else {
-        Overwrite::Refuse
-    }
-}
-
 fn build_policy(a: &cli::PolicyArgs) -> Result<Policy> {
-    Policy::from_actions(&a.allow, &a.deny, unknown_actions(a))
-}
-
-fn unknown_actions(a: &cli::PolicyArgs) -> handoff::UnknownActions {
-    if a.allow_unknown_actions {
-        handoff::UnknownActions::Allow
-    } else {
-        handoff::UnknownActions::Refuse
-    }
+    Policy::from_actions(&a.allow, &a.deny, a.unknown_actions())
 }
 
 fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
@@ -225,9 +181,9 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
             "no recipients: give -r/--to RECIPIENT, -R/--to-file FILE, or -p/--passphrase".into(),
         ));
     }
-    let form = form_of(&a);
+    let form = a.form();
     match &a.output {
-        Some(path) => files::check_writable(path, overwrite(a.force))?,
+        Some(path) => files::check_writable(path, cli::overwrite(a.force))?,
         None if form == Form::Binary && std::io::stdout().is_terminal() => {
             return Err(Error::Usage(
                 "refusing to write a binary token to the terminal: use -a/--armor, --base64, or -o FILE"
@@ -271,7 +227,7 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         record: !a.no_ledger,
         minted_by,
         output: a.output.as_deref(),
-        overwrite: overwrite(a.force),
+        overwrite: cli::overwrite(a.force),
         ..handoff::issue::Issue::new(&recipients, form)
     };
     if let Some(sealed) = handoff::issue::issue(token, &how, &|w| eprintln!("handoff: {w}"))? {
@@ -285,17 +241,6 @@ fn issued(a: cli::IssuedArgs) -> Result<ExitCode> {
     let out = handoff::ledger::report(a.all, a.json, SystemTime::now())?;
     print(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// The form `-a`/`--base64` ask for.
-fn form_of(a: &cli::SealArgs) -> Form {
-    if a.armor {
-        Form::Armor
-    } else if a.base64 {
-        Form::Base64
-    } else {
-        Form::Binary
-    }
 }
 
 /// The `--sign` key, its passphrase asked or read from a file.
@@ -436,18 +381,7 @@ fn open(a: cli::OpenArgs, verbose: bool) -> Result<ExitCode> {
         eprintln!("{done} profile [{name}] in {}", path.display());
         return Ok(ExitCode::SUCCESS);
     }
-    let format = match a.format {
-        Format::Env => OutputFormat::Env,
-        Format::Json => OutputFormat::Json,
-        Format::CredentialProcess | Format::Process => OutputFormat::CredentialProcess,
-        Format::Ini => OutputFormat::Ini,
-        Format::EnvNoExport => OutputFormat::EnvNoExport,
-        Format::Fish => OutputFormat::Fish,
-        Format::PowerShell => OutputFormat::PowerShell,
-        Format::WindowsCmd => OutputFormat::WindowsCmd,
-        Format::Imds => OutputFormat::Imds,
-    };
-    let out = handoff::render(&token, format, handoff::DEFAULT_INI_SECTION)?;
+    let out = handoff::render(&token, a.format.into(), handoff::DEFAULT_INI_SECTION)?;
     print(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
