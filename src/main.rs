@@ -315,12 +315,7 @@ fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
         identities.set_passphrase(handoff::read_passphrase_file(f)?);
     }
     identities.add_files_or_default(&ids.identity, |w| eprintln!("handoff: {}", shown(w)))?;
-    let signers = match &ids.signers {
-        // deliberately without a signers file: an unsigned token opens
-        Some(path) if path == Path::new("none") => None,
-        Some(path) => Some(handoff::signing::Signers::from_file(path)?),
-        None => handoff::signing::Signers::from_default_file()?,
-    };
+    let signers = handoff::signing::Signers::choose(ids.signers.as_deref())?;
     let name = file.map_or("stdin".into(), |p| p.display().to_string());
     handoff::open_with(&sealed, &identities, signers.as_ref()).map_err(|e| match e {
         e @ Error::Unsigned { .. } => Error::Untrusted(format!(
@@ -358,13 +353,12 @@ fn use_token_in(
     region_for: impl Fn(&Token) -> Option<String>,
 ) -> Result<Token> {
     let token = open_token(file, ids)?;
-    if !checks.allow_expired {
-        token.check_not_expired()?;
-    }
+    let expect = checks.expect_account.as_deref();
     let region = region_for(&token);
-    handoff::account::check_expected_account(
+    handoff::account::check_usable(
         &token,
-        checks.expect_account.as_deref(),
+        checks.allow_expired,
+        expect,
         verbose,
         region.as_deref(),
     )?;
@@ -375,8 +369,7 @@ fn open(a: cli::OpenArgs, verbose: bool) -> Result<ExitCode> {
     let token = use_token(a.file.as_deref(), &a.ids, &a.checks, verbose)?;
     if let Some(name) = &a.write_profile {
         let path = handoff::paths::shared_credentials_file()?;
-        let replaced = credentials_file::has_profile(&path, name)?;
-        credentials_file::write_profile(&path, name, &token)?;
+        let replaced = credentials_file::set_profile(&path, name, &token)?;
         let done = if replaced { "Replaced" } else { "Added" };
         eprintln!("{done} profile [{name}] in {}", path.display());
         return Ok(ExitCode::SUCCESS);
@@ -424,20 +417,8 @@ fn exec(a: cli::ExecArgs, verbose: bool) -> Result<ExitCode> {
 /// `exec --server`: the library runs CMD beside the credential server.
 fn exec_server(token: Token, cmd: std::process::Command, verbose: bool) -> Result<ExitCode> {
     let outcome = handoff::server::exec(token, cmd)?;
-    if verbose {
-        eprintln!(
-            "handoff: the credential server answered {} request(s)",
-            outcome.served
-        );
-    }
-    if let Some(why) = &outcome.not_started {
-        eprintln!("handoff: {}", shown(why));
-    }
-    if outcome.refused > 0 {
-        eprintln!(
-            "handoff: the credential server refused {} request(s) without the right authorization token",
-            outcome.refused
-        );
+    for line in outcome.report(verbose) {
+        eprintln!("handoff: {}", shown(&line));
     }
     Ok(ExitCode::from(outcome.status))
 }
