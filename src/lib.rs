@@ -81,6 +81,7 @@ pub mod account;
 pub mod aws;
 #[cfg(feature = "aws")]
 pub mod batch;
+pub mod cli_common;
 pub mod clock;
 mod credentials;
 pub mod credentials_file;
@@ -116,14 +117,13 @@ pub use clock::parse_duration;
 pub use credentials::{AssumedRoleUser, Credentials, FederatedUser, Kind, Provenance, Token};
 pub use describe::{describe, shown};
 pub use documents::{
-    parse_document, read_document, read_document_file, render, OutputFormat, DEFAULT_INI_SECTION,
-    MAX_DOCUMENT_SIZE,
+    parse_document, read_document, read_document_file, render, OutputFormat, MAX_DOCUMENT_SIZE,
 };
 pub use environment::{environment, Environment};
 pub use error::{Error, Result};
 pub use policy::{check_action, iam_actions_source, Policy, UnknownActions};
-pub use prompt::{prompt_passphrase, Prompt};
+pub use prompt::Prompt;
 pub use seal::{
-    decrypt, open, open_with, read_passphrase_file, read_sealed, read_sealed_file, seal,
-    seal_signed, Form, Identities, Recipients, MAX_HEADER_BYTES, MAX_SEALED_SIZE,
+    decrypt, open, open_with, read_sealed, read_sealed_file, seal, seal_signed, Form, Identities,
+    Recipients, MAX_HEADER_BYTES, MAX_SEALED_SIZE,
 };

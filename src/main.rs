@@ -10,12 +10,13 @@ mod cli_issuer;
 #[path = "cli_no_aws.rs"]
 mod cli_issuer;
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
 use clap::FromArgMatches;
+use handoff::cli_common::{self, write_stdout as print};
 use handoff::credentials_file;
 use handoff::files;
 use handoff::secrecy::SecretString;
@@ -32,7 +33,7 @@ static ALLOC: zeroizing_alloc::ZeroAlloc<std::alloc::System> =
     zeroizing_alloc::ZeroAlloc(std::alloc::System);
 
 fn main() -> ExitCode {
-    no_core_dumps();
+    cli_common::no_core_dumps();
     let parsed = cli::command()
         .try_get_matches()
         .and_then(|m| Cli::from_arg_matches(&m));
@@ -56,27 +57,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// No core dump while secrets are in memory. The soft RLIMIT_CORE goes to 0,
-/// which exec keeps: `handoff exec`'s command starts without core dumps too
-/// (the hard limit stays, so a program that wants them can raise it again).
-/// Not dumpable also keeps other processes of the same user from attaching
-/// or reading /proc/PID/mem; exec of an ordinary program resets it. Both are
-/// best effort: if the kernel refuses, handoff runs as before.
-fn no_core_dumps() {
-    use rustix::process::{
-        getrlimit, set_dumpable_behavior, setrlimit, DumpableBehavior, Resource, Rlimit,
-    };
-    let hard = getrlimit(Resource::Core).maximum;
-    let _ = setrlimit(
-        Resource::Core,
-        Rlimit {
-            current: Some(0),
-            maximum: hard,
-        },
-    );
-    let _ = set_dumpable_behavior(DumpableBehavior::NotDumpable);
-}
-
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Keygen(a) => keygen(a),
@@ -97,23 +77,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
             print(&out)?;
             Ok(ExitCode::SUCCESS)
         }
-    }
-}
-
-/// Writes to stdout straight through a duplicate of fd 1: no buffer in
-/// between keeps a copy of what was written. A closed pipe is not an error.
-fn print(bytes: &[u8]) -> Result<()> {
-    use std::os::fd::AsFd;
-    let fd = std::io::stdout()
-        .as_fd()
-        .try_clone_to_owned()
-        .map_err(|e| Error::Other(format!("cannot write to stdout: {e}")))?;
-    let mut out = std::fs::File::from(fd);
-    match out.write_all(bytes) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Error::Other(format!("cannot write to stdout: {e}")))
-        }
-        _ => Ok(()),
     }
 }
 
@@ -172,7 +135,7 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         }
     }
     if let Some(f) = &a.passphrase_file {
-        recipients.set_passphrase(handoff::read_passphrase_file(f)?);
+        recipients.set_passphrase(cli_common::read_passphrase_file(f)?);
     } else if a.passphrase {
         recipients.set_passphrase(ask_new_passphrase()?);
     }
@@ -256,8 +219,10 @@ fn signing_key(a: &cli::SealArgs) -> Result<Option<handoff::signing::SigningKey>
         .as_ref()
         .map(|path| {
             handoff::signing::SigningKey::from_file(path, || match &a.sign_passphrase_file {
-                Some(f) => handoff::read_passphrase_file(f).ok(),
-                None => handoff::prompt_passphrase(&format!("Passphrase for {}: ", path.display())),
+                Some(f) => cli_common::read_passphrase_file(f).ok(),
+                None => {
+                    cli_common::prompt_passphrase(&format!("Passphrase for {}: ", path.display()))
+                }
             })
         })
         .transpose()
@@ -267,8 +232,8 @@ fn ask_new_passphrase() -> Result<SecretString> {
     use handoff::secrecy::ExposeSecret;
     let no_tty =
         || Error::Usage("no terminal to ask for the passphrase: use --passphrase-file FILE".into());
-    let first = handoff::prompt_passphrase("Passphrase: ").ok_or_else(no_tty)?;
-    let again = handoff::prompt_passphrase("Confirm passphrase: ").ok_or_else(no_tty)?;
+    let first = cli_common::prompt_passphrase("Passphrase: ").ok_or_else(no_tty)?;
+    let again = cli_common::prompt_passphrase("Confirm passphrase: ").ok_or_else(no_tty)?;
     if first.expose_secret() != again.expose_secret() {
         return Err(Error::Usage("the passphrases do not match".into()));
     }
@@ -312,7 +277,7 @@ fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
         identities.set_prompt(Prompt::Terminal);
     }
     if let Some(f) = &ids.passphrase_file {
-        identities.set_passphrase(handoff::read_passphrase_file(f)?);
+        identities.set_passphrase(cli_common::read_passphrase_file(f)?);
     }
     identities.add_files_or_default(&ids.identity, |w| eprintln!("handoff: {}", shown(w)))?;
     let signers = handoff::signing::Signers::choose(ids.signers.as_deref())?;
@@ -374,7 +339,7 @@ fn open(a: cli::OpenArgs, verbose: bool) -> Result<ExitCode> {
         eprintln!("{done} profile [{name}] in {}", path.display());
         return Ok(ExitCode::SUCCESS);
     }
-    let out = handoff::render(&token, a.format.into(), handoff::DEFAULT_INI_SECTION)?;
+    let out = handoff::render(&token, a.format.into(), cli_common::DEFAULT_INI_SECTION)?;
     print(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
