@@ -14,7 +14,7 @@ use handoff::aws::{
 };
 use handoff::batch::{self, Batch, Event, Mint, Outcome};
 use handoff::ledger::Ledger;
-use handoff::roster::{self, Person, PLACEHOLDER};
+use handoff::roster::{self, PLACEHOLDER};
 use handoff::{revoke as rv, Error, Policy, Result, Token};
 
 use crate::cli;
@@ -52,7 +52,7 @@ fn caller_identity(a: &cli::AwsArgs, verbose: bool) -> Result<CallerIdentity> {
 fn report_identity(who: Result<CallerIdentity>) -> Option<CallerIdentity> {
     match who {
         Ok(c) => {
-            if c.arn.ends_with(":root") {
+            if c.is_root() {
                 eprintln!("handoff: warning: minting with the account's root credentials: IAM cannot restrict what root mints, so `handoff revoke` will not be able to stop these tokens");
             }
             Some(c)
@@ -126,15 +126,8 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
             "--each mints one token per person: give --federation 'PREFIX{name}' or --role ARN --session-name '{name}'".into(),
         ));
     };
-    let check = |p: &Person| -> Result<()> {
-        match (&mint, mint.session_name(&p.name)) {
-            (Mint::Federation { .. }, Some(n)) => aws::check_federation_name(&n),
-            (Mint::Role(_), Some(n)) => aws::check_session_name(&n),
-            _ => Ok(()),
-        }
-    };
     // Every roster error, one a line, then one line that sums them up.
-    let people = match roster::read(&roster_path, &check) {
+    let people = match roster::read(&roster_path, &|p| mint.check_person(p)) {
         Err(Error::Usage(m)) if m.lines().count() > 1 => {
             for l in m.lines() {
                 eprintln!("handoff: {}", crate::shown(l));
@@ -209,7 +202,7 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
                     }
                     bar.inc(1);
                 }
-                None => eprintln!("{}", crate::shown(&line(p, outcome))),
+                None => eprintln!("{}", crate::shown(&outcome.line(p))),
             }
         }
         if let Some(bar) = &bar {
@@ -225,29 +218,7 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         bar.set_message(format!("failed: {}", failures.load(Ordering::SeqCst)));
         bar.finish();
     }
-    let mut summary = format!(
-        "made {}, skipped {}, failed {}",
-        report.made(),
-        report.skipped(),
-        report.failed()
-    );
-    let failed: Vec<String> = report
-        .results
-        .iter()
-        .filter_map(|(p, o)| match o {
-            Outcome::Failed(e) => Some(format!("{} ({})", p.name, batch::failure_code(e))),
-            _ => None,
-        })
-        .collect();
-    if !failed.is_empty() {
-        summary.push_str(&format!(": {}", failed.join(", ")));
-    }
-    if report.not_started() > 0 {
-        summary.push_str(&format!(
-            "; stopped, {} not started (rerun to finish)",
-            report.not_started()
-        ));
-    }
+    let summary = report.summary();
     eprintln!("{}", crate::shown(&summary));
     let _ = std::io::stderr().flush();
     Ok(if report.complete() {
@@ -255,16 +226,6 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
-}
-
-/// The plain line for one person, off a terminal.
-fn line(p: &Person, o: &Outcome) -> String {
-    match o {
-        Outcome::Made(path) => format!("{}: made {}", p.name, path.display()),
-        Outcome::Skipped(path) => format!("{}: skipped, {} exists", p.name, path.display()),
-        Outcome::Failed(e) => format!("{}: failed: {e}", p.name),
-        Outcome::NotStarted => format!("{}: not started", p.name),
-    }
 }
 
 /// `handoff revoke`.
