@@ -47,17 +47,25 @@
 //! - `seal` ([`seal()`], [`open()`]): age around the envelope, in
 //!   `seal/recipients` ([`Recipients`]), `seal/identities` ([`Identities`])
 //!   and `seal/age_file` (forms, header bounds, decryption); it uses
-//!   `signing`, `plugin`, `prompt`, `recipients_file`.
+//!   `signing`, `plugin`, `prompt`, `recipients_file`. Its `stamped` is the
+//!   one place a seal, signed or not, gets its `IssuedAt`.
 //! - [`describe()`]: what `show` prints. [`credentials_file`]: one profile of
 //!   `~/.aws/credentials`, written over `documents` and [`files`]. [`keys`]:
 //!   new identities. [`ledger`]: the issuer's record of what was sealed.
+//!   [`issue`]: one handoff as `handoff seal` makes it (expiry, label,
+//!   region, seal signed or not, ledger, file), over `seal` and `ledger`.
+//! - [`cli_common`]: what only a command-line program needs (passphrase
+//!   prompts and files, the `open -f ini` section name, no core dumps,
+//!   unbuffered stdout).
 //! - [`aws`] (feature `aws`): `config` (settings, profiles) → `sigv4`,
 //!   `tls`, `retry` → `transport` → `xml` → `types`; [`aws::sts`],
 //!   [`aws::ec2`] and [`aws::iam`] on top. [`account`], [`server`],
-//!   [`roster`], [`batch`] and [`revoke`] use them with a [`Token`].
-//! - The `handoff` binary (`src/main.rs`, `src/cli.rs`, `src/cli_issuer.rs`)
-//!   parses the command line, checks flag combinations, calls the library
-//!   and maps [`Error`] to the exit status; nothing here uses it.
+//!   [`roster`], [`batch`] (per-person mints over [`issue`]) and [`revoke`]
+//!   use them with a [`Token`].
+//! - The `handoff` binary (`src/main.rs`, `src/cli.rs`, `src/cli_issuer.rs`,
+//!   `src/cli_no_aws.rs`) parses the command line, checks the flag
+//!   combinations clap cannot, sets up prompts and the terminal, calls the
+//!   library and maps [`Error`] to the exit status; nothing here uses it.
 //!
 //! # Secrets in memory
 //!
