@@ -132,6 +132,22 @@ pub fn check_account(token: &Token, expected: &str, settings: &crate::aws::Setti
     Ok(())
 }
 
+/// Checks a token that is about to be used: not expired (unless
+/// `allow_expired`), and of the account expected of it
+/// ([`check_expected_account`], with `expect`, `verbose` and `region`).
+pub fn check_usable(
+    token: &Token,
+    allow_expired: bool,
+    expect: Option<&str>,
+    verbose: bool,
+    region: Option<&str>,
+) -> Result<()> {
+    if !allow_expired {
+        token.check_not_expired()?;
+    }
+    check_expected_account(token, expect, verbose, region)
+}
+
 /// Refuses `token` unless STS says it belongs to the account expected of
 /// it: `expect` (`--expect-account`), else the one the config file
 /// ([`crate::paths::config_file`]) gives for it ([`ExpectedAccounts::for_token`]).

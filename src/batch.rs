@@ -50,6 +50,16 @@ impl Mint {
         }
     }
 
+    /// Checks the name `person` would mint under as STS would (federated
+    /// user or role session name), for [`crate::roster::read`].
+    pub fn check_person(&self, person: &Person) -> Result<()> {
+        match (self, self.session_name(&person.name)) {
+            (Mint::Federation { .. }, Some(n)) => crate::aws::check_federation_name(&n),
+            (Mint::Role(_), Some(n)) => crate::aws::check_session_name(&n),
+            _ => Ok(()),
+        }
+    }
+
     /// Mints `person`'s token.
     pub fn mint(&self, sts: &Sts, person: &str) -> Result<Token> {
         match self {
@@ -105,6 +115,19 @@ pub enum Outcome {
     NotStarted,
 }
 
+impl Outcome {
+    /// What happened for `person`, as one line (`alice: made DIR/alice.age`).
+    pub fn line(&self, person: &Person) -> String {
+        let name = &person.name;
+        match self {
+            Outcome::Made(path) => format!("{name}: made {}", path.display()),
+            Outcome::Skipped(path) => format!("{name}: skipped, {} exists", path.display()),
+            Outcome::Failed(e) => format!("{name}: failed: {e}"),
+            Outcome::NotStarted => format!("{name}: not started"),
+        }
+    }
+}
+
 /// A progress report from the batch, from the worker that did it.
 #[derive(Debug)]
 pub enum Event<'a> {
@@ -144,6 +167,36 @@ impl Report {
     /// How many were never started (the batch was stopped).
     pub fn not_started(&self) -> usize {
         self.count(|o| matches!(o, Outcome::NotStarted))
+    }
+
+    /// The line that sums the batch up: `made M, skipped S, failed F`, the
+    /// people who failed and why in short ([`failure_code`]), and how many
+    /// were not started when the batch was stopped.
+    pub fn summary(&self) -> String {
+        let mut summary = format!(
+            "made {}, skipped {}, failed {}",
+            self.made(),
+            self.skipped(),
+            self.failed()
+        );
+        let failed: Vec<String> = self
+            .results
+            .iter()
+            .filter_map(|(p, o)| match o {
+                Outcome::Failed(e) => Some(format!("{} ({})", p.name, failure_code(e))),
+                _ => None,
+            })
+            .collect();
+        if !failed.is_empty() {
+            summary.push_str(&format!(": {}", failed.join(", ")));
+        }
+        if self.not_started() > 0 {
+            summary.push_str(&format!(
+                "; stopped, {} not started (rerun to finish)",
+                self.not_started()
+            ));
+        }
+        summary
     }
 
     /// Whether every person has a token (made now or before).
@@ -251,17 +304,10 @@ fn one(sts: &Sts, person: &Person, batch: &Batch<'_>) -> Outcome {
 
 fn make(sts: &Sts, person: &Person, batch: &Batch<'_>, path: &std::path::Path) -> Result<()> {
     let recipients = person.recipients()?;
-    let mut token = batch.mint.mint(sts, &person.name)?;
-    if let Some(label) = &batch.label {
-        token = token.with_label(fill(label, &person.name));
-    }
-    if let (Some(region), None) = (&batch.region, token.region()) {
-        token = token.with_region(region.clone());
-    }
-    let sealed = match batch.signing_key {
-        Some(key) => crate::seal::seal_signed(&token, &recipients, batch.form, key)?,
-        None => crate::seal::seal(&token, &recipients, batch.form)?,
-    };
+    let token = batch.mint.mint(sts, &person.name)?;
+    let label = batch.label.as_deref().map(|l| fill(l, &person.name));
+    let token = crate::issue::prepare(token, label, batch.region.as_deref());
+    let sealed = crate::issue::seal_token(&token, &recipients, batch.form, batch.signing_key)?;
     // Recorded before the file is written: every token minted is in the
     // ledger, even one whose file could not be written.
     if let Some(ledger) = &batch.ledger {
@@ -274,4 +320,54 @@ fn make(sts: &Sts, person: &Person, batch: &Batch<'_>, path: &std::path::Path) -
         ledger.append(&[record])?;
     }
     files::write_private(path, &sealed, batch.overwrite)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(name: &str) -> Person {
+        Person {
+            name: name.into(),
+            recipient: "age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj".into(),
+            line: 1,
+        }
+    }
+
+    #[test]
+    fn the_summary_names_who_failed_and_what_was_not_started() {
+        let report = Report {
+            results: vec![
+                (person("alice"), Outcome::Made("t/alice.age".into())),
+                (person("bob"), Outcome::Skipped("t/bob.age".into())),
+                (person("carol"), Outcome::Failed(Error::Usage("bad".into()))),
+                (person("dave"), Outcome::NotStarted),
+            ],
+        };
+        assert_eq!(
+            report.summary(),
+            "made 1, skipped 1, failed 1: carol (usage); stopped, 1 not started (rerun to finish)"
+        );
+        let lines: Vec<String> = report.results.iter().map(|(p, o)| o.line(p)).collect();
+        assert_eq!(
+            lines,
+            [
+                "alice: made t/alice.age",
+                "bob: skipped, t/bob.age exists",
+                "carol: failed: bad",
+                "dave: not started"
+            ]
+        );
+    }
+
+    #[test]
+    fn each_person_mints_under_a_name_sts_takes() {
+        let mint = Mint::Federation {
+            name: "ws-{name}".into(),
+            policy: Policy::new(),
+            duration: None,
+        };
+        assert!(mint.check_person(&person("alice")).is_ok());
+        assert!(mint.check_person(&person(&"x".repeat(40))).is_err());
+    }
 }

@@ -1,9 +1,12 @@
-//! The command line, as clap structs only. main.rs turns these into library
-//! calls.
+//! The command line: clap structs, what a few flags mean as library values
+//! (a form, an output format, whether to overwrite), and clap's errors with
+//! handoff's tips. main.rs turns these into library calls.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use handoff::files::Overwrite;
+use handoff::{Form, OutputFormat, UnknownActions};
 
 /// The help headings: seal's groups, and the global options.
 const GLOBAL: &str = "Global";
@@ -456,6 +459,83 @@ pub struct Ec2Args {
     /// Parameters as Name=Value, e.g. Owner.1=self.
     #[arg(value_name = "Name=Value")]
     pub params: Vec<String>,
+}
+
+/// `--force`: replace an existing file.
+pub fn overwrite(force: bool) -> Overwrite {
+    if force {
+        Overwrite::Replace
+    } else {
+        Overwrite::Refuse
+    }
+}
+
+impl PolicyArgs {
+    /// `--allow-unknown-actions`.
+    pub fn unknown_actions(&self) -> UnknownActions {
+        if self.allow_unknown_actions {
+            UnknownActions::Allow
+        } else {
+            UnknownActions::Refuse
+        }
+    }
+}
+
+impl SealArgs {
+    /// The form `-a`/`--base64` ask for.
+    pub fn form(&self) -> Form {
+        if self.armor {
+            Form::Armor
+        } else if self.base64 {
+            Form::Base64
+        } else {
+            Form::Binary
+        }
+    }
+}
+
+impl From<Format> for OutputFormat {
+    fn from(f: Format) -> OutputFormat {
+        match f {
+            Format::Env => OutputFormat::Env,
+            Format::Json => OutputFormat::Json,
+            Format::CredentialProcess | Format::Process => OutputFormat::CredentialProcess,
+            Format::Ini => OutputFormat::Ini,
+            Format::EnvNoExport => OutputFormat::EnvNoExport,
+            Format::Fish => OutputFormat::Fish,
+            Format::PowerShell => OutputFormat::PowerShell,
+            Format::WindowsCmd => OutputFormat::WindowsCmd,
+            Format::Imds => OutputFormat::Imds,
+        }
+    }
+}
+
+/// clap's errors as clap renders them, whole: the problem, its tips
+/// (similar names, possible values, the missing arguments) and the usage
+/// line, styled on a terminal and plain otherwise. Exit status 2.
+pub fn usage_error(mut e: clap::Error) -> std::process::ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            return std::process::ExitCode::SUCCESS;
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            return std::process::ExitCode::from(2);
+        }
+        _ => {}
+    }
+    if let Some(tip) = usage_tip(std::env::args_os().skip(1)) {
+        let mut tips = match e.get(ContextKind::Suggested) {
+            Some(ContextValue::StyledStrs(t)) => t.clone(),
+            _ => vec![],
+        };
+        tips.push(tip.into());
+        e.insert(ContextKind::Suggested, ContextValue::StyledStrs(tips));
+    }
+    let _ = e.print();
+    std::process::ExitCode::from(2)
 }
 
 /// A tip of handoff's own for a usage error, from the arguments as given:

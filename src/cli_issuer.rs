@@ -1,6 +1,7 @@
-//! The issuer's side of the command line: `seal --each`, `revoke`. Flag
-//! checks, one library call each, and what is printed; the work is in
-//! handoff::batch, handoff::ledger and handoff::revoke.
+//! The command line's AWS side (feature `aws`): minting for `seal`,
+//! `seal --each`, `revoke` and `ec2`. Flag checks, one library call each,
+//! and what is printed; the work is in handoff::aws, handoff::batch,
+//! handoff::ledger and handoff::revoke.
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -8,12 +9,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use handoff::aws::{
-    self, AssumeRoleRequest, CallerIdentity, Iam, Principal, Service, Settings, Sts,
+    self, AssumeRoleRequest, CallerIdentity, Iam, Mfa, MintRequest, Principal, Service, Settings,
+    Sts,
 };
 use handoff::batch::{self, Batch, Event, Mint, Outcome};
 use handoff::ledger::Ledger;
-use handoff::roster::{self, Person, PLACEHOLDER};
-use handoff::{revoke as rv, Error, Result};
+use handoff::roster::{self, PLACEHOLDER};
+use handoff::{revoke as rv, Error, Policy, Result, Token};
 
 use crate::cli;
 
@@ -26,25 +28,31 @@ fn settings(a: &cli::AwsArgs, verbose: bool) -> Settings {
     }
 }
 
+/// Who minted, as the ledger names them (ARN and user id), with
+/// [`minting_identity`]'s warnings.
+pub fn minted_by(a: &cli::AwsArgs, verbose: bool) -> Option<(String, String)> {
+    minting_identity(a, verbose).map(|c| (c.arn, c.user_id))
+}
+
 /// Who the minting credentials belong to (GetCallerIdentity), for the
 /// ledger; warns when they are the account's root, whose tokens IAM cannot
 /// restrict. `None`, with a warning, when STS does not say.
-pub fn minting_identity(a: &cli::AwsArgs, verbose: bool) -> Option<CallerIdentity> {
+fn minting_identity(a: &cli::AwsArgs, verbose: bool) -> Option<CallerIdentity> {
     report_identity(caller_identity(a, verbose))
 }
 
 /// GetCallerIdentity with the minting credentials.
-pub fn caller_identity(a: &cli::AwsArgs, verbose: bool) -> Result<CallerIdentity> {
+fn caller_identity(a: &cli::AwsArgs, verbose: bool) -> Result<CallerIdentity> {
     Settings::resolve(&settings(a, verbose), Service::Sts)
         .and_then(Sts::new)
         .and_then(|sts| sts.get_caller_identity())
 }
 
 /// The warnings for what GetCallerIdentity said.
-pub fn report_identity(who: Result<CallerIdentity>) -> Option<CallerIdentity> {
+fn report_identity(who: Result<CallerIdentity>) -> Option<CallerIdentity> {
     match who {
         Ok(c) => {
-            if c.arn.ends_with(":root") {
+            if c.is_root() {
                 eprintln!("handoff: warning: minting with the account's root credentials: IAM cannot restrict what root mints, so `handoff revoke` will not be able to stop these tokens");
             }
             Some(c)
@@ -77,7 +85,7 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
             dir.display()
         )));
     }
-    let (duration, policy) = crate::aws_cli::duration_and_policy(&a)?;
+    let (duration, policy) = duration_and_policy(&a)?;
     let mint = if let Some(name) = &a.federation {
         if !name.contains(PLACEHOLDER) {
             return Err(Error::Usage(format!(
@@ -118,15 +126,8 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
             "--each mints one token per person: give --federation 'PREFIX{name}' or --role ARN --session-name '{name}'".into(),
         ));
     };
-    let check = |p: &Person| -> Result<()> {
-        match (&mint, mint.session_name(&p.name)) {
-            (Mint::Federation { .. }, Some(n)) => aws::check_federation_name(&n),
-            (Mint::Role(_), Some(n)) => aws::check_session_name(&n),
-            _ => Ok(()),
-        }
-    };
     // Every roster error, one a line, then one line that sums them up.
-    let people = match roster::read(&roster_path, &check) {
+    let people = match roster::read(&roster_path, &|p| mint.check_person(p)) {
         Err(Error::Usage(m)) if m.lines().count() > 1 => {
             for l in m.lines() {
                 eprintln!("handoff: {}", crate::shown(l));
@@ -138,7 +139,7 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         }
         r => r?,
     };
-    let form = crate::form_of(&a);
+    let form = a.form();
     let signing_key = crate::signing_key(&a)?;
     let ledger = if a.no_ledger {
         None
@@ -152,7 +153,7 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         dir,
         label: a.label.clone(),
         region: a.aws.region.clone(),
-        overwrite: crate::overwrite(a.force),
+        overwrite: cli::overwrite(a.force),
         form,
         signing_key: signing_key.as_ref(),
         jobs: usize::from(a.jobs),
@@ -201,7 +202,7 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
                     }
                     bar.inc(1);
                 }
-                None => eprintln!("{}", crate::shown(&line(p, outcome))),
+                None => eprintln!("{}", crate::shown(&outcome.line(p))),
             }
         }
         if let Some(bar) = &bar {
@@ -217,29 +218,7 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         bar.set_message(format!("failed: {}", failures.load(Ordering::SeqCst)));
         bar.finish();
     }
-    let mut summary = format!(
-        "made {}, skipped {}, failed {}",
-        report.made(),
-        report.skipped(),
-        report.failed()
-    );
-    let failed: Vec<String> = report
-        .results
-        .iter()
-        .filter_map(|(p, o)| match o {
-            Outcome::Failed(e) => Some(format!("{} ({})", p.name, batch::failure_code(e))),
-            _ => None,
-        })
-        .collect();
-    if !failed.is_empty() {
-        summary.push_str(&format!(": {}", failed.join(", ")));
-    }
-    if report.not_started() > 0 {
-        summary.push_str(&format!(
-            "; stopped, {} not started (rerun to finish)",
-            report.not_started()
-        ));
-    }
+    let summary = report.summary();
     eprintln!("{}", crate::shown(&summary));
     let _ = std::io::stderr().flush();
     Ok(if report.complete() {
@@ -247,16 +226,6 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
-}
-
-/// The plain line for one person, off a terminal.
-fn line(p: &Person, o: &Outcome) -> String {
-    match o {
-        Outcome::Made(path) => format!("{}: made {}", p.name, path.display()),
-        Outcome::Skipped(path) => format!("{}: skipped, {} exists", p.name, path.display()),
-        Outcome::Failed(e) => format!("{}: failed: {e}", p.name),
-        Outcome::NotStarted => format!("{}: not started", p.name),
-    }
 }
 
 /// `handoff revoke`.
@@ -336,5 +305,114 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
     if !a.dry_run {
         eprintln!("handoff: IAM changes take effect within seconds to a few minutes");
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The duration and policy the seal arguments ask for, checked.
+pub fn duration_and_policy(
+    a: &cli::SealArgs,
+) -> Result<(Option<std::time::Duration>, Option<Policy>)> {
+    let duration = a
+        .duration
+        .as_deref()
+        .map(|d| {
+            handoff::parse_duration(d).ok_or_else(|| {
+                Error::Usage(format!(
+                    "--duration {d:?} is not a duration: give seconds, or 90m, 3h, 1h30m"
+                ))
+            })
+        })
+        .transpose()?;
+    let policy = Policy::from_file_or_actions(
+        a.policy_file.as_deref(),
+        &a.policy.allow,
+        &a.policy.deny,
+        a.policy.unknown_actions(),
+    )?;
+    if let Some(p) = &policy {
+        aws::check_policy(p)?;
+        if p.denies_only() {
+            eprintln!("handoff: warning: the policy only denies, so these credentials can do nothing; add --allow ACTION");
+        }
+    }
+    Ok((duration, policy))
+}
+
+/// Mints with STS. Every argument is checked before the request.
+pub fn mint(a: &cli::SealArgs, verbose: bool) -> Result<Token> {
+    let (duration, policy) = duration_and_policy(a)?;
+    let mfa = match (&a.mfa_serial, &a.token_code) {
+        (Some(serial), Some(code)) => Some(Mfa {
+            serial: serial.clone(),
+            code: code.clone(),
+        }),
+        _ => None,
+    };
+    if mfa.is_some() && !a.session {
+        return Err(Error::Usage(
+            "--mfa-serial and --token-code apply to --session".into(),
+        ));
+    }
+    let req = if let Some(name) = &a.federation {
+        // Without --allow/--deny the federated user gets the empty
+        // policy, which denies ec2:* (the contract's Policy rule).
+        MintRequest::Federation {
+            name: name.clone(),
+            policy,
+            duration,
+        }
+    } else if a.session {
+        if policy.is_some() {
+            return Err(Error::Usage(
+                "--session takes no policy (GetSessionToken has none); use --federation or --role"
+                    .into(),
+            ));
+        }
+        MintRequest::Session { duration, mfa }
+    } else if let Some(role) = &a.role {
+        MintRequest::Role(AssumeRoleRequest {
+            role_arn: role.clone(),
+            session_name: a.session_name.clone(),
+            external_id: a.external_id.clone(),
+            policy,
+            duration,
+        })
+    } else {
+        return Err(Error::Usage(
+            "give --federation NAME, --session or --role ARN".into(),
+        ));
+    };
+    req.validate("--duration")?;
+    let settings = Settings {
+        profile: a.aws.profile.clone(),
+        region: a.aws.region.clone(),
+        endpoint_url: a.aws.endpoint_url.clone(),
+        verbose,
+    };
+    Sts::new(settings.resolve(Service::Sts)?)?.mint(&req)
+}
+
+/// One EC2 action with the token's credentials; the answer as JSON.
+pub fn ec2(a: cli::Ec2Args, verbose: bool) -> Result<ExitCode> {
+    let params = aws::ec2::parse_params(&a.params)?;
+    let action = &a.action;
+    aws::ec2::check_action_name(action)?;
+    let settings = Settings {
+        profile: None,
+        region: a.region.clone(),
+        endpoint_url: a.endpoint_url.clone(),
+        verbose,
+    };
+    // Bad flags are refused before the account check's request.
+    settings.check()?;
+    // The check is made in the region the EC2 call is.
+    let token = crate::use_token_in(Some(&a.file), &a.ids, &a.checks, verbose, |t| {
+        a.region.clone().or_else(|| t.region().map(str::to_string))
+    })?;
+    let answer = token.new_ec2_with(&settings)?.call(action, &params)?;
+    let mut out = serde_json::to_string_pretty(&answer)
+        .map_err(|e| Error::Other(format!("cannot print the answer: {e}")))?;
+    out.push('\n');
+    crate::print(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -56,6 +56,14 @@ pub fn write_profile(path: &Path, name: &str, token: &Token) -> Result<()> {
     result
 }
 
+/// [`write_profile`], saying whether a profile `name` was there before
+/// (replaced: true) or not (added: false).
+pub fn set_profile(path: &Path, name: &str, token: &Token) -> Result<bool> {
+    let replaced = has_profile(path, name)?;
+    write_profile(path, name, token)?;
+    Ok(replaced)
+}
+
 /// Whether the shared credentials file at `path` has a section `[name]`
 /// (so that writing the profile replaces it), with headers recognised as
 /// [`write_profile`] recognises them; false when there is no file.

@@ -48,17 +48,25 @@
 //!   `seal/recipients` ([`Recipients`]), `seal/identities` ([`Identities`])
 //!   and `seal/age_file` (forms, header bounds, decryption); it uses
 //!   `signing`, `plugin`, `prompt`, `recipients_file`, `ssh_wire` (SSH
-//!   keys the age crate would panic on, refused first).
+//!   keys the age crate would panic on, refused first). Its `stamped` is
+//!   the one place a seal, signed or not, gets its `IssuedAt`.
 //! - [`describe()`]: what `show` prints. [`credentials_file`]: one profile of
 //!   `~/.aws/credentials`, written over `documents` and [`files`]. [`keys`]:
 //!   new identities. [`ledger`]: the issuer's record of what was sealed.
+//!   [`issue`]: one handoff as `handoff seal` makes it (expiry, label,
+//!   region, seal signed or not, ledger, file), over `seal` and `ledger`.
+//! - [`cli_common`]: what only a command-line program needs (passphrase
+//!   prompts and files, the `open -f ini` section name, no core dumps,
+//!   unbuffered stdout).
 //! - [`aws`] (feature `aws`): `config` (settings, profiles) → `sigv4`,
 //!   `tls`, `retry` → `transport` → `xml` → `types`; [`aws::sts`],
 //!   [`aws::ec2`] and [`aws::iam`] on top. [`account`], [`server`],
-//!   [`roster`], [`batch`] and [`revoke`] use them with a [`Token`].
-//! - The `handoff` binary (`src/main.rs`, `src/cli.rs`, `src/cli_issuer.rs`)
-//!   parses the command line, checks flag combinations, calls the library
-//!   and maps [`Error`] to the exit status; nothing here uses it.
+//!   [`roster`], [`batch`] (per-person mints over [`issue`]) and [`revoke`]
+//!   use them with a [`Token`].
+//! - The `handoff` binary (`src/main.rs`, `src/cli.rs`, `src/cli_issuer.rs`,
+//!   `src/cli_no_aws.rs`) parses the command line, checks the flag
+//!   combinations clap cannot, sets up prompts and the terminal, calls the
+//!   library and maps [`Error`] to the exit status; nothing here uses it.
 //!
 //! # Secrets in memory
 //!
@@ -82,6 +90,7 @@ pub mod account;
 pub mod aws;
 #[cfg(feature = "aws")]
 pub mod batch;
+pub mod cli_common;
 pub mod clock;
 mod credentials;
 pub mod credentials_file;
@@ -91,6 +100,7 @@ pub mod envelope;
 pub mod environment;
 mod error;
 pub mod files;
+pub mod issue;
 pub mod keys;
 pub mod ledger;
 pub mod mistakes;
@@ -117,14 +127,13 @@ pub use clock::parse_duration;
 pub use credentials::{AssumedRoleUser, Credentials, FederatedUser, Kind, Provenance, Token};
 pub use describe::{describe, shown};
 pub use documents::{
-    parse_document, read_document, read_document_file, render, OutputFormat, DEFAULT_INI_SECTION,
-    MAX_DOCUMENT_SIZE,
+    parse_document, read_document, read_document_file, render, OutputFormat, MAX_DOCUMENT_SIZE,
 };
 pub use environment::{environment, Environment};
 pub use error::{Error, Result};
 pub use policy::{check_action, iam_actions_source, Policy, UnknownActions};
-pub use prompt::{prompt_passphrase, Prompt};
+pub use prompt::Prompt;
 pub use seal::{
-    decrypt, open, open_with, read_passphrase_file, read_sealed, read_sealed_file, seal,
-    seal_signed, Form, Identities, Recipients, MAX_HEADER_BYTES, MAX_SEALED_SIZE,
+    decrypt, open, open_with, read_sealed, read_sealed_file, seal, seal_signed, Form, Identities,
+    Recipients, MAX_HEADER_BYTES, MAX_SEALED_SIZE,
 };

@@ -6,20 +6,24 @@
 mod cli;
 #[cfg(feature = "aws")]
 mod cli_issuer;
+#[cfg(not(feature = "aws"))]
+#[path = "cli_no_aws.rs"]
+mod cli_issuer;
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
 use clap::FromArgMatches;
+use handoff::cli_common::{self, write_stdout as print};
 use handoff::credentials_file;
-use handoff::files::{self, Overwrite};
+use handoff::files;
 use handoff::secrecy::SecretString;
 use handoff::shown;
-use handoff::{Error, Form, Identities, OutputFormat, Policy, Prompt, Recipients, Result, Token};
+use handoff::{Error, Form, Identities, Policy, Prompt, Recipients, Result, Token};
 
-use cli::{Cli, Command, Format};
+use cli::{Cli, Command};
 
 /// Every heap block is wiped when freed, so the copies that libraries leave in
 /// freed memory (age's chunk buffers, serde's temporaries, growing Vecs) do
@@ -29,13 +33,13 @@ static ALLOC: zeroizing_alloc::ZeroAlloc<std::alloc::System> =
     zeroizing_alloc::ZeroAlloc(std::alloc::System);
 
 fn main() -> ExitCode {
-    no_core_dumps();
+    cli_common::no_core_dumps();
     let parsed = cli::command()
         .try_get_matches()
         .and_then(|m| Cli::from_arg_matches(&m));
     let cli = match parsed {
         Ok(cli) => cli,
-        Err(e) => return usage_error(e),
+        Err(e) => return cli::usage_error(e),
     };
     match run(cli) {
         Ok(code) => code,
@@ -53,55 +57,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// No core dump while secrets are in memory. The soft RLIMIT_CORE goes to 0,
-/// which exec keeps: `handoff exec`'s command starts without core dumps too
-/// (the hard limit stays, so a program that wants them can raise it again).
-/// Not dumpable also keeps other processes of the same user from attaching
-/// or reading /proc/PID/mem; exec of an ordinary program resets it. Both are
-/// best effort: if the kernel refuses, handoff runs as before.
-fn no_core_dumps() {
-    use rustix::process::{
-        getrlimit, set_dumpable_behavior, setrlimit, DumpableBehavior, Resource, Rlimit,
-    };
-    let hard = getrlimit(Resource::Core).maximum;
-    let _ = setrlimit(
-        Resource::Core,
-        Rlimit {
-            current: Some(0),
-            maximum: hard,
-        },
-    );
-    let _ = set_dumpable_behavior(DumpableBehavior::NotDumpable);
-}
-
-/// clap's errors as clap renders them, whole: the problem, its tips
-/// (similar names, possible values, the missing arguments) and the usage
-/// line, styled on a terminal and plain otherwise. Exit status 2.
-fn usage_error(mut e: clap::Error) -> ExitCode {
-    use clap::error::{ContextKind, ContextValue, ErrorKind};
-    match e.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-            let _ = e.print();
-            return ExitCode::SUCCESS;
-        }
-        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            let _ = e.print();
-            return ExitCode::from(2);
-        }
-        _ => {}
-    }
-    if let Some(tip) = cli::usage_tip(std::env::args_os().skip(1)) {
-        let mut tips = match e.get(ContextKind::Suggested) {
-            Some(ContextValue::StyledStrs(t)) => t.clone(),
-            _ => vec![],
-        };
-        tips.push(tip.into());
-        e.insert(ContextKind::Suggested, ContextValue::StyledStrs(tips));
-    }
-    let _ = e.print();
-    ExitCode::from(2)
-}
-
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Keygen(a) => keygen(a),
@@ -113,32 +68,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Open(a) => open(a, cli.verbose),
         Command::Show(a) => show(a),
         Command::Exec(a) => exec(a, cli.verbose),
-        Command::Ec2(a) => ec2(a, cli.verbose),
+        Command::Ec2(a) => cli_issuer::ec2(a, cli.verbose),
         Command::Issued(a) => issued(a),
-        Command::Revoke(a) => revoke(a, cli.verbose),
+        Command::Revoke(a) => cli_issuer::revoke(a, cli.verbose),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut cli::command(), "handoff", &mut out);
             print(&out)?;
             Ok(ExitCode::SUCCESS)
         }
-    }
-}
-
-/// Writes to stdout straight through a duplicate of fd 1: no buffer in
-/// between keeps a copy of what was written. A closed pipe is not an error.
-fn print(bytes: &[u8]) -> Result<()> {
-    use std::os::fd::AsFd;
-    let fd = std::io::stdout()
-        .as_fd()
-        .try_clone_to_owned()
-        .map_err(|e| Error::Other(format!("cannot write to stdout: {e}")))?;
-    let mut out = std::fs::File::from(fd);
-    match out.write_all(bytes) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Error::Other(format!("cannot write to stdout: {e}")))
-        }
-        _ => Ok(()),
     }
 }
 
@@ -156,44 +94,20 @@ fn keygen(a: cli::KeygenArgs) -> Result<ExitCode> {
         Some(p) => p,
         None => handoff::paths::default_identity_path()?,
     };
-    let public = handoff::keys::keygen(&path, overwrite(a.force))?;
+    let public = handoff::keys::keygen(&path, cli::overwrite(a.force))?;
     // as age-keygen does: the file on stderr, the public key on stdout
     eprintln!("Wrote the identity to {} (mode 0600)", path.display());
     print(format!("{public}\n").as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn overwrite(force: bool) -> Overwrite {
-    if force {
-        Overwrite::Replace
-    } else {
-        Overwrite::Refuse
-    }
-}
-
 fn build_policy(a: &cli::PolicyArgs) -> Result<Policy> {
-    let unknown = unknown_actions(a);
-    let mut p = Policy::new();
-    for x in &a.allow {
-        p = p.allow_checked(x, unknown)?;
-    }
-    for x in &a.deny {
-        p = p.deny_checked(x, unknown)?;
-    }
-    Ok(p)
-}
-
-fn unknown_actions(a: &cli::PolicyArgs) -> handoff::UnknownActions {
-    if a.allow_unknown_actions {
-        handoff::UnknownActions::Allow
-    } else {
-        handoff::UnknownActions::Refuse
-    }
+    Policy::from_actions(&a.allow, &a.deny, a.unknown_actions())
 }
 
 fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
     if a.each.is_some() {
-        return seal_each(a, verbose);
+        return cli_issuer::seal_each(a, verbose);
     }
     // Everything that can be refused is refused before any STS call.
     let mut recipients = Recipients::new();
@@ -221,7 +135,7 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         }
     }
     if let Some(f) = &a.passphrase_file {
-        recipients.set_passphrase(handoff::read_passphrase_file(f)?);
+        recipients.set_passphrase(cli_common::read_passphrase_file(f)?);
     } else if a.passphrase {
         recipients.set_passphrase(ask_new_passphrase()?);
     }
@@ -230,9 +144,9 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
             "no recipients: give -r/--to RECIPIENT, -R/--to-file FILE, or -p/--passphrase".into(),
         ));
     }
-    let form = form_of(&a);
+    let form = a.form();
     match &a.output {
-        Some(path) => files::check_writable(path, overwrite(a.force))?,
+        Some(path) => files::check_writable(path, cli::overwrite(a.force))?,
         None if form == Form::Binary && std::io::stdout().is_terminal() => {
             return Err(Error::Usage(
                 "refusing to write a binary token to the terminal: use -a/--armor, --base64, or -o FILE"
@@ -262,40 +176,25 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
     // Who minted, for the ledger (and the root warning): asked once the
     // mint has succeeded, so a failing mint is reported as it always was
     // and an endpoint sees the mint first.
-    let (mut token, minted_by) = if minting {
-        let token = mint(&a, verbose)?;
-        (token, report_identity(minting_identity(&a, verbose)))
+    let (token, minted_by) = if minting {
+        let token = cli_issuer::mint(&a, verbose)?;
+        (token, cli_issuer::minted_by(&a.aws, verbose))
     } else {
         (read_document(a.input.as_deref())?, None)
     };
-    if !a.allow_expired {
-        token.check_not_expired()?;
-    }
-    if token.issued_at().is_none() {
-        token = token.with_issued_at(SystemTime::now());
-    }
-    if let Some(label) = &a.label {
-        token = token.with_label(label.clone());
-    }
-    if let (Some(region), None) = (&a.aws.region, token.region()) {
-        token = token.with_region(region.clone());
-    }
-    let sealed = match &signing_key {
-        Some(key) => handoff::seal_signed(&token, &recipients, form, key)?,
-        None => handoff::seal(&token, &recipients, form)?,
+    let how = handoff::issue::Issue {
+        signing_key: signing_key.as_ref(),
+        label: a.label.clone(),
+        region: a.aws.region.clone(),
+        allow_expired: a.allow_expired,
+        record: !a.no_ledger,
+        minted_by,
+        output: a.output.as_deref(),
+        overwrite: cli::overwrite(a.force),
+        ..handoff::issue::Issue::new(&recipients, form)
     };
-    if !a.no_ledger {
-        let by = minted_by
-            .as_ref()
-            .map(|(arn, id)| (arn.as_str(), id.as_str()));
-        let names = recipients.names();
-        if let Some(w) = handoff::ledger::record_seal(&token, names, a.output.as_deref(), by)? {
-            eprintln!("handoff: {w}");
-        }
-    }
-    match &a.output {
-        Some(path) => files::write_private(path, &sealed, overwrite(a.force))?,
-        None => print(&sealed)?,
+    if let Some(sealed) = handoff::issue::issue(token, &how, &|w| eprintln!("handoff: {w}"))? {
+        print(&sealed)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -305,17 +204,6 @@ fn issued(a: cli::IssuedArgs) -> Result<ExitCode> {
     let out = handoff::ledger::report(a.all, a.json, SystemTime::now())?;
     print(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// The form `-a`/`--base64` ask for.
-fn form_of(a: &cli::SealArgs) -> Form {
-    if a.armor {
-        Form::Armor
-    } else if a.base64 {
-        Form::Base64
-    } else {
-        Form::Binary
-    }
 }
 
 /// The `--sign` key, its passphrase asked or read from a file.
@@ -331,8 +219,10 @@ fn signing_key(a: &cli::SealArgs) -> Result<Option<handoff::signing::SigningKey>
         .as_ref()
         .map(|path| {
             handoff::signing::SigningKey::from_file(path, || match &a.sign_passphrase_file {
-                Some(f) => handoff::read_passphrase_file(f).ok(),
-                None => handoff::prompt_passphrase(&format!("Passphrase for {}: ", path.display())),
+                Some(f) => cli_common::read_passphrase_file(f).ok(),
+                None => {
+                    cli_common::prompt_passphrase(&format!("Passphrase for {}: ", path.display()))
+                }
             })
         })
         .transpose()
@@ -342,8 +232,8 @@ fn ask_new_passphrase() -> Result<SecretString> {
     use handoff::secrecy::ExposeSecret;
     let no_tty =
         || Error::Usage("no terminal to ask for the passphrase: use --passphrase-file FILE".into());
-    let first = handoff::prompt_passphrase("Passphrase: ").ok_or_else(no_tty)?;
-    let again = handoff::prompt_passphrase("Confirm passphrase: ").ok_or_else(no_tty)?;
+    let first = cli_common::prompt_passphrase("Passphrase: ").ok_or_else(no_tty)?;
+    let again = cli_common::prompt_passphrase("Confirm passphrase: ").ok_or_else(no_tty)?;
     if first.expose_secret() != again.expose_secret() {
         return Err(Error::Usage("the passphrases do not match".into()));
     }
@@ -370,14 +260,6 @@ fn read_document(path: Option<&Path>) -> Result<Token> {
     }
 }
 
-fn io_error(what: &'static str, path: &Path, e: std::io::Error) -> Error {
-    Error::Io {
-        what,
-        path: path.to_path_buf(),
-        source: e,
-    }
-}
-
 /// Reads and decrypts the token named on the command line.
 fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
     let sealed = match file {
@@ -395,15 +277,10 @@ fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
         identities.set_prompt(Prompt::Terminal);
     }
     if let Some(f) = &ids.passphrase_file {
-        identities.set_passphrase(handoff::read_passphrase_file(f)?);
+        identities.set_passphrase(cli_common::read_passphrase_file(f)?);
     }
     identities.add_files_or_default(&ids.identity, |w| eprintln!("handoff: {}", shown(w)))?;
-    let signers = match &ids.signers {
-        // deliberately without a signers file: an unsigned token opens
-        Some(path) if path == Path::new("none") => None,
-        Some(path) => Some(handoff::signing::Signers::from_file(path)?),
-        None => handoff::signing::Signers::from_default_file()?,
-    };
+    let signers = handoff::signing::Signers::choose(ids.signers.as_deref())?;
     let name = file.map_or("stdin".into(), |p| p.display().to_string());
     handoff::open_with(&sealed, &identities, signers.as_ref()).map_err(|e| match e {
         e @ Error::Unsigned { .. } => Error::Untrusted(format!(
@@ -441,13 +318,12 @@ fn use_token_in(
     region_for: impl Fn(&Token) -> Option<String>,
 ) -> Result<Token> {
     let token = open_token(file, ids)?;
-    if !checks.allow_expired {
-        token.check_not_expired()?;
-    }
+    let expect = checks.expect_account.as_deref();
     let region = region_for(&token);
-    handoff::account::check_expected_account(
+    handoff::account::check_usable(
         &token,
-        checks.expect_account.as_deref(),
+        checks.allow_expired,
+        expect,
         verbose,
         region.as_deref(),
     )?;
@@ -458,24 +334,12 @@ fn open(a: cli::OpenArgs, verbose: bool) -> Result<ExitCode> {
     let token = use_token(a.file.as_deref(), &a.ids, &a.checks, verbose)?;
     if let Some(name) = &a.write_profile {
         let path = handoff::paths::shared_credentials_file()?;
-        let replaced = credentials_file::has_profile(&path, name)?;
-        credentials_file::write_profile(&path, name, &token)?;
+        let replaced = credentials_file::set_profile(&path, name, &token)?;
         let done = if replaced { "Replaced" } else { "Added" };
         eprintln!("{done} profile [{name}] in {}", path.display());
         return Ok(ExitCode::SUCCESS);
     }
-    let format = match a.format {
-        Format::Env => OutputFormat::Env,
-        Format::Json => OutputFormat::Json,
-        Format::CredentialProcess | Format::Process => OutputFormat::CredentialProcess,
-        Format::Ini => OutputFormat::Ini,
-        Format::EnvNoExport => OutputFormat::EnvNoExport,
-        Format::Fish => OutputFormat::Fish,
-        Format::PowerShell => OutputFormat::PowerShell,
-        Format::WindowsCmd => OutputFormat::WindowsCmd,
-        Format::Imds => OutputFormat::Imds,
-    };
-    let out = handoff::render(&token, format, handoff::DEFAULT_INI_SECTION)?;
+    let out = handoff::render(&token, a.format.into(), cli_common::DEFAULT_INI_SECTION)?;
     print(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
@@ -518,223 +382,8 @@ fn exec(a: cli::ExecArgs, verbose: bool) -> Result<ExitCode> {
 /// `exec --server`: the library runs CMD beside the credential server.
 fn exec_server(token: Token, cmd: std::process::Command, verbose: bool) -> Result<ExitCode> {
     let outcome = handoff::server::exec(token, cmd)?;
-    if verbose {
-        eprintln!(
-            "handoff: the credential server answered {} request(s)",
-            outcome.served
-        );
-    }
-    if let Some(why) = &outcome.not_started {
-        eprintln!("handoff: {}", shown(why));
-    }
-    if outcome.refused > 0 {
-        eprintln!(
-            "handoff: the credential server refused {} request(s) without the right authorization token",
-            outcome.refused
-        );
+    for line in outcome.report(verbose) {
+        eprintln!("handoff: {}", shown(&line));
     }
     Ok(ExitCode::from(outcome.status))
-}
-
-#[cfg(feature = "aws")]
-fn mint(a: &cli::SealArgs, verbose: bool) -> Result<Token> {
-    aws_cli::mint(a, verbose)
-}
-
-#[cfg(not(feature = "aws"))]
-fn mint(_: &cli::SealArgs, _: bool) -> Result<Token> {
-    Err(Error::Usage(
-        "this build of handoff has no AWS support (feature aws)".into(),
-    ))
-}
-
-#[cfg(feature = "aws")]
-fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
-    cli_issuer::seal_each(a, verbose)
-}
-
-#[cfg(feature = "aws")]
-fn minting_identity(a: &cli::SealArgs, verbose: bool) -> Result<handoff::aws::CallerIdentity> {
-    cli_issuer::caller_identity(&a.aws, verbose)
-}
-
-#[cfg(feature = "aws")]
-fn report_identity(who: Result<handoff::aws::CallerIdentity>) -> Option<(String, String)> {
-    cli_issuer::report_identity(who).map(|c| (c.arn, c.user_id))
-}
-
-#[cfg(feature = "aws")]
-fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
-    cli_issuer::revoke(a, verbose)
-}
-
-#[cfg(not(feature = "aws"))]
-fn seal_each(_: cli::SealArgs, _: bool) -> Result<ExitCode> {
-    Err(Error::Usage(
-        "this build of handoff has no AWS support (feature aws)".into(),
-    ))
-}
-
-#[cfg(not(feature = "aws"))]
-fn minting_identity(_: &cli::SealArgs, _: bool) -> Result<()> {
-    Ok(())
-}
-
-#[cfg(not(feature = "aws"))]
-fn report_identity(_: Result<()>) -> Option<(String, String)> {
-    None
-}
-
-#[cfg(not(feature = "aws"))]
-fn revoke(_: cli::RevokeArgs, _: bool) -> Result<ExitCode> {
-    Err(Error::Usage(
-        "this build of handoff has no AWS support (feature aws)".into(),
-    ))
-}
-
-#[cfg(feature = "aws")]
-fn ec2(a: cli::Ec2Args, verbose: bool) -> Result<ExitCode> {
-    aws_cli::ec2(a, verbose)
-}
-
-#[cfg(not(feature = "aws"))]
-fn ec2(_: cli::Ec2Args, _: bool) -> Result<ExitCode> {
-    Err(Error::Usage(
-        "this build of handoff has no AWS support (feature aws)".into(),
-    ))
-}
-
-#[cfg(feature = "aws")]
-mod aws_cli {
-    use super::*;
-    use handoff::aws::{self, AssumeRoleRequest, Mfa, MintRequest, Service, Settings, Sts};
-
-    /// The duration and policy the seal arguments ask for, checked.
-    pub fn duration_and_policy(
-        a: &cli::SealArgs,
-    ) -> Result<(Option<std::time::Duration>, Option<Policy>)> {
-        let duration = a
-            .duration
-            .as_deref()
-            .map(|d| {
-                handoff::parse_duration(d).ok_or_else(|| {
-                    Error::Usage(format!(
-                        "--duration {d:?} is not a duration: give seconds, or 90m, 3h, 1h30m"
-                    ))
-                })
-            })
-            .transpose()?;
-        let policy = match &a.policy_file {
-            Some(f) => {
-                let text = std::fs::read_to_string(f).map_err(|e| io_error("cannot read", f, e))?;
-                let p = Policy::from_json(&text)?;
-                p.check_actions(unknown_actions(&a.policy))?;
-                Some(p)
-            }
-            None if !a.policy.allow.is_empty() || !a.policy.deny.is_empty() => {
-                Some(build_policy(&a.policy)?)
-            }
-            None => None,
-        };
-        if let Some(p) = &policy {
-            aws::check_policy(p)?;
-            if p.denies_only() {
-                eprintln!("handoff: warning: the policy only denies, so these credentials can do nothing; add --allow ACTION");
-            }
-        }
-        Ok((duration, policy))
-    }
-
-    /// Mints with STS. Every argument is checked before the request.
-    pub fn mint(a: &cli::SealArgs, verbose: bool) -> Result<Token> {
-        let (duration, policy) = duration_and_policy(a)?;
-        let mfa = match (&a.mfa_serial, &a.token_code) {
-            (Some(serial), Some(code)) => Some(Mfa {
-                serial: serial.clone(),
-                code: code.clone(),
-            }),
-            _ => None,
-        };
-        if mfa.is_some() && !a.session {
-            return Err(Error::Usage(
-                "--mfa-serial and --token-code apply to --session".into(),
-            ));
-        }
-        let req = if let Some(name) = &a.federation {
-            // Without --allow/--deny the federated user gets the empty
-            // policy, which denies ec2:* (the contract's Policy rule).
-            MintRequest::Federation {
-                name: name.clone(),
-                policy,
-                duration,
-            }
-        } else if a.session {
-            if policy.is_some() {
-                return Err(Error::Usage(
-                    "--session takes no policy (GetSessionToken has none); use --federation or --role".into(),
-                ));
-            }
-            MintRequest::Session { duration, mfa }
-        } else if let Some(role) = &a.role {
-            MintRequest::Role(AssumeRoleRequest {
-                role_arn: role.clone(),
-                session_name: a.session_name.clone(),
-                external_id: a.external_id.clone(),
-                policy,
-                duration,
-            })
-        } else {
-            return Err(Error::Usage(
-                "give --federation NAME, --session or --role ARN".into(),
-            ));
-        };
-        req.validate("--duration")?;
-        let settings = Settings {
-            profile: a.aws.profile.clone(),
-            region: a.aws.region.clone(),
-            endpoint_url: a.aws.endpoint_url.clone(),
-            verbose,
-        };
-        Sts::new(settings.resolve(Service::Sts)?)?.mint(&req)
-    }
-
-    /// One EC2 action with the token's credentials; the answer as JSON.
-    pub fn ec2(a: cli::Ec2Args, verbose: bool) -> Result<ExitCode> {
-        let mut params = Vec::with_capacity(a.params.len());
-        for p in &a.params {
-            let (name, value) = p.split_once('=').ok_or_else(|| {
-                Error::Usage(format!(
-                    "parameter {p:?} is not Name=Value (e.g. Owner.1=self)"
-                ))
-            })?;
-            if name.is_empty() {
-                return Err(Error::Usage(format!("parameter {p:?} has no name")));
-            }
-            params.push((name.to_string(), value.to_string()));
-        }
-        let action = &a.action;
-        if action.is_empty() || !action.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(Error::Usage(format!(
-                "{action:?} is not an EC2 action name (e.g. DescribeImages)"
-            )));
-        }
-        let settings = Settings {
-            profile: None,
-            region: a.region.clone(),
-            endpoint_url: a.endpoint_url.clone(),
-            verbose,
-        };
-        // Bad flags are refused before the account check's request.
-        settings.check()?;
-        // The check is made in the region the EC2 call is.
-        let token = use_token_in(Some(&a.file), &a.ids, &a.checks, verbose, |t| {
-            a.region.clone().or_else(|| t.region().map(str::to_string))
-        })?;
-        let answer = token.new_ec2_with(&settings)?.call(action, &params)?;
-        let mut out = serde_json::to_string_pretty(&answer)
-            .map_err(|e| Error::Other(format!("cannot print the answer: {e}")))?;
-        out.push('\n');
-        print(out.as_bytes())?;
-        Ok(ExitCode::SUCCESS)
-    }
 }

@@ -67,6 +67,60 @@ impl Policy {
         Ok(self)
     }
 
+    /// A policy of checked actions: each of `allow` and `deny` goes through
+    /// [`check_action`] (what `handoff policy --allow/--deny` builds).
+    ///
+    /// ```
+    /// use handoff::{Policy, UnknownActions};
+    /// let p = Policy::from_actions(&["DescribeImages".into()], &[], UnknownActions::Refuse)?;
+    /// assert_eq!(p.allowed().collect::<Vec<_>>(), ["ec2:DescribeImages"]);
+    /// # Ok::<(), handoff::Error>(())
+    /// ```
+    pub fn from_actions(
+        allow: &[String],
+        deny: &[String],
+        unknown: UnknownActions,
+    ) -> Result<Self> {
+        let mut p = Policy::new();
+        for x in allow {
+            p = p.allow_checked(x, unknown)?;
+        }
+        for x in deny {
+            p = p.deny_checked(x, unknown)?;
+        }
+        Ok(p)
+    }
+
+    /// A policy document read from a file ([`Policy::from_json`]), its
+    /// actions checked ([`Policy::check_actions`]).
+    pub fn from_file(path: &std::path::Path, unknown: UnknownActions) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+            what: "cannot read",
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        let p = Policy::from_json(&text)?;
+        p.check_actions(unknown)?;
+        Ok(p)
+    }
+
+    /// The policy a mint asks for: the file's when there is one, else the
+    /// actions' when there are any, else none.
+    pub fn from_file_or_actions(
+        file: Option<&std::path::Path>,
+        allow: &[String],
+        deny: &[String],
+        unknown: UnknownActions,
+    ) -> Result<Option<Self>> {
+        match file {
+            Some(f) => Policy::from_file(f, unknown).map(Some),
+            None if !allow.is_empty() || !deny.is_empty() => {
+                Policy::from_actions(allow, deny, unknown).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
     /// Checks every action a JSON document's statements name (`Action` and
     /// `NotAction`) against the IAM action list, as [`check_action`] does; an
     /// action there must carry its service prefix. Built policies were checked

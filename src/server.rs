@@ -310,6 +310,31 @@ pub struct Outcome {
     pub not_started: Option<String>,
 }
 
+impl Outcome {
+    /// What is worth saying about the run, a line each: the requests
+    /// answered (only when `verbose`), why the command did not start, the
+    /// requests refused.
+    pub fn report(&self, verbose: bool) -> Vec<String> {
+        let mut lines = Vec::new();
+        if verbose {
+            lines.push(format!(
+                "the credential server answered {} request(s)",
+                self.served
+            ));
+        }
+        if let Some(why) = &self.not_started {
+            lines.push(why.clone());
+        }
+        if self.refused > 0 {
+            lines.push(format!(
+                "the credential server refused {} request(s) without the right authorization token",
+                self.refused
+            ));
+        }
+        lines
+    }
+}
+
 /// Signals handoff passes on to the command while it waits for it.
 const FORWARDED: &[i32] = &[
     signal_hook::consts::SIGINT,
@@ -415,6 +440,34 @@ pub fn exec(token: Token, mut cmd: Command) -> Result<Outcome> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_report_says_what_happened() {
+        let quiet = Outcome {
+            status: 0,
+            refused: 0,
+            served: 2,
+            not_started: None,
+        };
+        assert!(quiet.report(false).is_empty());
+        assert_eq!(
+            quiet.report(true),
+            ["the credential server answered 2 request(s)"]
+        );
+        let bad = Outcome {
+            status: 127,
+            refused: 1,
+            served: 0,
+            not_started: Some("cannot run x".into()),
+        };
+        assert_eq!(
+            bad.report(false),
+            [
+                "cannot run x",
+                "the credential server refused 1 request(s) without the right authorization token"
+            ]
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -242,6 +242,17 @@ impl Signers {
         }
     }
 
+    /// The signers a token is opened against: the file at `path`, none at
+    /// all when `path` is `none` (an unsigned token then opens), else the
+    /// default file when there is one ([`Signers::from_default_file`]).
+    pub fn choose(path: Option<&Path>) -> Result<Option<Self>> {
+        match path {
+            Some(p) if p == Path::new("none") => Ok(None),
+            Some(p) => Self::from_file(p).map(Some),
+            None => Self::from_default_file(),
+        }
+    }
+
     /// Reads a signers file.
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = read_small_file(path, "signers file").map_err(|e| match e {

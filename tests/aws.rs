@@ -1548,18 +1548,10 @@ const REGIONS: &str = "<DescribeRegionsResponse xmlns=\"http://ec2.amazonaws.com
 /// A home with a default identity, and two tokens sealed to it (offline,
 /// from a document): one without a region, one for eu-west-1.
 fn sealed_tokens(home: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
-    let public = common::ok(&common::run(common::handoff(home).arg("keygen")))
-        .trim()
-        .to_string();
+    let public = common::default_identity(home);
     let seal = |name: &str, extra: &[&str]| {
         let t = home.join(name);
-        common::ok(&common::run_with_input(
-            common::handoff(home)
-                .args(["seal", "-r", &public, "-o"])
-                .arg(&t)
-                .args(extra),
-            common::sts_document().as_bytes(),
-        ));
+        common::seal_document(home, &public, &t, extra);
         t
     };
     (

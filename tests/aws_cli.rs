@@ -46,9 +46,7 @@ impl World {
         )
         .unwrap();
         fs::write(aws.join("config"), "[profile alice]\nregion = us-east-1\n").unwrap();
-        let public = ok(&run(handoff(dir.path()).arg("keygen")))
-            .trim()
-            .to_string();
+        let public = default_identity(dir.path());
         World {
             moto,
             dir,
@@ -102,10 +100,6 @@ impl World {
             "role.age",
         )
     }
-}
-
-fn handoff_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_handoff")
 }
 
 fn json(o: &Output) -> serde_json::Value {
@@ -278,7 +272,7 @@ fn aws_cli_uses_credential_process() {
         &config,
         format!(
             "[profile recv]\nregion = us-east-1\ncredential_process = {} open {} --format credential-process\n",
-            handoff_bin(),
+            handoff_bin().display(),
             t.display()
         ),
     )
@@ -334,7 +328,7 @@ fn exec_eval_and_write_profile_feed_the_aws_cli_and_boto3() {
     // eval "$(handoff open t.age)" then boto3
     let script = format!(
         "eval \"$({} open {})\" && {} -c 'import boto3; print(boto3.client(\"sts\", region_name=\"us-east-1\").get_caller_identity()[\"Account\"])'",
-        handoff_bin(),
+        handoff_bin().display(),
         t.display(),
         venv_bin("python").display()
     );
@@ -426,10 +420,7 @@ fn expect_account_is_checked_before_anything_is_used() {
 #[test]
 fn bad_arguments_are_refused_before_any_request() {
     // A closed port: a request would be exit 6, so exit 2 proves none was made.
-    let dir = tempfile::tempdir().unwrap();
-    let public = ok(&run(handoff(dir.path()).arg("keygen")))
-        .trim()
-        .to_string();
+    let (dir, public) = home_with_identity();
     let closed = format!("http://127.0.0.1:{}", common::moto::free_port());
     let cases: &[&[&str]] = &[
         &["--federation", "x"],

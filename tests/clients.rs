@@ -31,9 +31,7 @@ impl World {
         let moto = Moto::start_iam(5);
         let dir = tempfile::tempdir().unwrap();
         let (id, secret) = moto.create_alice(dir.path());
-        let public = ok(&run(handoff(dir.path()).arg("keygen")))
-            .trim()
-            .to_string();
+        let public = default_identity(dir.path());
         let token = dir.path().join("t.age");
         let creds = dir.path().join("alice-credentials");
         std::fs::write(

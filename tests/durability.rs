@@ -11,7 +11,7 @@ mod common;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use common::*;
@@ -52,25 +52,8 @@ fn leftovers(dir: &Path) -> Vec<String> {
     names
 }
 
-struct Home {
-    dir: tempfile::TempDir,
-    public: String,
-    token: PathBuf,
-}
-
-fn home() -> Home {
-    let dir = tempfile::tempdir().unwrap();
-    let public = ok(&run(handoff(dir.path()).arg("keygen")))
-        .trim()
-        .to_string();
-    let token = dir.path().join("t.age");
-    ok(&run_with_input(
-        handoff(dir.path())
-            .args(["seal", "-r", &public, "-o"])
-            .arg(&token),
-        sts_document().as_bytes(),
-    ));
-    Home { dir, public, token }
+fn home() -> SealedHome {
+    SealedHome::new()
 }
 
 #[test]

@@ -298,7 +298,7 @@ fn imds_and_process_round_trip_through_seal() {
 fn exec_and_env_apply_the_same_rule() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path();
-    let public = ok(&run(handoff(home).arg("keygen"))).trim().to_string();
+    let public = default_identity(home);
     let session = home.join("session.json");
     std::fs::write(
         &session,
@@ -376,7 +376,7 @@ fn exec_and_env_apply_the_same_rule() {
 fn imds_process_and_json_round_trip_through_the_seal_command() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path();
-    let public = ok(&run(handoff(home).arg("keygen"))).trim().to_string();
+    let public = default_identity(home);
     let first = home.join("first.age");
     ok(&run_with_input(
         handoff(home)
@@ -413,7 +413,7 @@ fn a_callers_region_that_is_not_utf8_is_named_not_ignored() {
     use std::os::unix::ffi::OsStrExt;
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path();
-    let public = ok(&run(handoff(home).arg("keygen"))).trim().to_string();
+    let public = default_identity(home);
     let doc = home.join("session.json");
     std::fs::write(
         &doc,

@@ -26,8 +26,8 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, SystemTime};
 
 use common::{
-    fails, handoff, isolate, ok, run, run_with_input, stderr, stdout, sts_document, system_tool,
-    venv_bin, AKID, SECRET, SESSION,
+    fails, handoff, handoff_bin, isolate, ok, run, run_with_input, stderr, stdout, sts_document,
+    system_tool, venv_bin, AKID, SECRET, SESSION,
 };
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
@@ -133,22 +133,11 @@ fn age_keygen(s: &Scratch, name: &str) -> (PathBuf, String) {
     (key, public)
 }
 
-/// `ssh-keygen -t ...` with the given passphrase (empty for none); returns
-/// the private key file and the public key line (with its comment).
+/// `ssh-keygen -t ...` into the scratch directory, with the given
+/// passphrase (empty for none); returns the private key file and the public
+/// key line (with its comment).
 fn ssh_keygen(s: &Scratch, name: &str, kind: &[&str], passphrase: &str) -> (PathBuf, String) {
-    let key = s.path(name);
-    succeed(
-        tool("ssh-keygen")
-            .args(["-q", "-t"])
-            .args(kind)
-            .args(["-N", passphrase, "-C", "interop test key", "-f"])
-            .arg(&key),
-    );
-    let public = fs::read_to_string(format!("{}.pub", key.display()))
-        .expect("ssh public key")
-        .trim()
-        .to_string();
-    (key, public)
+    common::ssh_keygen(s.dir.path(), name, kind, passphrase, "interop test key")
 }
 
 /// `age -d -i ID... FILE`, which must succeed; returns the plaintext.
@@ -208,10 +197,6 @@ fn pty_succeeded(o: &Output, what: &str) {
         o.status.code(),
         stderr(o)
     );
-}
-
-fn handoff_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_handoff"))
 }
 
 // ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@ mod common;
 
 use std::fs;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -13,32 +13,7 @@ use common::*;
 
 /// A home with a default identity and a token sealed to it from the
 /// example STS document.
-struct Home {
-    dir: tempfile::TempDir,
-    token: PathBuf,
-    public: String,
-}
-
-impl Home {
-    fn new() -> Home {
-        let dir = tempfile::tempdir().unwrap();
-        let public = ok(&run(handoff(dir.path()).arg("keygen")))
-            .trim()
-            .to_string();
-        let token = dir.path().join("t.age");
-        ok(&run_with_input(
-            handoff(dir.path())
-                .args(["seal", "-r", &public, "-o"])
-                .arg(&token),
-            sts_document().as_bytes(),
-        ));
-        Home { dir, token, public }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-}
+type Home = SealedHome;
 
 /// Lets the child's soft core-size limit up to its hard limit before it
 /// runs handoff, so that a 0 seen afterwards is handoff's doing (test

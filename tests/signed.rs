@@ -16,32 +16,14 @@ struct Setup {
     signers: PathBuf,
 }
 
-fn ssh_keygen(dir: &Path, name: &str, passphrase: &str) -> PathBuf {
-    let key = dir.join(name);
-    let o = Command::new(system_tool("ssh-keygen"))
-        .args([
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            passphrase,
-            "-C",
-            "sender@example.com",
-            "-f",
-        ])
-        .arg(&key)
-        .output()
-        .unwrap();
-    ok(&o);
-    key
+/// An ed25519 key of the sender's, with `passphrase` (empty for none).
+fn sender_key(dir: &Path, name: &str, passphrase: &str) -> PathBuf {
+    ssh_keygen(dir, name, &["ed25519"], passphrase, "sender@example.com").0
 }
 
 fn setup() -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let public = ok(&run(handoff(dir.path()).arg("keygen")))
-        .trim()
-        .to_string();
-    let sender = ssh_keygen(dir.path(), "sender", "");
+    let (dir, public) = home_with_identity();
+    let sender = sender_key(dir.path(), "sender", "");
     let signers = dir.path().join("allowed_signers");
     let pubkey = fs::read_to_string(sender.with_extension("pub")).unwrap();
     fs::write(
@@ -267,7 +249,7 @@ fn refusals_are_status_7_with_nothing_on_stdout() {
     assert!(err.contains("not signed"), "{err}");
 
     // an unlisted signer
-    let stranger = ssh_keygen(s.home(), "stranger", "");
+    let stranger = sender_key(s.home(), "stranger", "");
     let other = s.path("stranger.age");
     ok(&run_with_input(
         handoff(s.home())
@@ -335,7 +317,7 @@ fn refusals_are_status_7_with_nothing_on_stdout() {
 #[test]
 fn passphrase_protected_signing_key() {
     let s = setup();
-    let key = ssh_keygen(s.home(), "locked", "correct horse");
+    let key = sender_key(s.home(), "locked", "correct horse");
     let pass = s.path("pass.txt");
     fs::write(&pass, "correct horse\n").unwrap();
     let out = s.path("t.age");
@@ -369,7 +351,7 @@ fn passphrase_protected_signing_key() {
 fn signed_round_trips_with_ssh_and_passphrase_recipients() {
     let s = setup();
     // SSH recipient
-    let rk = ssh_keygen(s.home(), "recipient", "");
+    let rk = sender_key(s.home(), "recipient", "");
     let rpub = fs::read_to_string(rk.with_extension("pub")).unwrap();
     let out = s.path("ssh.age");
     ok(&run_with_input(
@@ -416,24 +398,19 @@ fn signed_round_trips_with_ssh_and_passphrase_recipients() {
     );
 }
 
-fn ssh_keygen_typed(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
-    let key = dir.join(name);
-    ok(&Command::new(system_tool("ssh-keygen"))
-        .args(["-q", "-N", "", "-C", "other@example.com"])
-        .args(args)
-        .arg("-f")
-        .arg(&key)
-        .output()
-        .unwrap());
-    key
-}
-
 #[test]
 fn a_shared_allowed_signers_file_with_other_key_types() {
     let s = setup();
     let t = s.seal_signed("t.age");
-    let ecdsa = ssh_keygen_typed(s.home(), "ecdsa", &["-t", "ecdsa"]);
-    let rsa = ssh_keygen_typed(s.home(), "rsa", &["-t", "rsa", "-b", "2048"]);
+    let ecdsa = ssh_keygen(s.home(), "ecdsa", &["ecdsa"], "", "other@example.com").0;
+    let rsa = ssh_keygen(
+        s.home(),
+        "rsa",
+        &["rsa", "-b", "2048"],
+        "",
+        "other@example.com",
+    )
+    .0;
     let pub_of = |k: &Path| fs::read_to_string(k.with_extension("pub")).unwrap();
     let sender = pub_of(&s.sender);
     // lines OpenSSH reads, for git and ssh, before and after handoff's own
@@ -475,11 +452,14 @@ fn a_shared_allowed_signers_file_with_other_key_types() {
 #[test]
 fn every_rsa_identity_form_knows_who_opened_a_signed_token() {
     let s = setup();
-    let rsa = ssh_keygen_typed(
+    let rsa = ssh_keygen(
         s.home(),
         "rsa-pem",
-        &["-t", "rsa", "-b", "2048", "-m", "PEM"],
-    );
+        &["rsa", "-b", "2048", "-m", "PEM"],
+        "",
+        "other@example.com",
+    )
+    .0;
     assert!(fs::read_to_string(&rsa)
         .unwrap()
         .starts_with("-----BEGIN RSA PRIVATE KEY-----"));

@@ -19,11 +19,6 @@ fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or("")
 }
 
-/// A home with a default identity; returns its public key.
-fn with_identity(dir: &Path) -> String {
-    ok(&run(handoff(dir).arg("keygen"))).trim().to_string()
-}
-
 /// A token sealed to the default identity, unsigned.
 fn token(dir: &Path, public: &str) -> std::path::PathBuf {
     let t = dir.join("t.age");
@@ -160,7 +155,7 @@ fn policy_typos_are_refused_with_suggestions() {
 #[test]
 fn seal_checks_the_policy_before_minting_and_warns_on_deny_only() {
     let dir = home();
-    let public = with_identity(dir.path());
+    let public = default_identity(dir.path());
     let closed = format!("http://127.0.0.1:{}", moto::free_port());
     let seal = |extra: &[&str]| {
         run(handoff(dir.path())
@@ -227,7 +222,7 @@ fn keygen_and_write_profile_say_what_they_did() {
         stderr(&o),
         format!("Wrote the identity to {} (mode 0600)\n", id.display())
     );
-    let public = with_identity(dir.path());
+    let public = default_identity(dir.path());
     let t = token(dir.path(), &public);
     let creds = dir.path().join("creds");
     let write = |name: &str| {
@@ -257,7 +252,7 @@ fn keygen_and_write_profile_say_what_they_did() {
 #[test]
 fn mistakes_are_named_for_what_they_are() {
     let dir = home();
-    let public = with_identity(dir.path());
+    let public = default_identity(dir.path());
     let t = token(dir.path(), &public);
     // a token given to -i
     let o = run(handoff(dir.path()).args(["open", "-i"]).arg(&t).arg(&t));

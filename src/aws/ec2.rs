@@ -133,11 +133,7 @@ impl Ec2 {
     /// request may have been carried out (sent, then no answer or one cut
     /// off).
     pub fn call(&self, action: &str, params: &[(String, String)]) -> Result<serde_json::Value> {
-        if action.is_empty() || !action.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(Error::usage(format!(
-                "{action:?} is not an EC2 action name (like DescribeImages)"
-            )));
-        }
+        check_action_name(action)?;
         if let Some((k, _)) = params
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case("Action") || k.eq_ignore_ascii_case("Version"))
@@ -166,6 +162,43 @@ impl Ec2 {
         let body = self.transport.call_with(action, &all, may_repeat)?;
         xml::to_json(&body).map_err(|e| self.transport.malformed(action, e))
     }
+}
+
+/// An EC2 action name: letters and digits (`DescribeImages`), checked
+/// before anything is sent.
+pub fn check_action_name(action: &str) -> Result<()> {
+    if action.is_empty() || !action.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(Error::usage(format!(
+            "{action:?} is not an EC2 action name (e.g. DescribeImages)"
+        )));
+    }
+    Ok(())
+}
+
+/// Parameters written as the AWS query API names them, `Name=Value`
+/// (`Owner.1=self`), split for [`Ec2::call`]; each must have a name.
+///
+/// ```
+/// let p = handoff::aws::ec2::parse_params(&["Owner.1=self".into()])?;
+/// assert_eq!(p, [("Owner.1".to_string(), "self".to_string())]);
+/// assert!(handoff::aws::ec2::parse_params(&["Owner".into()]).is_err());
+/// # Ok::<(), handoff::Error>(())
+/// ```
+pub fn parse_params(params: &[String]) -> Result<Vec<(String, String)>> {
+    params
+        .iter()
+        .map(|p| {
+            let (name, value) = p.split_once('=').ok_or_else(|| {
+                Error::usage(format!(
+                    "parameter {p:?} is not Name=Value (e.g. Owner.1=self)"
+                ))
+            })?;
+            if name.is_empty() {
+                return Err(Error::usage(format!("parameter {p:?} has no name")));
+            }
+            Ok((name.to_string(), value.to_string()))
+        })
+        .collect()
 }
 
 fn borrow(params: &[(String, String)]) -> Vec<(&str, &str)> {

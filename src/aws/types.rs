@@ -14,6 +14,14 @@ pub struct CallerIdentity {
     pub user_id: String,
 }
 
+impl CallerIdentity {
+    /// Whether these are the account's root credentials, whose tokens IAM
+    /// cannot restrict (nor `handoff revoke` stop).
+    pub fn is_root(&self) -> bool {
+        self.arn.ends_with(":root")
+    }
+}
+
 /// A machine image, as DescribeImages describes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

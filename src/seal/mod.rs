@@ -13,6 +13,8 @@
 //! # Ok::<(), handoff::Error>(())
 //! ```
 
+use std::borrow::Cow;
+
 use zeroize::Zeroizing;
 
 use crate::credentials::Token;
@@ -47,10 +49,21 @@ pub enum Form {
     Base64,
 }
 
-/// Seals a token to `recipients`, in the given form.
+/// Seals a token to `recipients`, in the given form. The envelope says when
+/// it was issued: the token's `IssuedAt`, else now.
 pub fn seal(token: &Token, recipients: &Recipients, form: Form) -> Result<Vec<u8>> {
-    let plaintext = envelope::encode(token);
+    let plaintext = envelope::encode(&stamped(token));
     seal_bytes(&plaintext, recipients, form)
+}
+
+/// The token with its `IssuedAt`: its own (a token minted by STS carries
+/// the time of the mint), else now. The one place a seal, signed or not,
+/// gets its time.
+pub(crate) fn stamped(token: &Token) -> Cow<'_, Token> {
+    match token.issued_at() {
+        Some(_) => Cow::Borrowed(token),
+        None => Cow::Owned(token.clone().with_issued_at(crate::clock::now())),
+    }
 }
 
 /// Seals a token signed with the sender's SSH key: the plaintext is the
@@ -65,10 +78,7 @@ pub fn seal_signed(
     let mut id = [0u8; 16];
     getrandom::getrandom(&mut id)
         .map_err(|e| Error::Other(format!("no randomness for the token id: {e}")))?;
-    let token = match token.issued_at() {
-        Some(_) => token.clone(),
-        None => token.clone().with_issued_at(crate::clock::now()),
-    };
+    let token = stamped(token);
     let inner = envelope::encode_inner(&token, &recipients.names(), &id);
     let signature = key.sign(&inner)?;
     let outer = envelope::encode_signed(&inner, &signature);
@@ -127,6 +137,18 @@ mod tests {
         let mut i = Identities::new();
         i.add_text(key.to_string().expose_secret(), "test").unwrap();
         (r, i)
+    }
+
+    #[test]
+    fn every_seal_says_when_it_was_issued() {
+        let (r, i) = pair();
+        let before = crate::clock::now() - std::time::Duration::from_secs(1);
+        let t = open(&seal(&token(), &r, Form::Binary).unwrap(), &i).unwrap();
+        assert!(t.issued_at().is_some_and(|at| at >= before));
+        let at = crate::clock::parse_rfc3339("2026-11-26T12:00:00Z").unwrap();
+        let given = token().with_issued_at(at);
+        let t = open(&seal(&given, &r, Form::Binary).unwrap(), &i).unwrap();
+        assert_eq!(t.issued_at(), Some(at));
     }
 
     #[test]

@@ -191,12 +191,81 @@ pub fn usage_fails(o: &Output) -> String {
     err
 }
 
+/// The handoff binary cargo built for the tests.
+pub fn handoff_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_handoff"))
+}
+
+/// Makes the default identity in `home` (`handoff keygen`) and returns its
+/// public key.
+pub fn default_identity(home: &Path) -> String {
+    ok(&run(handoff(home).arg("keygen"))).trim().to_string()
+}
+
+/// Seals the example STS document ([`sts_document`]) to `public` into
+/// `token`, with `extra` arguments.
+pub fn seal_document(home: &Path, public: &str, token: &Path, extra: &[&str]) {
+    ok(&run_with_input(
+        handoff(home)
+            .args(["seal", "-r", public, "-o"])
+            .arg(token)
+            .args(extra),
+        sts_document().as_bytes(),
+    ));
+}
+
 /// A temporary home with a default identity (`handoff keygen`), and its
 /// public key.
 pub fn home_with_identity() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let public = ok(&run(handoff(dir.path()).arg("keygen")))
+    let public = default_identity(dir.path());
+    (dir, public)
+}
+
+/// A temporary home with a default identity and a token sealed to it from
+/// the example STS document, `t.age` in the home.
+pub struct SealedHome {
+    /// The home.
+    pub dir: tempfile::TempDir,
+    /// The default identity's public key.
+    pub public: String,
+    /// The sealed token.
+    pub token: PathBuf,
+}
+
+impl SealedHome {
+    pub fn new() -> SealedHome {
+        let (dir, public) = home_with_identity();
+        let token = dir.path().join("t.age");
+        seal_document(dir.path(), &public, &token, &[]);
+        SealedHome { dir, public, token }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// `ssh-keygen -q -t ...` into `dir/name`: `args` after `-t` (`["ed25519"]`,
+/// `["rsa", "-b", "3072"]`), `passphrase` (empty for none) and `comment`.
+/// Returns the private key file and the public key line.
+pub fn ssh_keygen(
+    dir: &Path,
+    name: &str,
+    args: &[&str],
+    passphrase: &str,
+    comment: &str,
+) -> (PathBuf, String) {
+    let key = dir.join(name);
+    ok(&run(Command::new(system_tool("ssh-keygen"))
+        .args(["-q", "-t"])
+        .args(args)
+        .args(["-N", passphrase, "-C", comment, "-f"])
+        .arg(&key)
+        .stdin(Stdio::null())));
+    let public = std::fs::read_to_string(format!("{}.pub", key.display()))
+        .expect("ssh public key")
         .trim()
         .to_string();
-    (dir, public)
+    (key, public)
 }

@@ -1,0 +1,52 @@
+//! What only a command-line program needs, apart from what an embedder
+//! wants (age's `cli_common` is the model): asking for a passphrase on the
+//! terminal, reading one from a file, the section name `open -f ini`
+//! writes, keeping secrets out of core dumps, and writing to stdout without
+//! a buffer that keeps a copy.
+
+use std::io::Write;
+
+use crate::{Error, Result};
+
+pub use crate::documents::DEFAULT_INI_SECTION;
+pub use crate::prompt::prompt_passphrase;
+pub use crate::seal::read_passphrase_file;
+
+/// No core dump while secrets are in memory. The soft RLIMIT_CORE goes to 0,
+/// which exec keeps: a command run by `handoff exec` starts without core
+/// dumps too (the hard limit stays, so a program that wants them can raise
+/// it again). Not dumpable also keeps other processes of the same user from
+/// attaching or reading /proc/PID/mem; exec of an ordinary program resets
+/// it. Both are best effort: if the kernel refuses, the program runs as
+/// before.
+pub fn no_core_dumps() {
+    use rustix::process::{
+        getrlimit, set_dumpable_behavior, setrlimit, DumpableBehavior, Resource, Rlimit,
+    };
+    let hard = getrlimit(Resource::Core).maximum;
+    let _ = setrlimit(
+        Resource::Core,
+        Rlimit {
+            current: Some(0),
+            maximum: hard,
+        },
+    );
+    let _ = set_dumpable_behavior(DumpableBehavior::NotDumpable);
+}
+
+/// Writes to stdout straight through a duplicate of fd 1: no buffer in
+/// between keeps a copy of what was written. A closed pipe is not an error.
+pub fn write_stdout(bytes: &[u8]) -> Result<()> {
+    use std::os::fd::AsFd;
+    let fd = std::io::stdout()
+        .as_fd()
+        .try_clone_to_owned()
+        .map_err(|e| Error::Other(format!("cannot write to stdout: {e}")))?;
+    let mut out = std::fs::File::from(fd);
+    match out.write_all(bytes) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::Other(format!("cannot write to stdout: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
