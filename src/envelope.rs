@@ -214,11 +214,44 @@ pub(crate) fn encode_signed(inner: &[u8], signature: &str) -> Zeroizing<Vec<u8>>
         envelope: BytesOut(inner),
         signature,
     };
-    let mut out = Zeroizing::new(Vec::with_capacity(inner.len() + signature.len() + 128));
+    let mut out = Zeroizing::new(Vec::with_capacity(signed_capacity(inner, signature)));
     if ciborium::into_writer(&wire, &mut *out).is_err() {
         out.clear();
     }
     out
+}
+
+/// Room for what an envelope holds besides its variable-length fields: the
+/// keys, the CBOR heads, the version, the kind, the dates and the policy size.
+const FIXED: usize = 512;
+
+/// The buffer an envelope of `token` is encoded into: [`FIXED`] plus every
+/// variable-length field, each recipient with room for its CBOR head. Too
+/// small and the buffer grows, leaving an unwiped copy of the secrets.
+fn capacity_for(token: &Token, signed: Option<(&[String], &[u8])>) -> usize {
+    let c = token.credentials();
+    FIXED
+        + signed.map_or(0, |(to, id)| {
+            id.len() + to.iter().map(|r| r.len() + 9).sum::<usize>()
+        })
+        + c.access_key_id().len()
+        + reveal(c.secret_access_key()).len()
+        + c.session_token().map_or(0, |t| reveal(t).len())
+        + token
+            .federated_user()
+            .map_or(0, |u| u.arn.len() + u.federated_user_id.len())
+        + token
+            .assumed_role_user()
+            .map_or(0, |u| u.arn.len() + u.assumed_role_id.len())
+        + token.policy().map_or(0, str::len)
+        + token.region().map_or(0, str::len)
+        + token.label().map_or(0, str::len)
+}
+
+/// The buffer of an outer envelope: the inner one and the signature, and 128
+/// bytes for the keys, the heads, the version and the kind.
+fn signed_capacity(inner: &[u8], signature: &str) -> usize {
+    inner.len() + signature.len() + 128
 }
 
 fn encode_with(token: &Token, signed: Option<(&[String], &[u8])>) -> Zeroizing<Vec<u8>> {
@@ -248,22 +281,7 @@ fn encode_with(token: &Token, signed: Option<(&[String], &[u8])>) -> Zeroizing<V
         sealed_to: signed.map(|(to, _)| to),
         token_id: signed.map(|(_, id)| BytesOut(id)),
     };
-    let estimate =
-        512 + signed.map_or(0, |(to, id)| {
-            id.len() + to.iter().map(|r| r.len() + 9).sum::<usize>()
-        }) + c.access_key_id().len()
-            + reveal(c.secret_access_key()).len()
-            + c.session_token().map_or(0, |t| reveal(t).len())
-            + token
-                .federated_user()
-                .map_or(0, |u| u.arn.len() + u.federated_user_id.len())
-            + token
-                .assumed_role_user()
-                .map_or(0, |u| u.arn.len() + u.assumed_role_id.len())
-            + token.policy().map_or(0, str::len)
-            + token.region().map_or(0, str::len)
-            + token.label().map_or(0, str::len);
-    let mut out = Zeroizing::new(Vec::with_capacity(estimate));
+    let mut out = Zeroizing::new(Vec::with_capacity(capacity_for(token, signed)));
     // Writing CBOR into a Vec cannot fail: the only errors are the writer's.
     if ciborium::into_writer(&wire, &mut *out).is_err() {
         out.clear();
@@ -832,6 +850,131 @@ mod tests {
         bytes.push(0);
         let e = decode(&bytes).unwrap_err();
         assert!(e.to_string().contains("2 bytes follow the envelope"), "{e}");
+    }
+
+    /// `out` is still the buffer it was made with (`made_with` bytes): it
+    /// never grew, so no reallocation left a copy of the secrets behind; and
+    /// it was not made much larger than needed (`slack` over its length).
+    fn assert_never_grew(what: &str, out: &Zeroizing<Vec<u8>>, made_with: usize, slack: usize) {
+        let capacity = out.capacity();
+        assert_eq!(
+            capacity, made_with,
+            "{what}: the buffer grew from {made_with} to {capacity}"
+        );
+        assert!(
+            made_with <= out.len() + slack,
+            "{what}: made with {made_with} bytes for {} (slack {slack})",
+            out.len()
+        );
+    }
+
+    /// Tokens each of whose variable-length fields, one at a time, is far
+    /// longer than the fixed room: leaving any out of the size arithmetic
+    /// makes the buffer too small.
+    fn long_fields() -> Vec<(&'static str, Token)> {
+        let long = |c: char| c.to_string().repeat(5000);
+        let creds = |ak: String, sk: String, st: Option<String>| {
+            Credentials::new(ak, sk.into(), st.map(Into::into), None)
+        };
+        let plain = || creds("AKIAIOSFODNN7EXAMPLE".into(), "s".into(), None);
+        vec![
+            ("example", example()),
+            ("minimal", Token::new(Kind::Static, plain())),
+            (
+                "AccessKeyId",
+                Token::new(Kind::Static, creds(long('A'), "s".into(), None)),
+            ),
+            (
+                "SecretAccessKey",
+                Token::new(Kind::Static, creds("A".into(), long('s'), None)),
+            ),
+            (
+                "SessionToken",
+                Token::new(
+                    Kind::Session,
+                    creds("A".into(), "s".into(), Some(long('t'))),
+                ),
+            ),
+            (
+                "FederatedUser.Arn",
+                Token::new(Kind::Federation, plain()).with_federated_user(FederatedUser {
+                    federated_user_id: "1:u".into(),
+                    arn: long('a'),
+                }),
+            ),
+            (
+                "FederatedUser.FederatedUserId",
+                Token::new(Kind::Federation, plain()).with_federated_user(FederatedUser {
+                    federated_user_id: long('f'),
+                    arn: "arn".into(),
+                }),
+            ),
+            (
+                "AssumedRoleUser.Arn",
+                Token::new(Kind::Role, plain()).with_assumed_role_user(AssumedRoleUser {
+                    assumed_role_id: "AROA:s".into(),
+                    arn: long('a'),
+                }),
+            ),
+            (
+                "AssumedRoleUser.AssumedRoleId",
+                Token::new(Kind::Role, plain()).with_assumed_role_user(AssumedRoleUser {
+                    assumed_role_id: long('r'),
+                    arn: "arn".into(),
+                }),
+            ),
+            (
+                "Policy",
+                Token::new(Kind::Static, plain()).with_policy(long('p')),
+            ),
+            (
+                "Region",
+                Token::new(Kind::Static, plain()).with_region(long('r')),
+            ),
+            (
+                "Label",
+                Token::new(Kind::Static, plain()).with_label(long('l')),
+            ),
+        ]
+    }
+
+    #[test]
+    fn encoding_never_grows_its_buffer() {
+        for (field, t) in long_fields() {
+            let out = encode(&t);
+            assert_eq!(decode(&out).unwrap().access_key_id(), t.access_key_id());
+            assert_never_grew(field, &out, capacity_for(&t, None), FIXED);
+        }
+    }
+
+    #[test]
+    fn signed_encodings_never_grow_their_buffers() {
+        let t = example();
+        let one =
+            vec!["age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p".to_string()];
+        let many: Vec<String> = (0..300).map(|i| format!("{}{i}", one[0])).collect();
+        let long_id = vec![7u8; 5000];
+        for (to, id) in [
+            (&one, &[1u8; 16][..]),
+            (&many, &[1u8; 16][..]),
+            (&one, &long_id[..]),
+        ] {
+            let signed = Some((to.as_slice(), id));
+            let inner = encode_inner(&t, to, id);
+            let back = decode_inner(&inner).unwrap();
+            assert_eq!(back.sealed_to(), to.as_slice());
+            // each recipient is given 9 bytes for its head, more than it needs
+            assert_never_grew(
+                "inner",
+                &inner,
+                capacity_for(&t, signed),
+                FIXED + 9 * to.len(),
+            );
+            let signature = "-----BEGIN SSH SIGNATURE-----\n".to_string() + &"x".repeat(5000);
+            let outer = encode_signed(&inner, &signature);
+            assert_never_grew("outer", &outer, signed_capacity(&inner, &signature), 128);
+            assert!(matches!(decode_any(&outer), Ok(Decoded::Signed { .. })));
+        }
     }
 
     #[test]
