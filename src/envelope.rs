@@ -977,6 +977,189 @@ mod tests {
         }
     }
 
+    fn not_a_token(bytes: &[u8]) -> String {
+        match decode(bytes) {
+            Err(Error::NotAToken(why)) => why,
+            Err(e) => panic!("not NotAToken: {e}"),
+            Ok(_) => panic!("decoded"),
+        }
+    }
+
+    #[test]
+    fn versions_older_than_1_or_missing_are_not_tokens() {
+        let mut v = value(&encode(&example()));
+        set(&mut v, "Version", 0.into());
+        assert_eq!(not_a_token(&to_bytes(&v)), "unknown envelope version 0");
+        let mut v = value(&encode(&example()));
+        v.as_map_mut()
+            .unwrap()
+            .retain(|(k, _)| k.as_text() != Some("Version"));
+        assert_eq!(not_a_token(&to_bytes(&v)), "the envelope has no Version");
+        let mut v = value(&encode(&example()));
+        set(&mut v, "Version", 1.into());
+        assert!(decode(&to_bytes(&v)).is_ok());
+    }
+
+    /// An inner envelope as `encode_inner` writes it, less `drop`.
+    fn inner_without(drop: &str) -> Vec<u8> {
+        let to = vec!["age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p".to_string()];
+        let mut v = value(&encode_inner(&example(), &to, &[9; 16]));
+        v.as_map_mut()
+            .unwrap()
+            .retain(|(k, _)| k.as_text() != Some(drop));
+        to_bytes(&v)
+    }
+
+    #[test]
+    fn an_inner_envelope_needs_each_of_sealed_to_token_id_and_issued_at() {
+        let whole = decode_inner(&inner_without("nothing")).unwrap();
+        assert_eq!(whole.token_id(), Some(&[9u8; 16][..]));
+        assert_eq!(whole.sealed_to().len(), 1);
+        for field in ["SealedTo", "TokenId", "IssuedAt"] {
+            let e = decode_inner(&inner_without(field)).unwrap_err();
+            assert!(matches!(e, Error::Untrusted(_)), "{field}: {e}");
+            assert!(
+                e.to_string()
+                    .contains("lacks SealedTo, TokenId or IssuedAt"),
+                "{e}"
+            );
+        }
+        // an empty list of recipients is as good as none
+        let mut v = value(&inner_without("nothing"));
+        set(&mut v, "SealedTo", ciborium::Value::Array(vec![]));
+        assert!(matches!(
+            decode_inner(&to_bytes(&v)),
+            Err(Error::Untrusted(_))
+        ));
+        // the version and the keys are checked first, as for a plain one
+        let mut v = value(&inner_without("nothing"));
+        set(&mut v, "Version", 0.into());
+        assert!(matches!(
+            decode_inner(&to_bytes(&v)),
+            Err(Error::NotAToken(_))
+        ));
+        let mut v = value(&inner_without("nothing"));
+        v.as_map_mut()
+            .unwrap()
+            .push((ciborium::Value::Bytes(b"X".to_vec()), 1.into()));
+        assert!(matches!(
+            decode_inner(&to_bytes(&v)),
+            Err(Error::NotAToken(_))
+        ));
+    }
+
+    #[test]
+    fn a_token_id_must_be_a_byte_string() {
+        let mut v = value(&inner_without("nothing"));
+        set(&mut v, "TokenId", "0123456789abcdef".into());
+        let e = decode_inner(&to_bytes(&v)).unwrap_err();
+        // ciborium names what it expected itself ("byte buffer"), not
+        // through the visitor's `expecting`
+        assert!(matches!(e, Error::NotAToken(_)), "{e}");
+        assert!(e.to_string().contains("invalid type: string"), "{e}");
+    }
+
+    #[test]
+    fn signed_envelopes_are_told_apart() {
+        let inner = encode_inner(&example(), &["age1x".to_string()], &[1; 16]);
+        let outer = encode_signed(&inner, "SIG");
+        match decode_any(&outer) {
+            Ok(Decoded::Signed {
+                envelope,
+                signature,
+            }) => {
+                assert_eq!(&envelope[..], &inner[..]);
+                assert_eq!(signature, "SIG");
+            }
+            _ => panic!("not a signed envelope"),
+        }
+        assert!(matches!(
+            decode_any(&encode(&example())),
+            Ok(Decoded::Plain(_))
+        ));
+        let e = decode(&outer)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("a signed envelope: open it with handoff::open"),
+            "{e}"
+        );
+        // a signed envelope is not a kind of token inside one
+        let mut v = value(&inner);
+        set(&mut v, "Kind", "signed".into());
+        let e = decode_inner(&to_bytes(&v)).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("a signed envelope inside a signed envelope"),
+            "{e}"
+        );
+        // the outer envelope is version-checked too
+        let mut v = value(&outer);
+        set(&mut v, "Version", 7.into());
+        assert!(matches!(
+            decode_any(&to_bytes(&v)),
+            Err(Error::UnsupportedVersion { found: 7, .. })
+        ));
+    }
+
+    #[test]
+    fn unknown_kinds_are_named_at_most_40_characters_long() {
+        let mut v = value(&encode(&example()));
+        let long = format!("{}{}", "k".repeat(40), "TAIL");
+        set(&mut v, "Kind", long.as_str().into());
+        assert_eq!(
+            not_a_token(&to_bytes(&v)),
+            format!("unknown kind {:?}", "k".repeat(40))
+        );
+        assert_eq!(truncate("short"), "short");
+        assert_eq!(truncate(&"é".repeat(50)), "é".repeat(40));
+    }
+
+    #[test]
+    fn empty_access_key_ids_are_refused() {
+        let mut v = value(&encode(&example()));
+        let creds = v.as_map_mut().unwrap()[2].1.as_map_mut().unwrap();
+        creds.retain(|(k, _)| k.as_text() != Some("AccessKeyId"));
+        creds.push(("AccessKeyId".into(), "".into()));
+        assert_eq!(not_a_token(&to_bytes(&v)), "the AccessKeyId is empty");
+    }
+
+    #[test]
+    fn cbor_errors_say_what_went_wrong() {
+        assert_eq!(not_a_token(&[]), "the CBOR ends early");
+        assert_eq!(
+            not_a_token(&encode(&example())[..40]),
+            "the CBOR ends early"
+        );
+        assert!(not_a_token(&[0xa1, 0x1c]).starts_with("invalid CBOR"));
+        let deep = {
+            let mut b = vec![0xa1, 0x61, b'V'];
+            b.extend(vec![0x81u8; 300]);
+            b.push(0x01);
+            b
+        };
+        assert_eq!(not_a_token(&deep), "the CBOR nests too deeply");
+        assert!(not_a_token(&[0x01]).starts_with("unexpected envelope shape"));
+    }
+
+    #[test]
+    fn format_characters() {
+        for c in [
+            '\u{ad}',
+            '\u{200b}',
+            '\u{202e}',
+            '\u{2066}',
+            '\u{feff}',
+            '\u{e0041}',
+        ] {
+            assert!(is_format_char(c), "{c:?}");
+        }
+        for c in ['a', ' ', '\u{e9}', '\u{2070}', '\u{1f600}'] {
+            assert!(!is_format_char(c), "{c:?}");
+        }
+    }
+
     #[test]
     fn minimal_static_envelope() {
         let t = Token::new(
