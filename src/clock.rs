@@ -162,6 +162,13 @@ mod tests {
         assert_eq!(parse_duration("3h"), Some(Duration::from_secs(10800)));
         assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
         assert_eq!(parse_duration("1d"), Some(Duration::from_secs(86400)));
+        // seconds as a unit, alone and after others
+        assert_eq!(parse_duration("45s"), Some(Duration::from_secs(45)));
+        assert_eq!(parse_duration("1m45s"), Some(Duration::from_secs(105)));
+        assert_eq!(
+            parse_duration(" 2d1h1m1s "),
+            Some(Duration::from_secs(176_461))
+        );
         for bad in ["", "h", "3x", "1h30", "-5", "99999999999999999999h"] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }

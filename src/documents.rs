@@ -391,13 +391,7 @@ pub const DEFAULT_INI_SECTION: &str = "handoff";
 /// PowerShell).
 pub fn render(token: &Token, format: OutputFormat, ini_section: &str) -> Result<Zeroizing<String>> {
     let c = token.credentials();
-    let size = 1024
-        + c.access_key_id().len()
-        + reveal(c.secret_access_key()).len()
-        + c.session_token().map_or(0, |t| reveal(t).len())
-        + token.policy().map_or(0, |p| 2 * p.len())
-        + token.label().map_or(0, |l| 2 * l.len());
-    let mut out = Zeroizing::new(String::with_capacity(size));
+    let mut out = Zeroizing::new(String::with_capacity(render_capacity(token, ini_section)));
     let expiration = c.expiration().map(clock::format_rfc3339);
     match format {
         OutputFormat::Env
@@ -521,6 +515,33 @@ pub fn render(token: &Token, format: OutputFormat, ini_section: &str) -> Result<
         }
     }
     Ok(out)
+}
+
+/// Room in [`render`]'s buffer for the text of the longest format besides
+/// its fields: variable names, `export`, the shells' region lines, JSON keys
+/// and indentation, the dates.
+const RENDER_FIXED: usize = 1024;
+
+/// The buffer [`render`] writes into, sized so that it never grows (growing
+/// would leave an unwiped copy of the secrets): [`RENDER_FIXED`], the ini
+/// section's name, and every field the formats show six times over, the
+/// most any format makes of one byte (JSON writes a control character as
+/// `\u00XX`; sh a `'` as `'\''`, four).
+fn render_capacity(token: &Token, ini_section: &str) -> usize {
+    let c = token.credentials();
+    let fields = c.access_key_id().len()
+        + reveal(c.secret_access_key()).len()
+        + c.session_token().map_or(0, |t| reveal(t).len())
+        + token
+            .federated_user()
+            .map_or(0, |u| u.arn.len() + u.federated_user_id.len())
+        + token
+            .assumed_role_user()
+            .map_or(0, |u| u.arn.len() + u.assumed_role_id.len())
+        + token.policy().map_or(0, str::len)
+        + token.region().map_or(0, str::len)
+        + token.label().map_or(0, str::len);
+    RENDER_FIXED + ini_section.len() + 6 * fields
 }
 
 /// The credentials as JSON: STS's `Credentials`, and the body of a
@@ -654,6 +675,82 @@ mod tests {
                 assert_eq!(back.kind(), crate::Kind::Federation);
                 assert_eq!(back.federated_user(), t.federated_user());
                 assert_eq!(back.packed_policy_size(), Some(6));
+            }
+        }
+    }
+
+    const ALL_FORMATS: [OutputFormat; 9] = [
+        OutputFormat::Env,
+        OutputFormat::EnvNoExport,
+        OutputFormat::Fish,
+        OutputFormat::PowerShell,
+        OutputFormat::WindowsCmd,
+        OutputFormat::Json,
+        OutputFormat::CredentialProcess,
+        OutputFormat::Ini,
+        OutputFormat::Imds,
+    ];
+
+    #[test]
+    fn render_capacity_known_answer() {
+        // 20 + 40 + 34 + 21 + 49 + 104 (the policy) + 9 + 13 bytes of fields
+        let t = parse_document(STS)
+            .unwrap()
+            .with_policy(crate::Policy::new().allow("DescribeImages").to_string())
+            .with_region("eu-west-1")
+            .with_label("for the build");
+        assert_eq!(render_capacity(&t, "work"), 1024 + 4 + 6 * 290);
+        let role = Token::new(
+            crate::Kind::Role,
+            Credentials::new("A", "ss".into(), None, None),
+        )
+        .with_assumed_role_user(AssumedRoleUser {
+            assumed_role_id: "abc".into(),
+            arn: "abcd".into(),
+        });
+        assert_eq!(render_capacity(&role, ""), 1024 + 6 * 10);
+    }
+
+    /// Every format, for tokens each of whose fields in turn is long and made
+    /// of the characters its quoting expands most: the buffer `render` made
+    /// is the one it returns, never grown (a grown buffer leaves an unwiped
+    /// copy of the secrets behind).
+    #[test]
+    fn render_never_grows_its_buffer() {
+        let plain = || Credentials::new("AKIAIOSFODNN7EXAMPLE", "s".into(), None, None);
+        for unit in ["'", "\"", "\\", "\u{1}", "\u{2018}", "A"] {
+            let long = unit.repeat(3000);
+            let creds = |ak: &str, sk: &str, st: Option<&str>| {
+                Credentials::new(ak, sk.into(), st.map(Into::into), None)
+            };
+            let tokens = [
+                Token::new(crate::Kind::Static, creds(&long, "s", None)),
+                Token::new(crate::Kind::Static, creds("A", &long, None)),
+                Token::new(crate::Kind::Session, creds("A", "s", Some(&long))),
+                Token::new(crate::Kind::Federation, plain()).with_federated_user(FederatedUser {
+                    federated_user_id: long.clone(),
+                    arn: long.clone(),
+                }),
+                Token::new(crate::Kind::Role, plain()).with_assumed_role_user(AssumedRoleUser {
+                    assumed_role_id: long.clone(),
+                    arn: long.clone(),
+                }),
+                Token::new(crate::Kind::Static, plain()).with_policy(long.clone()),
+                Token::new(crate::Kind::Static, plain()).with_region(long.clone()),
+                Token::new(crate::Kind::Static, plain()).with_label(long.clone()),
+            ];
+            for (i, t) in tokens.iter().enumerate() {
+                for f in ALL_FORMATS {
+                    let section = unit.repeat(2000);
+                    // cmd.exe and PowerShell refuse what they cannot quote
+                    if let Ok(out) = render(t, f, &section) {
+                        assert_eq!(
+                            out.capacity(),
+                            render_capacity(t, &section),
+                            "{f:?}, token {i}, {unit:?}: the buffer grew"
+                        );
+                    }
+                }
             }
         }
     }

@@ -214,11 +214,44 @@ pub(crate) fn encode_signed(inner: &[u8], signature: &str) -> Zeroizing<Vec<u8>>
         envelope: BytesOut(inner),
         signature,
     };
-    let mut out = Zeroizing::new(Vec::with_capacity(inner.len() + signature.len() + 128));
+    let mut out = Zeroizing::new(Vec::with_capacity(signed_capacity(inner, signature)));
     if ciborium::into_writer(&wire, &mut *out).is_err() {
         out.clear();
     }
     out
+}
+
+/// Room for what an envelope holds besides its variable-length fields: the
+/// keys, the CBOR heads, the version, the kind, the dates and the policy size.
+const FIXED: usize = 512;
+
+/// The buffer an envelope of `token` is encoded into: [`FIXED`] plus every
+/// variable-length field, each recipient with room for its CBOR head. Too
+/// small and the buffer grows, leaving an unwiped copy of the secrets.
+fn capacity_for(token: &Token, signed: Option<(&[String], &[u8])>) -> usize {
+    let c = token.credentials();
+    FIXED
+        + signed.map_or(0, |(to, id)| {
+            id.len() + to.iter().map(|r| r.len() + 9).sum::<usize>()
+        })
+        + c.access_key_id().len()
+        + reveal(c.secret_access_key()).len()
+        + c.session_token().map_or(0, |t| reveal(t).len())
+        + token
+            .federated_user()
+            .map_or(0, |u| u.arn.len() + u.federated_user_id.len())
+        + token
+            .assumed_role_user()
+            .map_or(0, |u| u.arn.len() + u.assumed_role_id.len())
+        + token.policy().map_or(0, str::len)
+        + token.region().map_or(0, str::len)
+        + token.label().map_or(0, str::len)
+}
+
+/// The buffer of an outer envelope: the inner one and the signature, and 128
+/// bytes for the keys, the heads, the version and the kind.
+fn signed_capacity(inner: &[u8], signature: &str) -> usize {
+    inner.len() + signature.len() + 128
 }
 
 fn encode_with(token: &Token, signed: Option<(&[String], &[u8])>) -> Zeroizing<Vec<u8>> {
@@ -248,22 +281,7 @@ fn encode_with(token: &Token, signed: Option<(&[String], &[u8])>) -> Zeroizing<V
         sealed_to: signed.map(|(to, _)| to),
         token_id: signed.map(|(_, id)| BytesOut(id)),
     };
-    let estimate =
-        512 + signed.map_or(0, |(to, id)| {
-            id.len() + to.iter().map(|r| r.len() + 9).sum::<usize>()
-        }) + c.access_key_id().len()
-            + reveal(c.secret_access_key()).len()
-            + c.session_token().map_or(0, |t| reveal(t).len())
-            + token
-                .federated_user()
-                .map_or(0, |u| u.arn.len() + u.federated_user_id.len())
-            + token
-                .assumed_role_user()
-                .map_or(0, |u| u.arn.len() + u.assumed_role_id.len())
-            + token.policy().map_or(0, str::len)
-            + token.region().map_or(0, str::len)
-            + token.label().map_or(0, str::len);
-    let mut out = Zeroizing::new(Vec::with_capacity(estimate));
+    let mut out = Zeroizing::new(Vec::with_capacity(capacity_for(token, signed)));
     // Writing CBOR into a Vec cannot fail: the only errors are the writer's.
     if ciborium::into_writer(&wire, &mut *out).is_err() {
         out.clear();
@@ -832,6 +850,314 @@ mod tests {
         bytes.push(0);
         let e = decode(&bytes).unwrap_err();
         assert!(e.to_string().contains("2 bytes follow the envelope"), "{e}");
+    }
+
+    /// `out` is still the buffer it was made with (`made_with` bytes): it
+    /// never grew, so no reallocation left a copy of the secrets behind; and
+    /// it was not made much larger than needed (`slack` over its length).
+    fn assert_never_grew(what: &str, out: &Zeroizing<Vec<u8>>, made_with: usize, slack: usize) {
+        let capacity = out.capacity();
+        assert_eq!(
+            capacity, made_with,
+            "{what}: the buffer grew from {made_with} to {capacity}"
+        );
+        assert!(
+            made_with <= out.len() + slack,
+            "{what}: made with {made_with} bytes for {} (slack {slack})",
+            out.len()
+        );
+    }
+
+    /// Tokens each of whose variable-length fields, one at a time, is far
+    /// longer than the fixed room: leaving any out of the size arithmetic
+    /// makes the buffer too small.
+    fn long_fields() -> Vec<(&'static str, Token)> {
+        let long = |c: char| c.to_string().repeat(5000);
+        let creds = |ak: String, sk: String, st: Option<String>| {
+            Credentials::new(ak, sk.into(), st.map(Into::into), None)
+        };
+        let plain = || creds("AKIAIOSFODNN7EXAMPLE".into(), "s".into(), None);
+        vec![
+            ("example", example()),
+            ("minimal", Token::new(Kind::Static, plain())),
+            (
+                "AccessKeyId",
+                Token::new(Kind::Static, creds(long('A'), "s".into(), None)),
+            ),
+            (
+                "SecretAccessKey",
+                Token::new(Kind::Static, creds("A".into(), long('s'), None)),
+            ),
+            (
+                "SessionToken",
+                Token::new(
+                    Kind::Session,
+                    creds("A".into(), "s".into(), Some(long('t'))),
+                ),
+            ),
+            (
+                "FederatedUser.Arn",
+                Token::new(Kind::Federation, plain()).with_federated_user(FederatedUser {
+                    federated_user_id: "1:u".into(),
+                    arn: long('a'),
+                }),
+            ),
+            (
+                "FederatedUser.FederatedUserId",
+                Token::new(Kind::Federation, plain()).with_federated_user(FederatedUser {
+                    federated_user_id: long('f'),
+                    arn: "arn".into(),
+                }),
+            ),
+            (
+                "AssumedRoleUser.Arn",
+                Token::new(Kind::Role, plain()).with_assumed_role_user(AssumedRoleUser {
+                    assumed_role_id: "AROA:s".into(),
+                    arn: long('a'),
+                }),
+            ),
+            (
+                "AssumedRoleUser.AssumedRoleId",
+                Token::new(Kind::Role, plain()).with_assumed_role_user(AssumedRoleUser {
+                    assumed_role_id: long('r'),
+                    arn: "arn".into(),
+                }),
+            ),
+            (
+                "Policy",
+                Token::new(Kind::Static, plain()).with_policy(long('p')),
+            ),
+            (
+                "Region",
+                Token::new(Kind::Static, plain()).with_region(long('r')),
+            ),
+            (
+                "Label",
+                Token::new(Kind::Static, plain()).with_label(long('l')),
+            ),
+        ]
+    }
+
+    #[test]
+    fn encoding_never_grows_its_buffer() {
+        for (field, t) in long_fields() {
+            let out = encode(&t);
+            assert_eq!(decode(&out).unwrap().access_key_id(), t.access_key_id());
+            assert_never_grew(field, &out, capacity_for(&t, None), FIXED);
+        }
+    }
+
+    #[test]
+    fn signed_encodings_never_grow_their_buffers() {
+        let t = example();
+        let one =
+            vec!["age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p".to_string()];
+        let many: Vec<String> = (0..300).map(|i| format!("{}{i}", one[0])).collect();
+        let long_id = vec![7u8; 5000];
+        for (to, id) in [
+            (&one, &[1u8; 16][..]),
+            (&many, &[1u8; 16][..]),
+            (&one, &long_id[..]),
+        ] {
+            let signed = Some((to.as_slice(), id));
+            let inner = encode_inner(&t, to, id);
+            let back = decode_inner(&inner).unwrap();
+            assert_eq!(back.sealed_to(), to.as_slice());
+            // each recipient is given 9 bytes for its head, more than it needs
+            assert_never_grew(
+                "inner",
+                &inner,
+                capacity_for(&t, signed),
+                FIXED + 9 * to.len(),
+            );
+            let signature = "-----BEGIN SSH SIGNATURE-----\n".to_string() + &"x".repeat(5000);
+            let outer = encode_signed(&inner, &signature);
+            assert_never_grew("outer", &outer, signed_capacity(&inner, &signature), 128);
+            assert!(matches!(decode_any(&outer), Ok(Decoded::Signed { .. })));
+        }
+    }
+
+    fn not_a_token(bytes: &[u8]) -> String {
+        match decode(bytes) {
+            Err(Error::NotAToken(why)) => why,
+            Err(e) => panic!("not NotAToken: {e}"),
+            Ok(_) => panic!("decoded"),
+        }
+    }
+
+    #[test]
+    fn versions_older_than_1_or_missing_are_not_tokens() {
+        let mut v = value(&encode(&example()));
+        set(&mut v, "Version", 0.into());
+        assert_eq!(not_a_token(&to_bytes(&v)), "unknown envelope version 0");
+        let mut v = value(&encode(&example()));
+        v.as_map_mut()
+            .unwrap()
+            .retain(|(k, _)| k.as_text() != Some("Version"));
+        assert_eq!(not_a_token(&to_bytes(&v)), "the envelope has no Version");
+        let mut v = value(&encode(&example()));
+        set(&mut v, "Version", 1.into());
+        assert!(decode(&to_bytes(&v)).is_ok());
+    }
+
+    /// An inner envelope as `encode_inner` writes it, less `drop`.
+    fn inner_without(drop: &str) -> Vec<u8> {
+        let to = vec!["age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p".to_string()];
+        let mut v = value(&encode_inner(&example(), &to, &[9; 16]));
+        v.as_map_mut()
+            .unwrap()
+            .retain(|(k, _)| k.as_text() != Some(drop));
+        to_bytes(&v)
+    }
+
+    #[test]
+    fn an_inner_envelope_needs_each_of_sealed_to_token_id_and_issued_at() {
+        let whole = decode_inner(&inner_without("nothing")).unwrap();
+        assert_eq!(whole.token_id(), Some(&[9u8; 16][..]));
+        assert_eq!(whole.sealed_to().len(), 1);
+        for field in ["SealedTo", "TokenId", "IssuedAt"] {
+            let e = decode_inner(&inner_without(field)).unwrap_err();
+            assert!(matches!(e, Error::Untrusted(_)), "{field}: {e}");
+            assert!(
+                e.to_string()
+                    .contains("lacks SealedTo, TokenId or IssuedAt"),
+                "{e}"
+            );
+        }
+        // an empty list of recipients is as good as none
+        let mut v = value(&inner_without("nothing"));
+        set(&mut v, "SealedTo", ciborium::Value::Array(vec![]));
+        assert!(matches!(
+            decode_inner(&to_bytes(&v)),
+            Err(Error::Untrusted(_))
+        ));
+        // the version and the keys are checked first, as for a plain one
+        let mut v = value(&inner_without("nothing"));
+        set(&mut v, "Version", 0.into());
+        assert!(matches!(
+            decode_inner(&to_bytes(&v)),
+            Err(Error::NotAToken(_))
+        ));
+        let mut v = value(&inner_without("nothing"));
+        v.as_map_mut()
+            .unwrap()
+            .push((ciborium::Value::Bytes(b"X".to_vec()), 1.into()));
+        assert!(matches!(
+            decode_inner(&to_bytes(&v)),
+            Err(Error::NotAToken(_))
+        ));
+    }
+
+    #[test]
+    fn a_token_id_must_be_a_byte_string() {
+        let mut v = value(&inner_without("nothing"));
+        set(&mut v, "TokenId", "0123456789abcdef".into());
+        let e = decode_inner(&to_bytes(&v)).unwrap_err();
+        // ciborium names what it expected itself ("byte buffer"), not
+        // through the visitor's `expecting`
+        assert!(matches!(e, Error::NotAToken(_)), "{e}");
+        assert!(e.to_string().contains("invalid type: string"), "{e}");
+    }
+
+    #[test]
+    fn signed_envelopes_are_told_apart() {
+        let inner = encode_inner(&example(), &["age1x".to_string()], &[1; 16]);
+        let outer = encode_signed(&inner, "SIG");
+        match decode_any(&outer) {
+            Ok(Decoded::Signed {
+                envelope,
+                signature,
+            }) => {
+                assert_eq!(&envelope[..], &inner[..]);
+                assert_eq!(signature, "SIG");
+            }
+            _ => panic!("not a signed envelope"),
+        }
+        assert!(matches!(
+            decode_any(&encode(&example())),
+            Ok(Decoded::Plain(_))
+        ));
+        let e = decode(&outer)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("a signed envelope: open it with handoff::open"),
+            "{e}"
+        );
+        // a signed envelope is not a kind of token inside one
+        let mut v = value(&inner);
+        set(&mut v, "Kind", "signed".into());
+        let e = decode_inner(&to_bytes(&v)).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("a signed envelope inside a signed envelope"),
+            "{e}"
+        );
+        // the outer envelope is version-checked too
+        let mut v = value(&outer);
+        set(&mut v, "Version", 7.into());
+        assert!(matches!(
+            decode_any(&to_bytes(&v)),
+            Err(Error::UnsupportedVersion { found: 7, .. })
+        ));
+    }
+
+    #[test]
+    fn unknown_kinds_are_named_at_most_40_characters_long() {
+        let mut v = value(&encode(&example()));
+        let long = format!("{}{}", "k".repeat(40), "TAIL");
+        set(&mut v, "Kind", long.as_str().into());
+        assert_eq!(
+            not_a_token(&to_bytes(&v)),
+            format!("unknown kind {:?}", "k".repeat(40))
+        );
+        assert_eq!(truncate("short"), "short");
+        assert_eq!(truncate(&"é".repeat(50)), "é".repeat(40));
+    }
+
+    #[test]
+    fn empty_access_key_ids_are_refused() {
+        let mut v = value(&encode(&example()));
+        let creds = v.as_map_mut().unwrap()[2].1.as_map_mut().unwrap();
+        creds.retain(|(k, _)| k.as_text() != Some("AccessKeyId"));
+        creds.push(("AccessKeyId".into(), "".into()));
+        assert_eq!(not_a_token(&to_bytes(&v)), "the AccessKeyId is empty");
+    }
+
+    #[test]
+    fn cbor_errors_say_what_went_wrong() {
+        assert_eq!(not_a_token(&[]), "the CBOR ends early");
+        assert_eq!(
+            not_a_token(&encode(&example())[..40]),
+            "the CBOR ends early"
+        );
+        assert!(not_a_token(&[0xa1, 0x1c]).starts_with("invalid CBOR"));
+        let deep = {
+            let mut b = vec![0xa1, 0x61, b'V'];
+            b.extend(vec![0x81u8; 300]);
+            b.push(0x01);
+            b
+        };
+        assert_eq!(not_a_token(&deep), "the CBOR nests too deeply");
+        assert!(not_a_token(&[0x01]).starts_with("unexpected envelope shape"));
+    }
+
+    #[test]
+    fn format_characters() {
+        for c in [
+            '\u{ad}',
+            '\u{200b}',
+            '\u{202e}',
+            '\u{2066}',
+            '\u{feff}',
+            '\u{e0041}',
+        ] {
+            assert!(is_format_char(c), "{c:?}");
+        }
+        for c in ['a', ' ', '\u{e9}', '\u{2070}', '\u{1f600}'] {
+            assert!(!is_format_char(c), "{c:?}");
+        }
     }
 
     #[test]

