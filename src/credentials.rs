@@ -222,6 +222,25 @@ pub struct Token {
 }
 
 impl Token {
+    /// The bytes of every text field together (keys, ARNs, ids, policy,
+    /// region, label): what the buffer sizes of the envelope and the output
+    /// formats are made from, so neither grows its buffer.
+    pub(crate) fn text_len(&self) -> usize {
+        let c = self.credentials();
+        c.access_key_id().len()
+            + reveal(c.secret_access_key()).len()
+            + c.session_token().map_or(0, |t| reveal(t).len())
+            + self
+                .federated_user()
+                .map_or(0, |u| u.arn.len() + u.federated_user_id.len())
+            + self
+                .assumed_role_user()
+                .map_or(0, |u| u.arn.len() + u.assumed_role_id.len())
+            + self.policy().map_or(0, str::len)
+            + self.region().map_or(0, str::len)
+            + self.label().map_or(0, str::len)
+    }
+
     /// A token of `kind` holding `credentials`, with nothing else known.
     pub fn new(kind: Kind, credentials: Credentials) -> Self {
         Token {

@@ -528,19 +528,7 @@ const RENDER_FIXED: usize = 1024;
 /// most any format makes of one byte (JSON writes a control character as
 /// `\u00XX`; sh a `'` as `'\''`, four).
 fn render_capacity(token: &Token, ini_section: &str) -> usize {
-    let c = token.credentials();
-    let fields = c.access_key_id().len()
-        + reveal(c.secret_access_key()).len()
-        + c.session_token().map_or(0, |t| reveal(t).len())
-        + token
-            .federated_user()
-            .map_or(0, |u| u.arn.len() + u.federated_user_id.len())
-        + token
-            .assumed_role_user()
-            .map_or(0, |u| u.arn.len() + u.assumed_role_id.len())
-        + token.policy().map_or(0, str::len)
-        + token.region().map_or(0, str::len)
-        + token.label().map_or(0, str::len);
+    let fields = token.text_len();
     RENDER_FIXED + ini_section.len() + 6 * fields
 }
 

@@ -229,23 +229,11 @@ const FIXED: usize = 512;
 /// variable-length field, each recipient with room for its CBOR head. Too
 /// small and the buffer grows, leaving an unwiped copy of the secrets.
 fn capacity_for(token: &Token, signed: Option<(&[String], &[u8])>) -> usize {
-    let c = token.credentials();
     FIXED
         + signed.map_or(0, |(to, id)| {
             id.len() + to.iter().map(|r| r.len() + 9).sum::<usize>()
         })
-        + c.access_key_id().len()
-        + reveal(c.secret_access_key()).len()
-        + c.session_token().map_or(0, |t| reveal(t).len())
-        + token
-            .federated_user()
-            .map_or(0, |u| u.arn.len() + u.federated_user_id.len())
-        + token
-            .assumed_role_user()
-            .map_or(0, |u| u.arn.len() + u.assumed_role_id.len())
-        + token.policy().map_or(0, str::len)
-        + token.region().map_or(0, str::len)
-        + token.label().map_or(0, str::len)
+        + token.text_len()
 }
 
 /// The buffer of an outer envelope: the inner one and the signature, and 128
