@@ -546,4 +546,125 @@ mod tests {
         assert_eq!(e.exit_code(), 4);
         assert!(e.to_string().contains("2026-11-26T18:00:00Z"));
     }
+
+    fn full() -> Token {
+        let at = clock::parse_rfc3339("2026-11-26T18:00:00Z").unwrap();
+        let issued = clock::parse_rfc3339("2026-11-26T06:00:00Z").unwrap();
+        Token::new(
+            Kind::Federation,
+            Credentials::new("ASIAKEY", "secret".into(), Some("tok".into()), Some(at)),
+        )
+        .with_federated_user(FederatedUser {
+            federated_user_id: "1:u".into(),
+            arn: "arn:fed".into(),
+        })
+        .with_packed_policy_size(7)
+        .with_policy("{}")
+        .with_region("eu-west-1")
+        .with_label("a note")
+        .with_issued_at(issued)
+        .with_sealed_to(vec!["age1x".into()])
+        .with_token_id(vec![1, 2])
+        .with_signer(Signer {
+            fingerprint: "SHA256:f".into(),
+            public_key: "ssh-ed25519 K".into(),
+            principal: None,
+            verified: true,
+        })
+    }
+
+    #[test]
+    fn every_part_reads_back() {
+        let t = full();
+        assert_eq!(t.kind(), Kind::Federation);
+        assert_eq!(t.access_key_id(), "ASIAKEY");
+        assert_eq!(reveal(t.secret_access_key()), "secret");
+        assert_eq!(reveal(t.session_token().unwrap()), "tok");
+        assert_eq!(
+            t.expiration(),
+            clock::parse_rfc3339("2026-11-26T18:00:00Z")
+        );
+        assert_eq!(t.credentials().access_key_id(), "ASIAKEY");
+        assert_eq!(t.federated_user().unwrap().federated_user_id, "1:u");
+        assert_eq!(t.assumed_role_user(), None);
+        assert_eq!(t.arn(), Some("arn:fed"));
+        assert_eq!(t.packed_policy_size(), Some(7));
+        assert_eq!(t.policy(), Some("{}"));
+        assert_eq!(t.region(), Some("eu-west-1"));
+        assert_eq!(t.label(), Some("a note"));
+        assert_eq!(
+            t.issued_at(),
+            clock::parse_rfc3339("2026-11-26T06:00:00Z")
+        );
+        assert_eq!(t.sealed_to(), ["age1x"]);
+        assert_eq!(t.token_id(), Some(&[1u8, 2][..]));
+        assert_eq!(t.signer().unwrap().fingerprint, "SHA256:f");
+        assert_eq!(t.provenance().token_id, Some(vec![1, 2]));
+        // every text field counted once: 7+6+3 + 7+3 + 2+9+6
+        assert_eq!(t.text_len(), 43);
+
+        let role = Token::new(Kind::Role, Credentials::new("A", "s".into(), None, None))
+            .with_assumed_role_user(AssumedRoleUser {
+                assumed_role_id: "AROA:s".into(),
+                arn: "arn:role".into(),
+            });
+        assert_eq!(role.arn(), Some("arn:role"));
+        assert_eq!(role.assumed_role_user().unwrap().assumed_role_id, "AROA:s");
+        assert_eq!(role.text_len(), 1 + 1 + 8 + 6);
+        assert_eq!(role.session_token().map(reveal), None);
+        assert_eq!(role.provenance(), &Provenance::default());
+        let bare = Token::new(Kind::Static, Credentials::new("A", "s".into(), None, None));
+        assert_eq!(bare.arn(), None);
+        assert_eq!(bare.text_len(), 2);
+    }
+
+    #[test]
+    fn details_fill_only_what_is_given() {
+        let t = full().with_details(None, None, None, None);
+        assert_eq!(
+            (t.packed_policy_size(), t.policy(), t.region(), t.label()),
+            (Some(7), Some("{}"), Some("eu-west-1"), Some("a note"))
+        );
+        let t = t.with_details(Some(9), Some("p".into()), Some("r".into()), Some("l".into()));
+        assert_eq!(
+            (t.packed_policy_size(), t.policy(), t.region(), t.label()),
+            (Some(9), Some("p"), Some("r"), Some("l"))
+        );
+    }
+
+    #[test]
+    fn expired_at_and_after_the_expiration() {
+        let at = clock::parse_rfc3339("2026-11-26T18:00:00Z").unwrap();
+        let second = std::time::Duration::from_secs(1);
+        let c = Credentials::new("A", "s".into(), None, Some(at));
+        assert!(!c.is_expired_at(at - second));
+        assert!(c.is_expired_at(at));
+        assert!(c.is_expired_at(at + second));
+        let old = clock::parse_rfc3339("2000-01-01T00:00:00Z");
+        assert!(Credentials::new("A", "s".into(), None, old).is_expired());
+        let late = clock::parse_rfc3339("9999-01-01T00:00:00Z");
+        assert!(!Credentials::new("A", "s".into(), None, late).is_expired());
+        assert!(!Credentials::new("A", "s".into(), None, None).is_expired_at(at));
+        let t = Token::new(Kind::Static, Credentials::new("A", "s".into(), None, old));
+        assert_eq!(t.check_not_expired().unwrap_err().exit_code(), 4);
+        let t = Token::new(Kind::Static, Credentials::new("A", "s".into(), None, late));
+        assert!(t.check_not_expired().is_ok());
+    }
+
+    #[test]
+    fn kind_names() {
+        assert_eq!(
+            [Kind::Federation, Kind::Session, Kind::Role, Kind::Static].map(|k| k.to_string()),
+            ["federation", "session", "role", "static"]
+        );
+        assert_eq!(Kind::from_name("Federation"), None);
+        assert_eq!(Kind::from_name(""), None);
+    }
+
+    #[test]
+    fn secrets_from_strings() {
+        assert_eq!(reveal(&into_secret(" s \n".to_string())), " s \n");
+        #[cfg(feature = "aws")]
+        assert_eq!(reveal(&into_trimmed_secret(" s \n".to_string())), "s");
+    }
 }

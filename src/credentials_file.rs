@@ -263,6 +263,95 @@ mod tests {
     }
 
     #[test]
+    fn profile_names_and_files_that_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials");
+        for bad in ["", "a]b", "[a", "a\nb", "a\rb", " a", "a "] {
+            let e = write_profile(&path, bad, &token()).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{bad:?}");
+            assert_eq!(e.to_string(), format!("{bad:?} is not a usable profile name"));
+        }
+        assert!(!path.exists());
+        let e = write_profile(Path::new("/dev/null"), "work", &token()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "/dev/null is not a regular file; not writing a profile into it"
+        );
+        fs::write(&path, b"[work]\nx = \xff\n").unwrap();
+        let e = write_profile(&path, "work", &token()).unwrap_err();
+        assert!(e.to_string().ends_with("is not UTF-8 text; not touching it"), "{e}");
+        assert!(!has_profile(&path, "other").unwrap());
+    }
+
+    #[test]
+    fn set_profile_says_whether_it_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials");
+        assert!(!has_profile(&path, "work").unwrap());
+        assert!(!set_profile(&path, "work", &token()).unwrap());
+        assert!(has_profile(&path, "work").unwrap());
+        assert!(!has_profile(&path, "other").unwrap());
+        assert!(set_profile(&path, "work", &token()).unwrap());
+        assert!(!set_profile(&path, "other", &token()).unwrap());
+        let text = fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches("AKIANEW").count(), 2, "{text}");
+        // headers as write_profile sees them: a BOM, an inline comment, a
+        // commented-out or indented bracket line
+        fs::write(&path, "\u{feff}[a] ; note\nx = 1\n").unwrap();
+        assert!(has_profile(&path, "a").unwrap());
+        fs::write(&path, "#[a]\n;[a]\n[b]\nx = 1\n  [a]\n").unwrap();
+        assert!(!has_profile(&path, "a").unwrap());
+        assert!(has_profile(&path, "b").unwrap());
+        let e = has_profile(dir.path(), "a").unwrap_err();
+        assert!(e.to_string().contains("cannot read"), "{e}");
+    }
+
+    #[test]
+    fn section_names_and_headers() {
+        assert_eq!(section_name("[a]\n"), Some("a"));
+        assert_eq!(section_name("  [a] ; c\n"), Some("a"));
+        assert_eq!(section_name("[a]]\n"), Some("a]"));
+        assert_eq!(section_name("[]\n"), None);
+        assert_eq!(section_name("[a\n"), None);
+        assert_eq!(section_name("a]\n"), None);
+        let lines = [
+            "[a]\n", "x = 1\n", "  [b]\n", "\n", "# [c]\n", "; [c]\n", "[d]\n", "  y = 2\n",
+            "  [e]\n", "    [f]\n",
+        ];
+        assert_eq!(
+            headers(&lines),
+            [true, false, false, false, false, false, true, false, true, true]
+        );
+    }
+
+    #[test]
+    fn appending_keeps_one_blank_line_between_sections() {
+        for (text, want) in [
+            ("[a]\nx = 1", "[a]\nx = 1\n\n[new]\n"),
+            ("[a]\nx = 1\n", "[a]\nx = 1\n\n[new]\n"),
+            ("[a]\nx = 1\n\n", "[a]\nx = 1\n\n[new]\n"),
+        ] {
+            assert_eq!(*replace_section(text, "new", "[new]\n"), want, "{text:?}");
+        }
+        // comments and blank lines before the next header stay with it;
+        // those inside the section go with it
+        let text = "[new]\nx = 1\n# inside\ny = 2\n\n# next\n[b]\n";
+        assert_eq!(
+            *replace_section(text, "new", "[new]\nz = 3\n"),
+            "[new]\nz = 3\n\n# next\n[b]\n"
+        );
+        // a section of only a header and comments, before another
+        assert_eq!(
+            *replace_section("[new]\n# c\n[b]\n", "new", "[new]\n"),
+            "[new]\n# c\n[b]\n"
+        );
+        assert_eq!(
+            *replace_section("[b]\n[new]\n", "new", "[new]\nz = 3\n"),
+            "[b]\n[new]\nz = 3\n"
+        );
+    }
+
+    #[test]
     fn the_lock_path_is_the_bytes_of_the_path_and_not_followed() {
         use std::os::unix::ffi::OsStrExt;
         let dir = tempfile::tempdir().unwrap();

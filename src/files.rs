@@ -424,6 +424,169 @@ mod tests {
     }
 
     #[test]
+    fn a_dangling_symlink_is_not_clobbered_without_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &link).unwrap();
+        let e = check_writable(&link, Overwrite::Refuse).unwrap_err();
+        assert!(e.to_string().contains("already exists"), "{e}");
+        check_writable(&link, Overwrite::Replace).unwrap();
+        check_writable(&dir.path().join("new"), Overwrite::Refuse).unwrap();
+    }
+
+    #[test]
+    fn keeping_a_mode_that_gives_nothing_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("credentials");
+        for (old, keep, new) in [
+            (0o400, true, 0o400),
+            (0o700, true, 0o700),
+            (0o640, true, 0o600),
+            (0o604, true, 0o600),
+            (0o400, false, 0o600),
+        ] {
+            fs::write(&p, "old").unwrap();
+            fs::set_permissions(&p, fs::Permissions::from_mode(old)).unwrap();
+            write_file(&p, b"new", Overwrite::Replace, keep).unwrap();
+            assert_eq!(fs::read(&p).unwrap(), b"new");
+            let mode = fs::metadata(&p).unwrap().mode() & 0o777;
+            assert_eq!(mode, new, "{old:o} keep={keep}");
+        }
+        // The owner is kept too, where the writer may give a file away
+        // (root); anyone else's new file is their own.
+        let me = rustix::process::geteuid().as_raw();
+        let other = if me == 0 { 4242 } else { me };
+        fs::write(&p, "old").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
+        let _ = std::os::unix::fs::chown(&p, Some(other), Some(other));
+        write_file(&p, b"new", Overwrite::Replace, true).unwrap();
+        assert_eq!(fs::metadata(&p).unwrap().uid(), other);
+        write_file(&p, b"new", Overwrite::Replace, false).unwrap();
+        assert_eq!(fs::metadata(&p).unwrap().uid(), me);
+    }
+
+    #[test]
+    fn key_files_others_can_read_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("key");
+        fs::write(&p, "k").unwrap();
+        for (mode, who) in [
+            (0o600, None),
+            (0o400, None),
+            (0o640, Some("its group")),
+            (0o610, Some("its group")),
+            (0o644, Some("other users")),
+            (0o601, Some("other users")),
+        ] {
+            fs::set_permissions(&p, fs::Permissions::from_mode(mode)).unwrap();
+            let w = readable_by_others(&p, "identity file");
+            match who {
+                None => assert_eq!(w, None, "{mode:o}"),
+                Some(who) => assert_eq!(
+                    w.unwrap(),
+                    format!(
+                        "warning: identity file {} has mode {mode:04o}: {who} can access it (chmod 600 it)",
+                        p.display()
+                    )
+                ),
+            }
+        }
+        assert_eq!(readable_by_others(&dir.path().join("none"), "x"), None);
+    }
+
+    #[test]
+    fn parent_directories() {
+        assert_eq!(parent_dir(Path::new("key.txt")), PathBuf::from("."));
+        assert_eq!(parent_dir(Path::new("a/key.txt")), PathBuf::from("a"));
+        assert_eq!(parent_dir(Path::new("/")), PathBuf::from("."));
+        assert_eq!(parent_dir(Path::new("/k")), PathBuf::from("/"));
+    }
+
+    #[test]
+    fn a_lock_is_waited_for_and_a_symlinked_lock_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sub/credentials");
+        let held = lock_beside(&p).unwrap();
+        assert!(dir.path().join("sub/credentials.lock").is_file());
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            drop(held);
+        });
+        let start = std::time::Instant::now();
+        let second = lock_beside(&p).unwrap();
+        assert!(start.elapsed() >= std::time::Duration::from_millis(250));
+        releaser.join().unwrap();
+        drop(second);
+
+        let q = dir.path().join("ledger");
+        std::os::unix::fs::symlink(dir.path().join("elsewhere"), dir.path().join("ledger.lock"))
+            .unwrap();
+        let e = lock_beside(&q).unwrap_err();
+        assert!(e.to_string().contains("is a symlink"), "{e}");
+        assert!(!dir.path().join("elsewhere").exists());
+    }
+
+    #[test]
+    fn small_files_are_bounded_and_utf8() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("identity");
+        fs::write(&p, "AGE-SECRET-KEY-1X\n").unwrap();
+        assert_eq!(
+            read_small_file(&p, "identity file").unwrap().as_str(),
+            "AGE-SECRET-KEY-1X\n"
+        );
+        fs::write(&p, vec![b'#'; MAX_KEY_FILE_SIZE]).unwrap();
+        assert_eq!(
+            read_small_file(&p, "identity file").unwrap().len(),
+            MAX_KEY_FILE_SIZE
+        );
+        fs::write(&p, vec![b'#'; MAX_KEY_FILE_SIZE + 1]).unwrap();
+        let e = read_small_file(&p, "identity file").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("identity file {} is too large", p.display())
+        );
+        fs::write(&p, b"\xff\xfe").unwrap();
+        let e = read_small_file(&p, "identity file").unwrap_err();
+        assert!(e.to_string().contains("valid UTF-8"), "{e}");
+    }
+
+    #[test]
+    fn capped_reads_grow_by_copying_from_a_small_start() {
+        // From the smallest start, through every doubling, to the cap.
+        for len in [0, 1, 1023, 1024, 1025, 5000] {
+            let data = vec![3u8; len];
+            let got = read_capped(&mut &data[..], 5000, Some(0)).unwrap().unwrap();
+            assert_eq!(got.len(), len);
+            assert!(read_capped(&mut &data[..], len.saturating_sub(1), Some(0))
+                .unwrap()
+                .map_or(len > 0, |g| len == 0 && g.is_empty()));
+        }
+        // A reader interrupted once still gives everything.
+        struct Interrupting(bool, &'static [u8]);
+        impl Read for Interrupting {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if !self.0 {
+                    self.0 = true;
+                    return Err(std::io::ErrorKind::Interrupted.into());
+                }
+                self.1.read(buf)
+            }
+        }
+        let got = read_capped(&mut Interrupting(false, b"abc"), 10, None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(&got[..], b"abc");
+        struct Failing;
+        impl Read for Failing {
+            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                Err(std::io::ErrorKind::PermissionDenied.into())
+            }
+        }
+        assert!(read_capped(&mut Failing, 10, None).is_err());
+    }
+
+    #[test]
     fn reads_up_to_the_cap() {
         let data = vec![7u8; 100_000];
         let got = read_capped(&mut &data[..], 100_000, None).unwrap().unwrap();

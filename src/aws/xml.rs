@@ -1036,6 +1036,63 @@ mod tests {
     }
 
     #[test]
+    fn to_json_roots() {
+        // One root, given either as an empty element or as start and end;
+        // a second root of either kind is refused, not put in its place.
+        for two in [
+            &b"<a/><b/>"[..],
+            b"<a></a><b/>",
+            b"<a/><b></b>",
+            b"<a></a><b></b>",
+        ] {
+            assert_eq!(
+                to_json(two).unwrap_err(),
+                "the response has more than one root element",
+                "{}",
+                String::from_utf8_lossy(two)
+            );
+        }
+        // A root with nothing in it is an empty object; a root of text is
+        // that text.
+        for empty in [&b"<R/>"[..], b"<R></R>", b"<R> \n </R>"] {
+            assert_eq!(to_json(empty).unwrap(), serde_json::json!({}));
+        }
+        assert_eq!(to_json(b"<R>ok</R>").unwrap(), serde_json::json!("ok"));
+    }
+
+    #[test]
+    fn deserializer_errors_in_our_words() {
+        use quick_xml::DeError;
+        let custom = |s: &str| de_error(&DeError::Custom(s.into()));
+        // serde's own messages naming one of our fields pass through.
+        assert_eq!(custom("missing field `Arn`"), "missing field `Arn`");
+        assert_eq!(custom("duplicate field `Arn`"), "duplicate field `Arn`");
+        // Up to 64 bytes, no further.
+        let at_64 = format!("missing field `{}`", "A".repeat(64 - 16));
+        assert_eq!(at_64.len(), 64);
+        assert_eq!(custom(&at_64), at_64);
+        let at_65 = format!("missing field `{}`", "A".repeat(65 - 16));
+        assert_eq!(custom(&at_65), "not the expected document");
+        // Anything else may quote a value.
+        for other in [
+            "missing field `Arn` near SECRET",
+            "invalid value: `SECRET`",
+            "missing field SECRET",
+            "unknown variant `SECRET`",
+        ] {
+            assert_eq!(custom(other), "not the expected document", "{other}");
+        }
+        assert_eq!(
+            de_error(&DeError::UnexpectedEof),
+            "ill-formed XML: the document ends early"
+        );
+        assert_eq!(
+            de_error(&DeError::TooDeeplyNested(3)),
+            "the response nests too deeply"
+        );
+    }
+
+    #[test]
     fn iam_answers() {
         // IAM's documented GetUserPolicy example answer.
         let body = br#"<GetUserPolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">

@@ -173,3 +173,35 @@ pub(crate) fn plugin_recipient_comment(text: &str, n: usize) -> Option<String> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recipients_file_adds_its_keys_and_warns_of_what_it_skips() {
+        let key = age::x25519::Identity::generate().to_public().to_string();
+        let ecdsa = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBHFliOyIZs1gxGF3fmDxFykQhE88wy6AKDGFBfn0R6ZuvRmENABZQa9+pj9hMki+LX0qDJbmHTiWDbYv/cmFt/Q=";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("team.txt");
+        std::fs::write(&path, format!("# team\n{key}\n{ecdsa}\n")).unwrap();
+        let mut r = Recipients::new();
+        assert!(r.is_empty());
+        let warnings = r.add_file(&path).unwrap();
+        assert_eq!(
+            warnings,
+            [format!(
+                "recipients file {} line 3: skipping an SSH key of type \"ecdsa-sha2-nistp256\", which age cannot encrypt to",
+                path.display()
+            )]
+        );
+        assert_eq!(r.names(), [key.clone()]);
+        assert!(!r.is_empty());
+
+        let mut r = Recipients::new();
+        assert!(r.add_text(&format!("{key}\n"), "t").unwrap().is_empty());
+        assert_eq!(r.names(), [key]);
+        let e = r.add_text("age1nope\n", "t").unwrap_err();
+        assert!(e.to_string().starts_with("t line 1: invalid age recipient"), "{e}");
+    }
+}
