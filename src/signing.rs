@@ -559,4 +559,235 @@ mod tests {
         assert!(same_recipient("age1abc", " age1abc"));
         assert!(glob("*", "handoff") && glob("h?ndoff", "handoff") && !glob("git", "handoff"));
     }
+
+    #[test]
+    fn signing_keys_encrypted_and_not() {
+        let k = PrivateKey::random(&mut ssh_key::rand_core::OsRng, ssh_key::Algorithm::Ed25519)
+            .unwrap();
+        let plain = SigningKey::from_openssh(&k.to_openssh(LineEnding::LF).unwrap(), "k", || {
+            panic!("a plain key asks for no passphrase")
+        })
+        .unwrap();
+        let want = k.fingerprint(HashAlg::Sha256).to_string();
+        assert_eq!(plain.fingerprint(), want);
+        assert_eq!(
+            plain.public_key(),
+            k.public_key().to_openssh().unwrap(),
+            "the public key line"
+        );
+        assert!(plain.public_key().starts_with("ssh-ed25519 AAAA"));
+        let locked = k
+            .encrypt(&mut ssh_key::rand_core::OsRng, "pw")
+            .unwrap()
+            .to_openssh(LineEnding::LF)
+            .unwrap();
+        let e = SigningKey::from_openssh(&locked, "k", || None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "signing key k: the key is encrypted: give --sign-passphrase-file, or run on a terminal"
+        );
+        let e = SigningKey::from_openssh(&locked, "k", || Some("no".into())).unwrap_err();
+        assert_eq!(e.to_string(), "signing key k: wrong passphrase");
+        assert_eq!(e.exit_code(), 2);
+        let k2 = SigningKey::from_openssh(&locked, "k", || Some("pw".into())).unwrap();
+        assert_eq!(k2.fingerprint(), want);
+        let e = SigningKey::from_openssh("junk", "k", || None).unwrap_err();
+        assert_eq!(e.to_string(), "signing key k: not an OpenSSH private key");
+
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("id_ed25519");
+        std::fs::write(&p, k.to_openssh(LineEnding::LF).unwrap().as_bytes()).unwrap();
+        assert_eq!(SigningKey::from_file(&p, || None).unwrap().fingerprint(), want);
+    }
+
+    #[test]
+    fn signatures_for_another_namespace_or_of_another_type() {
+        let k = key();
+        let sig = k
+            .key
+            .sign("git", HashAlg::Sha512, b"m")
+            .unwrap()
+            .to_pem(LineEnding::LF)
+            .unwrap();
+        let e = verify(b"m", &sig).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the token's signature is for namespace \"git\", not \"handoff\""
+        );
+        let e = verify(b"m", "junk").unwrap_err();
+        assert_eq!(e.to_string(), "the token's signature is not an SSH signature");
+        let ours = k.sign(b"m").unwrap();
+        assert_eq!(sshsig_key_type(&ours).as_deref(), Some("ssh-ed25519"));
+        // A damaged signature of our own type is not an SSH signature, not
+        // an unsupported type.
+        let damaged = ours.replace("AAAA", "AAAB");
+        if let Err(e) = verify(b"m", &damaged) {
+            assert_eq!(e.exit_code(), 7);
+        }
+
+        // An ecdsa SSHSIG (which this build does not parse), made by hand.
+        fn string(out: &mut Vec<u8>, b: &[u8]) {
+            out.extend_from_slice(&(b.len() as u32).to_be_bytes());
+            out.extend_from_slice(b);
+        }
+        let mut key_blob = Vec::new();
+        string(&mut key_blob, b"ecdsa-sha2-nistp256");
+        string(&mut key_blob, b"nistp256");
+        string(&mut key_blob, &[4; 65]);
+        let mut blob = b"SSHSIG".to_vec();
+        blob.extend_from_slice(&1u32.to_be_bytes());
+        string(&mut blob, &key_blob);
+        for field in [&b"handoff"[..], b"", b"sha512", &[0; 20]] {
+            string(&mut blob, field);
+        }
+        use base64::Engine;
+        let armor = |blob: &[u8]| {
+            format!(
+                "-----BEGIN SSH SIGNATURE-----\n{}\n-----END SSH SIGNATURE-----\n",
+                base64::engine::general_purpose::STANDARD.encode(blob)
+            )
+        };
+        assert_eq!(
+            sshsig_key_type(&armor(&blob)).as_deref(),
+            Some("ecdsa-sha2-nistp256")
+        );
+        let e = verify(b"m", &armor(&blob)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the token is signed with a ecdsa-sha2-nistp256 key, a key type not supported for \
+             handoff signatures (handoff signs and verifies ssh-ed25519 only)"
+        );
+        // cut anywhere, it names no type
+        for cut in [0, 6, 9, 13, 20, 30] {
+            assert_eq!(sshsig_key_type(&armor(&blob[..cut])), None, "{cut}");
+        }
+        let mut other_magic = blob.clone();
+        other_magic[0] = b'X';
+        assert_eq!(sshsig_key_type(&armor(&other_magic)), None);
+        assert_eq!(sshsig_key_type("-----BEGIN-----\n!!\n"), None);
+        assert!(unsupported_key_type(&format!("a\u{1}b{}", "x".repeat(50)))
+            .contains(&format!(" a a?b{} key,", "x".repeat(37))));
+    }
+
+    #[test]
+    fn signers_files_read_chosen_and_skipped() {
+        let k = key();
+        let line = k.public_key();
+        let ecdsa = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBHFliOyIZs1gxGF3fmDxFykQhE88wy6AKDGFBfn0R6ZuvRmENABZQa9+pj9hMki+LX0qDJbmHTiWDbYv/cmFt/Q=";
+        let text = format!(
+            "a {ecdsa}\nb sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIA== x\nc cert-authority {line}\nd {line}\n"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("allowed_signers");
+        std::fs::write(&p, &text).unwrap();
+        let s = Signers::from_file(&p).unwrap();
+        assert_eq!(s.source(), p.display().to_string());
+        assert_eq!(
+            s.skipped(),
+            [
+                "line 1: a ecdsa-sha2-nistp256 key, which handoff signatures cannot be made with",
+                "line 2: a sk-ssh-ed25519@openssh.com key, which handoff signatures cannot be made with",
+                "line 3: a cert-authority line",
+            ]
+        );
+        let pk = PublicKey::from_openssh(&line).unwrap();
+        assert_eq!(s.find(&pk, clock::now()), Some("d"));
+        let other = PublicKey::from_openssh(&key().public_key()).unwrap();
+        assert_eq!(s.find(&other, clock::now()), None);
+
+        assert!(Signers::choose(Some(Path::new("none"))).unwrap().is_none());
+        assert_eq!(
+            Signers::choose(Some(&p)).unwrap().unwrap().source(),
+            p.display().to_string()
+        );
+        let missing = dir.path().join("missing");
+        let e = Signers::from_file(&missing).unwrap_err();
+        assert_eq!(e.exit_code(), 7);
+        assert!(
+            e.to_string()
+                .starts_with(&format!("cannot read signers file {}: ", missing.display())),
+            "{e}"
+        );
+        let e = Signers::parse("alice\n", "f").unwrap_err();
+        assert_eq!(e.to_string(), "signers file f line 1: not a public key");
+        let e = Signers::parse(&format!("\n# c\nalice frob=1 {line}\n"), "f").unwrap_err();
+        assert_eq!(e.to_string(), "signers file f line 3: unknown option \"frob\"");
+        for (opt, what) in [("valid-after", "bad valid-after time"), ("valid-before", "bad valid-before time")] {
+            let e = Signers::parse(&format!("alice {opt}=2026 {line}"), "f").unwrap_err();
+            assert_eq!(e.to_string(), format!("signers file f line 1: {what}"));
+        }
+    }
+
+    #[test]
+    fn signer_options_and_their_edges() {
+        let k = key();
+        let pk = PublicKey::from_openssh(&k.public_key()).unwrap();
+        let line = k.public_key();
+        let at = clock::parse_rfc3339("2026-11-26T12:34:56Z").unwrap();
+        let second = std::time::Duration::from_secs(1);
+        let find = |opts: &str, now| {
+            Signers::parse(&format!("alice {opts} {line}"), "f")
+                .unwrap()
+                .find(&pk, now)
+                .is_some()
+        };
+        // valid-after is inclusive, valid-before exclusive, in every form
+        for t in ["20261126123456", "20261126123456Z"] {
+            assert!(!find(&format!("valid-after={t}"), at - second));
+            assert!(find(&format!("valid-after={t}"), at));
+            assert!(find(&format!("valid-before={t}"), at - second));
+            assert!(!find(&format!("valid-before={t}"), at));
+        }
+        let minute = clock::parse_rfc3339("2026-11-26T12:34:00Z").unwrap();
+        assert!(find("valid-after=202611261234", minute));
+        assert!(!find("valid-after=202611261234", minute - second));
+        let day = clock::parse_rfc3339("2026-11-26T00:00:00Z").unwrap();
+        assert!(find("valid-after=20261126", day));
+        assert!(!find("valid-after=20261126", day - second));
+        for bad in ["2026112612", "2026112612345", "2026-11-26", "20261126123456ZZ", ""] {
+            assert!(parse_ssh_time(bad).is_none(), "{bad}");
+        }
+        // options: quoted commas, case, several at once, empty ones
+        assert!(find("NAMESPACES=\"git,handoff\"", at));
+        assert!(find("namespaces=\"git, handoff\",valid-after=20200101", at));
+        assert!(!find("namespaces=\"git,handoff\",valid-after=20300101", at));
+        assert!(find(",,namespaces=\"*\",,", at));
+        assert!(!find("namespaces=\"handoffs\"", at));
+        assert_eq!(
+            split_options("a=\"x,y\",b,,c"),
+            ["a=\"x,y\"", "b", "c"]
+        );
+        assert_eq!(split_options(""), Vec::<&str>::new());
+        assert_eq!(split_field("  a\"b c\" d e"), ("a\"b c\"", "d e"));
+        assert_eq!(split_field("a"), ("a", ""));
+        assert!(is_key_type("ssh-ed25519") && is_key_type("ecdsa-sha2-nistp256"));
+        assert!(is_key_type("sk-ssh-ed25519@openssh.com") && !is_key_type("namespaces=x"));
+    }
+
+    #[test]
+    fn openssh_patterns() {
+        for (p, s, want) in [
+            ("*", "", true),
+            ("", "", true),
+            ("", "a", false),
+            ("a", "", false),
+            ("**", "handoff", true),
+            ("*off", "handoff", true),
+            ("h*d*f", "handoff", true),
+            ("h*d*x", "handoff", false),
+            ("*f", "handoff", true),
+            ("*o", "handoff", false),
+            ("handoff?", "handoff", false),
+            ("?andoff", "handoff", true),
+            ("hand", "handoff", false),
+            ("handoffs", "handoff", false),
+            ("*a*a*", "banana", true),
+        ] {
+            assert_eq!(glob(p, s), want, "{p:?} {s:?}");
+        }
+        assert!(!same_recipient("ssh-rsa AAAA", "ssh-ed25519 AAAA"));
+        assert!(!same_recipient("ssh-ed25519 AAAA", "age1AAAA"));
+        assert!(!same_recipient("age1a", "age1b"));
+        assert!(same_recipient("ssh-ed25519  AAAA", "ssh-ed25519 AAAA c"));
+    }
 }
