@@ -1260,4 +1260,57 @@ sso_session = corp
         let c = resolve_in(&vars, &s, Service::Iam).unwrap();
         assert_eq!(c.endpoint(), "http://127.0.0.1:4/");
     }
+
+    #[test]
+    fn profile_files_missing_unreadable_large_or_not_text() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(read_profile_file(&dir.path().join("missing"))
+            .unwrap()
+            .is_none());
+        let file = dir.path().join("config");
+        std::fs::write(&file, "[default]\nregion = x\n").unwrap();
+        assert_eq!(
+            read_profile_file(&file).unwrap().unwrap().as_str(),
+            "[default]\nregion = x\n"
+        );
+        // a path through a file: an error other than "not found" is said
+        let e = read_profile_file(&file.join("x")).unwrap_err();
+        assert!(e.to_string().starts_with("cannot read"), "{e}");
+        let e = read_profile_file(dir.path()).unwrap_err();
+        assert!(e.to_string().starts_with("cannot read"), "{e}");
+        std::fs::write(&file, vec![b'#'; (MAX_PROFILE_FILE_SIZE + 1) as usize]).unwrap();
+        let e = read_profile_file(&file).unwrap_err();
+        assert!(e.to_string().ends_with("is larger than 1 MiB; not an AWS profile file"), "{e}");
+        std::fs::write(&file, vec![b'#'; MAX_PROFILE_FILE_SIZE as usize]).unwrap();
+        assert!(read_profile_file(&file).unwrap().is_some());
+        std::fs::write(&file, b"[a]\nx = \xff\n").unwrap();
+        let e = read_profile_file(&file).unwrap_err();
+        assert!(e.to_string().ends_with("is not UTF-8 text"), "{e}");
+    }
+
+    #[test]
+    fn ini_sections_as_botocore_reads_them() {
+        let text = "# c\n; c\n[other]\nk = o\n[ p ]\n\
+                    k = first ; note\nempty =\n  nested = skipped\nk2 = v # note\nk3 = a#b\n\
+                    s3 =\n  k = nested\n[p]\nk = later section\n";
+        let s = Section::find(text, |n| n == "p").unwrap();
+        assert_eq!(s.get("k").as_deref(), Some("first"));
+        assert_eq!(s.get("k2").as_deref(), Some("v"));
+        assert_eq!(s.get("k3").as_deref(), Some("a#b"));
+        assert_eq!(s.get("empty"), None);
+        assert_eq!(s.get("nested"), None);
+        assert_eq!(s.get("s3"), None);
+        assert_eq!(s.get("other"), None);
+        use secrecy::ExposeSecret;
+        assert_eq!(s.secret("k").unwrap().expose_secret(), "first");
+        assert!(s.secret("empty").is_none());
+        assert!(Section::find(text, |n| n == "none").is_none());
+        // the last of repeated keys wins, and an empty one does not count
+        let s = Section::find("[a]\nk = 1\nk = 2\nk =\n", |n| n == "a").unwrap();
+        assert_eq!(s.get("k").as_deref(), Some("2"));
+        assert_eq!(s.secret("k").unwrap().expose_secret(), "2");
+        // a key line outside any section, or not a key at all, is passed over
+        let s = Section::find("k = 0\n[a]\nnot a key\nk = 1\n", |n| n == "a").unwrap();
+        assert_eq!(s.pairs.len(), 1);
+    }
 }

@@ -203,5 +203,17 @@ mod tests {
         assert_eq!(r.names(), [key]);
         let e = r.add_text("age1nope\n", "t").unwrap_err();
         assert!(e.to_string().starts_with("t line 1: invalid age recipient"), "{e}");
+
+    }
+
+    #[test]
+    fn a_passphrase_alone_is_something() {
+        let mut r = Recipients::new();
+        r.set_passphrase("p".to_string().into());
+        assert!(!r.is_empty());
+        assert_eq!(r.names(), ["scrypt"]);
+        assert_eq!(r.prompt, Prompt::Never);
+        r.set_prompt(Prompt::Terminal);
+        assert_eq!(r.prompt, Prompt::Terminal);
     }
 }
