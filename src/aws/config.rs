@@ -1291,7 +1291,7 @@ sso_session = corp
     #[test]
     fn ini_sections_as_botocore_reads_them() {
         let text = "# c\n; c\n[other]\nk = o\n[ p ]\n\
-                    k = first ; note\nempty =\n  nested = skipped\nk2 = v # note\nk3 = a#b\n\
+                    k = first ; note\n#k = c\n;k = c\nempty =\n  nested = skipped\nk2 = v # note\nk3 = a#b\n\
                     s3 =\n  k = nested\n[p]\nk = later section\n";
         let s = Section::find(text, |n| n == "p").unwrap();
         assert_eq!(s.get("k").as_deref(), Some("first"));
@@ -1301,6 +1301,7 @@ sso_session = corp
         assert_eq!(s.get("nested"), None);
         assert_eq!(s.get("s3"), None);
         assert_eq!(s.get("other"), None);
+        assert_eq!((s.get("#k"), s.get(";k")), (None, None));
         use secrecy::ExposeSecret;
         assert_eq!(s.secret("k").unwrap().expose_secret(), "first");
         assert!(s.secret("empty").is_none());

@@ -215,5 +215,26 @@ mod tests {
         assert_eq!(r.prompt, Prompt::Never);
         r.set_prompt(Prompt::Terminal);
         assert_eq!(r.prompt, Prompt::Terminal);
+
+    }
+
+    #[test]
+    fn the_recipient_comment_above_a_plugin_identity() {
+        let text = "# created: today\n# recipient: age1yubikey1abc\nAGE-PLUGIN-YUBIKEY-1X\n\
+                    #    Recipient: age1yubikey1def\n\n#  other: x\nAGE-PLUGIN-YUBIKEY-1Y\n\
+                    AGE-PLUGIN-YUBIKEY-1Z\n# recipient: age1abc\nAGE-PLUGIN-YUBIKEY-1W\n";
+        let at = |n| plugin_recipient_comment(text, n);
+        assert_eq!(at(2).as_deref(), Some("age1yubikey1abc"));
+        // the nearest such comment, case aside, past blank and other comments
+        assert_eq!(at(6).as_deref(), Some("age1yubikey1def"));
+        // not past an earlier identity
+        assert_eq!(at(7), None);
+        // a native recipient is not a plugin's
+        assert_eq!(at(9), None);
+        assert_eq!(at(0), None);
+        assert_eq!(
+            plugin_recipient_comment("#RECIPIENT:   age1x1y  \nK\n", 1).as_deref(),
+            Some("age1x1y")
+        );
     }
 }
