@@ -448,3 +448,127 @@ fn trim_end(b: &[u8]) -> &[u8] {
         .map_or(0, |i| i + 1);
     &b[..i]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::BufRead;
+
+    #[test]
+    fn decryption_errors_in_our_words() {
+        use age::DecryptError as D;
+        let say = |e, scrypt| decrypt_error(e, scrypt).to_string();
+        for (e, want) in [
+            (D::DecryptionFailed, "the token is damaged: decryption failed"),
+            (
+                D::InvalidMac,
+                "the token's header is damaged or was tampered with (bad MAC)",
+            ),
+            (D::InvalidHeader, "the token is damaged: invalid age header"),
+            (
+                D::UnknownFormat,
+                "the token uses an age format this handoff does not know; upgrade handoff",
+            ),
+            (
+                D::KeyDecryptionFailed,
+                "cannot unlock the SSH key: wrong passphrase?",
+            ),
+            (D::NoMatchingKeys, "no identity matches this token"),
+            (
+                D::ExcessiveWork {
+                    required: 30,
+                    target: 20,
+                },
+                "the passphrase work factor (2^30) is far above this machine's (2^20); refusing",
+            ),
+            (
+                D::Io(io::ErrorKind::UnexpectedEof.into()),
+                "the token is truncated",
+            ),
+        ] {
+            assert!(say(e, false).ends_with(want), "{want}");
+        }
+        for e in [D::DecryptionFailed, D::NoMatchingKeys] {
+            assert!(say(e, true).ends_with("wrong passphrase, or the token is damaged"));
+        }
+        assert!(say(D::InvalidMac, true).ends_with("(bad MAC)"));
+        assert_eq!(decrypt_error(D::InvalidMac, false).exit_code(), 3);
+        let e = payload_error(io::Error::other("bad chunk"));
+        assert!(e.to_string().ends_with("the token is damaged or truncated: bad chunk"), "{e}");
+    }
+
+    #[test]
+    fn header_lengths() {
+        let file = b"age-encryption.org/v1\n-> X25519 abc\nbody\n--- mac\npayload\n---x";
+        assert_eq!(header_len(file), file.len() - "payload\n---x".len());
+        assert_eq!(header_len(b"no mac line\nat all"), 18);
+        assert_eq!(header_len(b"---"), 3);
+        assert_eq!(header_len(b""), 0);
+        let greased = b"age-encryption.org/v1\n-> X25519 abc\nbody\n-> x-grease 1 2\ngrease body\nmore\n-> ssh-ed25519 k\nb\n--- mac\npayload";
+        let grease = "-> x-grease 1 2\ngrease body\nmore\n".len();
+        assert_eq!(
+            header_len_without_grease(greased),
+            header_len(greased) - grease
+        );
+        assert_eq!(header_len_without_grease(file), header_len(file));
+        // a tag that only contains "-grease" is not grease
+        let not = b"age-encryption.org/v1\n-> x-greasy 1\nb\n--- mac\n";
+        assert_eq!(header_len_without_grease(not), not.len());
+    }
+
+    #[test]
+    fn headers_up_to_the_bound() {
+        let header = |len: usize| {
+            let mut h = b"age-encryption.org/v1\n".to_vec();
+            h.resize(len - b"\n--- mac\n".len(), b'a');
+            h.extend_from_slice(b"\n--- mac\npayload");
+            assert_eq!(header_len(&h), len);
+            h
+        };
+        assert!(check_header(&header(MAX_HEADER_BYTES)).is_ok());
+        let e = check_header(&header(MAX_HEADER_BYTES + 1)).unwrap_err();
+        assert!(e.to_string().contains("longer than handoff reads (128 KiB)"), "{e}");
+    }
+
+    #[test]
+    fn the_whole_header_is_handed_over_at_once() {
+        let input = b"age-encryption.org/v1\n-> X25519 a\nb\n--- mac\npayload";
+        let mut r = WholeHeader::new(input);
+        assert_eq!(r.fill_buf().unwrap(), input);
+        let mut buf = Vec::new();
+        assert_eq!(r.read_until(b'\n', &mut buf).unwrap(), header_len(input));
+        assert_eq!(buf, &input[..header_len(input)]);
+        // then everything left
+        let mut rest = Vec::new();
+        assert_eq!(r.read_until(b'\n', &mut rest).unwrap(), 7);
+        assert_eq!(rest, b"payload");
+        let mut r = WholeHeader::new(b"abc");
+        r.consume(1);
+        assert_eq!(r.fill_buf().unwrap(), b"bc");
+        r.consume(10);
+        assert_eq!(r.fill_buf().unwrap(), b"");
+        let mut r = WholeHeader::new(b"abc");
+        let mut two = [0; 2];
+        assert_eq!(r.read(&mut two).unwrap(), 2);
+        assert_eq!(&two, b"ab");
+    }
+
+    #[test]
+    fn reading_sealed_input() {
+        let big = vec![b'a'; MAX_SEALED_SIZE];
+        assert_eq!(read_sealed(&big[..], "x").unwrap().len(), MAX_SEALED_SIZE);
+        let bigger = vec![b'a'; MAX_SEALED_SIZE + 1];
+        let e = read_sealed(&bigger[..], "x").unwrap_err();
+        assert_eq!(e.to_string(), too_large().to_string());
+        assert!(e.to_string().contains("larger than 1024 KiB"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let e = read_sealed_file(dir.path()).unwrap_err();
+        assert!(e.to_string().ends_with("it is a directory"), "{e}");
+        let e = read_sealed_file(&dir.path().join("none")).unwrap_err();
+        assert!(e.to_string().starts_with("cannot read token"), "{e}");
+        assert_eq!(trim_start(b" \n\tx y \n"), b"x y \n");
+        assert_eq!(trim_end(b" \n\tx y \n"), b" \n\tx y");
+        assert_eq!(trim_start(b" \n"), b"");
+        assert_eq!(trim_end(b" \n"), b"");
+    }
+}
