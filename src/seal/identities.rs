@@ -352,4 +352,101 @@ mod tests {
             Some(Err(age::DecryptError::KeyDecryptionFailed))
         ));
     }
+
+    #[test]
+    fn identity_files_added_warned_of_and_named() {
+        use secrecy::ExposeSecret;
+        use std::os::unix::fs::PermissionsExt;
+        let key = age::x25519::Identity::generate();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("identity.txt");
+        std::fs::write(&p, format!("# mine\n{}\n", key.to_string().expose_secret())).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let mut ids = Identities::new();
+        assert!(ids.is_empty());
+        let mut warnings = Vec::new();
+        ids.add_files_or_default(std::slice::from_ref(&p), |w| warnings.push(w.to_string()))
+            .unwrap();
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("identity file") && warnings[0].contains("0644"));
+        assert!(!ids.is_empty());
+        assert_eq!(ids.sources, [p.display().to_string()]);
+        assert_eq!(ids.keys[0].recipient(), key.to_public().to_string());
+        assert!(ids.keys[0].answers_to(&key.to_public().to_string()));
+        assert!(!ids.keys[0].answers_to("age1other"));
+
+        // a token given as an identity is named as one
+        let token = dir.path().join("token.age");
+        std::fs::write(&token, "age-encryption.org/v1\n-> X25519 abc\n").unwrap();
+        let e = Identities::new()
+            .add_files_or_default(std::slice::from_ref(&token), |_| {})
+            .unwrap_err();
+        assert!(e.to_string().contains("looks like a handoff token"), "{e}");
+        let e = Identities::new().add_file(&dir.path().join("none")).unwrap_err();
+        assert_eq!(e.exit_code(), 3);
+        assert!(e.to_string().starts_with("cannot read identity file"), "{e}");
+        let e = Identities::new().add_file(&token).unwrap_err();
+        assert_eq!(e.exit_code(), 3);
+        assert!(
+            e.to_string().starts_with(&format!("identity {}: line 1", token.display())),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn identity_texts_refused_by_line() {
+        let mut ids = Identities::new();
+        for (text, want) in [
+            ("# nothing\n\n", "identity t: holds no identities"),
+            ("# c\nAGE-SECRET-KEY-1NOPE\n", "identity t: line 2 is not an age identity (AGE-SECRET-KEY-1...)"),
+            ("AGE-SECRET-KEY-PQ-1X\n", "identity t: post-quantum (AGE-SECRET-KEY-PQ-1) identities are not supported by this build of handoff"),
+        ] {
+            let e = ids.add_text(text, "t").unwrap_err();
+            assert_eq!(e.to_string(), want);
+            assert_eq!(e.exit_code(), 3);
+        }
+        assert!(ids.is_empty() && ids.sources.is_empty());
+    }
+
+    #[test]
+    fn a_passphrase_given_or_asked_for() {
+        let mut ids = Identities::new();
+        let e = ids.passphrase().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "this token is sealed with a passphrase: give --passphrase-file, or run on a terminal"
+        );
+        assert_eq!(ids.prompt, Prompt::Never);
+        ids.set_prompt(Prompt::Terminal);
+        assert_eq!(ids.prompt, Prompt::Terminal);
+        ids.set_passphrase("pw".to_string().into());
+        use secrecy::ExposeSecret;
+        assert_eq!(ids.passphrase().unwrap().expose_secret(), "pw");
+
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("pass");
+        std::fs::write(&p, "first line\nsecond\n").unwrap();
+        assert_eq!(read_passphrase_file(&p).unwrap().expose_secret(), "first line");
+        for empty in ["", "\n", "\nsecond\n"] {
+            std::fs::write(&p, empty).unwrap();
+            let e = read_passphrase_file(&p).unwrap_err();
+            assert_eq!(e.to_string(), format!("passphrase file {} is empty", p.display()));
+            assert_eq!(e.exit_code(), 2);
+        }
+    }
+
+    #[test]
+    fn callbacks_never_show_and_note_a_refused_passphrase() {
+        use age::Callbacks as _;
+        let c = Callbacks {
+            prompt: Prompt::Never,
+            locked: Arc::new(AtomicBool::new(false)),
+        };
+        assert_eq!(c.confirm("m", "y", Some("n")), None);
+        assert_eq!(c.request_public_string("d"), None);
+        c.display_message("m");
+        assert!(!c.locked.load(Ordering::SeqCst));
+        assert!(c.request_passphrase("key").is_none());
+        assert!(c.locked.load(Ordering::SeqCst));
+    }
 }
