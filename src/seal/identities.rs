@@ -143,7 +143,7 @@ impl Identities {
                 }
             }
         } else {
-            let mut found = 0;
+            let mut found = false;
             for (n, line) in text.lines().enumerate() {
                 let line = line.trim();
                 if line.is_empty() || line.starts_with('#') {
@@ -164,7 +164,7 @@ impl Identities {
                     )
                     .map_err(|why| bad(format!("line {}: {why}", n + 1)))?;
                     self.keys.push(Key::Plugin(key));
-                    found += 1;
+                    found = true;
                     continue;
                 }
                 // The line is a secret: name it by number only.
@@ -175,9 +175,9 @@ impl Identities {
                     ))
                 })?;
                 self.keys.push(Key::X25519(key));
-                found += 1;
+                found = true;
             }
-            if found == 0 {
+            if !found {
                 return Err(bad("holds no identities".into()));
             }
         }
@@ -448,5 +448,20 @@ mod tests {
         assert!(!c.locked.load(Ordering::SeqCst));
         assert!(c.request_passphrase("key").is_none());
         assert!(c.locked.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn plugin_identities_are_identities() {
+        let plugin = age::plugin::Identity::default_for_plugin("handofftest")
+            .unwrap()
+            .to_string();
+        let mut ids = Identities::new();
+        ids.add_text(&format!("# recipient: age1handofftest1abc\n{plugin}\n"), "p")
+            .unwrap();
+        assert!(!ids.is_empty());
+        assert_eq!(ids.keys.len(), 1);
+        assert!(matches!(ids.keys[0], Key::Plugin(_)));
+        let e = ids.add_text("AGE-PLUGIN-X\n", "p").unwrap_err();
+        assert!(e.to_string().starts_with("identity p: line 1: not an age plugin identity"), "{e}");
     }
 }
