@@ -1158,4 +1158,133 @@ mod tests {
         assert_eq!(back.kind(), Kind::Static);
         assert!(back.session_token().is_none() && back.expiration().is_none());
     }
+
+    /// The walker alone, on CBOR made by hand: every head form, every
+    /// container, at the depth bound.
+    #[test]
+    fn the_key_walker_reads_every_head_and_container() {
+        let why = |e: Error| match e {
+            Error::NotAToken(m) => m,
+            e => panic!("{e}"),
+        };
+        let ok = |b: &[u8]| check_text_keys(b).map_err(why);
+        let refused = |b: &[u8]| why(check_text_keys(b).unwrap_err());
+        const NOT_TEXT: &str =
+            "a map key of the envelope is not a text string (the format has text keys only)";
+        // A map whose values use each argument size, then a byte-string key:
+        // any misstep in skipping reads the wrong byte as the next key.
+        let mut m = vec![0xa6];
+        m.extend([0x61, b'a', 0x18, 200]); // 1-byte argument
+        m.extend([0x61, b'b', 0x19, 1, 0]); // 2-byte
+        m.extend([0x61, b'c', 0x1a, 0, 0, 1, 0]); // 4-byte
+        m.extend([0x61, b'd', 0xfb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0]); // f64
+        m.extend([0x61, b'e', 0x59, 0, 3, b'x', b'y', b'z']); // text, 2-byte length
+        m.extend([0x61, b'f', 0xf9, 0x3c, 0x00]); // f16
+        assert_eq!(ok(&m), Ok(()));
+        let mut long = vec![0xa1, 0x79, 1, 44];
+        long.extend(vec![b'k'; 300]);
+        long.push(0xf6);
+        assert_eq!(ok(&long), Ok(()));
+        let mut eight = vec![0xa1, 0x61, b'a', 0x1b];
+        eight.extend([0, 0, 0, 0, 0, 0, 0, 9]);
+        assert_eq!(ok(&eight), Ok(()));
+        for bad_key in [
+            &[0xa1, 0x41, b'a', 0x01][..], // bytes
+            &[0xa1, 0x01, 0x01],           // integer
+            &[0xa1, 0x80, 0x01],           // array
+            &[0xa1, 0xc0, 0x61, b'a', 0x01], // a tagged text
+            &[0xbf, 0x61, b'a', 0x01, 0x41, b'b', 0x01, 0xff], // second key of an indefinite map
+            &[0xa2, 0x61, b'a', 0x01, 0x41, b'b', 0x01], // second key
+            &[0x81, 0xa1, 0x41, b'a', 0x01],             // in an array
+            &[0xc1, 0xa1, 0x41, b'a', 0x01],             // in a tag
+            &[0x9f, 0xa1, 0x41, b'a', 0x01, 0xff],       // in an indefinite array
+            &[0xa1, 0x61, b'a', 0xa1, 0x41, b'b', 0x01], // in a map's value
+        ] {
+            assert_eq!(refused(bad_key), NOT_TEXT, "{bad_key:02x?}");
+        }
+        // Values may be anything, keys of maps inside arrays too.
+        for good in [
+            &[0xa1, 0x61, b'a', 0x41, b'b'][..],
+            &[0xa1, 0x7f, 0x61, b'a', 0x61, b'b', 0xff, 0x01], // indefinite text key
+            &[0xa1, 0x61, b'a', 0x5f, 0x41, b'x', 0x40, 0xff], // indefinite bytes value
+            &[0xa1, 0x61, b'a', 0x9f, 0x01, 0x41, b'x', 0xff],
+            &[0xbf, 0x61, b'a', 0x01, 0x61, b'b', 0x41, b'x', 0xff],
+            &[0x82, 0xa1, 0x61, b'a', 0x01, 0x41, b'x'],
+            &[0xa1, 0x61, b'a', 0xc1, 0x1a, 0, 0, 0, 0],
+            &[0xa1, 0x61, b'a', 0xf5],
+            &[0xa1, 0x61, b'a', 0xf8, 0x20], // simple value, 1-byte argument
+            &[0x20],                         // a negative integer alone
+        ] {
+            assert_eq!(ok(good), Ok(()), "{good:02x?}");
+        }
+        for (cut, why) in [
+            (&[][..], "the CBOR ends early"),
+            (&[0xa1][..], "the CBOR ends early"),
+            (&[0xa1, 0x61][..], "the CBOR ends early"),
+            (&[0xa1, 0x61, b'a', 0x19, 1][..], "the CBOR ends early"),
+            (&[0xa1, 0x78, 5, b'a'][..], "the CBOR ends early"),
+            (&[0xa1, 0x61, b'a', 0x7f, 0x61, b'x'][..], "the CBOR ends early"),
+            (&[0xbf, 0x61, b'a', 0x01][..], "the CBOR ends early"),
+            (&[0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff][..], "the CBOR ends early"),
+            (&[0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff][..], "the CBOR ends early"),
+            (&[0x1c][..], "invalid CBOR"),
+            (&[0x1f][..], "invalid CBOR"),
+            (&[0xdf, 0x01][..], "invalid CBOR"),
+        ] {
+            assert_eq!(refused(cut), why, "{cut:02x?}");
+        }
+        // 256 nested arrays hold an item at depth 256; 257 do not.
+        let nested = |n: usize| {
+            let mut b = vec![0x81; n];
+            b.push(0x01);
+            b
+        };
+        assert_eq!(ok(&nested(MAX_DEPTH)), Ok(()));
+        assert_eq!(refused(&nested(MAX_DEPTH + 1)), "the CBOR nests too deeply");
+        let tags = |n: usize| {
+            let mut b = vec![0xc1; n];
+            b.push(0x01);
+            b
+        };
+        assert_eq!(ok(&tags(MAX_DEPTH)), Ok(()));
+        assert_eq!(refused(&tags(MAX_DEPTH + 1)), "the CBOR nests too deeply");
+    }
+
+    #[test]
+    fn decoded_fields_land_where_they_belong() {
+        let t = example()
+            .with_assumed_role_user(AssumedRoleUser {
+                assumed_role_id: "AROA:s".into(),
+                arn: "arn:role".into(),
+            })
+            .with_packed_policy_size(9);
+        let back = decode(&encode(&t)).unwrap();
+        assert_eq!(back.assumed_role_user().unwrap().assumed_role_id, "AROA:s");
+        assert_eq!(back.assumed_role_user().unwrap().arn, "arn:role");
+        assert_eq!(back.federated_user(), t.federated_user());
+        assert_eq!(back.packed_policy_size(), Some(9));
+        assert_eq!(back.policy(), t.policy());
+        assert_eq!(back.region(), Some("us-east-1"));
+        assert_eq!(back.label(), Some("for the build"));
+        assert_eq!(back.issued_at(), t.issued_at());
+        assert_eq!(back.expiration(), t.expiration());
+        assert_eq!(reveal(back.session_token().unwrap()), "AQoDYXdzEPT//////////wEXAMPLE");
+        assert_eq!(back.sealed_to(), &[] as &[String]);
+        assert_eq!(back.token_id(), None);
+        let inner = encode_inner(&t, &["age1x".to_string()], &[7; 16]);
+        let back = decode_inner(&inner).unwrap();
+        assert_eq!(back.sealed_to(), ["age1x"]);
+        assert_eq!(back.token_id(), Some(&[7u8; 16][..]));
+        // a signed envelope is not a plain one
+        let outer = encode_signed(&inner, "sig");
+        let e = decode(&outer).unwrap_err();
+        assert!(e.to_string().contains("open it with handoff::open"), "{e}");
+        match decode_any(&outer).unwrap() {
+            Decoded::Signed { envelope, signature } => {
+                assert_eq!(&envelope[..], &inner[..]);
+                assert_eq!(signature, "sig");
+            }
+            Decoded::Plain(_) => panic!("a signed envelope decoded as plain"),
+        }
+    }
 }
