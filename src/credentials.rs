@@ -580,10 +580,7 @@ mod tests {
         assert_eq!(t.access_key_id(), "ASIAKEY");
         assert_eq!(reveal(t.secret_access_key()), "secret");
         assert_eq!(reveal(t.session_token().unwrap()), "tok");
-        assert_eq!(
-            t.expiration(),
-            clock::parse_rfc3339("2026-11-26T18:00:00Z")
-        );
+        assert_eq!(t.expiration(), clock::parse_rfc3339("2026-11-26T18:00:00Z"));
         assert_eq!(t.credentials().access_key_id(), "ASIAKEY");
         assert_eq!(t.federated_user().unwrap().federated_user_id, "1:u");
         assert_eq!(t.assumed_role_user(), None);
@@ -592,10 +589,7 @@ mod tests {
         assert_eq!(t.policy(), Some("{}"));
         assert_eq!(t.region(), Some("eu-west-1"));
         assert_eq!(t.label(), Some("a note"));
-        assert_eq!(
-            t.issued_at(),
-            clock::parse_rfc3339("2026-11-26T06:00:00Z")
-        );
+        assert_eq!(t.issued_at(), clock::parse_rfc3339("2026-11-26T06:00:00Z"));
         assert_eq!(t.sealed_to(), ["age1x"]);
         assert_eq!(t.token_id(), Some(&[1u8, 2][..]));
         assert_eq!(t.signer().unwrap().fingerprint, "SHA256:f");
@@ -625,7 +619,12 @@ mod tests {
             (t.packed_policy_size(), t.policy(), t.region(), t.label()),
             (Some(7), Some("{}"), Some("eu-west-1"), Some("a note"))
         );
-        let t = t.with_details(Some(9), Some("p".into()), Some("r".into()), Some("l".into()));
+        let t = t.with_details(
+            Some(9),
+            Some("p".into()),
+            Some("r".into()),
+            Some("l".into()),
+        );
         assert_eq!(
             (t.packed_policy_size(), t.policy(), t.region(), t.label()),
             (Some(9), Some("p"), Some("r"), Some("l"))

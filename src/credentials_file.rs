@@ -269,7 +269,10 @@ mod tests {
         for bad in ["", "a]b", "[a", "a\nb", "a\rb", " a", "a "] {
             let e = write_profile(&path, bad, &token()).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{bad:?}");
-            assert_eq!(e.to_string(), format!("{bad:?} is not a usable profile name"));
+            assert_eq!(
+                e.to_string(),
+                format!("{bad:?} is not a usable profile name")
+            );
         }
         assert!(!path.exists());
         let e = write_profile(Path::new("/dev/null"), "work", &token()).unwrap_err();
@@ -279,7 +282,11 @@ mod tests {
         );
         fs::write(&path, b"[work]\nx = \xff\n").unwrap();
         let e = write_profile(&path, "work", &token()).unwrap_err();
-        assert!(e.to_string().ends_with("is not UTF-8 text; not touching it"), "{e}");
+        assert!(
+            e.to_string()
+                .ends_with("is not UTF-8 text; not touching it"),
+            "{e}"
+        );
         assert!(!has_profile(&path, "other").unwrap());
     }
 
@@ -315,8 +322,16 @@ mod tests {
         assert_eq!(section_name("[a\n"), None);
         assert_eq!(section_name("a]\n"), None);
         let lines = [
-            "[a]\n", "x = 1\n", "  [b]\n", "\n", "# [c]\n", "; [c]\n", "[d]\n", "  y = 2\n",
-            "  [e]\n", "    [f]\n",
+            "[a]\n",
+            "x = 1\n",
+            "  [b]\n",
+            "\n",
+            "# [c]\n",
+            "; [c]\n",
+            "[d]\n",
+            "  y = 2\n",
+            "  [e]\n",
+            "    [f]\n",
         ];
         assert_eq!(
             headers(&lines),

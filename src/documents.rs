@@ -768,4 +768,172 @@ mod tests {
             "a'b $c"
         );
     }
+
+    fn doc_error(text: &str) -> String {
+        match parse_document(text).unwrap_err() {
+            Error::Document(m) => m,
+            e => panic!("not a document error: {e}"),
+        }
+    }
+
+    #[test]
+    fn document_errors_say_which_and_where() {
+        for (text, want) in [
+            ("{", "the credential document is not valid: it ends early at line 1 column 1"),
+            ("{]", "the credential document is not valid: invalid JSON at line 1 column 2"),
+            (
+                r#"{"AccessKeyId": 5}"#,
+                "the credential document is not valid: a field is missing or has the wrong type at line 1 column 17",
+            ),
+            (
+                r#"{"Version": 2, "AccessKeyId": "A", "SecretAccessKey": "s"}"#,
+                "credential_process document version 2 is not supported (only 1)",
+            ),
+            (
+                r#"{"Version": "1", "AccessKeyId": "A", "SecretAccessKey": "s"}"#,
+                "credential_process document version \"1\" is not supported (only 1)",
+            ),
+            (r#"{"SecretAccessKey": "s"}"#, "the credential document has no AccessKeyId"),
+            (r#"{"AccessKeyId": "A"}"#, "the credential document has no SecretAccessKey"),
+            (
+                r#"{"AccessKeyId": " ", "SecretAccessKey": "s"}"#,
+                "the credential document has an empty AccessKeyId",
+            ),
+            (
+                r#"{"AccessKeyId": "A", "SecretAccessKey": ""}"#,
+                "the credential document has an empty SecretAccessKey",
+            ),
+            (
+                r#"{"AccessKeyId": "A", "SecretAccessKey": "s", "Expiration": "soon"}"#,
+                "the Expiration is not an ISO 8601 date and time from 1970 to 9999 UTC (like 2026-11-26T18:00:00Z)",
+            ),
+            ("export AWS_ACCESS_KEY_ID=A\n", "the env document has no secret access key"),
+            ("AWS_SECRET_ACCESS_KEY=s AWS_ACCESS_KEY_ID\n", "the env document has no access key id"),
+            ("[x]\naws_access_key_id = A\n", "the ini document has no secret access key"),
+            ("[x]\naws_secret_access_key = s\n", "the ini document has no access key id"),
+        ] {
+            assert_eq!(doc_error(text), want, "{text}");
+        }
+        assert!(doc_error("# notes\nnothing here").starts_with("not a credential document"));
+    }
+
+    #[test]
+    fn empty_optional_fields_are_absent() {
+        let t = parse_document(
+            r#"{"Version": 1, "AccessKeyId": "A", "SecretAccessKey": "s", "SessionToken": "", "Expiration": " "}"#,
+        )
+        .unwrap();
+        assert!(t.session_token().is_none() && t.expiration().is_none());
+        assert_eq!(t.kind(), crate::Kind::Static);
+        // SessionToken wins over Token
+        let t = parse_document(
+            r#"{"AccessKeyId": "A", "SecretAccessKey": "s", "SessionToken": "st", "Token": "t"}"#,
+        )
+        .unwrap();
+        assert_eq!(t.session_token().map(reveal), Some("st"));
+        let t = parse_document(
+            r#"{"Credentials": {"AccessKeyId": "A", "SecretAccessKey": "s"}, "Policy": "p", "Region": "r", "Label": "l", "PackedPolicySize": 3}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (t.policy(), t.region(), t.label(), t.packed_policy_size()),
+            (Some("p"), Some("r"), Some("l"), Some(3))
+        );
+    }
+
+    #[test]
+    fn env_documents_as_shells_write_them() {
+        let t = parse_document(
+            "# from handoff\nexport AWS_ACCESS_KEY_ID='ASIA1'\n  AWS_SECRET_ACCESS_KEY=\"s'q\"\n\
+             export AWS_SECURITY_TOKEN='it'\\''s'\nAWS_CREDENTIAL_EXPIRATION=2030-01-01T00:00:00Z\n\
+             export AWS_REGION=${AWS_REGION:-${AWS_DEFAULT_REGION:-'eu-west-1'}}\nOTHER='x'\nno equals\n",
+        )
+        .unwrap();
+        assert_eq!(t.access_key_id(), "ASIA1");
+        assert_eq!(reveal(t.secret_access_key()), "s'q");
+        assert_eq!(t.session_token().map(reveal), Some("it's"));
+        assert_eq!(t.expiration(), clock::parse_rfc3339("2030-01-01T00:00:00Z"));
+        assert_eq!(t.region(), Some("eu-west-1"));
+        assert_eq!(t.kind(), crate::Kind::Session);
+        let t = parse_document(
+            "AWS_ACCESS_KEY_ID=A\nAWS_SECRET_ACCESS_KEY=s\nAWS_REGION=\nAWS_SESSION_TOKEN=t\n",
+        )
+        .unwrap();
+        assert_eq!(t.region(), None);
+        assert_eq!(t.session_token().map(reveal), Some("t"));
+        let t = parse_document(
+            "AWS_ACCESS_KEY_ID=A\nAWS_SECRET_ACCESS_KEY=s\nAWS_REGION=${AWS_REGION}\n",
+        )
+        .unwrap();
+        assert_eq!(t.region(), None);
+        assert_eq!(unquote("'a'\\''b'"), "a'b");
+        assert_eq!(unquote("\"a\""), "a");
+        assert_eq!(unquote("'a"), "'a");
+        assert_eq!(unquote("\"a"), "\"a");
+        assert_eq!(unquote("a"), "a");
+    }
+
+    #[test]
+    fn ini_documents_read_their_first_section() {
+        let t = parse_document(
+            "# handoff: expires 2030-01-01T00:00:00Z\n[work]\n; c\n# c = d\naws_access_key_id = A\n\
+             aws_secret_access_key = s\naws_security_token = t\nregion = eu-west-1\nno equals\n\
+             [other]\naws_access_key_id = B\n",
+        )
+        .unwrap();
+        assert_eq!(t.access_key_id(), "A");
+        assert_eq!(t.session_token().map(reveal), Some("t"));
+        assert_eq!(t.region(), Some("eu-west-1"));
+        assert_eq!(t.expiration(), clock::parse_rfc3339("2030-01-01T00:00:00Z"));
+        let t = parse_document(
+            "[a]\naws_access_key_id = A\naws_secret_access_key = s\naws_session_token = u\n",
+        )
+        .unwrap();
+        assert_eq!(t.session_token().map(reveal), Some("u"));
+        assert_eq!(t.region(), None);
+        // a comment first, then the keys: ini; env names in it do not matter
+        let t = parse_document(
+            "# AWS_ACCESS_KEY_ID\naws_access_key_id = A\naws_secret_access_key = s\n",
+        )
+        .unwrap();
+        assert_eq!(t.access_key_id(), "A");
+    }
+
+    #[test]
+    fn documents_from_files_and_pipes_are_bounded_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("doc.json");
+        let doc = r#"{"AccessKeyId": "A", "SecretAccessKey": "s"}"#;
+        std::fs::write(&p, doc).unwrap();
+        assert_eq!(read_document_file(&p).unwrap().access_key_id(), "A");
+        assert_eq!(
+            read_document(doc.as_bytes(), "stdin")
+                .unwrap()
+                .access_key_id(),
+            "A"
+        );
+        let mut big = doc.as_bytes().to_vec();
+        big.resize(MAX_DOCUMENT_SIZE + 1, b' ');
+        std::fs::write(&p, &big).unwrap();
+        for e in [
+            read_document_file(&p).unwrap_err(),
+            read_document(&big[..], "stdin").unwrap_err(),
+        ] {
+            assert_eq!(
+                e.to_string(),
+                Error::Document("the credential document is larger than 1024 KiB".into())
+                    .to_string()
+            );
+        }
+        big.truncate(MAX_DOCUMENT_SIZE);
+        assert!(read_document(&big[..], "stdin").is_ok());
+        let e = read_document(&b"\xff"[..], "stdin").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("the credential document is not UTF-8 text"),
+            "{e}"
+        );
+        let e = read_document_file(&dir.path().join("none")).unwrap_err();
+        assert!(e.to_string().starts_with("cannot read"), "{e}");
+    }
 }

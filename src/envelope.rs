@@ -1189,16 +1189,16 @@ mod tests {
         eight.extend([0, 0, 0, 0, 0, 0, 0, 9]);
         assert_eq!(ok(&eight), Ok(()));
         for bad_key in [
-            &[0xa1, 0x41, b'a', 0x01][..], // bytes
-            &[0xa1, 0x01, 0x01],           // integer
-            &[0xa1, 0x80, 0x01],           // array
-            &[0xa1, 0xc0, 0x61, b'a', 0x01], // a tagged text
+            &[0xa1, 0x41, b'a', 0x01][..],                     // bytes
+            &[0xa1, 0x01, 0x01],                               // integer
+            &[0xa1, 0x80, 0x01],                               // array
+            &[0xa1, 0xc0, 0x61, b'a', 0x01],                   // a tagged text
             &[0xbf, 0x61, b'a', 0x01, 0x41, b'b', 0x01, 0xff], // second key of an indefinite map
-            &[0xa2, 0x61, b'a', 0x01, 0x41, b'b', 0x01], // second key
-            &[0x81, 0xa1, 0x41, b'a', 0x01],             // in an array
-            &[0xc1, 0xa1, 0x41, b'a', 0x01],             // in a tag
-            &[0x9f, 0xa1, 0x41, b'a', 0x01, 0xff],       // in an indefinite array
-            &[0xa1, 0x61, b'a', 0xa1, 0x41, b'b', 0x01], // in a map's value
+            &[0xa2, 0x61, b'a', 0x01, 0x41, b'b', 0x01],       // second key
+            &[0x81, 0xa1, 0x41, b'a', 0x01],                   // in an array
+            &[0xc1, 0xa1, 0x41, b'a', 0x01],                   // in a tag
+            &[0x9f, 0xa1, 0x41, b'a', 0x01, 0xff],             // in an indefinite array
+            &[0xa1, 0x61, b'a', 0xa1, 0x41, b'b', 0x01],       // in a map's value
         ] {
             assert_eq!(refused(bad_key), NOT_TEXT, "{bad_key:02x?}");
         }
@@ -1223,10 +1223,19 @@ mod tests {
             (&[0xa1, 0x61][..], "the CBOR ends early"),
             (&[0xa1, 0x61, b'a', 0x19, 1][..], "the CBOR ends early"),
             (&[0xa1, 0x78, 5, b'a'][..], "the CBOR ends early"),
-            (&[0xa1, 0x61, b'a', 0x7f, 0x61, b'x'][..], "the CBOR ends early"),
+            (
+                &[0xa1, 0x61, b'a', 0x7f, 0x61, b'x'][..],
+                "the CBOR ends early",
+            ),
             (&[0xbf, 0x61, b'a', 0x01][..], "the CBOR ends early"),
-            (&[0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff][..], "the CBOR ends early"),
-            (&[0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff][..], "the CBOR ends early"),
+            (
+                &[0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff][..],
+                "the CBOR ends early",
+            ),
+            (
+                &[0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff][..],
+                "the CBOR ends early",
+            ),
             (&[0x1c][..], "invalid CBOR"),
             (&[0x1f][..], "invalid CBOR"),
             (&[0xdf, 0x01][..], "invalid CBOR"),
@@ -1268,7 +1277,10 @@ mod tests {
         assert_eq!(back.label(), Some("for the build"));
         assert_eq!(back.issued_at(), t.issued_at());
         assert_eq!(back.expiration(), t.expiration());
-        assert_eq!(reveal(back.session_token().unwrap()), "AQoDYXdzEPT//////////wEXAMPLE");
+        assert_eq!(
+            reveal(back.session_token().unwrap()),
+            "AQoDYXdzEPT//////////wEXAMPLE"
+        );
         assert_eq!(back.sealed_to(), &[] as &[String]);
         assert_eq!(back.token_id(), None);
         let inner = encode_inner(&t, &["age1x".to_string()], &[7; 16]);
@@ -1280,7 +1292,10 @@ mod tests {
         let e = decode(&outer).unwrap_err();
         assert!(e.to_string().contains("open it with handoff::open"), "{e}");
         match decode_any(&outer).unwrap() {
-            Decoded::Signed { envelope, signature } => {
+            Decoded::Signed {
+                envelope,
+                signature,
+            } => {
                 assert_eq!(&envelope[..], &inner[..]);
                 assert_eq!(signature, "sig");
             }

@@ -597,7 +597,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("id_ed25519");
         std::fs::write(&p, k.to_openssh(LineEnding::LF).unwrap().as_bytes()).unwrap();
-        assert_eq!(SigningKey::from_file(&p, || None).unwrap().fingerprint(), want);
+        assert_eq!(
+            SigningKey::from_file(&p, || None).unwrap().fingerprint(),
+            want
+        );
     }
 
     #[test]
@@ -615,7 +618,10 @@ mod tests {
             "the token's signature is for namespace \"git\", not \"handoff\""
         );
         let e = verify(b"m", "junk").unwrap_err();
-        assert_eq!(e.to_string(), "the token's signature is not an SSH signature");
+        assert_eq!(
+            e.to_string(),
+            "the token's signature is not an SSH signature"
+        );
         let ours = k.sign(b"m").unwrap();
         assert_eq!(sshsig_key_type(&ours).as_deref(), Some("ssh-ed25519"));
         // A damaged signature of our own type is not an SSH signature, not
@@ -711,8 +717,14 @@ mod tests {
         let e = Signers::parse("alice\n", "f").unwrap_err();
         assert_eq!(e.to_string(), "signers file f line 1: not a public key");
         let e = Signers::parse(&format!("\n# c\nalice frob=1 {line}\n"), "f").unwrap_err();
-        assert_eq!(e.to_string(), "signers file f line 3: unknown option \"frob\"");
-        for (opt, what) in [("valid-after", "bad valid-after time"), ("valid-before", "bad valid-before time")] {
+        assert_eq!(
+            e.to_string(),
+            "signers file f line 3: unknown option \"frob\""
+        );
+        for (opt, what) in [
+            ("valid-after", "bad valid-after time"),
+            ("valid-before", "bad valid-before time"),
+        ] {
             let e = Signers::parse(&format!("alice {opt}=2026 {line}"), "f").unwrap_err();
             assert_eq!(e.to_string(), format!("signers file f line 1: {what}"));
         }
@@ -744,7 +756,13 @@ mod tests {
         let day = clock::parse_rfc3339("2026-11-26T00:00:00Z").unwrap();
         assert!(find("valid-after=20261126", day));
         assert!(!find("valid-after=20261126", day - second));
-        for bad in ["2026112612", "2026112612345", "2026-11-26", "20261126123456ZZ", ""] {
+        for bad in [
+            "2026112612",
+            "2026112612345",
+            "2026-11-26",
+            "20261126123456ZZ",
+            "",
+        ] {
             assert!(parse_ssh_time(bad).is_none(), "{bad}");
         }
         // options: quoted commas, case, several at once, empty ones
@@ -753,10 +771,7 @@ mod tests {
         assert!(!find("namespaces=\"git,handoff\",valid-after=20300101", at));
         assert!(find(",,namespaces=\"*\",,", at));
         assert!(!find("namespaces=\"handoffs\"", at));
-        assert_eq!(
-            split_options("a=\"x,y\",b,,c"),
-            ["a=\"x,y\"", "b", "c"]
-        );
+        assert_eq!(split_options("a=\"x,y\",b,,c"), ["a=\"x,y\"", "b", "c"]);
         assert_eq!(split_options(""), Vec::<&str>::new());
         assert_eq!(split_field("  a\"b c\" d e"), ("a\"b c\"", "d e"));
         assert_eq!(split_field("a"), ("a", ""));

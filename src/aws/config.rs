@@ -1280,7 +1280,11 @@ sso_session = corp
         assert!(e.to_string().starts_with("cannot read"), "{e}");
         std::fs::write(&file, vec![b'#'; (MAX_PROFILE_FILE_SIZE + 1) as usize]).unwrap();
         let e = read_profile_file(&file).unwrap_err();
-        assert!(e.to_string().ends_with("is larger than 1 MiB; not an AWS profile file"), "{e}");
+        assert!(
+            e.to_string()
+                .ends_with("is larger than 1 MiB; not an AWS profile file"),
+            "{e}"
+        );
         std::fs::write(&file, vec![b'#'; MAX_PROFILE_FILE_SIZE as usize]).unwrap();
         assert!(read_profile_file(&file).unwrap().is_some());
         std::fs::write(&file, b"[a]\nx = \xff\n").unwrap();

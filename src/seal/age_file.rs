@@ -459,7 +459,10 @@ mod tests {
         use age::DecryptError as D;
         let say = |e, scrypt| decrypt_error(e, scrypt).to_string();
         for (e, want) in [
-            (D::DecryptionFailed, "the token is damaged: decryption failed"),
+            (
+                D::DecryptionFailed,
+                "the token is damaged: decryption failed",
+            ),
             (
                 D::InvalidMac,
                 "the token's header is damaged or was tampered with (bad MAC)",
@@ -494,7 +497,11 @@ mod tests {
         assert!(say(D::InvalidMac, true).ends_with("(bad MAC)"));
         assert_eq!(decrypt_error(D::InvalidMac, false).exit_code(), 3);
         let e = payload_error(io::Error::other("bad chunk"));
-        assert!(e.to_string().ends_with("the token is damaged or truncated: bad chunk"), "{e}");
+        assert!(
+            e.to_string()
+                .ends_with("the token is damaged or truncated: bad chunk"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -527,7 +534,11 @@ mod tests {
         };
         assert!(check_header(&header(MAX_HEADER_BYTES)).is_ok());
         let e = check_header(&header(MAX_HEADER_BYTES + 1)).unwrap_err();
-        assert!(e.to_string().contains("longer than handoff reads (128 KiB)"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("longer than handoff reads (128 KiB)"),
+            "{e}"
+        );
     }
 
     #[test]

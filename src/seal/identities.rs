@@ -382,13 +382,19 @@ mod tests {
             .add_files_or_default(std::slice::from_ref(&token), |_| {})
             .unwrap_err();
         assert!(e.to_string().contains("looks like a handoff token"), "{e}");
-        let e = Identities::new().add_file(&dir.path().join("none")).unwrap_err();
+        let e = Identities::new()
+            .add_file(&dir.path().join("none"))
+            .unwrap_err();
         assert_eq!(e.exit_code(), 3);
-        assert!(e.to_string().starts_with("cannot read identity file"), "{e}");
+        assert!(
+            e.to_string().starts_with("cannot read identity file"),
+            "{e}"
+        );
         let e = Identities::new().add_file(&token).unwrap_err();
         assert_eq!(e.exit_code(), 3);
         assert!(
-            e.to_string().starts_with(&format!("identity {}: line 1", token.display())),
+            e.to_string()
+                .starts_with(&format!("identity {}: line 1", token.display())),
             "{e}"
         );
     }
@@ -426,11 +432,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("pass");
         std::fs::write(&p, "first line\nsecond\n").unwrap();
-        assert_eq!(read_passphrase_file(&p).unwrap().expose_secret(), "first line");
+        assert_eq!(
+            read_passphrase_file(&p).unwrap().expose_secret(),
+            "first line"
+        );
         for empty in ["", "\n", "\nsecond\n"] {
             std::fs::write(&p, empty).unwrap();
             let e = read_passphrase_file(&p).unwrap_err();
-            assert_eq!(e.to_string(), format!("passphrase file {} is empty", p.display()));
+            assert_eq!(
+                e.to_string(),
+                format!("passphrase file {} is empty", p.display())
+            );
             assert_eq!(e.exit_code(), 2);
         }
     }
@@ -456,12 +468,19 @@ mod tests {
             .unwrap()
             .to_string();
         let mut ids = Identities::new();
-        ids.add_text(&format!("# recipient: age1handofftest1abc\n{plugin}\n"), "p")
-            .unwrap();
+        ids.add_text(
+            &format!("# recipient: age1handofftest1abc\n{plugin}\n"),
+            "p",
+        )
+        .unwrap();
         assert!(!ids.is_empty());
         assert_eq!(ids.keys.len(), 1);
         assert!(matches!(ids.keys[0], Key::Plugin(_)));
         let e = ids.add_text("AGE-PLUGIN-X\n", "p").unwrap_err();
-        assert!(e.to_string().starts_with("identity p: line 1: not an age plugin identity"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("identity p: line 1: not an age plugin identity"),
+            "{e}"
+        );
     }
 }

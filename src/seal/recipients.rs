@@ -202,8 +202,10 @@ mod tests {
         assert!(r.add_text(&format!("{key}\n"), "t").unwrap().is_empty());
         assert_eq!(r.names(), [key]);
         let e = r.add_text("age1nope\n", "t").unwrap_err();
-        assert!(e.to_string().starts_with("t line 1: invalid age recipient"), "{e}");
-
+        assert!(
+            e.to_string().starts_with("t line 1: invalid age recipient"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -215,7 +217,6 @@ mod tests {
         assert_eq!(r.prompt, Prompt::Never);
         r.set_prompt(Prompt::Terminal);
         assert_eq!(r.prompt, Prompt::Terminal);
-
     }
 
     #[test]
