@@ -493,6 +493,10 @@ mod tests {
         assert_eq!(e.exit_code(), 7);
         assert_eq!(verify(b"hello", "junk").unwrap_err().exit_code(), 7);
         assert!(!format!("{k:?}").contains("PRIVATE"));
+        assert_eq!(
+            format!("{k:?}"),
+            format!("SigningKey {{ fingerprint: {:?}, .. }}", k.fingerprint())
+        );
     }
 
     #[test]
