@@ -319,9 +319,8 @@ fn parse_ini(text: &str) -> Result<Token> {
             fields.expiration = Some(exp.trim().to_string());
             continue;
         }
-        if line.starts_with('#') || line.starts_with(';') {
-            continue;
-        }
+        // A comment (`#`, `;`) needs no test of its own: its key would
+        // start with the comment character and so name no field.
         let Some((key, value)) = line.split_once('=') else {
             continue;
         };

@@ -28,8 +28,9 @@ pub enum Overwrite {
 /// A path that is not a regular file (a device such as `/dev/stdout`, a
 /// FIFO) is written into, not replaced, so it needs no `--force`.
 pub fn check_writable(path: &Path, overwrite: Overwrite) -> Result<()> {
+    // A device or FIFO (Target::Into) is written into, so it is never in
+    // the way.
     match target(path)? {
-        Target::Into(_) => Ok(()),
         Target::File(..) if overwrite == Overwrite::Refuse => Err(exists(path)),
         Target::Missing if overwrite == Overwrite::Refuse && fs::symlink_metadata(path).is_ok() => {
             Err(exists(path))
@@ -432,6 +433,13 @@ mod tests {
         assert!(e.to_string().contains("already exists"), "{e}");
         check_writable(&link, Overwrite::Replace).unwrap();
         check_writable(&dir.path().join("new"), Overwrite::Refuse).unwrap();
+        // a path through a regular file is an error, not a missing file
+        let file = dir.path().join("file");
+        fs::write(&file, "x").unwrap();
+        for overwrite in [Overwrite::Refuse, Overwrite::Replace] {
+            let e = check_writable(&file.join("x"), overwrite).unwrap_err();
+            assert!(e.to_string().starts_with("cannot write"), "{e}");
+        }
     }
 
     #[test]

@@ -172,6 +172,20 @@ mod tests {
     }
 
     #[test]
+    fn decrypt_gives_the_envelope_itself() {
+        let (r, i) = pair();
+        let t =
+            token().with_issued_at(crate::clock::parse_rfc3339("2026-11-26T12:00:00Z").unwrap());
+        let sealed = seal(&t, &r, Form::Armor).unwrap();
+        assert_eq!(
+            &decrypt(&sealed, &i).unwrap()[..],
+            &envelope::encode(&t)[..]
+        );
+        let (_, other) = pair();
+        assert_eq!(decrypt(&sealed, &other).unwrap_err().exit_code(), 3);
+    }
+
+    #[test]
     fn passphrase_round_trip_and_wrong_passphrase() {
         let mut r = Recipients::new();
         r.set_passphrase("correct horse".into());
