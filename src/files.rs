@@ -415,7 +415,13 @@ mod tests {
         fs::write(&real, "old").unwrap();
         let link = dir.path().join("link");
         std::os::unix::fs::symlink(&real, &link).unwrap();
-        assert!(write_private(&link, b"new", Overwrite::Refuse).is_err());
+        let e = write_private(&link, b"new", Overwrite::Refuse).unwrap_err();
+        // named as given, not as the file the link reaches
+        assert_eq!(
+            e.to_string(),
+            format!("{} already exists; --force replaces it", link.display())
+        );
+        assert_eq!(fs::read(&real).unwrap(), b"old");
         write_private(&link, b"new", Overwrite::Replace).unwrap();
         assert_eq!(fs::read(&real).unwrap(), b"new");
         assert!(fs::symlink_metadata(&link)
@@ -432,6 +438,21 @@ mod tests {
         let e = check_writable(&link, Overwrite::Refuse).unwrap_err();
         assert!(e.to_string().contains("already exists"), "{e}");
         check_writable(&link, Overwrite::Replace).unwrap();
+        // and the final write, should it come to that, refuses it too
+        let e = write_private(&link, b"x", Overwrite::Refuse).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("{} already exists; --force replaces it", link.display())
+        );
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
         check_writable(&dir.path().join("new"), Overwrite::Refuse).unwrap();
         // a path through a regular file is an error, not a missing file
         let file = dir.path().join("file");

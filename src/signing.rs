@@ -460,12 +460,15 @@ fn glob(pattern: &str, s: &str) -> bool {
 /// Whether two recipient strings name the same key: SSH keys by type and key
 /// (comments differ), everything else exactly.
 pub(crate) fn same_recipient(a: &str, b: &str) -> bool {
-    if a.starts_with("ssh-") && b.starts_with("ssh-") {
+    let (a, b) = (a.trim(), b.trim());
+    // Only an SSH key's first word starts `ssh-`, so `b` is one too when
+    // the first words agree.
+    if a.starts_with("ssh-") {
         a.split_whitespace()
             .take(2)
             .eq(b.split_whitespace().take(2))
     } else {
-        a.trim() == b.trim()
+        a == b
     }
 }
 
@@ -829,5 +832,8 @@ mod tests {
         assert!(!same_recipient("ssh-ed25519 AAAA", "age1AAAA"));
         assert!(!same_recipient("age1a", "age1b"));
         assert!(same_recipient("ssh-ed25519  AAAA", "ssh-ed25519 AAAA c"));
+        assert!(same_recipient(" ssh-ed25519 AAAA a", "ssh-ed25519 AAAA b "));
+        assert!(!same_recipient("ssh-ed25519 AAAA", "AAAA ssh-ed25519"));
+        assert!(!same_recipient("age1 ssh-ed25519 AAAA", "ssh-ed25519 AAAA"));
     }
 }
