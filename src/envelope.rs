@@ -514,10 +514,13 @@ fn walk(bytes: &[u8], at: &mut usize, depth: usize, key: bool) -> Result<()> {
                 .get(*at..*at + n)
                 .ok_or_else(|| bad("the CBOR ends early"))?;
             *at += n;
-            Some(field.iter().fold(0u64, |v, &b| v << 8 | u64::from(b)))
+            let mut be = [0u8; 8];
+            be[8 - n..].copy_from_slice(field);
+            Some(u64::from_be_bytes(be))
         }
         31 if (2..=5).contains(&major) => None,
-        _ if major == 7 => Some(0),
+        // 28 to 30 are reserved, and a break (31 of major 7) belongs only
+        // at the end of an indefinite item, where it is read below.
         _ => return Err(bad("invalid CBOR")),
     };
     let skip = |at: &mut usize, n: u64| -> Result<()> {
@@ -539,12 +542,17 @@ fn walk(bytes: &[u8], at: &mut usize, depth: usize, key: bool) -> Result<()> {
     };
     match (major, arg) {
         (2 | 3, Some(n)) => skip(at, n),
-        // Indefinite strings: definite chunks up to a break.
+        // Indefinite strings: definite chunks of the same type up to a
+        // break (nothing nests, so the depth stays).
         (2 | 3, None) => loop {
             if is_break(at) {
                 return Ok(());
             }
-            walk(bytes, at, depth + 1, false)?;
+            match bytes.get(*at) {
+                Some(&h) if h >> 5 == major && h & 0x1f != 31 => walk(bytes, at, depth, false)?,
+                Some(_) => return Err(bad("invalid CBOR")),
+                None => return Err(bad("the CBOR ends early")),
+            }
         },
         (4 | 5, Some(n)) => {
             let per = if major == 5 { 2 } else { 1 };
@@ -1257,6 +1265,56 @@ mod tests {
         };
         assert_eq!(ok(&tags(MAX_DEPTH)), Ok(()));
         assert_eq!(refused(&tags(MAX_DEPTH + 1)), "the CBOR nests too deeply");
+        let indefinite = |n: usize| {
+            let mut b = vec![0x9f; n];
+            b.push(0x01);
+            b.extend(vec![0xff; n]);
+            b
+        };
+        assert_eq!(ok(&indefinite(MAX_DEPTH)), Ok(()));
+        assert_eq!(
+            refused(&indefinite(MAX_DEPTH + 1)),
+            "the CBOR nests too deeply"
+        );
+        let indefinite_maps = |n: usize| {
+            let mut b = vec![];
+            for _ in 0..n {
+                b.extend([0xbf, 0x61, b'k']);
+            }
+            b.push(0x01);
+            b.extend(vec![0xff; n]);
+            b
+        };
+        assert_eq!(ok(&indefinite_maps(MAX_DEPTH)), Ok(()));
+        assert_eq!(
+            refused(&indefinite_maps(MAX_DEPTH + 1)),
+            "the CBOR nests too deeply"
+        );
+        // After an indefinite item, the walk goes on just past its break.
+        for after in [
+            &[0xa2, 0x61, b'a', 0x9f, 0x01, 0xff, 0x61, b'b', 0x01][..],
+            &[0xa2, 0x61, b'a', 0xbf, 0xff, 0x61, b'b', 0x01],
+            &[0xa2, 0x61, b'a', 0x5f, 0x41, b'x', 0xff, 0x61, b'b', 0x01],
+            &[0xa2, 0x7f, 0x61, b'a', 0xff, 0x01, 0x61, b'b', 0x01],
+        ] {
+            assert_eq!(ok(after), Ok(()), "{after:02x?}");
+        }
+        // An indefinite string's chunks are definite strings of its type.
+        for bad_chunk in [
+            &[0x7f, 0x41, b'x', 0xff][..],
+            &[0x5f, 0x61, b'x', 0xff],
+            &[0x5f, 0x01, 0xff],
+            &[0x5f, 0x81, 0x41, b'x', 0xff],
+            &[0x5f, 0x5f, 0xff, 0xff],
+            &[0x7f, 0x7f, 0xff, 0xff],
+        ] {
+            assert_eq!(refused(bad_chunk), "invalid CBOR", "{bad_chunk:02x?}");
+        }
+        assert_eq!(refused(&[0x5f, 0x41, b'x']), "the CBOR ends early");
+        // Reserved and stray heads of major type 7.
+        for bad in [&[0xfc][..], &[0xfd], &[0xfe], &[0xff], &[0x81, 0xff]] {
+            assert_eq!(refused(bad), "invalid CBOR", "{bad:02x?}");
+        }
     }
 
     #[test]

@@ -318,8 +318,8 @@ pub(crate) fn read_capped(
             if buf.len() > cap {
                 return Ok(None);
             }
+            // At least one more: the capacity is at least 1 and at most cap.
             let bigger = buf.capacity().saturating_mul(2).min(cap.saturating_add(1));
-            let bigger = bigger.max(buf.capacity() + 1);
             let mut next = Zeroizing::new(Vec::with_capacity(bigger));
             next.extend_from_slice(&buf);
             buf = next;
@@ -591,6 +591,21 @@ mod tests {
                 .unwrap()
                 .map_or(len > 0, |g| len == 0 && g.is_empty()));
         }
+        // Each buffer is the size it was made: 16 KiB with no hint, then
+        // doubled by copying, never grown in place (a reallocation would
+        // leave an unwiped copy).
+        let got = read_capped(&mut &[1u8; 10][..], 1 << 20, None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.capacity(), 16 << 10);
+        let got = read_capped(&mut &[1u8; 1500][..], 5000, Some(0))
+            .unwrap()
+            .unwrap();
+        assert_eq!((got.len(), got.capacity()), (1500, 2048));
+        let got = read_capped(&mut &[1u8; 4097][..], 5000, Some(0))
+            .unwrap()
+            .unwrap();
+        assert_eq!((got.len(), got.capacity()), (4097, 5001));
         // A reader interrupted once still gives everything.
         struct Interrupting(bool, &'static [u8]);
         impl Read for Interrupting {
