@@ -57,8 +57,10 @@ pub(crate) fn seal_bytes(plaintext: &[u8], recipients: &Recipients, form: Form) 
         w.finish().map_err(fail)?;
     }
     // Never write what open refuses, whatever size age's grease stanza takes.
-    let header = header_len_without_grease(&out);
-    if header + GREASE_BYTES > MAX_HEADER_BYTES {
+    // The size said is with that room: a header of 127.9 KiB is refused,
+    // and "would take 128 KiB" would not say why.
+    let header = header_len_without_grease(&out) + GREASE_BYTES;
+    if header > MAX_HEADER_BYTES {
         return Err(Error::usage(format!(
             "too many recipients: their age header would take {} KiB, and handoff opens at most {} KiB \
              (about 1300 X25519 recipients); split them across several tokens",
@@ -581,5 +583,162 @@ mod tests {
         assert_eq!(trim_end(b" \n\tx y \n"), b" \n\tx y");
         assert_eq!(trim_start(b" \n"), b"");
         assert_eq!(trim_end(b" \n"), b"");
+    }
+
+    fn token() -> crate::Token {
+        crate::Token::new(
+            crate::Kind::Static,
+            crate::Credentials::new("AKIAIOSFODNN7EXAMPLE", "secret".into(), None, None),
+        )
+    }
+
+    fn pair() -> (Recipients, Identities, String) {
+        use secrecy::ExposeSecret;
+        let key = age::x25519::Identity::generate();
+        let mut r = Recipients::new();
+        r.add(&key.to_public().to_string()).unwrap();
+        let mut i = Identities::new();
+        i.add_text(key.to_string().expose_secret(), "test").unwrap();
+        (r, i, key.to_public().to_string())
+    }
+
+    /// 1287 X25519 and 42 ssh-ed25519 recipients make a header that, with
+    /// room for the grease stanza, is exactly MAX_HEADER_BYTES (98 and 110
+    /// bytes a stanza, 70 for the first and last lines): that seals, and
+    /// opens; one more recipient does not seal.
+    #[test]
+    fn the_most_recipients_a_header_holds() {
+        let mut r = Recipients::new();
+        for _ in 0..1287 {
+            r.add(&age::x25519::Identity::generate().to_public().to_string())
+                .unwrap();
+        }
+        for _ in 0..42 {
+            let k = ssh_key::PrivateKey::random(
+                &mut ssh_key::rand_core::OsRng,
+                ssh_key::Algorithm::Ed25519,
+            )
+            .unwrap();
+            r.add(&k.public_key().to_openssh().unwrap()).unwrap();
+        }
+        let sealed = seal(&token(), &r, Form::Binary).unwrap();
+        assert_eq!(
+            header_len_without_grease(&sealed) + GREASE_BYTES,
+            MAX_HEADER_BYTES
+        );
+        let (_, i, last) = pair();
+        r.add(&last).unwrap();
+        let e = seal(&token(), &r, Form::Binary).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(
+            e.to_string(),
+            "too many recipients: their age header would take 129 KiB, and handoff opens at most 128 KiB \
+             (about 1300 X25519 recipients); split them across several tokens"
+        );
+        drop(i);
+    }
+
+    #[test]
+    fn no_recipients_at_all() {
+        let e = seal(&token(), &Recipients::new(), Form::Binary).unwrap_err();
+        assert_eq!(e.to_string(), "no recipients: give -r, -R or -p");
+        assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn sealed_input_at_the_size_bound() {
+        let (_, i, _) = pair();
+        let e = open(&vec![b'x'; MAX_SEALED_SIZE], &i).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            Error::NotAToken("not an age file (binary, armored or base64)".into()).to_string()
+        );
+        let e = open(&vec![b'x'; MAX_SEALED_SIZE + 1], &i).unwrap_err();
+        assert_eq!(e.to_string(), too_large().to_string());
+    }
+
+    #[test]
+    fn unknown_versions_and_damaged_headers() {
+        let (r, i, _) = pair();
+        let sealed = seal(&token(), &r, Form::Binary).unwrap();
+        let mut v2 = sealed.clone();
+        v2[20] = b'2';
+        assert!(v2.starts_with(b"age-encryption.org/v2\n"));
+        let e = open(&v2, &i).unwrap_err();
+        assert!(
+            e.to_string().ends_with(
+                "the token uses an age format this handoff does not know; upgrade handoff"
+            ),
+            "{e}"
+        );
+        let mut damaged = b"age-encryption.org/v1\n-> \n".to_vec();
+        damaged.extend_from_slice(&sealed[22..]);
+        let e = open(&damaged, &i).unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("the token is damaged: invalid age header"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn no_identity_matches_names_what_was_tried() {
+        let (r, _, _) = pair();
+        let (_, other, _) = pair();
+        let sealed = seal(&token(), &r, Form::Binary).unwrap();
+        let e = open(&sealed, &other).unwrap_err();
+        assert!(
+            e.to_string().ends_with(
+                "no identity matches this token (tried test); it was sealed to someone else"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_damaged_payload_is_said_to_be_damaged() {
+        let (r, i, _) = pair();
+        let mut sealed = seal(&token(), &r, Form::Binary).unwrap();
+        let last = sealed.len() - 1;
+        sealed[last] ^= 1;
+        let e = open(&sealed, &i).unwrap_err();
+        assert_eq!(e.exit_code(), 3);
+        assert!(
+            e.to_string().contains("the token is damaged or truncated"),
+            "{e}"
+        );
+        sealed.truncate(last - 20);
+        let e = open(&sealed, &i).unwrap_err();
+        assert!(e.to_string().contains("truncated"), "{e}");
+    }
+
+    #[test]
+    fn an_encrypted_ssh_key_with_no_terminal_says_so() {
+        let k = ssh_key::PrivateKey::random(
+            &mut ssh_key::rand_core::OsRng,
+            ssh_key::Algorithm::Ed25519,
+        )
+        .unwrap();
+        let mut r = Recipients::new();
+        r.add(&k.public_key().to_openssh().unwrap()).unwrap();
+        let sealed = seal(&token(), &r, Form::Binary).unwrap();
+        let locked = k
+            .encrypt(&mut ssh_key::rand_core::OsRng, "pw")
+            .unwrap()
+            .to_openssh(ssh_key::LineEnding::LF)
+            .unwrap();
+        let mut i = Identities::new();
+        i.add_text(&locked, "id_ed25519").unwrap();
+        let e = open(&sealed, &i).unwrap_err();
+        assert_eq!(e.exit_code(), 3);
+        assert_eq!(
+            e.to_string(),
+            Error::Decrypt(
+                "an SSH key in id_ed25519 is passphrase-protected and there is no terminal to ask on; \
+                 run on a terminal, or remove the passphrase (ssh-keygen -p)"
+                    .into()
+            )
+            .to_string()
+        );
     }
 }
