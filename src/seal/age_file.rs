@@ -14,6 +14,13 @@ use super::*;
 /// The largest scrypt work factor (log2 N) accepted when opening.
 const MAX_WORK_FACTOR: u8 = 20;
 
+/// The scrypt work factor (log2 N) of a passphrase seal: Go age's fixed
+/// choice (256 MiB, about a second). The age crate's own choice is timed
+/// on the sealing machine to take a second there, and on a fast machine
+/// can pass [`MAX_WORK_FACTOR`], making a token handoff itself would
+/// refuse to open.
+const SEAL_WORK_FACTOR: u8 = 18;
+
 pub(super) const AGE_MAGIC: &[u8] = b"age-encryption.org/";
 /// `age-encryption.org/v1` in base64: how a one-line base64 token starts.
 pub(super) const AGE_MAGIC_B64: &[u8] = b"YWdlLWVuY3J5cHRpb24ub3JnL3Yx";
@@ -24,28 +31,32 @@ pub(crate) fn seal_bytes(plaintext: &[u8], recipients: &Recipients, form: Form) 
     let plugin_failure = crate::plugin::Failure::default();
     let plugins =
         crate::plugin::recipients(&recipients.plugins, recipients.prompt, &plugin_failure)?;
-    let encryptor = match (&recipients.passphrase, recipients.keys.is_empty()) {
-        (Some(p), true) if plugins.is_empty() => age::Encryptor::with_user_passphrase(p.clone()),
-        (Some(_), _) => {
-            return Err(Error::usage(
+    let encryptor =
+        match (&recipients.passphrase, recipients.keys.is_empty()) {
+            (Some(p), true) if plugins.is_empty() => {
+                let mut scrypt = age::scrypt::Recipient::new(p.clone());
+                scrypt.set_work_factor(SEAL_WORK_FACTOR);
+                age::Encryptor::with_recipients(std::iter::once(&scrypt as &dyn age::Recipient))
+                    .map_err(|e| Error::Other(format!("sealing failed: {e}")))?
+            }
+            (Some(_), _) => return Err(Error::usage(
                 "a passphrase cannot be combined with other recipients (age allows it only alone)",
-            ))
-        }
-        (None, true) if plugins.is_empty() => {
-            return Err(Error::usage("no recipients: give -r, -R or -p"))
-        }
-        (None, _) => age::Encryptor::with_recipients(
-            recipients
-                .keys
-                .iter()
-                .chain(&plugins)
-                .map(|k| k.as_ref() as &dyn age::Recipient),
-        )
-        .map_err(|e| match plugin_failure.get() {
-            Some(m) => Error::Other(m),
-            None => Error::usage(format!("cannot seal to these recipients: {e}")),
-        })?,
-    };
+            )),
+            (None, true) if plugins.is_empty() => {
+                return Err(Error::usage("no recipients: give -r, -R or -p"))
+            }
+            (None, _) => age::Encryptor::with_recipients(
+                recipients
+                    .keys
+                    .iter()
+                    .chain(&plugins)
+                    .map(|k| k.as_ref() as &dyn age::Recipient),
+            )
+            .map_err(|e| match plugin_failure.get() {
+                Some(m) => Error::Other(m),
+                None => Error::usage(format!("cannot seal to these recipients: {e}")),
+            })?,
+        };
     let mut out = Vec::with_capacity(plaintext.len() + 1024);
     let fail = |e: io::Error| match plugin_failure.get() {
         Some(m) => Error::Other(m),
@@ -740,5 +751,23 @@ mod tests {
             )
             .to_string()
         );
+    }
+
+    #[test]
+    fn passphrase_seals_use_go_ages_work_factor() {
+        let mut r = Recipients::new();
+        r.set_passphrase("p".to_string().into());
+        let sealed = seal(&token(), &r, Form::Binary).unwrap();
+        let stanza = sealed
+            .split(|&b| b == b'\n')
+            .find(|l| l.starts_with(b"-> scrypt "))
+            .expect("an scrypt stanza");
+        let factor = std::str::from_utf8(stanza)
+            .unwrap()
+            .rsplit(' ')
+            .next()
+            .unwrap();
+        assert_eq!(factor, SEAL_WORK_FACTOR.to_string());
+        assert!(SEAL_WORK_FACTOR <= MAX_WORK_FACTOR);
     }
 }
