@@ -28,24 +28,26 @@ pub(super) const ARMOR_BEGIN: &[u8] = b"-----BEGIN AGE ENCRYPTED FILE-----";
 
 /// Seals already-encoded envelope bytes.
 pub(crate) fn seal_bytes(plaintext: &[u8], recipients: &Recipients, form: Form) -> Result<Vec<u8>> {
+    // The combination first, before any plugin is started.
+    let alone = recipients.keys.is_empty() && recipients.plugins.is_empty();
     let plugin_failure = crate::plugin::Failure::default();
-    let plugins =
-        crate::plugin::recipients(&recipients.plugins, recipients.prompt, &plugin_failure)?;
-    let encryptor =
-        match (&recipients.passphrase, recipients.keys.is_empty()) {
-            (Some(p), true) if plugins.is_empty() => {
-                let mut scrypt = age::scrypt::Recipient::new(p.clone());
-                scrypt.set_work_factor(SEAL_WORK_FACTOR);
-                age::Encryptor::with_recipients(std::iter::once(&scrypt as &dyn age::Recipient))
-                    .map_err(|e| Error::Other(format!("sealing failed: {e}")))?
-            }
-            (Some(_), _) => return Err(Error::usage(
+    let encryptor = match &recipients.passphrase {
+        Some(_) if !alone => {
+            return Err(Error::usage(
                 "a passphrase cannot be combined with other recipients (age allows it only alone)",
-            )),
-            (None, true) if plugins.is_empty() => {
-                return Err(Error::usage("no recipients: give -r, -R or -p"))
-            }
-            (None, _) => age::Encryptor::with_recipients(
+            ))
+        }
+        Some(p) => {
+            let mut scrypt = age::scrypt::Recipient::new(p.clone());
+            scrypt.set_work_factor(SEAL_WORK_FACTOR);
+            age::Encryptor::with_recipients(std::iter::once(&scrypt as &dyn age::Recipient))
+                .map_err(|e| Error::Other(format!("sealing failed: {e}")))?
+        }
+        None if alone => return Err(Error::usage("no recipients: give -r, -R or -p")),
+        None => {
+            let plugins =
+                crate::plugin::recipients(&recipients.plugins, recipients.prompt, &plugin_failure)?;
+            age::Encryptor::with_recipients(
                 recipients
                     .keys
                     .iter()
@@ -55,8 +57,9 @@ pub(crate) fn seal_bytes(plaintext: &[u8], recipients: &Recipients, form: Form) 
             .map_err(|e| match plugin_failure.get() {
                 Some(m) => Error::Other(m),
                 None => Error::usage(format!("cannot seal to these recipients: {e}")),
-            })?,
-        };
+            })?
+        }
+    };
     let mut out = Vec::with_capacity(plaintext.len() + 1024);
     let fail = |e: io::Error| match plugin_failure.get() {
         Some(m) => Error::Other(m),
@@ -321,7 +324,11 @@ fn header_len_without_grease(binary: &[u8]) -> usize {
     let mut in_grease = false;
     for line in header.split_inclusive(|&b| b == b'\n') {
         if line.starts_with(b"-> ") || line.starts_with(b"---") {
+            // The tag is the second word, the last one when the stanza has
+            // no arguments (age's grease has none one time in five).
             in_grease = line
+                .strip_suffix(b"\n")
+                .unwrap_or(line)
                 .split(|&b| b == b' ')
                 .nth(1)
                 .is_some_and(|tag| tag.ends_with(b"-grease"));
@@ -531,6 +538,13 @@ mod tests {
             header_len(greased) - grease
         );
         assert_eq!(header_len_without_grease(file), header_len(file));
+        // grease with no arguments: its tag ends the line
+        let bare =
+            b"age-encryption.org/v1\n-> X25519 abc\nbody\n-> %('c-grease\ngrease body\n--- mac\n";
+        assert_eq!(
+            header_len_without_grease(bare),
+            bare.len() - "-> %('c-grease\ngrease body\n".len()
+        );
         // a tag that only contains "-grease" is not grease
         let not = b"age-encryption.org/v1\n-> x-greasy 1\nb\n--- mac\n";
         assert_eq!(header_len_without_grease(not), not.len());
@@ -769,5 +783,32 @@ mod tests {
             .unwrap();
         assert_eq!(factor, SEAL_WORK_FACTOR.to_string());
         assert!(SEAL_WORK_FACTOR <= MAX_WORK_FACTOR);
+    }
+
+    #[test]
+    fn a_passphrase_is_alone_and_checked_before_any_plugin_runs() {
+        let plugin: age::plugin::Recipient = "age1handofftest1qqqqqqqqalqhva".parse().unwrap();
+        let mut r = Recipients::new();
+        r.set_passphrase("p".to_string().into());
+        r.plugins.push(plugin.clone());
+        let e = seal(&token(), &r, Form::Binary).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "a passphrase cannot be combined with other recipients (age allows it only alone)"
+        );
+        let (mut r, _, _) = pair();
+        r.set_passphrase("p".to_string().into());
+        assert_eq!(
+            seal(&token(), &r, Form::Binary).unwrap_err().to_string(),
+            "a passphrase cannot be combined with other recipients (age allows it only alone)"
+        );
+        // a plugin recipient alone is a recipient: its plugin is run (the
+        // unit tests do not put it on PATH; tests/plugins.rs does)
+        let mut r = Recipients::new();
+        r.plugins.push(plugin);
+        if let Err(e) = seal(&token(), &r, Form::Binary) {
+            assert_eq!(e.exit_code(), 2);
+            assert!(e.to_string().contains("age-plugin-handofftest"), "{e}");
+        }
     }
 }
