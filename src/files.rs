@@ -396,12 +396,16 @@ mod tests {
             .status()
             .unwrap()
             .success());
-        let reader = {
+        // The reader waits for a writer; a bounded wait, so a write that
+        // never comes fails the test instead of hanging it.
+        let (tx, rx) = std::sync::mpsc::channel();
+        {
             let fifo = fifo.clone();
-            std::thread::spawn(move || fs::read(fifo).unwrap())
-        };
+            std::thread::spawn(move || tx.send(fs::read(fifo).unwrap()));
+        }
         write_private(&fifo, b"token", Overwrite::Replace).unwrap();
-        assert_eq!(reader.join().unwrap(), b"token");
+        let got = rx.recv_timeout(std::time::Duration::from_secs(10));
+        assert_eq!(got.expect("nothing was written into the FIFO"), b"token");
         assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
         // a directory, a socket: refused
         let sock = dir.path().join("sock");
