@@ -625,13 +625,19 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(&got[..], b"abc");
-        struct Failing;
-        impl Read for Failing {
+        // An error is returned (once, then an end: a retry would see a
+        // short, "complete" read).
+        struct FailingOnce(bool);
+        impl Read for FailingOnce {
             fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                if std::mem::replace(&mut self.0, true) {
+                    return Ok(0);
+                }
                 Err(std::io::ErrorKind::PermissionDenied.into())
             }
         }
-        assert!(read_capped(&mut Failing, 10, None).is_err());
+        let e = read_capped(&mut FailingOnce(false), 10, None).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied);
     }
 
     #[test]
