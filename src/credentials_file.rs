@@ -31,16 +31,17 @@ pub fn write_profile(path: &Path, name: &str, token: &Token) -> Result<()> {
         )));
     }
     let lock = lock_beside(path)?;
-    if matches!(target(path)?, Target::Into(_)) {
-        return Err(Error::Other(format!(
-            "{} is not a regular file; not writing a profile into it",
-            path.display()
-        )));
-    }
-    let existing = match fs::read(path) {
-        Ok(b) => Zeroizing::new(b),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Zeroizing::new(Vec::new()),
-        Err(e) => return Err(Error::io("cannot read", path, e)),
+    let existing = match target(path)? {
+        Target::Into(_) => {
+            return Err(Error::Other(format!(
+                "{} is not a regular file; not writing a profile into it",
+                path.display()
+            )))
+        }
+        Target::Missing => Zeroizing::new(Vec::new()),
+        Target::File(..) => {
+            Zeroizing::new(fs::read(path).map_err(|e| Error::io("cannot read", path, e))?)
+        }
     };
     let existing = std::str::from_utf8(&existing).map_err(|_| {
         Error::Other(format!(
@@ -337,6 +338,19 @@ mod tests {
             headers(&lines),
             [true, false, false, false, false, false, true, false, true, true]
         );
+        // comments and blank lines leave the value they follow open
+        for comment in ["# c\n", "; c\n", "\n"] {
+            assert_eq!(
+                headers(&["[a]\n", comment, "  [b]\n"]),
+                [true, false, true],
+                "{comment:?}"
+            );
+            assert_eq!(
+                headers(&["[a]\n", "x = 1\n", comment, "  [b]\n"]),
+                [true, false, false, false],
+                "{comment:?}"
+            );
+        }
     }
 
     #[test]
