@@ -148,13 +148,13 @@ fn replace_section(text: &str, name: &str, section: &str) -> Zeroizing<String> {
             .find(|&i| is_header[i])
             .unwrap_or(lines.len());
         if end < lines.len() {
-            while end > start + 1 {
-                let t = lines[end - 1].trim();
-                if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
-                    end -= 1;
-                } else {
-                    break;
-                }
+            // Never past `start`: a header is neither blank nor a comment.
+            let loose = |l: &str| {
+                let t = l.trim();
+                t.is_empty() || t.starts_with('#') || t.starts_with(';')
+            };
+            while loose(lines[end - 1]) {
+                end -= 1;
             }
         }
         end
@@ -368,6 +368,11 @@ mod tests {
         assert_eq!(
             *replace_section(text, "new", "[new]\nz = 3\n"),
             "[new]\nz = 3\n\n# next\n[b]\n"
+        );
+        // at the end of the file, trailing comments are the section's
+        assert_eq!(
+            *replace_section("[b]\n[new]\nx = 1\n# c\n\n", "new", "[new]\nz = 3\n"),
+            "[b]\n[new]\nz = 3\n"
         );
         // a section of only a header and comments, before another
         assert_eq!(
