@@ -195,7 +195,7 @@ mod tests {
                 path.display()
             )]
         );
-        assert_eq!(r.names(), [key.clone()]);
+        assert_eq!(r.names(), std::slice::from_ref(&key));
         assert!(!r.is_empty());
 
         let mut r = Recipients::new();
