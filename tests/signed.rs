@@ -225,10 +225,24 @@ fn handoff_accepts_what_openssh_signs() {
     let t = s.assemble(&inner, &signature, &s.public, "ssh-signed.age");
     let json = ok(&s.open(&t, true));
     assert!(json.contains(SECRET));
-    // the default signers path is used when it exists
+    // the default signers path is used when it exists: what it lists
+    // opens, and an unsigned token no longer does
+    let plain = s.path("plain.age");
+    ok(&run_with_input(
+        handoff(s.home())
+            .args(["seal", "-r", &s.public, "-o"])
+            .arg(&plain),
+        sts_document().as_bytes(),
+    ));
+    ok(&s.open(&plain, false));
     let default = s.path(".config/handoff/allowed_signers");
     fs::copy(&s.signers, &default).unwrap();
     ok(&s.open(&t, false));
+    let err = fails(&s.open(&plain, false), 7, &[SECRET]);
+    assert!(
+        err.contains("not signed") && err.contains("allowed_signers"),
+        "{err}"
+    );
 }
 
 #[test]
