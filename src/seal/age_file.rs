@@ -811,4 +811,37 @@ mod tests {
             assert!(e.to_string().contains("age-plugin-handofftest"), "{e}");
         }
     }
+
+    #[test]
+    fn a_tracked_identity_notes_the_key_that_unwraps() {
+        use age::Identity as _;
+        let key = age::x25519::Identity::generate();
+        let stanza = age::Recipient::wrap_file_key(
+            &key.to_public(),
+            &age_core::format::FileKey::new(Box::new([7; 16])),
+        )
+        .unwrap()
+        .0
+        .remove(0);
+        let hit = std::cell::Cell::new(None);
+        let tracked = Tracked {
+            inner: &key,
+            index: 3,
+            hit: &hit,
+        };
+        assert!(matches!(tracked.unwrap_stanza(&stanza), Some(Ok(_))));
+        assert_eq!(hit.get(), Some(3));
+        let other = age::x25519::Identity::generate();
+        let hit = std::cell::Cell::new(None);
+        let tracked = Tracked {
+            inner: &other,
+            index: 1,
+            hit: &hit,
+        };
+        assert!(tracked.unwrap_stanza(&stanza).is_none());
+        assert!(tracked
+            .unwrap_stanzas(std::slice::from_ref(&stanza))
+            .is_none());
+        assert_eq!(hit.get(), None);
+    }
 }
