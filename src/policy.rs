@@ -880,4 +880,58 @@ mod tests {
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert!(wildcard_match("*", "") && !wildcard_match("a?", "a"));
     }
+
+    #[test]
+    fn the_policy_a_mint_asks_for() {
+        let refuse = UnknownActions::Refuse;
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // from the actions: each side checked and kept
+        let p = Policy::from_actions(
+            &strings(&["DescribeImages"]),
+            &strings(&["ec2:RunInstances"]),
+            refuse,
+        )
+        .unwrap();
+        assert_eq!(p.allowed().collect::<Vec<_>>(), ["ec2:DescribeImages"]);
+        assert_eq!(p.denied().collect::<Vec<_>>(), ["ec2:RunInstances"]);
+        assert!(Policy::from_actions(&strings(&["DescribeImagess"]), &[], refuse).is_err());
+        assert!(Policy::from_actions(&[], &strings(&["RunInstancess"]), refuse).is_err());
+        // from a file: read, parsed and checked
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("policy.json");
+        let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:DescribeImages","Resource":"*"}]}"#;
+        std::fs::write(&file, doc).unwrap();
+        let p = Policy::from_file(&file, refuse).unwrap();
+        assert_eq!(p.to_string(), Policy::from_json(doc).unwrap().to_string());
+        assert!(!p.is_empty());
+        let bad = dir.path().join("bad.json");
+        std::fs::write(&bad, doc.replace("DescribeImages", "DescribeImagess")).unwrap();
+        assert_eq!(Policy::from_file(&bad, refuse).unwrap_err().exit_code(), 2);
+        assert!(Policy::from_file(&bad, UnknownActions::Allow).is_ok());
+        let e = Policy::from_file(&dir.path().join("none.json"), refuse).unwrap_err();
+        assert!(e.to_string().starts_with("cannot read"), "{e}");
+        // the file first, else any action, else nothing
+        let allow = strings(&["DescribeImages"]);
+        let deny = strings(&["RunInstances"]);
+        let from_file = Policy::from_file_or_actions(Some(&file), &allow, &deny, refuse)
+            .unwrap()
+            .unwrap();
+        assert_eq!(from_file.to_string(), p.to_string());
+        for (a, d) in [
+            (&allow[..], &[][..]),
+            (&[][..], &deny[..]),
+            (&allow[..], &deny[..]),
+        ] {
+            let got = Policy::from_file_or_actions(None, a, d, refuse)
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                got.to_string(),
+                Policy::from_actions(a, d, refuse).unwrap().to_string()
+            );
+        }
+        assert!(Policy::from_file_or_actions(None, &[], &[], refuse)
+            .unwrap()
+            .is_none());
+    }
 }

@@ -177,4 +177,14 @@ mod tests {
         assert_eq!(l.recipients.len(), 2);
         assert!(l.warnings.is_empty());
     }
+
+    #[test]
+    fn lines_up_to_the_limit() {
+        let at = "x".repeat(MAX_LINE);
+        assert_eq!(parse(&at, "f").unwrap().recipients, [(1, at.clone())]);
+        for over in [MAX_LINE + 1, MAX_LINE + 2] {
+            let e = parse(&format!("# c\n{}", "x".repeat(over)), "f").unwrap_err();
+            assert_eq!(e.to_string(), "recipients file f line 2 is too long");
+        }
+    }
 }
