@@ -228,12 +228,7 @@ fn handoff_accepts_what_openssh_signs() {
     // the default signers path is used when it exists: what it lists
     // opens, and an unsigned token no longer does
     let plain = s.path("plain.age");
-    ok(&run_with_input(
-        handoff(s.home())
-            .args(["seal", "-r", &s.public, "-o"])
-            .arg(&plain),
-        sts_document().as_bytes(),
-    ));
+    seal_document(s.home(), &s.public, &plain, &[]);
     ok(&s.open(&plain, false));
     let default = s.path(".config/handoff/allowed_signers");
     fs::copy(&s.signers, &default).unwrap();
@@ -253,12 +248,7 @@ fn refusals_are_status_7_with_nothing_on_stdout() {
 
     // unsigned, with a signers file
     let plain = s.path("plain.age");
-    ok(&run_with_input(
-        handoff(s.home())
-            .args(["seal", "-r", &s.public, "-o"])
-            .arg(&plain),
-        sts_document().as_bytes(),
-    ));
+    seal_document(s.home(), &s.public, &plain, &[]);
     let err = fails(&s.open(&plain, true), 7, &[SECRET]);
     assert!(err.contains("not signed"), "{err}");
 
