@@ -92,6 +92,12 @@ fn section_name(line: &str) -> Option<&str> {
     Some(&rest[..end]).filter(|n| !n.is_empty())
 }
 
+/// A line configparser passes over: blank, or a `#` or `;` comment.
+fn is_blank_or_comment(line: &str) -> bool {
+    let t = line.trim();
+    t.is_empty() || t.starts_with('#') || t.starts_with(';')
+}
+
 /// Which lines of an INI text open a section, as configparser sees them: a
 /// bracketed line indented deeper than the value before it continues that
 /// value instead.
@@ -101,8 +107,7 @@ fn headers(lines: &[&str]) -> Vec<bool> {
     lines
         .iter()
         .map(|l| {
-            let t = l.trim();
-            if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
+            if is_blank_or_comment(l) {
                 return false;
             }
             if value_indent.is_some_and(|v| indent(l) > v) {
@@ -149,11 +154,7 @@ fn replace_section(text: &str, name: &str, section: &str) -> Zeroizing<String> {
             .unwrap_or(lines.len());
         if end < lines.len() {
             // Never past `start`: a header is neither blank nor a comment.
-            let loose = |l: &str| {
-                let t = l.trim();
-                t.is_empty() || t.starts_with('#') || t.starts_with(';')
-            };
-            while loose(lines[end - 1]) {
+            while is_blank_or_comment(lines[end - 1]) {
                 end -= 1;
             }
         }
