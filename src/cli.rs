@@ -81,6 +81,28 @@ pub enum Command {
     Issued(IssuedArgs),
     /// Make the sessions of handed-off tokens stop working before they expire.
     Revoke(RevokeArgs),
+    /// Sign in to the AWS console with a federation or role token.
+    ///
+    /// Opens the token as `open` does (identities, signers, --expect-account,
+    /// expiry), asks AWS's federation endpoint for a sign-in token (one
+    /// request), and opens the sign-in URL in a browser ($BROWSER, else
+    /// xdg-open or open). The URL signs anyone in, once, within 15 minutes:
+    /// handoff never shows it unless asked (--print, -o).
+    ///
+    /// Session and static tokens are refused before any request: AWS does not
+    /// accept them for console sign-in. Ask the sender for a token minted
+    /// with `handoff seal --federation NAME` or `--role ARN`.
+    ///
+    /// A federation token's console session lasts as long as the token
+    /// (AWS takes no SessionDuration for it); a role token's lasts
+    /// --session-duration, never past the credentials' own expiry.
+    ///
+    /// Examples:
+    ///   handoff console token.age
+    ///   handoff console token.age --service ec2 --region eu-west-1
+    ///   handoff console token.age --print
+    #[command(verbatim_doc_comment)]
+    Console(ConsoleArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -461,6 +483,61 @@ pub struct Ec2Args {
     pub params: Vec<String>,
 }
 
+#[derive(Args, Debug)]
+pub struct ConsoleArgs {
+    /// The sealed token; - reads stdin.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    #[command(flatten)]
+    pub ids: IdentityArgs,
+
+    #[command(flatten)]
+    pub checks: UseArgs,
+
+    /// Where the console opens: an https:// console URL [default: the
+    /// console home for the region].
+    #[arg(long, value_name = "URL", conflicts_with = "service")]
+    pub destination: Option<String>,
+
+    /// Open this service's console page for the region: ec2, s3, iam,
+    /// lambda, cloudformation, cloudwatch, dynamodb, rds, vpc, ...
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+
+    /// The region of the console and the sign-in host [default: the token's,
+    /// $AWS_REGION, $AWS_DEFAULT_REGION; none: the global hosts].
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Role tokens only: how long the console session lasts, 15m to 12h
+    /// (seconds, or 90m, 3h) [default: 1h, never past the credentials'
+    /// expiry]. A federation token's console session lasts as long as the
+    /// token.
+    #[arg(long, value_name = "D")]
+    pub session_duration: Option<String>,
+
+    /// Write the sign-in URL to stdout instead of opening a browser.
+    #[arg(long, conflicts_with = "output")]
+    pub print: bool,
+
+    /// Write the sign-in URL to this file (mode 0600, atomically) instead of
+    /// opening a browser.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Replace an existing -o file.
+    #[arg(long, requires = "output")]
+    pub force: bool,
+
+    /// The federation endpoint to ask (a URL with no path gets /federation)
+    /// [default: $HANDOFF_SIGNIN_ENDPOINT, else the region's:
+    /// signin.aws.amazon.com or REGION.signin.aws.amazon.com,
+    /// signin.amazonaws.cn, signin.amazonaws-us-gov.com].
+    #[arg(long, value_name = "URL")]
+    pub signin_endpoint: Option<String>,
+}
+
 /// `--force`: replace an existing file.
 pub fn overwrite(force: bool) -> Overwrite {
     if force {
@@ -580,6 +657,10 @@ const VERBOSE: &[(&str, &str)] = &[
     (
         "ec2",
         "Say on stderr each AWS request (the account check, the EC2 action) and each retry.",
+    ),
+    (
+        "console",
+        "Say on stderr the sign-in request (endpoint, where it came from, SessionDuration; never the URL) and each AWS request of the --expect-account check.",
     ),
     (
         "completions",

@@ -416,3 +416,77 @@ pub fn ec2(a: cli::Ec2Args, verbose: bool) -> Result<ExitCode> {
     crate::print(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// `handoff console`: the token's console sign-in URL, to a browser, stdout
+/// or a file. Every flag is checked, and the output file found writable,
+/// before the token is opened; a token AWS would refuse is refused before
+/// any request.
+pub fn console(a: cli::ConsoleArgs, verbose: bool) -> Result<ExitCode> {
+    use handoff::console::{self as hc, Options};
+    use handoff::secrecy::ExposeSecret;
+    let requested = a
+        .session_duration
+        .as_deref()
+        .map(|d| {
+            handoff::parse_duration(d).ok_or_else(|| {
+                Error::Usage(format!(
+                    "--session-duration {d:?} is not a duration: give seconds, or 90m, 3h, 1h30m"
+                ))
+            })
+        })
+        .transpose()?;
+    let options = Options {
+        region: a.region.clone(),
+        destination: a.destination.clone(),
+        service: a.service.clone(),
+        session_duration: requested,
+        signin_endpoint: a.signin_endpoint.clone(),
+        verbose,
+    };
+    options.check()?;
+    if let Some(path) = &a.output {
+        handoff::files::check_writable(path, cli::overwrite(a.force))?;
+    }
+    let token = crate::use_token_checked(
+        Some(&a.file),
+        &a.ids,
+        &a.checks,
+        verbose,
+        |_| None,
+        hc::check_token,
+    )?;
+    if let (Some(want), Some(got)) = (requested, hc::session_duration(&token, requested)?) {
+        if got < want {
+            eprintln!(
+                "handoff: the console session is cut to {}, when the credentials expire",
+                handoff::clock::human(got)
+            );
+        }
+    }
+    let url = hc::signin_url(&token, &options)?;
+    drop(token);
+    if a.print {
+        let mut line =
+            zeroize::Zeroizing::new(String::with_capacity(url.expose_secret().len() + 1));
+        line.push_str(url.expose_secret());
+        line.push('\n');
+        crate::print(line.as_bytes())?;
+    } else if let Some(path) = &a.output {
+        let mut line =
+            zeroize::Zeroizing::new(String::with_capacity(url.expose_secret().len() + 1));
+        line.push_str(url.expose_secret());
+        line.push('\n');
+        handoff::files::write_private(path, line.as_bytes(), cli::overwrite(a.force))?;
+        eprintln!(
+            "Wrote the console sign-in URL to {} (mode 0600); it signs in once, within 15 minutes",
+            path.display()
+        );
+    } else {
+        let used = hc::open_in_browser(&url)?;
+        eprintln!(
+            "handoff: opened the console sign-in with {}; the link works once, within 15 minutes",
+            crate::shown(&used)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

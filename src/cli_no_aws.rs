@@ -32,3 +32,7 @@ pub fn revoke(_: cli::RevokeArgs, _: bool) -> Result<ExitCode> {
 pub fn ec2(_: cli::Ec2Args, _: bool) -> Result<ExitCode> {
     no_aws()
 }
+
+pub fn console(_: cli::ConsoleArgs, _: bool) -> Result<ExitCode> {
+    no_aws()
+}

@@ -62,7 +62,8 @@
 //!   `tls`, `retry` → `transport` → `xml` → `types`; [`aws::sts`],
 //!   [`aws::ec2`] and [`aws::iam`] on top. [`account`], [`server`],
 //!   [`roster`], [`batch`] (per-person mints over [`issue`]) and [`revoke`]
-//!   use them with a [`Token`].
+//!   use them with a [`Token`]. [`console`] signs a browser in to the AWS
+//!   console with a token (one unsigned request on the same transport).
 //! - The `handoff` binary (`src/main.rs`, `src/cli.rs`, `src/cli_issuer.rs`,
 //!   `src/cli_no_aws.rs`) parses the command line, checks the flag
 //!   combinations clap cannot, sets up prompts and the terminal, calls the
@@ -92,6 +93,8 @@ pub mod aws;
 pub mod batch;
 pub mod cli_common;
 pub mod clock;
+#[cfg(feature = "aws")]
+pub mod console;
 mod credentials;
 pub mod credentials_file;
 mod describe;

@@ -71,6 +71,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Ec2(a) => cli_issuer::ec2(a, cli.verbose),
         Command::Issued(a) => issued(a),
         Command::Revoke(a) => cli_issuer::revoke(a, cli.verbose),
+        Command::Console(a) => cli_issuer::console(a, cli.verbose),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut cli::command(), "handoff", &mut out);
@@ -317,7 +318,22 @@ fn use_token_in(
     verbose: bool,
     region_for: impl Fn(&Token) -> Option<String>,
 ) -> Result<Token> {
+    use_token_checked(file, ids, checks, verbose, region_for, |_| Ok(()))
+}
+
+/// [`use_token_in`], with `first` run on the decrypted token before the
+/// checks that may make a request (`console`: a token kind AWS refuses is
+/// refused with no network call at all).
+fn use_token_checked(
+    file: Option<&Path>,
+    ids: &cli::IdentityArgs,
+    checks: &cli::UseArgs,
+    verbose: bool,
+    region_for: impl Fn(&Token) -> Option<String>,
+    first: impl Fn(&Token) -> Result<()>,
+) -> Result<Token> {
     let token = open_token(file, ids)?;
+    first(&token)?;
     let expect = checks.expect_account.as_deref();
     let region = region_for(&token);
     handoff::account::check_usable(

@@ -573,7 +573,7 @@ pub(crate) fn check_region(region: &str) -> Result<()> {
 
 /// An endpoint must be an http(s) URL with a host and no query or fragment;
 /// returned with at least `/` as its path.
-fn check_endpoint(url: &str) -> Result<String> {
+pub(crate) fn check_endpoint(url: &str) -> Result<String> {
     let url = url.trim();
     let bad = |why: &str| Error::usage(format!("endpoint URL {url:?} {why}"));
     let uri: http::Uri = url.parse().map_err(|_| bad("is not a URL"))?;

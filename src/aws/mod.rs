@@ -56,6 +56,11 @@ mod transport;
 mod types;
 mod xml;
 
+// The console's sign-in request (crate::console): an unsigned GET on the
+// same client, its query encoded as the Query API's bodies are.
+pub(crate) use sigv4::percent_encode;
+pub(crate) use transport::get_once;
+
 pub use config::{ClientConfig, Service, Settings, CALL_DEADLINE, CONNECT_TIMEOUT, READ_TIMEOUT};
 pub use ec2::{AvailabilityZone, DescribeImages, Ec2, Image, Region};
 pub use iam::{Iam, Principal};

@@ -50,7 +50,7 @@ pub(crate) fn form_request(endpoint: &str, params: &[(&str, &str)]) -> FormReque
     }
 }
 
-pub(super) fn percent_encode(s: &str, out: &mut Vec<u8>) {
+pub(crate) fn percent_encode(s: &str, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in s.as_bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {

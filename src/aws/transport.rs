@@ -116,29 +116,11 @@ impl Transport {
     /// Builds the HTTP client, with rustls (ring) for https endpoints. Only
     /// AWS paths get here; opening a token never does.
     pub(crate) fn new(config: ClientConfig) -> Result<Transport> {
-        let tls = tls_config().map_err(|e| Error::Transport {
-            endpoint: config.endpoint().to_string(),
-            message: format!("cannot set up the HTTP client: {e}"),
-        })?;
-        let bypass_proxy = super::config::proxy_env()?;
-        let mut builder = reqwest::blocking::Client::builder();
-        if bypass_proxy {
-            builder = builder.no_proxy();
-        }
-        let http = builder
-            .tls_backend_preconfigured(tls)
-            .connect_timeout(config.connect_timeout())
-            // The blocking client applies this to getting the response head
-            // and to each read of the body: a read timeout.
-            .timeout(config.read_timeout())
-            .redirect(reqwest::redirect::Policy::none())
-            .retry(reqwest::retry::never())
-            .user_agent(concat!("handoff/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Transport {
-                endpoint: config.endpoint().to_string(),
-                message: format!("cannot set up the HTTP client: {}", root_cause(&e)),
-            })?;
+        let http = http_client(
+            config.endpoint(),
+            config.connect_timeout(),
+            config.read_timeout(),
+        )?;
         let cap = match config.service() {
             // IAM answers (policies of at most 10 KB, lists) are small.
             Service::Sts | Service::Iam => STS_BODY_CAP,
@@ -413,6 +395,120 @@ impl Transport {
     /// A malformed answer: exit 6, naming the endpoint.
     pub(crate) fn malformed(&self, action: &str, why: String) -> Error {
         self.transport_error(format!("malformed response to {action}: {why}"))
+    }
+}
+
+/// The HTTP client every request goes out on: rustls (ring), the proxy
+/// variables checked and honoured, the connect and read timeouts, no
+/// redirects followed, no retries of reqwest's own. `endpoint` names the
+/// endpoint in the error.
+fn http_client(
+    endpoint: &str,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+) -> Result<reqwest::blocking::Client> {
+    let tls = tls_config().map_err(|e| Error::Transport {
+        endpoint: endpoint.to_string(),
+        message: format!("cannot set up the HTTP client: {e}"),
+    })?;
+    let bypass_proxy = super::config::proxy_env()?;
+    let mut builder = reqwest::blocking::Client::builder();
+    if bypass_proxy {
+        builder = builder.no_proxy();
+    }
+    builder
+        .tls_backend_preconfigured(tls)
+        .connect_timeout(connect_timeout)
+        // The blocking client applies this to getting the response head
+        // and to each read of the body: a read timeout.
+        .timeout(read_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .retry(reqwest::retry::never())
+        .user_agent(concat!("handoff/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| Error::Transport {
+            endpoint: endpoint.to_string(),
+            message: format!("cannot set up the HTTP client: {}", root_cause(&e)),
+        })
+}
+
+/// What an unsigned GET ([`get_once`]) was answered: the status and the
+/// body, read into a zeroizing buffer.
+pub(crate) struct Answer {
+    pub status: u16,
+    pub body: Zeroizing<Vec<u8>>,
+}
+
+/// One unsigned GET of `url` on the client every AWS request uses
+/// ([`http_client`]: rustls, the proxy variables, [`CONNECT_TIMEOUT`],
+/// [`READ_TIMEOUT`], no redirects), its answer read up to `cap` bytes and
+/// within [`CALL_DEADLINE`]. For endpoints that take no signature (the
+/// console's federation endpoint, whose query carries the credentials).
+///
+/// `url` is a secret: it appears in no message. Errors name `endpoint`
+/// (the URL without its query) and say what happened in handoff's words
+/// ([`Error::Transport`], exit status 6); any answer, whatever its status,
+/// is returned for the caller to judge. Sent once, never retried: each
+/// request mints something new, and a person is waiting to try again.
+///
+/// [`CONNECT_TIMEOUT`]: super::config::CONNECT_TIMEOUT
+/// [`READ_TIMEOUT`]: super::config::READ_TIMEOUT
+/// [`CALL_DEADLINE`]: super::config::CALL_DEADLINE
+pub(crate) fn get_once(url: &str, endpoint: &str, cap: usize) -> Result<Answer> {
+    use super::config::{CALL_DEADLINE, CONNECT_TIMEOUT, READ_TIMEOUT};
+    // No message is expected to hold the query; should a cause quote the
+    // URL all the same, its query is cut out.
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let failed = |message: String| Error::Transport {
+        endpoint: endpoint.to_string(),
+        message: if query.is_empty() {
+            message
+        } else {
+            redact(message, &[query])
+        },
+    };
+    let deadline_passed = || {
+        failed(format!(
+            "no complete answer within the call's deadline of {}",
+            seconds(CALL_DEADLINE)
+        ))
+    };
+    let http = http_client(endpoint, CONNECT_TIMEOUT, READ_TIMEOUT)?;
+    let deadline = Instant::now() + CALL_DEADLINE;
+    let mut response = match http.get(url).send() {
+        Ok(r) => r,
+        // without_url: reqwest's errors carry the URL, and this one holds
+        // the credentials.
+        Err(e) => {
+            let e = e.without_url();
+            if let Some(words) = certificate_error(&e) {
+                return Err(failed(format!("cannot connect: {words}")));
+            }
+            return Err(failed(describe_send_error(&e, READ_TIMEOUT)));
+        }
+    };
+    let status = response.status().as_u16();
+    let hint = response.content_length();
+    let mut reader = DeadlineReader {
+        inner: &mut response,
+        deadline,
+    };
+    match crate::files::read_capped(&mut reader, cap, hint) {
+        Ok(Some(body)) => Ok(Answer { status, body }),
+        Ok(None) => Err(failed(format!(
+            "the response is larger than {} KiB; refused",
+            cap >> 10
+        ))),
+        Err(e)
+            if Instant::now() >= deadline
+                || e.get_ref().is_some_and(|i| i.is::<DeadlinePassed>()) =>
+        {
+            Err(deadline_passed())
+        }
+        Err(e) => Err(failed(format!(
+            "the response was cut off: {}",
+            io_cause(&e)
+        ))),
     }
 }
 
