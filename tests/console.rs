@@ -542,7 +542,9 @@ fn federation_and_role_tokens_sign_in_once() {
     assert!(!stderr(&o).contains(given));
     assert_eq!(redeem(given), 302);
 
-    // session and static tokens: refused, saying what to ask for; no request
+    // session and static tokens: refused, saying what to ask for, with no
+    // request at all: not to the sign-in endpoint, nor the account check's
+    // to STS (sent to the emulator too, which would see its POST)
     let before = emu.requests();
     for (token, what) in [
         (&session, "session token"),
@@ -550,7 +552,9 @@ fn federation_and_role_tokens_sign_in_once() {
     ] {
         let o = run(w
             .console(token)
-            .args(["--print", "-v", "--signin-endpoint", &emu.url]));
+            .args(["--print", "-v", "--signin-endpoint", &emu.url])
+            .args(["--expect-account", "123456789012"])
+            .env("AWS_ENDPOINT_URL_STS", &emu.url));
         let err = fails(&o, 1, &[SECRET, SESSION]);
         assert!(
             err.starts_with("handoff: handoff console needs a federation or role token"),
