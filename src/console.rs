@@ -720,7 +720,7 @@ fn browser_commands(browser: Option<&str>) -> Vec<Vec<String>> {
 /// The console's parsers and request, opened for the fuzz target in fuzz/
 /// (feature `fuzzing`). Not a stable API: the fuzzer's oracle, which
 /// panics, on purpose, when a promise is broken.
-#[cfg(feature = "fuzzing")]
+#[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing {
     use super::*;
@@ -808,6 +808,20 @@ pub mod fuzzing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The fuzz target's oracle on arbitrary bytes and on credentials
+        /// of any text, in the ordinary test run.
+        #[test]
+        fn the_fuzz_oracle_holds(
+            data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+            id in "\\PC{0,40}", key in "\\PC{0,60}", token in "\\PC{0,400}",
+        ) {
+            fuzzing::signin(&data);
+            fuzzing::signin(format!(r#"{{"SigninToken": {}}}"#, serde_json::json!(token)).as_bytes());
+            fuzzing::signin(format!("{id}\u{0}{key}\u{0}{token}").as_bytes());
+        }
+    }
 
     const EXAMPLE_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
     const EXAMPLE_TOKEN: &str =
