@@ -542,6 +542,41 @@ fn federation_and_role_tokens_sign_in_once() {
     assert!(!stderr(&o).contains(given));
     assert_eq!(redeem(given), 302);
 
+    // a browser command that fails, and none to be found: said, exit 1,
+    // and the URL is in neither message
+    let failing = w.path("failing.sh");
+    std::fs::write(&failing, "#!/bin/sh\nexit 3\n").unwrap();
+    std::fs::set_permissions(&failing, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    for (browser, words) in [
+        (
+            failing.to_str().unwrap(),
+            "failed (exit status: 3); --print writes the URL instead",
+        ),
+        (
+            "/nonexistent/browser",
+            "no browser to open the console in (tried /nonexistent/browser, xdg-open, open)",
+        ),
+    ] {
+        let o = run(w
+            .console(&fed)
+            .args(["--signin-endpoint", &emu.url])
+            .env("BROWSER", browser)
+            .env("PATH", empty.path()));
+        let err = fails(
+            &o,
+            1,
+            &[
+                SECRET,
+                &fed_creds.1,
+                &fed_creds.2,
+                "SigninToken=",
+                "EmUlAtEd",
+            ],
+        );
+        assert!(err.contains(words), "{err}");
+    }
+
     // session and static tokens: refused, saying what to ask for, with no
     // request at all: not to the sign-in endpoint, nor the account check's
     // to STS (sent to the emulator too, which would see its POST)
