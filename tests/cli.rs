@@ -548,6 +548,7 @@ fn help_and_version() {
         "show",
         "exec",
         "ec2",
+        "console",
         "completions",
     ] {
         assert!(out.contains(cmd), "{cmd}");
