@@ -465,18 +465,17 @@ pub fn console(a: cli::ConsoleArgs, verbose: bool) -> Result<ExitCode> {
     }
     let url = hc::signin_url(&token, &options)?;
     drop(token);
+    let line = || {
+        let mut line =
+            zeroize::Zeroizing::new(String::with_capacity(url.expose_secret().len() + 1));
+        line.push_str(url.expose_secret());
+        line.push('\n');
+        line
+    };
     if a.print {
-        let mut line =
-            zeroize::Zeroizing::new(String::with_capacity(url.expose_secret().len() + 1));
-        line.push_str(url.expose_secret());
-        line.push('\n');
-        crate::print(line.as_bytes())?;
+        crate::print(line().as_bytes())?;
     } else if let Some(path) = &a.output {
-        let mut line =
-            zeroize::Zeroizing::new(String::with_capacity(url.expose_secret().len() + 1));
-        line.push_str(url.expose_secret());
-        line.push('\n');
-        handoff::files::write_private(path, line.as_bytes(), cli::overwrite(a.force))?;
+        handoff::files::write_private(path, line().as_bytes(), cli::overwrite(a.force))?;
         eprintln!(
             "Wrote the console sign-in URL to {} (mode 0600); it signs in once, within 15 minutes",
             path.display()
