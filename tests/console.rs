@@ -633,6 +633,7 @@ fn answers_other_than_a_token() {
             .args(["--print", "--signin-endpoint", &emu.url]);
         c
     };
+    let huge = format!(r#"{{"SigninToken": "{}"}}"#, "a".repeat(70 << 10)).into_bytes();
     let echo = format!(r#"{{"Message": "bad {SECRET} {SESSION}"}}"#);
     for (status, body, code, words) in [
         (
@@ -660,6 +661,12 @@ fn answers_other_than_a_token() {
             br#"{"SigninToken": "with space"}"#.as_slice(),
             6,
             "printable ASCII",
+        ),
+        (
+            200,
+            huge.as_slice(),
+            6,
+            "the response is larger than 64 KiB; refused",
         ),
     ] {
         emu.answer_next(status, body);
