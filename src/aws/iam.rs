@@ -287,10 +287,6 @@ impl Iam {
                 ("PolicyName", name),
                 ("Path", path),
                 ("PolicyDocument", document),
-                (
-                    "Description",
-                    "handoff revoke: denies revoked sessions (see docs/SECURITY.md)",
-                ),
             ],
         )?;
         r["Policy"]["Arn"]
