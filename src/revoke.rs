@@ -345,9 +345,11 @@ fn matched_fields(r: &Record, selector: &str) -> Vec<&'static str> {
 /// is ambiguous: a usage error (exit 2) listing each candidate with the
 /// field it matched.
 pub fn select<'r>(records: &'r [Record], selector: &str) -> Result<Vec<&'r Record>> {
-    let qualified = ["id", "key", "name", "session"]
-        .into_iter()
-        .find_map(|q| selector.strip_prefix(&format!("{q}:")).map(|rest| (q, rest)));
+    let qualified = ["id", "key", "name", "session"].into_iter().find_map(|q| {
+        selector
+            .strip_prefix(&format!("{q}:"))
+            .map(|rest| (q, rest))
+    });
     if let Some((field, value)) = qualified {
         return Ok(records
             .iter()
@@ -371,7 +373,10 @@ pub fn select<'r>(records: &'r [Record], selector: &str) -> Result<Vec<&'r Recor
             lines.push(format!(
                 "  {} ({}{}) matched by {}",
                 r.token_id.chars().take(12).collect::<String>(),
-                r.name.as_deref().map(|n| format!("{n}, ")).unwrap_or_default(),
+                r.name
+                    .as_deref()
+                    .map(|n| format!("{n}, "))
+                    .unwrap_or_default(),
                 r.session_name().or(r.userid.as_deref()).unwrap_or(&r.kind),
                 fields.join(" and ")
             ));
@@ -707,7 +712,15 @@ pub fn revoke(
     } else {
         let p = plan(managed.as_deref(), &todo, at, lifetime)?;
         if p.size > MANAGED_LIMIT {
-            return Err(full(who, &inline_plan, others, &other_names, limit, &p, lifetime));
+            return Err(full(
+                who,
+                &inline_plan,
+                others,
+                &other_names,
+                limit,
+                &p,
+                lifetime,
+            ));
         }
         out.limit = MANAGED_LIMIT;
         warnings.push(format!(
@@ -860,7 +873,9 @@ fn full(
         ));
     }
     if let Some(t) = oldest {
-        help.push(format!("wait until {t}, when the oldest revocation here expires"));
+        help.push(format!(
+            "wait until {t}, when the oldest revocation here expires"
+        ));
     }
     help.push(format!(
         "or stop every token {who} issued before now with one statement without aws:userid (AWS's \"revoke active sessions\"; docs/SECURITY.md shows it)"
@@ -1006,11 +1021,18 @@ mod tests {
         let lookalike = json!({"Sid": "HandoffRevokedByHand", "Effect": "Deny", "Action": ["*"], "Resource": "*",
             "Condition": {"StringLike": {"aws:userid": ["1:ws-*"]},
                           "DateLessThan": {"aws:TokenIssueTime": "2026-12-01T00:00:00Z"}}});
-        let doc = json!({"Version": "2012-10-17", "Statement": [admin, unsigned, lookalike]}).to_string();
+        let doc =
+            json!({"Version": "2012-10-17", "Statement": [admin, unsigned, lookalike]}).to_string();
         let now = t("2026-12-02T15:00:00Z");
         // Revoking the very sessions they name, and far later (pruning).
         for at in [now, now + USER_TOKEN_LIFETIME * 3] {
-            let p = plan(Some(&doc), &ids(&["1:ws-a", "1:ws-c"]), at, USER_TOKEN_LIFETIME).unwrap();
+            let p = plan(
+                Some(&doc),
+                &ids(&["1:ws-a", "1:ws-c"]),
+                at,
+                USER_TOKEN_LIFETIME,
+            )
+            .unwrap();
             let v: Value = serde_json::from_str(&p.document).unwrap();
             let st = v["Statement"].as_array().unwrap();
             assert_eq!(st.len(), 4, "{}", p.document);
@@ -1019,7 +1041,10 @@ mod tests {
             assert_eq!(st[2], lookalike);
             assert!(p.pruned.is_empty());
             let back = RevocationPolicy::parse(&p.document).unwrap();
-            assert_eq!(back.foreign, vec![admin.clone(), unsigned.clone(), lookalike.clone()]);
+            assert_eq!(
+                back.foreign,
+                vec![admin.clone(), unsigned.clone(), lookalike.clone()]
+            );
             assert_eq!(back.entries.len(), 2);
         }
         // A Sid a foreign statement holds is not reused.
@@ -1027,7 +1052,10 @@ mod tests {
         let p = plan(Some(&taken), &ids(&["1:ws-d"]), now, USER_TOKEN_LIFETIME).unwrap();
         let v: Value = serde_json::from_str(&p.document).unwrap();
         assert_ne!(v["Statement"][0]["Sid"], v["Statement"][1]["Sid"]);
-        assert_eq!(RevocationPolicy::parse(&p.document).unwrap().entries.len(), 1);
+        assert_eq!(
+            RevocationPolicy::parse(&p.document).unwrap().entries.len(),
+            1
+        );
     }
 
     #[test]
@@ -1037,18 +1065,36 @@ mod tests {
         // Another issuer revoked ws-b with a later cut-off (their clock,
         // or simply later).
         let later = t0 + Duration::from_secs(600);
-        let second = plan(Some(&first.document), &ids(&["1:ws-b"]), later, USER_TOKEN_LIFETIME).unwrap();
+        let second = plan(
+            Some(&first.document),
+            &ids(&["1:ws-b"]),
+            later,
+            USER_TOKEN_LIFETIME,
+        )
+        .unwrap();
         // Now a run whose cut-off is earlier than that revokes ws-b again
         // and ws-c: ws-b keeps the later one; ws-a keeps its own (moving it
         // later would deny a token reissued to ws-a since).
         let t1 = t0 + Duration::from_secs(300);
-        let third = plan(Some(&second.document), &ids(&["1:ws-b", "1:ws-c"]), t1, USER_TOKEN_LIFETIME).unwrap();
+        let third = plan(
+            Some(&second.document),
+            &ids(&["1:ws-b", "1:ws-c"]),
+            t1,
+            USER_TOKEN_LIFETIME,
+        )
+        .unwrap();
         let back = RevocationPolicy::parse(&third.document).unwrap();
         assert_eq!(back.cut_off("1:ws-a"), Some(t0));
         assert_eq!(back.cut_off("1:ws-b"), Some(later));
         assert_eq!(back.cut_off("1:ws-c"), Some(t1));
         // Revoking ws-a again later moves its cut-off later, never earlier.
-        let fourth = plan(Some(&third.document), &ids(&["1:ws-a"]), later, USER_TOKEN_LIFETIME).unwrap();
+        let fourth = plan(
+            Some(&third.document),
+            &ids(&["1:ws-a"]),
+            later,
+            USER_TOKEN_LIFETIME,
+        )
+        .unwrap();
         let back = RevocationPolicy::parse(&fourth.document).unwrap();
         assert_eq!(back.cut_off("1:ws-a"), Some(later));
         assert_eq!(back.entries.len(), 3);
@@ -1061,18 +1107,47 @@ mod tests {
         let t0 = t("2026-12-02T15:00:00Z");
         let first = plan(None, &ids(&["1:ws-a"]), t0, USER_TOKEN_LIFETIME).unwrap();
         let t1 = t0 + Duration::from_secs(5);
-        let second = plan(Some(&first.document), &ids(&["1:ws-b"]), t1, USER_TOKEN_LIFETIME).unwrap();
+        let second = plan(
+            Some(&first.document),
+            &ids(&["1:ws-b"]),
+            t1,
+            USER_TOKEN_LIFETIME,
+        )
+        .unwrap();
         // One second short of 36 h after ws-a's cut-off: both stay.
         let almost = t0 + USER_TOKEN_LIFETIME - Duration::from_secs(1);
-        let p = plan(Some(&second.document), &ids(&["1:ws-c"]), almost, USER_TOKEN_LIFETIME).unwrap();
+        let p = plan(
+            Some(&second.document),
+            &ids(&["1:ws-c"]),
+            almost,
+            USER_TOKEN_LIFETIME,
+        )
+        .unwrap();
         assert!(p.pruned.is_empty());
         // At 36 h, ws-a goes; ws-b (five seconds younger) stays.
-        let p = plan(Some(&p.document), &ids(&["1:ws-d"]), t0 + USER_TOKEN_LIFETIME, USER_TOKEN_LIFETIME).unwrap();
+        let p = plan(
+            Some(&p.document),
+            &ids(&["1:ws-d"]),
+            t0 + USER_TOKEN_LIFETIME,
+            USER_TOKEN_LIFETIME,
+        )
+        .unwrap();
         assert_eq!(p.pruned, ids(&["1:ws-a"]));
-        let left: Vec<String> = RevocationPolicy::parse(&p.document).unwrap().entries.into_iter().map(|e| e.userid).collect();
+        let left: Vec<String> = RevocationPolicy::parse(&p.document)
+            .unwrap()
+            .entries
+            .into_iter()
+            .map(|e| e.userid)
+            .collect();
         assert_eq!(left, ids(&["1:ws-b", "1:ws-c", "1:ws-d"]));
         // A role's sessions last 12 h.
-        let p = plan(Some(&first.document), &ids(&["1:x"]), t0 + ROLE_TOKEN_LIFETIME, ROLE_TOKEN_LIFETIME).unwrap();
+        let p = plan(
+            Some(&first.document),
+            &ids(&["1:x"]),
+            t0 + ROLE_TOKEN_LIFETIME,
+            ROLE_TOKEN_LIFETIME,
+        )
+        .unwrap();
         assert_eq!(p.pruned, ids(&["1:ws-a"]));
     }
 
@@ -1135,9 +1210,21 @@ mod tests {
         let e = select(&records, "ws-bob").unwrap_err();
         assert_eq!(e.exit_code(), 2);
         let m = e.to_string();
-        assert!(m.contains("aaaaaaaaaaaa (ws-bob, ws-x) matched by name"), "{m}");
-        assert!(m.contains("bbbbbbbbbbbb (bob, ws-bob) matched by session"), "{m}");
-        let one = |s: &str| -> Vec<String> { select(&records, s).unwrap().iter().map(|r| r.token_id.clone()).collect() };
+        assert!(
+            m.contains("aaaaaaaaaaaa (ws-bob, ws-x) matched by name"),
+            "{m}"
+        );
+        assert!(
+            m.contains("bbbbbbbbbbbb (bob, ws-bob) matched by session"),
+            "{m}"
+        );
+        let one = |s: &str| -> Vec<String> {
+            select(&records, s)
+                .unwrap()
+                .iter()
+                .map(|r| r.token_id.clone())
+                .collect()
+        };
         assert_eq!(one("name:ws-bob"), ["aaaaaaaaaaaaaaaa"]);
         assert_eq!(one("session:ws-bob"), ["bbbbbbbbbbbbbbbb"]);
         assert_eq!(one("session:1:ws-bob"), ["bbbbbbbbbbbbbbbb"]);
@@ -1150,7 +1237,10 @@ mod tests {
         // One record through two fields is one match.
         let mut same = record("federation", "1:carol", None, None);
         same.name = Some("carol".into());
-        assert_eq!(select(std::slice::from_ref(&same), "carol").unwrap().len(), 1);
+        assert_eq!(
+            select(std::slice::from_ref(&same), "carol").unwrap().len(),
+            1
+        );
     }
 
     #[cfg(feature = "aws")]
@@ -1223,9 +1313,18 @@ mod tests {
     fn lock_files_are_per_principal_and_safe_names() {
         use crate::aws::Principal;
         let d = Path::new("/s");
-        assert_eq!(lock_path(d, &Principal::User("bob".into())), Path::new("/s/revoke-user-bob.lock"));
-        assert_eq!(lock_path(d, &Principal::Role("bob".into())), Path::new("/s/revoke-role-bob.lock"));
-        assert_eq!(lock_path(d, &Principal::User("../x y".into())), Path::new("/s/revoke-user-..%2Fx%20y.lock"));
+        assert_eq!(
+            lock_path(d, &Principal::User("bob".into())),
+            Path::new("/s/revoke-user-bob.lock")
+        );
+        assert_eq!(
+            lock_path(d, &Principal::Role("bob".into())),
+            Path::new("/s/revoke-role-bob.lock")
+        );
+        assert_eq!(
+            lock_path(d, &Principal::User("../x y".into())),
+            Path::new("/s/revoke-user-..%2Fx%20y.lock")
+        );
     }
 
     #[test]

@@ -110,14 +110,20 @@ fn ledger_revoked(home: &Path) -> Vec<(String, Option<String>)> {
 fn handoff_entries(doc: &Value) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for s in doc["Statement"].as_array().into_iter().flatten() {
-        if !s["Sid"].as_str().is_some_and(|x| x.starts_with("HandoffRevoked")) {
+        if !s["Sid"]
+            .as_str()
+            .is_some_and(|x| x.starts_with("HandoffRevoked"))
+        {
             continue;
         }
         let at = s["Condition"]["DateLessThan"]["aws:TokenIssueTime"]
             .as_str()
             .unwrap()
             .to_string();
-        for id in s["Condition"]["StringEquals"]["aws:userid"].as_array().unwrap() {
+        for id in s["Condition"]["StringEquals"]["aws:userid"]
+            .as_array()
+            .unwrap()
+        {
             out.push((id.as_str().unwrap().to_string(), at.clone()));
         }
     }
@@ -165,18 +171,21 @@ fn concurrent_revokes_on_one_user_lose_nothing() {
         let children: Vec<_> = (0..n)
             .map(|i| {
                 handoff_at(&home, &moto.url)
-                    .args(["revoke", &format!("name:p{i:02}"), "--yes"])
+                    .args(["revoke", &format!("p{i:02}"), "--yes"])
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())
                     .spawn()
                     .unwrap()
             })
             .collect();
-        for c in children {
-            let o = c.wait_with_output().unwrap();
-            ok(&o);
-            assert!(stderr(&o).contains("read back"), "{}", stderr(&o));
-        }
+        let said: Vec<String> = children
+            .into_iter()
+            .map(|c| {
+                let o = c.wait_with_output().unwrap();
+                ok(&o);
+                stderr(&o)
+            })
+            .collect();
         let doc = inline_doc(&moto.url, dir.path(), &user);
         let want: BTreeSet<String> = people
             .iter()
@@ -189,7 +198,13 @@ fn concurrent_revokes_on_one_user_lose_nothing() {
             let at = revoked.unwrap_or_else(|| panic!("{name} not marked ({n}, {r})"));
             let (_, session) = people.iter().find(|(p, _)| *p == name).unwrap();
             let id = format!("{ACCOUNT}:{session}");
-            assert!(entries.contains(&(id, at.clone())), "{name} at {at}: {entries:?}");
+            assert!(
+                entries.contains(&(id, at.clone())),
+                "{name} at {at}: {entries:?}"
+            );
+        }
+        for s in said {
+            assert!(s.contains("read back"), "{s}");
         }
     }
 }
@@ -361,7 +376,8 @@ fn a_lost_write_is_detected_retried_and_reported() {
         said.push_str(&stderr(&o));
     }
     assert_eq!(
-        said.matches("1 write was lost to another writer and made again").count(),
+        said.matches("1 write was lost to another writer and made again")
+            .count(),
         1,
         "{said}"
     );
@@ -390,7 +406,9 @@ fn a_lost_write_is_detected_retried_and_reported() {
     let o = run(handoff_at(&home, &proxy.url).args(["revoke", "carol", "--yes"]));
     let err = fails(&o, 1, &[]);
     assert!(
-        err.contains(&format!("NOT revoked: {ACCOUNT}:ws-carol on IAM user lossy")),
+        err.contains(&format!(
+            "NOT revoked: {ACCOUNT}:ws-carol on IAM user lossy"
+        )),
         "{err}"
     );
     assert_eq!(dropped.load(Ordering::SeqCst), 4, "bounded: {err}");
@@ -418,7 +436,11 @@ fn a_lost_write_is_detected_retried_and_reported() {
 fn a_revocation_the_ledger_has_but_iam_lost_is_made_again_by_name() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
-    boto(&moto.url, dir.path(), json!([["create_user", {"UserName": "issuer"}]]));
+    boto(
+        &moto.url,
+        dir.path(),
+        json!([["create_user", {"UserName": "issuer"}]]),
+    );
     let home = dir.path().join("h");
     write_ledger(&home, "issuer", &[("dave".into(), "ws-dave".into())]);
     // The ledger says revoked (an older handoff wrote it after a write
@@ -439,16 +461,27 @@ fn a_revocation_the_ledger_has_but_iam_lost_is_made_again_by_name() {
     write_ledger(
         &home,
         "issuer",
-        &[("ws-bob".into(), "ws-x".into()), ("bob".into(), "ws-bob".into())],
+        &[
+            ("ws-bob".into(), "ws-x".into()),
+            ("bob".into(), "ws-bob".into()),
+        ],
     );
     let o = run(handoff_at(&home, &moto.url).args(["revoke", "ws-bob", "--yes"]));
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("(ws-bob, ws-x) matched by name"), "{err}");
     assert!(err.contains("(bob, ws-bob) matched by session"), "{err}");
-    assert!(err.trim_end().ends_with("say which with name:, session:, id: or key:"), "{err}");
+    assert!(
+        err.trim_end()
+            .ends_with("say which with name:, session:, id: or key:"),
+        "{err}"
+    );
     assert_eq!(ids(&inline_doc(&moto.url, dir.path(), "issuer")).len(), 1);
-    ok(&run(handoff_at(&home, &moto.url).args(["revoke", "session:ws-bob", "--yes"])));
+    ok(&run(handoff_at(&home, &moto.url).args([
+        "revoke",
+        "session:ws-bob",
+        "--yes",
+    ])));
     let want: BTreeSet<String> = [format!("{ACCOUNT}:ws-dave"), format!("{ACCOUNT}:ws-bob")].into();
     assert_eq!(ids(&inline_doc(&moto.url, dir.path(), "issuer")), want);
 }
@@ -506,8 +539,14 @@ fn an_administrators_statement_survives_a_revoke_unchanged() {
     let statements = got["PolicyDocument"]["Statement"].as_array().unwrap();
     assert_eq!(statements[0], admin, "{got}");
     // Then handoff's own (one, or two when the runs straddled a second).
-    assert!(statements[1..].iter().all(|s| s["Sid"].as_str().unwrap().starts_with("HandoffRevoked")), "{got}");
-    let want: BTreeSet<String> = [format!("{ACCOUNT}:ws-erin"), format!("{ACCOUNT}:ws-frank")].into();
+    assert!(
+        statements[1..]
+            .iter()
+            .all(|s| s["Sid"].as_str().unwrap().starts_with("HandoffRevoked")),
+        "{got}"
+    );
+    let want: BTreeSet<String> =
+        [format!("{ACCOUNT}:ws-erin"), format!("{ACCOUNT}:ws-frank")].into();
     assert_eq!(ids(&got["PolicyDocument"]), want);
     // Other policies are never touched.
     let o = aws(&[
@@ -530,7 +569,11 @@ fn a_slow_clock_still_cuts_off_at_aws_time() {
     );
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
-    boto(&moto.url, dir.path(), json!([["create_user", {"UserName": "issuer"}]]));
+    boto(
+        &moto.url,
+        dir.path(),
+        json!([["create_user", {"UserName": "issuer"}]]),
+    );
     let home = dir.path().join("h");
     write_ledger(&home, "issuer", &[("gina".into(), "ws-gina".into())]);
     let before = SystemTime::now();
@@ -542,7 +585,10 @@ fn a_slow_clock_still_cuts_off_at_aws_time() {
         .args(["revoke", "gina", "--yes"]));
     ok(&o);
     let err = stderr(&o);
-    assert!(err.contains("s behind AWS's; the cut-off is AWS's time"), "{err}");
+    assert!(
+        err.contains("s behind AWS's; the cut-off is AWS's time"),
+        "{err}"
+    );
     let doc = inline_doc(&moto.url, dir.path(), "issuer");
     let entries = handoff_entries(&doc);
     assert_eq!(entries.len(), 1, "{doc}");
@@ -553,7 +599,10 @@ fn a_slow_clock_still_cuts_off_at_aws_time() {
         entries[0].1,
         handoff::clock::format_rfc3339(before)
     );
-    assert_eq!(ledger_revoked(&home)[0].1.as_deref(), Some(entries[0].1.as_str()));
+    assert_eq!(
+        ledger_revoked(&home)[0].1.as_deref(),
+        Some(entries[0].1.as_str())
+    );
 }
 
 /// An allow of many actions: `n` characters or so of someone's own inline
@@ -625,7 +674,8 @@ fn the_managed_fallback_when_the_inline_budget_is_full() {
         let o = revoke("full", &format!("ws-m{i}"), &["--yes"]);
         ok(&o);
         assert!(
-            stderr(&o).contains("read back from the managed policy /handoff/handoff-revoked-user-full"),
+            stderr(&o)
+                .contains("read back from the managed policy /handoff/handoff-revoked-user-full"),
             "{}",
             stderr(&o)
         );
@@ -642,7 +692,10 @@ fn the_managed_fallback_when_the_inline_budget_is_full() {
         ]),
     );
     assert_eq!(r[0]["AttachedPolicies"][0]["PolicyArn"], arn.as_str());
-    let version = r[1]["Policy"]["DefaultVersionId"].as_str().unwrap().to_string();
+    let version = r[1]["Policy"]["DefaultVersionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(r[2]["Versions"].as_array().unwrap().len() <= 5, "{}", r[2]);
     assert_eq!(r[3]["PolicyNames"], json!(["big"]), "inline untouched");
     let doc = boto(
@@ -669,7 +722,9 @@ fn the_managed_fallback_when_the_inline_budget_is_full() {
 /// The policy under `<!-- policy: NAME -->` in docs/PERMISSIONS.md, with
 /// the placeholders filled in.
 fn documented_policy(name: &str, issuer: &str, role: &str) -> Value {
-    let text = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/PERMISSIONS.md")).unwrap();
+    let text =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/PERMISSIONS.md"))
+            .unwrap();
     let marker = format!("<!-- policy: {name} -->");
     let after = &text[text.find(&marker).unwrap_or_else(|| panic!("no {marker}")) + marker.len()..];
     let start = after.find("```json").unwrap() + "```json".len();
@@ -780,16 +835,53 @@ fn each_command_runs_with_exactly_its_documented_policy() {
 
     // seal, each way, as the minter.
     let seal = |args: &[&str], out: &str| {
-        let o = run(h("minter").arg("seal").args(args).arg("-o").arg(home.join(out)));
+        let o = run(h("minter")
+            .arg("seal")
+            .args(args)
+            .arg("-o")
+            .arg(home.join(out)));
         ok(&o);
         assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
     };
-    seal(&["--federation", "ws-one", "--allow", "DescribeImages", "-r", &key], "one.age");
+    seal(
+        &[
+            "--federation",
+            "ws-one",
+            "--allow",
+            "DescribeImages",
+            "-r",
+            &key,
+        ],
+        "one.age",
+    );
     seal(&["--session", "-r", &key], "session.age");
     let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/workshop");
-    seal(&["--role", &role_arn, "--session-name", "ws-two", "-r", &key], "two.age");
-    seal(&["--federation", "ws-{name}", "--allow", "DescribeImages", "--each", roster.to_str().unwrap()], "fed");
-    seal(&["--role", &role_arn, "--session-name", "ws-r-{name}", "--each", roster.to_str().unwrap()], "roles");
+    seal(
+        &["--role", &role_arn, "--session-name", "ws-two", "-r", &key],
+        "two.age",
+    );
+    seal(
+        &[
+            "--federation",
+            "ws-{name}",
+            "--allow",
+            "DescribeImages",
+            "--each",
+            roster.to_str().unwrap(),
+        ],
+        "fed",
+    );
+    seal(
+        &[
+            "--role",
+            &role_arn,
+            "--session-name",
+            "ws-r-{name}",
+            "--each",
+            roster.to_str().unwrap(),
+        ],
+        "roles",
+    );
 
     // A missing action is named.
     let o = run(h("partial").args([

@@ -136,7 +136,9 @@ impl Iam {
     fn json(&self, action: &str, params: &[(&str, &str)]) -> Result<Value> {
         let body = self.call(action, params)?;
         let v = xml::to_json(&body).map_err(|e| self.transport.malformed(action, e))?;
-        Ok(v.get(format!("{action}Result")).cloned().unwrap_or(Value::Null))
+        Ok(v.get(format!("{action}Result"))
+            .cloned()
+            .unwrap_or(Value::Null))
     }
 
     /// PutUserPolicy / PutRolePolicy: creates or replaces the inline policy
@@ -158,8 +160,7 @@ impl Iam {
     /// decoded; `None` when there is none (`NoSuchEntity`).
     pub fn get_policy(&self, who: &Principal, name: &str) -> Result<Option<String>> {
         let action = format!("Get{}Policy", who.noun());
-        match self.call(&action, &[(who.param(), who.name()), ("PolicyName", name)])
-        {
+        match self.call(&action, &[(who.param(), who.name()), ("PolicyName", name)]) {
             Ok(body) => xml::inline_policy(&body)
                 .map(Some)
                 .map_err(|e| self.transport.malformed(&action, e)),
@@ -437,6 +438,9 @@ mod tests {
         assert!(members(&serde_json::json!("")).is_empty());
         let page = serde_json::json!({"IsTruncated": "true", "Marker": " m "});
         assert_eq!(next_marker(&page).as_deref(), Some("m"));
-        assert_eq!(next_marker(&serde_json::json!({"IsTruncated": "false"})), None);
+        assert_eq!(
+            next_marker(&serde_json::json!({"IsTruncated": "false"})),
+            None
+        );
     }
 }

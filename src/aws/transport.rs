@@ -486,10 +486,7 @@ pub(crate) fn aws_now(
     };
     // The skew: how far the local clock is behind the middle of AWS's second.
     let skew = date.map(|d| (secs(d) + 0.5 - secs(local)).round() as i64);
-    (
-        std::time::UNIX_EPOCH + Duration::from_secs(up),
-        skew,
-    )
+    (std::time::UNIX_EPOCH + Duration::from_secs(up), skew)
 }
 
 /// The `verbose` line for a request: service, action, endpoint, signing
