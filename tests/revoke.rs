@@ -562,11 +562,13 @@ fn an_administrators_statement_survives_a_revoke_unchanged() {
 
 #[test]
 fn a_slow_clock_still_cuts_off_at_aws_time() {
-    let lib = Path::new("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1");
-    assert!(
-        lib.exists(),
-        "libfaketime is missing: run scripts/setup (Debian package faketime)"
-    );
+    // Debian's libfaketime, wherever its multiarch folder is.
+    let lib = fs::read_dir("/usr/lib")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("faketime/libfaketime.so.1"))
+        .find(|p| p.exists())
+        .expect("libfaketime is missing: run scripts/setup (Debian package faketime)");
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
     boto(
@@ -579,7 +581,7 @@ fn a_slow_clock_still_cuts_off_at_aws_time() {
     let before = SystemTime::now();
     // handoff's clock four minutes slow; moto's (AWS's) right.
     let o = run(handoff_at(&home, &moto.url)
-        .env("LD_PRELOAD", lib)
+        .env("LD_PRELOAD", &lib)
         .env("FAKETIME", "-240")
         .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
         .args(["revoke", "gina", "--yes"]));
