@@ -298,7 +298,8 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
     let mut wrote = false;
     let mut held_only = true;
     for t in &targets {
-        let out = match rv::revoke(&iam, t, a.dry_run, Some(&lock_dir)) {
+        let mut warn = |w: &str| eprintln!("handoff: {}", crate::shown(w));
+        let out = match rv::revoke(&iam, t, a.dry_run, Some(&lock_dir), &mut warn) {
             Ok(o) => o,
             Err(e) => {
                 // Other principals still get their revocation; the first
@@ -311,9 +312,6 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
                 continue;
             }
         };
-        for w in &out.warnings {
-            eprintln!("handoff: {}", crate::shown(w));
-        }
         let who = crate::shown(&t.principal.to_string());
         if !out.already.is_empty() {
             let list: Vec<String> = out

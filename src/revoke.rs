@@ -571,8 +571,6 @@ pub struct Outcome {
     /// Writes whose read-back did not show this run's sessions (another
     /// writer's document replaced ours) before one did.
     pub lost_writes: u32,
-    /// Warnings to show (a clock far from AWS's).
-    pub warnings: Vec<String>,
 }
 
 /// The lock file for revocations on `who`, in `dir` (the ledger's folder):
@@ -630,13 +628,15 @@ pub fn skew_warning(skew: Option<i64>) -> Option<String> {
 /// fallback, else refused with what would help. Unless `dry_run`, the
 /// document is written and read back until IAM holds every session this run
 /// revokes ([`MAX_ROUNDS`] writes at most; then an error that names the
-/// sessions NOT revoked, exit 1).
+/// sessions NOT revoked, exit 1). Warnings (a clock far from AWS's, the
+/// fallback taken, a list it may not read) go to `warn` as they arise.
 #[cfg(feature = "aws")]
 pub fn revoke(
     iam: &crate::aws::Iam,
     target: &Target,
     dry_run: bool,
     lock_dir: Option<&Path>,
+    warn: &mut dyn FnMut(&str),
 ) -> Result<Outcome> {
     use crate::aws::Principal;
     let who = &target.principal;
@@ -646,10 +646,24 @@ pub fn revoke(
     };
     let inline = iam.get_policy(who, POLICY_NAME)?;
     let (at, skew) = iam.aws_now();
-    let mut warnings: Vec<String> = skew_warning(skew).into_iter().collect();
+    if let Some(w) = skew_warning(skew) {
+        warn(&w);
+    }
     let name = managed_name(who);
-    let mut managed_arn = iam
-        .attached_policies(who)?
+    // Without iam:ListAttached*Policies (a revoker set up for handoff
+    // before the managed fallback existed) the inline policy still works:
+    // say what is not seen, and go on.
+    let attached = match iam.attached_policies(who) {
+        Err(Error::Aws { code, .. }) if code == "AccessDenied" => {
+            warn(&format!(
+                "warning: cannot see the managed policies attached to {who} (needs iam:ListAttached{}Policies; docs/PERMISSIONS.md): revocations in handoff's managed fallback are not read",
+                if matches!(who, Principal::User(_)) { "User" } else { "Role" }
+            ));
+            Vec::new()
+        }
+        r => r?,
+    };
+    let mut managed_arn = attached
         .into_iter()
         .find(|(n, _)| *n == name)
         .map(|(_, a)| a);
@@ -689,10 +703,8 @@ pub fn revoke(
         others: 0,
         at,
         lost_writes: 0,
-        warnings: Vec::new(),
     };
     if todo.is_empty() {
-        out.warnings = warnings;
         return Ok(out);
     }
     let mut others = 0;
@@ -723,13 +735,12 @@ pub fn revoke(
             ));
         }
         out.limit = MANAGED_LIMIT;
-        warnings.push(format!(
+        warn(&format!(
             "the inline budget of {who} is full ({} of {limit} characters with {POLICY_NAME}); the deny goes into the managed policy {MANAGED_PATH}{name}",
             inline_plan.size + others
         ));
         (Place::Managed(name.clone()), p)
     };
-    out.warnings = warnings;
     out.place = Some(place.clone());
     if dry_run {
         out.revoked = todo;
