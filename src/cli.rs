@@ -295,7 +295,8 @@ pub struct IssuedArgs {
 #[derive(Args, Debug)]
 pub struct RevokeArgs {
     /// What to revoke, from the ledger: a token id, roster name, federated
-    /// user or role session name, or access key id.
+    /// user or role session name, or access key id; `id:`, `name:`,
+    /// `session:` or `key:` before it selects through that field alone.
     #[arg(
         value_name = "SELECTOR",
         required_unless_present = "userid",

@@ -233,7 +233,19 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
     let ledger = Ledger::open_default()?;
     let records = ledger.records()?;
     let targets = match (&a.selector, &a.userid) {
-        (Some(sel), None) => rv::targets(&records, sel, a.all_sessions)?,
+        (Some(sel), None) => match rv::targets(&records, sel, a.all_sessions) {
+            // An ambiguous selector: each candidate on its own line, then
+            // the error.
+            Err(Error::Usage(m)) if m.lines().count() > 2 => {
+                let mut lines = m.lines();
+                let first = lines.next().unwrap_or_default().to_string();
+                for l in lines {
+                    eprintln!("handoff: {}", crate::shown(l));
+                }
+                return Err(Error::Usage(first));
+            }
+            r => r?,
+        },
         (None, Some(id)) => {
             let principal = match (&a.user, &a.role) {
                 (Some(u), None) => Principal::User(u.clone()),
@@ -246,7 +258,10 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
             };
             vec![rv::Target {
                 principal,
-                userids: vec![id.clone()],
+                sessions: vec![rv::Session {
+                    userid: id.clone(),
+                    issued: None,
+                }],
             }]
         }
         _ => return Err(Error::Usage("give a SELECTOR or --userid ID".into())),
@@ -255,7 +270,7 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
     if !a.dry_run && !a.yes {
         let what: Vec<String> = targets
             .iter()
-            .map(|t| format!("{} on {}", t.userids.join(", "), t.principal))
+            .map(|t| format!("{} on {}", t.userids().join(", "), t.principal))
             .collect();
         if !std::io::stdin().is_terminal() {
             return Err(Error::Usage(format!(
@@ -272,38 +287,113 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     }
+    // The per-principal locks live beside the ledger.
+    let lock_dir = ledger
+        .path()
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(|p| p.to_path_buf())
+        .unwrap_or_else(|| std::path::PathBuf::from("."));
+    let mut failed: Option<Error> = None;
+    let mut wrote = false;
+    let mut held_only = true;
     for t in &targets {
-        let plan = rv::revoke(&iam, t, &records, a.dry_run)?;
-        if a.dry_run {
-            crate::print(format!("{}\n", plan.document).as_bytes())?;
+        let mut warn = |w: &str| eprintln!("handoff: {}", crate::shown(w));
+        let out = match rv::revoke(&iam, t, a.dry_run, Some(&lock_dir), &mut warn) {
+            Ok(o) => o,
+            Err(e) => {
+                // Other principals still get their revocation; the first
+                // failure is the answer.
+                if targets.len() > 1 {
+                    eprintln!("handoff: {}", crate::shown(&e.to_string()));
+                }
+                failed.get_or_insert(e);
+                held_only = false;
+                continue;
+            }
+        };
+        let who = crate::shown(&t.principal.to_string());
+        if !out.already.is_empty() {
+            let list: Vec<String> = out
+                .already
+                .iter()
+                .map(|(u, at)| format!("{u} (cut-off {})", handoff::clock::format_rfc3339(*at)))
+                .collect();
             eprintln!(
-                "handoff: dry run: {} {} on {} ({} of IAM's characters); nothing written",
-                rv::POLICY_NAME,
-                if plan.size > 0 { "would be" } else { "is" },
-                t.principal,
-                plan.size
+                "handoff: already revoked on {who}, as IAM holds it: {}",
+                crate::shown(&list.join(", "))
             );
+        }
+        if a.dry_run {
+            match (&out.place, &out.plan) {
+                (Some(place), Some(plan)) => {
+                    crate::print(format!("{}\n", plan.document).as_bytes())?;
+                    eprintln!(
+                        "handoff: dry run: would revoke {} on {who} in the {place} ({} of {} characters{}); nothing written",
+                        crate::shown(&out.revoked.join(", ")),
+                        plan.size,
+                        out.limit,
+                        if matches!(place, rv::Place::Inline) && out.others > 0 {
+                            format!(", with {} in other inline policies", out.others)
+                        } else {
+                            String::new()
+                        }
+                    );
+                }
+                _ => eprintln!("handoff: dry run: nothing to write on {who}"),
+            }
+            held_only = false;
             continue;
         }
-        let n = rv::record(&ledger, &t.userids, plan.at)?;
-        eprintln!(
-            "handoff: revoked {} on {} (policy {}, {} characters; {} ledger record{} marked)",
-            crate::shown(&t.userids.join(", ")),
-            crate::shown(&t.principal.to_string()),
-            rv::POLICY_NAME,
-            plan.size,
-            n,
-            if n == 1 { "" } else { "s" }
-        );
-        if !plan.pruned.is_empty() {
+        // Only what IAM was read back holding is recorded.
+        let mut confirmed: Vec<(String, std::time::SystemTime)> = out.already.clone();
+        confirmed.extend(out.revoked.iter().map(|u| (u.clone(), out.at)));
+        let n = rv::record(&ledger, &confirmed)?;
+        if let (Some(place), Some(plan)) = (&out.place, &out.plan) {
+            wrote = true;
+            held_only = false;
             eprintln!(
-                "handoff: pruned expired revocations: {}",
-                crate::shown(&plan.pruned.join(", "))
+                "handoff: revoked {} on {who}: cut-off {}, read back from the {place} ({} characters; {} ledger record{} marked{})",
+                crate::shown(&out.revoked.join(", ")),
+                handoff::clock::format_rfc3339(out.at),
+                plan.size,
+                n,
+                if n == 1 { "" } else { "s" },
+                if out.lost_writes > 0 {
+                    format!(
+                        "; {} write{} lost to another writer and made again",
+                        out.lost_writes,
+                        if out.lost_writes == 1 { " was" } else { "s were" }
+                    )
+                } else {
+                    String::new()
+                }
+            );
+            if !plan.pruned.is_empty() {
+                eprintln!(
+                    "handoff: pruned revocations whose tokens have all ended: {}",
+                    crate::shown(&plan.pruned.join(", "))
+                );
+            }
+        } else if n > 0 {
+            eprintln!(
+                "handoff: {n} ledger record{} marked revoked",
+                if n == 1 { "" } else { "s" }
             );
         }
     }
-    if !a.dry_run {
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    if wrote {
         eprintln!("handoff: IAM changes take effect within seconds to a few minutes");
+    }
+    if held_only && !a.dry_run {
+        let what = a.selector.as_deref().or(a.userid.as_deref()).unwrap_or("");
+        return Err(Error::Other(format!(
+            "every handoff {} names is already revoked; nothing written",
+            crate::shown(&format!("{what:?}"))
+        )));
     }
     Ok(ExitCode::SUCCESS)
 }

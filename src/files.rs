@@ -266,6 +266,57 @@ pub(crate) fn lock_beside(path: &Path) -> Result<File> {
     }
 }
 
+/// Takes the lock file `lock_path` itself (mode 0600, never followed when
+/// it is a symlink, its directory made 0700 when missing), waiting at most
+/// `wait` and saying once on stderr what it waits for (`why`). The lock
+/// lasts until the returned file is dropped. `revoke` holds one per IAM
+/// principal across its whole read, plan, write and read-back.
+#[cfg_attr(not(feature = "aws"), allow(dead_code))]
+pub(crate) fn lock_file(lock_path: &Path, wait: std::time::Duration, why: &str) -> Result<File> {
+    create_private_dir(&parent_dir(lock_path))?;
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(lock_path)
+        .map_err(|e| {
+            if fs::symlink_metadata(lock_path).is_ok_and(|m| m.file_type().is_symlink()) {
+                Error::Other(format!(
+                    "the lock file {} is a symlink; not following it",
+                    lock_path.display()
+                ))
+            } else {
+                Error::io("cannot open lock file", lock_path, e)
+            }
+        })?;
+    let start = std::time::Instant::now();
+    let mut said = false;
+    loop {
+        match lock.try_lock() {
+            Ok(()) => return Ok(lock),
+            Err(fs::TryLockError::WouldBlock) => {}
+            Err(fs::TryLockError::Error(e)) => return Err(Error::io("cannot lock", lock_path, e)),
+        }
+        if start.elapsed() >= wait {
+            return Err(Error::Other(format!(
+                "{} is still locked after {} s ({why}); giving up",
+                lock_path.display(),
+                wait.as_secs()
+            )));
+        }
+        if !said {
+            eprintln!(
+                "handoff: waiting for the lock {} ({why})",
+                lock_path.display()
+            );
+            said = true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// Identity and key files (and the signers, passphrase and config files) larger
 /// than this are refused.
 const MAX_KEY_FILE_SIZE: usize = 1 << 20;

@@ -305,14 +305,16 @@ fn a_roster_of_25_sealed_listed_and_revoked() {
     let o = run(w.handoff().args(["revoke", "p01", "--profile", "admin"]));
     assert!(fails(&o, 2, &[]).contains("--yes"));
 
-    // 20 more, one at a time (by roster name, session name, token id;
+    // 7 more, one at a time (by roster name, session name, token id;
     // moto gives every federation token the same access key id, so that
-    // selector would name them all here).
+    // selector would name them all here). Each has its own cut-off and its
+    // own statement: eight fit in a user's 2,048 characters beside its own
+    // policy (tests/revoke.rs goes on into the managed fallback).
     let records: Vec<serde_json::Value> = live
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    for i in 1..=20 {
+    for i in 1..=7 {
         let name = format!("p{i:02}");
         let selector = match i % 3 {
             0 => name.clone(),
@@ -332,16 +334,16 @@ fn a_roster_of_25_sealed_listed_and_revoked() {
     }
     let (ids, doc) = w.revoked();
     lint(&doc.to_string());
-    let want: Vec<String> = (0..=20).map(|i| format!("{ACCOUNT}:ws-p{i:02}")).collect();
+    let want: Vec<String> = (0..=7).map(|i| format!("{ACCOUNT}:ws-p{i:02}")).collect();
     assert_eq!(ids, want);
     let size = doc
         .to_string()
         .chars()
         .filter(|c| !c.is_whitespace())
         .count();
-    assert!(size < 2048 - 100, "{size} characters: {doc}");
+    assert!(size <= 2048 - 100, "{size} characters: {doc}");
     let live = ok(&run(w.handoff().args(["issued", "--json"])));
-    assert_eq!(live.lines().count(), 4);
+    assert_eq!(live.lines().count(), 17);
 }
 
 #[test]

@@ -335,7 +335,12 @@ impl Sts {
         if let Some(r) = self.config().region() {
             token = token.with_region(r);
         }
-        let token = token.with_issued_at(clock::now());
+        // AWS's time when the answer's Date is later than the local clock
+        // (a slow clock would make the ledger's issue time too early, and a
+        // revocation's cut-off seem to cover a token it does not).
+        let now = clock::now();
+        let issued = self.transport.server_date().map_or(now, |d| d.max(now));
+        let token = token.with_issued_at(issued);
         // What open will refuse is not sealed: the token goes through the
         // very encoding and checks open applies (control characters in a
         // credential, an Expiration out of range, ...).

@@ -41,6 +41,9 @@ pub(crate) struct Transport {
     http: reqwest::blocking::Client,
     config: ClientConfig,
     cap: usize,
+    /// The `Date` header of the last answer that had one: AWS's clock, for
+    /// the callers that compare times with AWS's (see [`Transport::aws_now`]).
+    last_date: std::sync::Mutex<Option<std::time::SystemTime>>,
 }
 
 /// What one attempt came to.
@@ -126,7 +129,25 @@ impl Transport {
             Service::Sts | Service::Iam => STS_BODY_CAP,
             Service::Ec2 => EC2_BODY_CAP,
         };
-        Ok(Transport { http, config, cap })
+        Ok(Transport {
+            http,
+            config,
+            cap,
+            last_date: std::sync::Mutex::new(None),
+        })
+    }
+
+    /// AWS's time as the last answer's `Date` header gave it, if any.
+    pub(crate) fn server_date(&self) -> Option<std::time::SystemTime> {
+        self.last_date.lock().ok().and_then(|d| *d)
+    }
+
+    /// The time to compare with AWS's: the later of the local clock and the
+    /// last answer's `Date` (whole seconds, so one second is added), rounded
+    /// up to the next whole second; and how far the local clock is behind
+    /// (negative: ahead of) AWS's, in seconds, when an answer said.
+    pub(crate) fn aws_now(&self) -> (std::time::SystemTime, Option<i64>) {
+        aws_now(clock::now(), self.server_date())
     }
 
     pub(crate) fn config(&self) -> &ClientConfig {
@@ -297,6 +318,16 @@ impl Transport {
             }
         };
         let status = response.status();
+        if let Some(d) = response
+            .headers()
+            .get("date")
+            .and_then(|v| v.to_str().ok())
+            .and_then(http_date)
+        {
+            if let Ok(mut last) = self.last_date.lock() {
+                *last = Some(d);
+            }
+        }
         let header_request_id = ["x-amzn-requestid", "x-amz-request-id"]
             .iter()
             .find_map(|h| response.headers().get(*h))
@@ -512,6 +543,48 @@ pub(crate) fn get_once(url: &str, endpoint: &str, cap: usize) -> Result<Answer> 
     }
 }
 
+/// An HTTP `Date` (RFC 9110's IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`).
+pub(crate) fn http_date(s: &str) -> Option<std::time::SystemTime> {
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    let t = time::PrimitiveDateTime::parse(s.trim(), &format)
+        .ok()?
+        .assume_utc();
+    let secs = u64::try_from(t.unix_timestamp()).ok()?;
+    std::time::UNIX_EPOCH.checked_add(Duration::from_secs(secs))
+}
+
+/// [`Transport::aws_now`] for a given local time and `Date`. A `Date` is
+/// whole seconds, floored: AWS's time was somewhere in `[date, date + 1 s)`,
+/// so `date + 1 s` is the earliest time certainly not before it.
+pub(crate) fn aws_now(
+    local: std::time::SystemTime,
+    date: Option<std::time::SystemTime>,
+) -> (std::time::SystemTime, Option<i64>) {
+    let secs = |t: std::time::SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0)
+    };
+    let aws = date.map(|d| d + Duration::from_secs(1));
+    let later = match aws {
+        Some(a) if a > local => a,
+        _ => local,
+    };
+    let d = later
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let up = if d.subsec_nanos() == 0 {
+        d.as_secs()
+    } else {
+        d.as_secs() + 1
+    };
+    // The skew: how far the local clock is behind the middle of AWS's second.
+    let skew = date.map(|d| (secs(d) + 0.5 - secs(local)).round() as i64);
+    (std::time::UNIX_EPOCH + Duration::from_secs(up), skew)
+}
+
 /// The `verbose` line for a request: service, action, endpoint, signing
 /// region, where the credentials came from. Never a body or a header.
 fn request_line(c: &ClientConfig, action: &str) -> String {
@@ -660,6 +733,27 @@ mod tests {
             line,
             "handoff: http://127.0.0.1:9/: HTTP 503 ServiceUnavailable; retrying in 87 ms (attempt 2 of 3)"
         );
+    }
+
+    #[test]
+    fn aws_time_is_the_later_clock_rounded_up() {
+        let t = |s: &str| clock::parse_rfc3339(s).unwrap();
+        let date = http_date("Wed, 02 Dec 2026 15:00:00 GMT").unwrap();
+        assert_eq!(date, t("2026-12-02T15:00:00Z"));
+        assert_eq!(http_date("Wed, 02 Dec 2026 15:00:00 UTC"), None);
+        assert_eq!(http_date("yesterday"), None);
+        // A local clock four minutes slow: AWS's time, plus the second
+        // the Date header floors away.
+        let (at, skew) = aws_now(t("2026-12-02T14:56:00.250Z"), Some(date));
+        assert_eq!(at, t("2026-12-02T15:00:01Z"));
+        assert_eq!(skew, Some(240));
+        // A local clock ahead: the local time, rounded up.
+        let (at, skew) = aws_now(t("2026-12-02T15:01:00.001Z"), Some(date));
+        assert_eq!(at, t("2026-12-02T15:01:01Z"));
+        assert_eq!(skew, Some(-60));
+        // No Date: the local clock, rounded up; a whole second stays.
+        let (at, skew) = aws_now(t("2026-12-02T15:00:00Z"), None);
+        assert_eq!((at, skew), (t("2026-12-02T15:00:00Z"), None));
     }
 
     #[test]

@@ -669,7 +669,7 @@ pub(super) fn policy_names(body: &[u8]) -> Result<(Vec<String>, Option<String>),
 }
 
 /// `%XX` escapes decoded (a `+` stays a `+`: IAM encodes a space as `%20`).
-fn percent_decode(s: &str) -> Result<String, String> {
+pub(super) fn percent_decode(s: &str) -> Result<String, String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
