@@ -34,6 +34,7 @@ static ALLOC: zeroizing_alloc::ZeroAlloc<std::alloc::System> =
 
 fn main() -> ExitCode {
     cli_common::no_core_dumps();
+    cli_common::open_closed_stdio();
     let parsed = cli::command()
         .try_get_matches()
         .and_then(|m| Cli::from_arg_matches(&m));
@@ -176,9 +177,17 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
     // Who minted, for the ledger (and the root warning): asked once the
     // mint has succeeded, so a failing mint is reported as it always was
     // and an endpoint sees the mint first.
+    // A ledger that cannot take the record is found before anything is
+    // minted (no place for one at all is a warning, later).
+    if !a.no_ledger {
+        if let Ok(ledger) = handoff::ledger::Ledger::open_default() {
+            ledger.check_writable()?;
+        }
+    }
     let (token, minted_by) = if minting {
         let token = cli_issuer::mint(&a, verbose)?;
-        (token, cli_issuer::minted_by(&a.aws, verbose))
+        let by = cli_issuer::minted_by_token(&a.aws, verbose, &token);
+        (token, by)
     } else {
         (read_document(a.input.as_deref())?, None)
     };
@@ -201,7 +210,10 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
 
 /// `handoff issued`: the ledger, as a table or JSON lines.
 fn issued(a: cli::IssuedArgs) -> Result<ExitCode> {
-    let out = handoff::ledger::report(a.all, a.json, SystemTime::now())?;
+    let (out, warnings) = handoff::ledger::report(a.all, a.json, SystemTime::now())?;
+    for w in &warnings {
+        cli_common::eprint_line(&format!("handoff: warning: {}", shown(w)));
+    }
     print(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
