@@ -683,4 +683,88 @@ mod tests {
         assert!(mint.check_person(&person("alice")).is_ok());
         assert!(mint.check_person(&person(&"x".repeat(40))).is_err());
     }
+
+    #[test]
+    fn a_full_disk_a_quota_or_a_read_only_file_system_stop_the_batch() {
+        use rustix::io::Errno;
+        for (errno, why) in [
+            (Errno::NOSPC, "no space left"),
+            (Errno::DQUOT, "over quota"),
+            (Errno::ROFS, "read-only file system"),
+        ] {
+            let e = Error::Io {
+                what: "cannot write",
+                path: "d/x".into(),
+                source: std::io::Error::from_raw_os_error(errno.raw_os_error()),
+            };
+            assert_eq!(out_of_room(&e), Some(why));
+            assert_eq!(failure_code(&e), why);
+        }
+        let other = Error::Io {
+            what: "cannot write",
+            path: "d/x".into(),
+            source: std::io::Error::from_raw_os_error(Errno::ACCESS.raw_os_error()),
+        };
+        assert_eq!(out_of_room(&other), None);
+        assert_eq!(failure_code(&other), "error");
+    }
+
+    #[test]
+    fn only_a_regular_file_is_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |n: &str| dir.path().join(n);
+        std::fs::write(p("file.age"), "x").unwrap();
+        std::fs::create_dir(p("dir.age")).unwrap();
+        std::os::unix::fs::symlink(p("file.age"), p("link.age")).unwrap();
+        assert!(!existing(&p("none.age")).unwrap());
+        assert!(existing(&p("file.age")).unwrap());
+        for (n, what) in [("dir.age", "a directory"), ("link.age", "a symlink")] {
+            let e = existing(&p(n)).unwrap_err().to_string();
+            assert!(e.contains(&format!("is {what}, not a token file")), "{e}");
+        }
+        assert!(existing(Path::new("/dev/null"))
+            .unwrap_err()
+            .to_string()
+            .contains("is a device"));
+    }
+
+    #[test]
+    fn a_rerun_marks_the_record_of_a_stale_temp_file_and_removes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        let ledger = Ledger::new(dir.path().join("issued.jsonl"));
+        let record = |name: &str, sealed: &[u8]| {
+            let creds = crate::Credentials::new(format!("ASIA{name}"), "secret".into(), None, None);
+            Record::new(
+                &Token::new(crate::Kind::Static, creds),
+                vec![],
+                Some(&out.join(format!("{name}.age"))),
+                None,
+            )
+            .unwrap()
+            .with_name(name)
+            .with_sealed(sealed)
+        };
+        // alice's file arrived (and a copy of it lingers), bob's did not
+        std::fs::write(out.join("alice.age"), b"alice").unwrap();
+        std::fs::write(out.join(".handoff-a.tmp"), b"alice").unwrap();
+        std::fs::write(out.join(".handoff-b.tmp"), b"bob").unwrap();
+        std::fs::write(out.join(".handoff-c.tmp"), b"nobody's").unwrap();
+        std::fs::write(out.join("keep.tmp"), b"bob").unwrap();
+        ledger
+            .append(&[record("alice", b"alice"), record("bob", b"bob")])
+            .unwrap();
+        assert_eq!(recover(&out, Some(&ledger)).unwrap(), 1);
+        let back = ledger.records().unwrap();
+        assert!(!back[0].is_undelivered() && back[1].is_undelivered());
+        let mut left: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["alice.age", "keep.tmp"]);
+        // nothing more to do the second time
+        assert_eq!(recover(&out, Some(&ledger)).unwrap(), 0);
+    }
 }
