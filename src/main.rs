@@ -174,9 +174,6 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
             )));
         }
     }
-    // Who minted, for the ledger (and the root warning): asked once the
-    // mint has succeeded, so a failing mint is reported as it always was
-    // and an endpoint sees the mint first.
     // A ledger that cannot take the record is found before anything is
     // minted (no place for one at all is a warning, later).
     if !a.no_ledger {
@@ -184,6 +181,10 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
             ledger.check_writable()?;
         }
     }
+    // Who minted, for the ledger (and the root warning): asked once the
+    // mint has succeeded (and only when the minter cache does not know the
+    // access key), so a failing mint is reported as it always was and an
+    // endpoint sees the mint first.
     let (token, minted_by) = if minting {
         let token = cli_issuer::mint(&a, verbose)?;
         let by = cli_issuer::minted_by_token(&a.aws, verbose, &token);
