@@ -425,6 +425,9 @@ pub fn run(
         return Ok(not_started());
     };
     let marked_undelivered = recover(&batch.dir, batch.ledger.as_ref())?;
+    // A folder that cannot take a file (read-only, not ours) is found
+    // before anything is minted.
+    drop(stage(&batch.dir, b"")?);
     if marked_undelivered > 0 {
         on_event(Event::Recovered(marked_undelivered));
     }

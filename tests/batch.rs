@@ -304,6 +304,21 @@ fn a_full_disk_for_the_folder_or_the_ledger_stops_the_batch_and_loses_no_record(
     let (files, _) = check(&out, &ledger);
     assert!(files > 0 && files < PEOPLE, "{files}: {err}");
     assert!(temps(&out).is_empty(), "{:?}", temps(&out));
+
+    // A read-only folder: refused before anything is minted.
+    let ro = home.path().join("read-only");
+    let _fs3 = Tmpfs::mount(&ro, "64k,ro");
+    let before = moto.requests();
+    let ledger = home.path().join("issued-ro.jsonl");
+    let o = run(&mut batch(home.path(), &moto.url, &roster, &ro, &ledger));
+    let err = fails(&o, 1, &[]);
+    assert!(err.contains("Read-only file system"), "{err}");
+    // GetCallerIdentity at most, no mint
+    assert!(
+        moto.requests() <= before + 1,
+        "minted for a folder that takes no file"
+    );
+    assert!(!ledger.exists() || records(&ledger).is_empty());
 }
 
 #[test]
