@@ -49,9 +49,13 @@ fn main() -> ExitCode {
             // their escape sequences are shown, not obeyed.
             let msg = e.to_string();
             let mut lines = msg.lines();
-            eprintln!("handoff: {}", shown(lines.next().unwrap_or("failed")));
+            // A closed or broken stderr is no reason to panic on the way out.
+            cli_common::eprint_line(&format!(
+                "handoff: {}",
+                shown(lines.next().unwrap_or("failed"))
+            ));
             if let Some(second) = lines.next() {
-                eprintln!("{}", shown(second));
+                cli_common::eprint_line(&shown(second));
             }
             ExitCode::from(e.exit_code())
         }
