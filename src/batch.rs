@@ -4,14 +4,35 @@
 //!
 //! Each person gets their own STS call (so their own session, which can be
 //! revoked and attributed on its own) and their own file, written
-//! atomically with mode 0600. A person whose file exists is skipped unless
-//! asked to replace it, so a rerun after failures finishes the job. Every
-//! token minted is recorded in the [ledger](crate::ledger) before its file
-//! is written. Progress is reported through a callback, from the worker
-//! threads; a stop flag (set on Ctrl-C) keeps new mints from starting while
-//! those in flight finish.
+//! atomically with mode 0600. A person whose file exists (a regular file;
+//! anything else there is a failure for them) is skipped unless asked to
+//! replace it, so a rerun after failures finishes the job. Progress is
+//! reported through a callback, from the worker threads; a stop flag (set
+//! on Ctrl-C) keeps new mints from starting while those in flight finish.
+//!
+//! Nothing is minted for a file the batch will not write, and nobody is
+//! minted twice:
+//!
+//! - the batch holds a lock on DIR (on the directory itself) from start to
+//!   end: a second batch into DIR waits for the first, then skips those who
+//!   have their file;
+//! - the ledger is checked writable before the first mint;
+//! - each person's sealed file is written to a temp file in DIR and synced,
+//!   then recorded in the [ledger](crate::ledger) (with the SHA-256 of the
+//!   file), then moved into place. A file is never in place without its
+//!   record. A process that dies between the record and the move leaves the
+//!   temp file: the next batch into DIR finds it, marks the record whose
+//!   hash it carries undelivered, and removes it. A write that fails after
+//!   the mint records the token undelivered too;
+//! - a full disk, a quota or a read-only file system (for DIR or the
+//!   ledger) stops new mints as Ctrl-C does, and so do
+//!   [`MAX_SILENT_STS`] transport failures in a row (an STS that does not
+//!   answer), each with the reason in the summary.
 
-use std::path::PathBuf;
+use std::fs;
+use std::io::{Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -135,6 +156,10 @@ pub enum Event<'a> {
     Started(&'a Person),
     /// This person is done: made, skipped, or failed.
     Finished(&'a Person, &'a Outcome),
+    /// Before the first mint: this many records of an earlier batch into
+    /// the folder were found undelivered (the process died before their
+    /// files were in place) and marked so.
+    Recovered(usize),
 }
 
 /// Every person's outcome, in roster order.
@@ -142,6 +167,13 @@ pub enum Event<'a> {
 pub struct Report {
     /// The people and what happened for each.
     pub results: Vec<(Person, Outcome)>,
+    /// Why the batch stopped starting new mints on its own (a full disk, an
+    /// STS that does not answer); `None` when it did not, or when it was
+    /// stopped from outside (Ctrl-C).
+    pub halted: Option<String>,
+    /// Records of earlier batches into DIR found undelivered (their temp
+    /// file was left by a process that died) and marked so.
+    pub marked_undelivered: usize,
 }
 
 impl Report {
@@ -190,11 +222,12 @@ impl Report {
         if !failed.is_empty() {
             summary.push_str(&format!(": {}", failed.join(", ")));
         }
-        if self.not_started() > 0 {
-            summary.push_str(&format!(
-                "; stopped, {} not started (rerun to finish)",
-                self.not_started()
-            ));
+        match (&self.halted, self.not_started()) {
+            (Some(why), n) => summary.push_str(&format!(
+                "; stopped: {why}; {n} not started (rerun to finish)"
+            )),
+            (None, 0) => {}
+            (None, n) => summary.push_str(&format!("; stopped, {n} not started (rerun to finish)")),
         }
         summary
     }
@@ -211,8 +244,128 @@ pub fn failure_code(e: &Error) -> String {
         Error::Aws { code, .. } => code.clone(),
         Error::Transport { .. } => "network".into(),
         Error::Usage(_) => "usage".into(),
-        _ => "error".into(),
+        e => match out_of_room(e) {
+            Some(why) => why.into(),
+            None => "error".into(),
+        },
     }
+}
+
+/// How many STS calls in a row may fail without an answer (refused, timed
+/// out, reset) before no new mint starts.
+pub const MAX_SILENT_STS: usize = 3;
+
+/// `Some` short reason when `e` says the disk cannot take more: no space,
+/// over quota, or a read-only file system.
+fn out_of_room(e: &Error) -> Option<&'static str> {
+    let Error::Io { source, .. } = e else {
+        return None;
+    };
+    use std::io::ErrorKind;
+    match source.kind() {
+        ErrorKind::StorageFull => Some("no space left"),
+        ErrorKind::QuotaExceeded => Some("over quota"),
+        ErrorKind::ReadOnlyFilesystem => Some("read-only file system"),
+        _ => None,
+    }
+}
+
+/// Takes the lock on `dir` for the batch (a lock on the directory itself,
+/// so nothing is added to it), waiting (and saying so once) for another
+/// batch into it; `None` when `stop` is set while waiting.
+fn lock_dir(dir: &Path, stop: &AtomicBool) -> Result<Option<fs::File>> {
+    let file = fs::File::open(dir).map_err(|e| Error::io("cannot open", dir, e))?;
+    let mut said = false;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(Some(file)),
+            Err(fs::TryLockError::WouldBlock) => {}
+            Err(fs::TryLockError::Error(e)) => {
+                return Err(Error::io("cannot lock", dir, e));
+            }
+        }
+        if stop.load(Ordering::SeqCst) {
+            return Ok(None);
+        }
+        if !said {
+            crate::cli_common::eprint_line(&format!(
+                "handoff: waiting for another batch into {} to finish",
+                crate::describe::shown(&dir.display().to_string())
+            ));
+            said = true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The largest temp file read back when recovering (a sealed token is a
+/// few KiB).
+const MAX_STALE_TEMP: u64 = 1 << 20;
+
+/// With the lock on `dir` held: the temp files an earlier batch left
+/// there (`.handoff-*.tmp`, regular files) are removed, and each ledger
+/// record whose sealed file one of them holds, and whose own file does
+/// not, is marked undelivered. Returns how many records were marked.
+fn recover(dir: &Path, ledger: Option<&Ledger>) -> Result<usize> {
+    let entries = fs::read_dir(dir).map_err(|e| Error::io("cannot read", dir, e))?;
+    let mut stale = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(".handoff-") && name.ends_with(".tmp")) {
+            continue;
+        }
+        if !entry.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
+        }
+        let hash = hash_file(&entry.path());
+        stale.push((entry.path(), hash));
+    }
+    let hashes: Vec<&String> = stale.iter().filter_map(|(_, h)| h.as_ref()).collect();
+    let mut marked = 0;
+    if let (Some(ledger), false) = (ledger, hashes.is_empty()) {
+        let undelivered = |r: &Record| {
+            !r.is_undelivered()
+                && r.file_sha256.as_ref().is_some_and(|h| hashes.contains(&h))
+                && r.file.as_deref().map(Path::new).and_then(hash_file) != r.file_sha256
+        };
+        if ledger.read()?.records.iter().any(undelivered) {
+            marked = ledger.update(|records| {
+                let mut n = 0;
+                for r in records.iter_mut().filter(|r| undelivered(r)) {
+                    r.delivered = Some(false);
+                    n += 1;
+                }
+                Ok(n)
+            })?;
+        }
+    }
+    for (path, _) in &stale {
+        fs::remove_file(path).map_err(|e| Error::io("cannot remove the stale", path, e))?;
+    }
+    Ok(marked)
+}
+
+/// The SHA-256 (hex) of a regular file of at most [`MAX_STALE_TEMP`]
+/// bytes, not following a symlink.
+fn hash_file(path: &Path) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let meta = fs::symlink_metadata(path).ok()?;
+    if !meta.is_file() || meta.len() > MAX_STALE_TEMP {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    fs::File::open(path)
+        .ok()?
+        .take(MAX_STALE_TEMP)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    Some(
+        Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    )
 }
 
 /// Runs the batch for `people` with `sts`. `stop` is checked before each
@@ -255,7 +408,33 @@ pub fn run(
     on_event: &(dyn Fn(Event<'_>) + Sync),
 ) -> Result<Report> {
     files::create_private_dir(&batch.dir)?;
+    if let Some(ledger) = &batch.ledger {
+        ledger.check_writable()?;
+    }
+    let not_started = || Report {
+        results: people
+            .iter()
+            .cloned()
+            .map(|p| (p, Outcome::NotStarted))
+            .collect(),
+        halted: None,
+        marked_undelivered: 0,
+    };
+    // Held to the end of the batch.
+    let Some(_dir_lock) = lock_dir(&batch.dir, stop)? else {
+        return Ok(not_started());
+    };
+    let marked_undelivered = recover(&batch.dir, batch.ledger.as_ref())?;
+    // A folder that cannot take a file (read-only, not ours) is found
+    // before anything is minted.
+    drop(stage(&batch.dir, b"")?);
+    if marked_undelivered > 0 {
+        on_event(Event::Recovered(marked_undelivered));
+    }
     let next = AtomicUsize::new(0);
+    let silent = AtomicUsize::new(0);
+    let halted: Mutex<Option<String>> = Mutex::new(None);
+    let is_halted = || halted.lock().map(|h| h.is_some()).unwrap_or(true);
     let outcomes: Vec<Mutex<Outcome>> = people
         .iter()
         .map(|_| Mutex::new(Outcome::NotStarted))
@@ -264,13 +443,25 @@ pub fn run(
     std::thread::scope(|s| {
         for _ in 0..jobs {
             s.spawn(|| loop {
-                if stop.load(Ordering::SeqCst) {
+                if stop.load(Ordering::SeqCst) || is_halted() {
                     break;
                 }
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(person) = people.get(i) else { break };
                 on_event(Event::Started(person));
-                let outcome = one(sts, person, batch);
+                let outcome = one(sts, person, batch, &silent);
+                if let Outcome::Failed(e) = &outcome {
+                    let why = match out_of_room(e) {
+                        Some(why) => Some(format!("{why} ({e})")),
+                        None if silent.load(Ordering::SeqCst) >= MAX_SILENT_STS => Some(format!(
+                            "STS did not answer {MAX_SILENT_STS} times in a row ({e})"
+                        )),
+                        None => None,
+                    };
+                    if let (Some(why), Ok(mut h)) = (why, halted.lock()) {
+                        h.get_or_insert(why);
+                    }
+                }
                 on_event(Event::Finished(person, &outcome));
                 if let Ok(mut slot) = outcomes[i].lock() {
                     *slot = outcome;
@@ -287,39 +478,162 @@ pub fn run(
                 .map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner())),
         )
         .collect();
-    Ok(Report { results })
+    Ok(Report {
+        results,
+        halted: halted.into_inner().unwrap_or_else(|p| p.into_inner()),
+        marked_undelivered,
+    })
 }
 
-/// One person: skip, or mint, record, seal and write.
-fn one(sts: &Sts, person: &Person, batch: &Batch<'_>) -> Outcome {
-    let path = batch.dir.join(format!("{}.age", person.name));
-    if batch.overwrite == Overwrite::Refuse && std::fs::symlink_metadata(&path).is_ok() {
-        return Outcome::Skipped(path);
+/// What is at `DIR/NAME.age` before a mint.
+fn existing(path: &Path) -> Result<bool> {
+    use std::os::unix::fs::FileTypeExt;
+    let meta = match fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(Error::io("cannot look at", path, e)),
+    };
+    let t = meta.file_type();
+    if t.is_file() {
+        return Ok(true);
     }
-    match make(sts, person, batch, &path) {
+    let what = if t.is_symlink() {
+        "a symlink"
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else {
+        "not a regular file"
+    };
+    Err(Error::Other(format!(
+        "{} is {what}, not a token file; not writing there (remove it to make this person's token)",
+        path.display()
+    )))
+}
+
+/// One person: skip, or mint, seal, stage, record and move into place.
+/// `silent` counts STS calls in a row that got no answer.
+fn one(sts: &Sts, person: &Person, batch: &Batch<'_>, silent: &AtomicUsize) -> Outcome {
+    let path = batch.dir.join(format!("{}.age", person.name));
+    match existing(&path) {
+        Ok(true) if batch.overwrite == Overwrite::Refuse => return Outcome::Skipped(path),
+        Ok(_) => {}
+        Err(e) => return Outcome::Failed(e),
+    }
+    match make(sts, person, batch, &path, silent) {
         Ok(()) => Outcome::Made(path),
         Err(e) => Outcome::Failed(e),
     }
 }
 
-fn make(sts: &Sts, person: &Person, batch: &Batch<'_>, path: &std::path::Path) -> Result<()> {
+fn make(
+    sts: &Sts,
+    person: &Person,
+    batch: &Batch<'_>,
+    path: &Path,
+    silent: &AtomicUsize,
+) -> Result<()> {
     let recipients = person.recipients()?;
-    let token = batch.mint.mint(sts, &person.name)?;
+    let token = match batch.mint.mint(sts, &person.name) {
+        Err(e @ Error::Transport { .. }) => {
+            silent.fetch_add(1, Ordering::SeqCst);
+            return Err(e);
+        }
+        other => {
+            silent.store(0, Ordering::SeqCst);
+            other?
+        }
+    };
     let label = batch.label.as_deref().map(|l| fill(l, &person.name));
-    let token = crate::issue::prepare(token, label, batch.region.as_deref());
+    let token = crate::issue::prepare(token, label, batch.region.as_deref())?;
     let sealed = crate::issue::seal_token(&token, &recipients, batch.form, batch.signing_key)?;
-    // Recorded before the file is written: every token minted is in the
-    // ledger, even one whose file could not be written.
-    if let Some(ledger) = &batch.ledger {
-        let by = batch
-            .minted_by
-            .as_ref()
-            .map(|c| (c.arn.as_str(), c.user_id.as_str()));
-        let record =
-            Record::new(&token, recipients.names(), Some(path), by)?.with_name(&person.name);
-        ledger.append(&[record])?;
+    let record = match &batch.ledger {
+        Some(_) => {
+            let by = batch
+                .minted_by
+                .as_ref()
+                .map(|c| (c.arn.as_str(), c.user_id.as_str()));
+            Some(
+                Record::new(&token, recipients.names(), Some(path), by)?
+                    .with_name(&person.name)
+                    .with_sealed(&sealed),
+            )
+        }
+        None => None,
+    };
+    // Staged first; a stage that fails leaves the token minted and held by
+    // nobody: it is recorded so, to be revoked.
+    let staged = match stage(&batch.dir, &sealed) {
+        Ok(t) => t,
+        Err(e) => {
+            if let (Some(ledger), Some(mut r)) = (&batch.ledger, record) {
+                r.delivered = Some(false);
+                let _ = ledger.append(&[r]);
+            }
+            return Err(e);
+        }
+    };
+    // Recorded before it is in place: a file is never there without its
+    // record. Should the ledger refuse, the temp file goes with `staged`.
+    if let (Some(ledger), Some(r)) = (&batch.ledger, &record) {
+        ledger.append(std::slice::from_ref(r))?;
     }
-    files::write_private(path, &sealed, batch.overwrite)
+    crate::files::fail_point("batch-before-rename");
+    if let Err(e) = put_in_place(staged, path, batch.overwrite) {
+        if let (Some(ledger), Some(r)) = (&batch.ledger, &record) {
+            let _ = crate::ledger::mark_undelivered(ledger, std::slice::from_ref(&r.token_id));
+        }
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// The sealed bytes in a new temp file in `dir` (`.handoff-*.tmp`, mode
+/// 0600), synced.
+fn stage(dir: &Path, sealed: &[u8]) -> Result<tempfile::NamedTempFile> {
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".handoff-")
+        .suffix(".tmp")
+        .permissions(fs::Permissions::from_mode(0o600))
+        .tempfile_in(dir)
+        .map_err(|e| Error::io("cannot create a temporary file in", dir, e))?;
+    let file = tmp.as_file_mut();
+    file.write_all(sealed)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Error::io("cannot write", tmp.path(), e))?;
+    Ok(tmp)
+}
+
+/// Moves the staged file to `path`: a new name only, or with
+/// [`Overwrite::Replace`] over a regular file (the rename replaces the
+/// entry itself; a symlink is never written through).
+fn put_in_place(tmp: tempfile::NamedTempFile, path: &Path, overwrite: Overwrite) -> Result<()> {
+    let done = match overwrite {
+        Overwrite::Refuse => tmp.persist_noclobber(path),
+        Overwrite::Replace => {
+            existing(path)?;
+            tmp.persist(path)
+        }
+    };
+    done.map_err(|e| {
+        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::Other(format!(
+                "{} appeared while its token was being made; not replacing it",
+                path.display()
+            ))
+        } else {
+            Error::io("cannot write", path, e.error)
+        }
+    })?;
+    if let Some(dir) = path.parent() {
+        if let Ok(d) = fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -343,6 +657,8 @@ mod tests {
                 (person("carol"), Outcome::Failed(Error::Usage("bad".into()))),
                 (person("dave"), Outcome::NotStarted),
             ],
+            halted: None,
+            marked_undelivered: 0,
         };
         assert_eq!(
             report.summary(),
@@ -369,5 +685,89 @@ mod tests {
         };
         assert!(mint.check_person(&person("alice")).is_ok());
         assert!(mint.check_person(&person(&"x".repeat(40))).is_err());
+    }
+
+    #[test]
+    fn a_full_disk_a_quota_or_a_read_only_file_system_stop_the_batch() {
+        use rustix::io::Errno;
+        for (errno, why) in [
+            (Errno::NOSPC, "no space left"),
+            (Errno::DQUOT, "over quota"),
+            (Errno::ROFS, "read-only file system"),
+        ] {
+            let e = Error::Io {
+                what: "cannot write",
+                path: "d/x".into(),
+                source: std::io::Error::from_raw_os_error(errno.raw_os_error()),
+            };
+            assert_eq!(out_of_room(&e), Some(why));
+            assert_eq!(failure_code(&e), why);
+        }
+        let other = Error::Io {
+            what: "cannot write",
+            path: "d/x".into(),
+            source: std::io::Error::from_raw_os_error(Errno::ACCESS.raw_os_error()),
+        };
+        assert_eq!(out_of_room(&other), None);
+        assert_eq!(failure_code(&other), "error");
+    }
+
+    #[test]
+    fn only_a_regular_file_is_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |n: &str| dir.path().join(n);
+        std::fs::write(p("file.age"), "x").unwrap();
+        std::fs::create_dir(p("dir.age")).unwrap();
+        std::os::unix::fs::symlink(p("file.age"), p("link.age")).unwrap();
+        assert!(!existing(&p("none.age")).unwrap());
+        assert!(existing(&p("file.age")).unwrap());
+        for (n, what) in [("dir.age", "a directory"), ("link.age", "a symlink")] {
+            let e = existing(&p(n)).unwrap_err().to_string();
+            assert!(e.contains(&format!("is {what}, not a token file")), "{e}");
+        }
+        assert!(existing(Path::new("/dev/null"))
+            .unwrap_err()
+            .to_string()
+            .contains("is a device"));
+    }
+
+    #[test]
+    fn a_rerun_marks_the_record_of_a_stale_temp_file_and_removes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        let ledger = Ledger::new(dir.path().join("issued.jsonl"));
+        let record = |name: &str, sealed: &[u8]| {
+            let creds = crate::Credentials::new(format!("ASIA{name}"), "secret".into(), None, None);
+            Record::new(
+                &Token::new(crate::Kind::Static, creds),
+                vec![],
+                Some(&out.join(format!("{name}.age"))),
+                None,
+            )
+            .unwrap()
+            .with_name(name)
+            .with_sealed(sealed)
+        };
+        // alice's file arrived (and a copy of it lingers), bob's did not
+        std::fs::write(out.join("alice.age"), b"alice").unwrap();
+        std::fs::write(out.join(".handoff-a.tmp"), b"alice").unwrap();
+        std::fs::write(out.join(".handoff-b.tmp"), b"bob").unwrap();
+        std::fs::write(out.join(".handoff-c.tmp"), b"nobody's").unwrap();
+        std::fs::write(out.join("keep.tmp"), b"bob").unwrap();
+        ledger
+            .append(&[record("alice", b"alice"), record("bob", b"bob")])
+            .unwrap();
+        assert_eq!(recover(&out, Some(&ledger)).unwrap(), 1);
+        let back = ledger.records().unwrap();
+        assert!(!back[0].is_undelivered() && back[1].is_undelivered());
+        let mut left: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["alice.age", "keep.tmp"]);
+        // nothing more to do the second time
+        assert_eq!(recover(&out, Some(&ledger)).unwrap(), 0);
     }
 }

@@ -50,3 +50,33 @@ pub fn write_stdout(bytes: &[u8]) -> Result<()> {
         _ => Ok(()),
     }
 }
+
+/// Writes one line to stderr and ignores a failure: a closed stderr or a
+/// broken pipe never panics (as `eprintln!` does) and never stops the work
+/// the line was about.
+pub fn eprint_line(line: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err
+        .write_all(line.as_bytes())
+        .and_then(|()| err.write_all(b"\n"));
+}
+
+/// Opens /dev/null on any of stdin, stdout and stderr that is closed
+/// (`2>&-`), so no file handoff opens later (a ledger, a token, a socket)
+/// takes descriptor 0, 1 or 2 and receives what was meant for the
+/// terminal.
+pub fn open_closed_stdio() {
+    use std::os::fd::{AsRawFd, IntoRawFd};
+    // open() takes the lowest free descriptor: as long as it is one of the
+    // three, one of them was closed; keep it open for the process's life.
+    while let Ok(f) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
+        if f.as_raw_fd() > 2 {
+            break;
+        }
+        let _ = f.into_raw_fd();
+    }
+}

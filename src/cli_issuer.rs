@@ -28,17 +28,118 @@ fn settings(a: &cli::AwsArgs, verbose: bool) -> Settings {
     }
 }
 
-/// Who minted, as the ledger names them (ARN and user id), with
-/// [`minting_identity`]'s warnings.
-pub fn minted_by(a: &cli::AwsArgs, verbose: bool) -> Option<(String, String)> {
-    minting_identity(a, verbose).map(|c| (c.arn, c.user_id))
+/// Who minted `token`, just minted, as the ledger names them (ARN and
+/// user id), with [`report_identity`]'s warnings; without a second round
+/// trip when it can: GetCallerIdentity's answer for a long-term access key id
+/// is kept in the [minter cache](MinterCache) and used again while STS
+/// answers for the same account (the token's ARN names it).
+pub fn minted_by_token(a: &cli::AwsArgs, verbose: bool, token: &Token) -> Option<(String, String)> {
+    let key = Settings::resolve(&settings(a, verbose), Service::Sts)
+        .ok()
+        .and_then(|c| MinterCache::key(c.credentials().access_key_id(), c.endpoint()));
+    let account = token.arn().and_then(arn_account);
+    if let (Some(key), Some(account)) = (&key, account) {
+        if let Some(c) = MinterCache::get(key).filter(|c| c.account == account) {
+            return report_identity(Ok(c)).map(|c| (c.arn, c.user_id));
+        }
+    }
+    let who = caller_identity(a, verbose);
+    if let (Some(key), Ok(c)) = (&key, &who) {
+        MinterCache::put(key, c);
+    }
+    report_identity(who).map(|c| (c.arn, c.user_id))
 }
 
-/// Who the minting credentials belong to (GetCallerIdentity), for the
-/// ledger; warns when they are the account's root, whose tokens IAM cannot
-/// restrict. `None`, with a warning, when STS does not say.
-fn minting_identity(a: &cli::AwsArgs, verbose: bool) -> Option<CallerIdentity> {
-    report_identity(caller_identity(a, verbose))
+/// The account of an ARN (its fifth field), when it is 12 digits.
+fn arn_account(arn: &str) -> Option<&str> {
+    arn.split(':')
+        .nth(4)
+        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Who each long-term access key id belongs to, as GetCallerIdentity said:
+/// `$XDG_CACHE_HOME/handoff/minters.json` (mode 0600), keyed by the access
+/// key id and the STS endpoint. It holds no secret (an access key id, an
+/// ARN, a user id, an account); deleting it costs one GetCallerIdentity on
+/// the next seal. Only long-term keys (`AKIA…`) are kept: temporary ones
+/// change with every session.
+struct MinterCache;
+
+/// The most entries kept; the oldest go first.
+const MAX_MINTERS: usize = 64;
+
+impl MinterCache {
+    fn path() -> Option<std::path::PathBuf> {
+        handoff::paths::cache_dir()
+            .ok()
+            .map(|d| d.join("minters.json"))
+    }
+
+    fn key(access_key_id: &str, endpoint: &str) -> Option<String> {
+        access_key_id
+            .starts_with("AKIA")
+            .then(|| format!("{access_key_id} {endpoint}"))
+    }
+
+    fn read() -> Vec<(String, CallerIdentity)> {
+        let Some(path) = Self::path() else {
+            return Vec::new();
+        };
+        // A cache that is missing, not ours or not readable is empty.
+        let text = match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.is_file() && m.len() < 1 << 20 => {
+                std::fs::read_to_string(&path).unwrap_or_default()
+            }
+            _ => String::new(),
+        };
+        let Ok(serde_json::Value::Array(entries)) = serde_json::from_str(&text) else {
+            return Vec::new();
+        };
+        entries
+            .iter()
+            .filter_map(|e| {
+                let field = |k: &str| e.get(k).and_then(|v| v.as_str()).map(str::to_string);
+                Some((
+                    field("key")?,
+                    CallerIdentity {
+                        account: field("account")?,
+                        arn: field("arn")?,
+                        user_id: field("user_id")?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    fn get(key: &str) -> Option<CallerIdentity> {
+        Self::read()
+            .into_iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, c)| c)
+    }
+
+    /// Best effort: a cache that cannot be written is no reason to fail.
+    fn put(key: &str, who: &CallerIdentity) {
+        let Some(path) = Self::path() else { return };
+        let mut entries = Self::read();
+        entries.retain(|(k, _)| k != key);
+        entries.push((key.to_string(), who.clone()));
+        let skip = entries.len().saturating_sub(MAX_MINTERS);
+        let json: Vec<serde_json::Value> = entries
+            .iter()
+            .skip(skip)
+            .map(|(k, c)| {
+                serde_json::json!({"key": k, "account": c.account, "arn": c.arn, "user_id": c.user_id})
+            })
+            .collect();
+        if let Ok(text) = serde_json::to_string_pretty(&json) {
+            let _ = handoff::files::write_private(
+                &path,
+                text.as_bytes(),
+                handoff::files::Overwrite::Replace,
+            );
+        }
+    }
 }
 
 /// GetCallerIdentity with the minting credentials.
@@ -48,17 +149,25 @@ fn caller_identity(a: &cli::AwsArgs, verbose: bool) -> Result<CallerIdentity> {
         .and_then(|sts| sts.get_caller_identity())
 }
 
-/// The warnings for what GetCallerIdentity said.
+/// One line on stderr; a closed or broken stderr is no reason to stop (or
+/// to panic mid-batch, after a person's token was minted).
+fn say(line: &str) {
+    handoff::cli_common::eprint_line(line);
+}
+
+/// The warnings for what GetCallerIdentity said: when the minting
+/// credentials are the account's root, whose tokens IAM cannot restrict;
+/// `None`, with a warning, when STS does not say.
 fn report_identity(who: Result<CallerIdentity>) -> Option<CallerIdentity> {
     match who {
         Ok(c) => {
             if c.is_root() {
-                eprintln!("handoff: warning: minting with the account's root credentials: IAM cannot restrict what root mints, so `handoff revoke` will not be able to stop these tokens");
+                say("handoff: warning: minting with the account's root credentials: IAM cannot restrict what root mints, so `handoff revoke` will not be able to stop these tokens");
             }
             Some(c)
         }
         Err(e) => {
-            eprintln!("handoff: warning: cannot tell who is minting ({e}); the ledger will not name the minting user");
+            say(&format!("handoff: warning: cannot tell who is minting ({}); the ledger will not name the minting user", crate::shown(&e.to_string())));
             None
         }
     }
@@ -130,7 +239,7 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
     let people = match roster::read(&roster_path, &|p| mint.check_person(p)) {
         Err(Error::Usage(m)) if m.lines().count() > 1 => {
             for l in m.lines() {
-                eprintln!("handoff: {}", crate::shown(l));
+                say(&format!("handoff: {}", crate::shown(l)));
             }
             return Err(Error::Usage(format!(
                 "{} errors in the roster; nothing was minted",
@@ -147,7 +256,22 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         Some(Ledger::open_default()?)
     };
     let sts = Sts::new(settings(&a.aws, verbose).resolve(Service::Sts)?)?;
-    let minted_by = minting_identity(&a.aws, verbose);
+    // The ledger is checked before anything is minted, and again by the
+    // batch itself (the directory lock is its own).
+    if let Some(ledger) = &ledger {
+        ledger.check_writable()?;
+    }
+    // Asked once for the whole batch, and kept for later seals.
+    let who = caller_identity(&a.aws, verbose);
+    if let Ok(c) = &who {
+        if let Some(key) = MinterCache::key(
+            sts.config().credentials().access_key_id(),
+            sts.config().endpoint(),
+        ) {
+            MinterCache::put(&key, c);
+        }
+    }
+    let minted_by = report_identity(who);
     let job = Batch {
         mint,
         dir,
@@ -183,6 +307,17 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         let (person, started) = match &e {
             Event::Started(p) => (*p, true),
             Event::Finished(p, _) => (*p, false),
+            Event::Recovered(n) => {
+                let (s, it) = if *n == 1 { ("", "it") } else { ("s", "them") };
+                let line = format!(
+                    "handoff: {n} record{s} of an earlier batch into this folder marked undelivered (the files were never put in place; `handoff issued` lists {it}, `handoff revoke` can stop {it})"
+                );
+                match &bar {
+                    Some(bar) => bar.println(line),
+                    None => say(&line),
+                }
+                return;
+            }
         };
         if let Ok(mut cur) = current.lock() {
             if started {
@@ -202,7 +337,7 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
                     }
                     bar.inc(1);
                 }
-                None => eprintln!("{}", crate::shown(&outcome.line(p))),
+                None => say(&crate::shown(&outcome.line(p))),
             }
         }
         if let Some(bar) = &bar {
@@ -219,7 +354,7 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         bar.finish();
     }
     let summary = report.summary();
-    eprintln!("{}", crate::shown(&summary));
+    say(&crate::shown(&summary));
     let _ = std::io::stderr().flush();
     Ok(if report.complete() {
         ExitCode::SUCCESS

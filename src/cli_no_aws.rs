@@ -17,7 +17,7 @@ pub fn mint(_: &cli::SealArgs, _: bool) -> Result<Token> {
     no_aws()
 }
 
-pub fn minted_by(_: &cli::AwsArgs, _: bool) -> Option<(String, String)> {
+pub fn minted_by_token(_: &cli::AwsArgs, _: bool, _: &Token) -> Option<(String, String)> {
     None
 }
 

@@ -185,7 +185,7 @@ pub fn readable_by_others(path: &Path, what: &str) -> Option<String> {
 
 /// A test hook: with `HANDOFF_FAIL_POINT=NAME` set in a debug build, the
 /// process aborts at that point, as a crash would.
-fn fail_point(name: &str) {
+pub(crate) fn fail_point(name: &str) {
     if cfg!(debug_assertions) && std::env::var("HANDOFF_FAIL_POINT").is_ok_and(|v| v == name) {
         std::process::abort();
     }
@@ -256,10 +256,10 @@ pub(crate) fn lock_beside(path: &Path) -> Result<File> {
             )));
         }
         if !said {
-            eprintln!(
+            crate::cli_common::eprint_line(&format!(
                 "handoff: waiting for the lock {} (another process is writing beside it)",
                 lock_path.display()
-            );
+            ));
             said = true;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));

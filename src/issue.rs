@@ -76,9 +76,11 @@ impl<'a> Issue<'a> {
 }
 
 /// The token as it is sealed: `label` set, `region` recorded when it has
-/// none, and `IssuedAt` stamped ([`crate::seal()`] stamps the same way, so a
-/// token prepared here keeps the time the ledger records).
-pub fn prepare(token: Token, label: Option<String>, region: Option<&str>) -> Token {
+/// none, `IssuedAt` stamped ([`crate::seal()`] stamps the same way, so a
+/// token prepared here keeps the time the ledger records), and a fresh
+/// random token id, which a signed handoff carries as its `TokenId` and the
+/// ledger records, so the id `show` prints is the one `issued` lists.
+pub fn prepare(token: Token, label: Option<String>, region: Option<&str>) -> Result<Token> {
     let mut token = crate::seal::stamped(&token).into_owned();
     if let Some(label) = label {
         token = token.with_label(label);
@@ -86,44 +88,72 @@ pub fn prepare(token: Token, label: Option<String>, region: Option<&str>) -> Tok
     if let (Some(region), None) = (region, token.region()) {
         token = token.with_region(region.to_string());
     }
-    token
+    let mut id = [0u8; 16];
+    getrandom::getrandom(&mut id)
+        .map_err(|e| crate::Error::Other(format!("no randomness for the token id: {e}")))?;
+    Ok(token.with_token_id(id.to_vec()))
 }
 
-/// Seals `token` to `recipients`, signed with `key` when there is one.
+/// Seals `token` to `recipients`, signed with `key` when there is one (with
+/// the token's own id, set by [`prepare`], as its `TokenId`).
 pub fn seal_token(
     token: &Token,
     recipients: &Recipients,
     form: Form,
     key: Option<&SigningKey>,
 ) -> Result<Vec<u8>> {
-    match key {
-        Some(key) => crate::seal::seal_signed(token, recipients, form, key),
-        None => crate::seal::seal(token, recipients, form),
+    match (key, token.token_id()) {
+        (Some(key), Some(id)) => crate::seal::seal_signed_with_id(token, recipients, form, key, id),
+        (Some(key), None) => crate::seal::seal_signed(token, recipients, form, key),
+        (None, _) => crate::seal::seal(token, recipients, form),
     }
 }
 
 /// Hands off `token` as `how` says: refuses it expired (unless allowed),
 /// [`prepare`]s and seals it, records it in the ledger, and writes it to
-/// `how.output`, or gives the sealed bytes back when there is none.
-/// Warnings (no place for a ledger) go to `warn` as they arise.
+/// `how.output`, or gives the sealed bytes back when there is none. When
+/// the file cannot be written, the record is marked undelivered (the
+/// credentials were minted; nobody holds them). Warnings (no place for a
+/// ledger) go to `warn` as they arise.
 pub fn issue(token: Token, how: &Issue<'_>, warn: &dyn Fn(&str)) -> Result<Option<Vec<u8>>> {
     if !how.allow_expired {
         token.check_not_expired()?;
     }
-    let token = prepare(token, how.label.clone(), how.region.as_deref());
+    let token = prepare(token, how.label.clone(), how.region.as_deref())?;
     let sealed = seal_token(&token, how.recipients, how.form, how.signing_key)?;
+    let mut recorded = None;
     if how.record {
         let by = how
             .minted_by
             .as_ref()
             .map(|(arn, id)| (arn.as_str(), id.as_str()));
         let names = how.recipients.names();
-        if let Some(w) = crate::ledger::record_seal(&token, names, how.output, by)? {
-            warn(&w);
+        let mut record = crate::ledger::Record::new(&token, names, how.output, by)?;
+        if how.output.is_some() {
+            record = record.with_sealed(&sealed);
+        }
+        match crate::ledger::Ledger::open_default() {
+            Ok(ledger) => {
+                ledger.append(std::slice::from_ref(&record))?;
+                recorded = Some((ledger, record.token_id));
+            }
+            Err(e) => warn(&format!("warning: not recorded in the ledger: {e}")),
         }
     }
     match how.output {
-        Some(path) => files::write_private(path, &sealed, how.overwrite).map(|()| None),
+        Some(path) => match files::write_private(path, &sealed, how.overwrite) {
+            Ok(()) => Ok(None),
+            Err(e) => {
+                if let Some((ledger, id)) = recorded {
+                    if let Err(le) = crate::ledger::mark_undelivered(&ledger, &[id]) {
+                        warn(&format!(
+                            "warning: the ledger still lists it as delivered: {le}"
+                        ));
+                    }
+                }
+                Err(e)
+            }
+        },
         None => Ok(Some(sealed)),
     }
 }

@@ -3,13 +3,22 @@
 //! Every `seal` appends a [`Record`] to `$XDG_STATE_HOME/handoff/issued.jsonl`
 //! (default `~/.local/state/handoff/issued.jsonl`; `HANDOFF_LEDGER=PATH`
 //! moves it). The file is mode 0600; every change happens under a lock file
-//! beside it (`issued.jsonl.lock`), so concurrent seals lose nothing.
-//! Appends are appends; a revocation rewrites the file atomically.
+//! beside it (`issued.jsonl.lock`), so concurrent seals lose nothing; the
+//! threads of one process share that lock through a mutex first.
+//! Appends are appends (a final line cut short by a crash or a full disk is
+//! ended first, so the next record is never glued to it); a revocation
+//! rewrites the file atomically.
+//!
+//! Reading never hides a line: every line that is not a record (not UTF-8,
+//! not JSON, longer than [`MAX_LINE`]) comes back as a warning naming its
+//! line number, and the rest are read. Only a regular file of at most
+//! [`MAX_LEDGER_SIZE`] bytes is read.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
@@ -66,6 +75,19 @@ pub struct Record {
     /// When it was revoked.
     #[serde(default)]
     pub revoked_at: Option<String>,
+    /// The SHA-256 (hex) of the sealed file as written, so a rerun can tell
+    /// whether the file at `file` is this handoff's. Absent in records made
+    /// before it existed and for handoffs given back on stdout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_sha256: Option<String>,
+    /// `Some(false)`: minted and recorded, but its file was never put in
+    /// place (the write failed, or the process died between recording it
+    /// and moving the file in). The credentials still work until they
+    /// expire or are revoked, and nobody holds them. Absent (the field is
+    /// not written) for every other record, including records made before
+    /// the field existed: those count as delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered: Option<bool>,
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -136,7 +158,21 @@ impl Record {
             expires_at: token.expiration().map(clock::format_rfc3339),
             file,
             revoked_at: None,
+            file_sha256: None,
+            delivered: None,
         })
+    }
+
+    /// Notes the SHA-256 of the sealed bytes written to `file`.
+    pub fn with_sealed(mut self, sealed: &[u8]) -> Self {
+        self.file_sha256 = Some(sha256_hex(sealed));
+        self
+    }
+
+    /// Whether it is marked undelivered: minted, but its file never put
+    /// in place.
+    pub fn is_undelivered(&self) -> bool {
+        self.delivered == Some(false)
     }
 
     /// Sets the roster name.
@@ -186,16 +222,132 @@ impl Record {
     }
 }
 
+/// The largest ledger read, in bytes: a ledger larger than this is
+/// refused with a message naming the limit (move it aside to start a new
+/// one).
+pub const MAX_LEDGER_SIZE: u64 = 64 << 20;
+
+/// The longest line read as a record, in bytes. Longer lines are reported,
+/// not read (and kept as they are when the ledger is rewritten).
+pub const MAX_LINE: usize = 1 << 20;
+
+/// What reading a ledger gave: its records, oldest first, and one warning
+/// per line that is not one.
+#[derive(Debug, Default)]
+pub struct Reading {
+    /// The records.
+    pub records: Vec<Record>,
+    /// `line N: why`, for each line that could not be read.
+    pub warnings: Vec<String>,
+}
+
+/// One line of the ledger: a record, or the raw bytes of a line that is
+/// not one and why.
+#[derive(Clone, Debug)]
+enum Line {
+    Record(Box<Record>),
+    Unreadable(Vec<u8>, String),
+}
+
+/// Parses the bytes of a ledger: every line that is a record, and a
+/// warning (`line N: why`) for each non-blank line that is not one (not
+/// UTF-8, longer than [`MAX_LINE`], not a JSON record). Never fails.
+pub fn parse(bytes: &[u8]) -> Reading {
+    let mut reading = Reading::default();
+    for (n, line) in parse_lines(bytes) {
+        match line {
+            Line::Record(r) => reading.records.push(*r),
+            Line::Unreadable(_, why) => reading.warnings.push(format!("line {n}: {why}")),
+        }
+    }
+    reading
+}
+
+fn parse_lines(bytes: &[u8]) -> Vec<(usize, Line)> {
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    let mut n = 0;
+    while !rest.is_empty() {
+        n += 1;
+        let (raw, next) = match rest.iter().position(|&b| b == b'\n') {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (rest, &rest[rest.len()..]),
+        };
+        rest = next;
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let line = if raw.len() > MAX_LINE {
+            Line::Unreadable(
+                raw.to_vec(),
+                format!(
+                    "a line of {} bytes, longer than the {} KiB a record may be; skipped",
+                    raw.len(),
+                    MAX_LINE / 1024
+                ),
+            )
+        } else {
+            match std::str::from_utf8(raw) {
+                Err(e) => Line::Unreadable(
+                    raw.to_vec(),
+                    format!(
+                        "not UTF-8 (byte {}); not a record, skipped",
+                        e.valid_up_to() + 1
+                    ),
+                ),
+                Ok(text) => match serde_json::from_str::<Record>(text) {
+                    Ok(r) => Line::Record(Box::new(r)),
+                    Err(e) => Line::Unreadable(
+                        raw.to_vec(),
+                        format!("not a ledger record ({}); skipped", e.classify_name()),
+                    ),
+                },
+            }
+        };
+        out.push((n, line));
+    }
+    out
+}
+
+trait Classify {
+    fn classify_name(&self) -> &'static str;
+}
+
+impl Classify for serde_json::Error {
+    fn classify_name(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Io => "unreadable",
+            serde_json::error::Category::Syntax => "not JSON",
+            serde_json::error::Category::Data => "JSON, but not a record",
+            serde_json::error::Category::Eof => "cut short",
+        }
+    }
+}
+
 /// The ledger file.
 #[derive(Clone, Debug)]
 pub struct Ledger {
     path: PathBuf,
+    /// Taken before the lock file: the threads of one process (a batch's
+    /// workers) wait for each other here, not on the lock file, where they
+    /// would look like another process.
+    threads: Arc<Mutex<()>>,
+}
+
+/// The ledger's lock: the process's mutex, then the lock file.
+struct Locked<'a> {
+    _file: File,
+    _thread: MutexGuard<'a, ()>,
 }
 
 impl Ledger {
     /// The ledger at `path`.
     pub fn new(path: impl Into<PathBuf>) -> Ledger {
-        Ledger { path: path.into() }
+        Ledger {
+            path: path.into(),
+            threads: Arc::new(Mutex::new(())),
+        }
     }
 
     /// The default ledger: `$HANDOFF_LEDGER`, else
@@ -215,21 +367,57 @@ impl Ledger {
         &self.path
     }
 
-    fn lock(&self) -> Result<File> {
-        files::lock_beside(&self.path)
+    fn lock(&self) -> Result<Locked<'_>> {
+        // A thread that panicked holding it left nothing half-done that the
+        // lock file does not also cover.
+        let thread = self.threads.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(Locked {
+            _file: files::lock_beside(&self.path)?,
+            _thread: thread,
+        })
     }
 
     fn check_regular(&self) -> Result<()> {
         match fs::symlink_metadata(&self.path) {
             Ok(m) if !m.is_file() => Err(Error::Other(format!(
-                "the ledger {} is not a regular file; not touching it",
-                self.path.display()
+                "the ledger {} is not a regular file ({}); not touching it",
+                self.path.display(),
+                kind_of(&m)
             ))),
             _ => Ok(()),
         }
     }
 
-    /// Appends records, under the lock, in one write.
+    /// Checks, before anything is minted, that records can be appended:
+    /// the ledger is a regular file (or missing, and its directory can be
+    /// made), it can be locked and opened for appending.
+    pub fn check_writable(&self) -> Result<()> {
+        let _lock = self.lock()?;
+        self.check_regular()?;
+        if fs::symlink_metadata(&self.path).is_ok() {
+            return self.open_append().map(drop);
+        }
+        // Not made yet: its directory (made by the lock) must take it.
+        let dir = files::parent_dir(&self.path);
+        rustix::fs::access(&dir, rustix::fs::Access::WRITE_OK)
+            .map_err(|e| Error::io("cannot write the ledger in", &dir, e.into()))
+    }
+
+    fn open_append(&self) -> Result<File> {
+        OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .mode(0o600)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+            .open(&self.path)
+            .map_err(|e| Error::io("cannot open the ledger", &self.path, e))
+    }
+
+    /// Appends records, under the lock, in one write. A last line left
+    /// without its newline (a crash or a full disk cut it short) is ended
+    /// first, so it stays one unreadable line and the new records are
+    /// read.
     pub fn append(&self, records: &[Record]) -> Result<()> {
         if records.is_empty() {
             return Ok(());
@@ -240,39 +428,97 @@ impl Ledger {
         }
         let _lock = self.lock()?;
         self.check_regular()?;
-        let mut f = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(&self.path)
-            .map_err(|e| Error::io("cannot open the ledger", &self.path, e))?;
+        let mut f = self.open_append()?;
+        let len = f
+            .metadata()
+            .map_err(|e| Error::io("cannot read the ledger", &self.path, e))?
+            .len();
+        if len > 0 {
+            let mut last = [0u8; 1];
+            f.seek(SeekFrom::Start(len - 1))
+                .and_then(|_| f.read_exact(&mut last))
+                .map_err(|e| Error::io("cannot read the ledger", &self.path, e))?;
+            if last[0] != b'\n' {
+                text.insert(0, '\n');
+            }
+        }
         // One write of whole lines to a file opened for appending: a crash
-        // loses at most this record, never garbles an earlier one.
-        f.write_all(text.as_bytes())
-            .map_err(|e| Error::io("cannot write the ledger", &self.path, e))
+        // loses at most this record, never garbles an earlier one. A write
+        // cut short (a full disk) is taken back, so no half line is left.
+        f.write_all(text.as_bytes()).map_err(|e| {
+            let _ = f.set_len(len);
+            Error::io("cannot write the ledger", &self.path, e)
+        })
     }
 
-    /// Every record, oldest first; no ledger yet is none. Lines that are
-    /// not records are skipped.
+    /// Every record, oldest first; no ledger yet is none. Each line that is
+    /// not a record is reported on stderr (`handoff: warning: ledger …
+    /// line N: …`) and the rest are read; [`Ledger::read`] gives the
+    /// warnings back instead.
     pub fn records(&self) -> Result<Vec<Record>> {
-        Ok(self
-            .read_lines()?
-            .into_iter()
-            .filter_map(|l| l.ok())
-            .collect())
+        let reading = self.read()?;
+        for w in &reading.warnings {
+            crate::cli_common::eprint_line(&format!(
+                "handoff: warning: {}",
+                crate::describe::shown(w)
+            ));
+        }
+        Ok(reading.records)
     }
 
-    fn read_lines(&self) -> Result<Vec<std::result::Result<Record, String>>> {
-        let text = match fs::read_to_string(&self.path) {
-            Ok(t) => t,
+    /// Every record, oldest first, and a warning naming the ledger and the
+    /// line for each line that is not one.
+    pub fn read(&self) -> Result<Reading> {
+        let mut reading = parse(&self.read_bytes()?);
+        for w in &mut reading.warnings {
+            *w = format!("ledger {} {w}", self.path.display());
+        }
+        Ok(reading)
+    }
+
+    fn read_bytes(&self) -> Result<Vec<u8>> {
+        // Refused before it is opened: a FIFO would block the open, a
+        // device would never end.
+        match fs::symlink_metadata(&self.path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(Error::io("cannot read the ledger", &self.path, e)),
+            Ok(_) => self.check_regular()?,
+        }
+        let f = OpenOptions::new()
+            .read(true)
+            .custom_flags(
+                (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32,
+            )
+            .open(&self.path)
+            .map_err(|e| Error::io("cannot read the ledger", &self.path, e))?;
+        let meta = f
+            .metadata()
+            .map_err(|e| Error::io("cannot read the ledger", &self.path, e))?;
+        if !meta.is_file() {
+            return Err(Error::Other(format!(
+                "the ledger {} is not a regular file ({}); not reading it",
+                self.path.display(),
+                kind_of(&meta)
+            )));
+        }
+        let too_big = || {
+            Error::Other(format!(
+                "the ledger {} is larger than {} MiB, the most handoff reads; move it aside to start a new one",
+                self.path.display(),
+                MAX_LEDGER_SIZE >> 20
+            ))
         };
-        Ok(text
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).map_err(|_| l.to_string()))
-            .collect())
+        if meta.len() > MAX_LEDGER_SIZE {
+            return Err(too_big());
+        }
+        let mut bytes = Vec::new();
+        f.take(MAX_LEDGER_SIZE + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io("cannot read the ledger", &self.path, e))?;
+        if bytes.len() as u64 > MAX_LEDGER_SIZE {
+            return Err(too_big());
+        }
+        Ok(bytes)
     }
 
     /// Changes records under the lock and rewrites the ledger atomically;
@@ -281,27 +527,69 @@ impl Ledger {
     pub fn update<T>(&self, f: impl FnOnce(&mut [Record]) -> Result<T>) -> Result<T> {
         let _lock = self.lock()?;
         self.check_regular()?;
-        let lines = self.read_lines()?;
-        let mut records: Vec<Record> = lines.iter().filter_map(|l| l.clone().ok()).collect();
+        let lines = parse_lines(&self.read_bytes()?);
+        let mut records: Vec<Record> = lines
+            .iter()
+            .filter_map(|(_, l)| match l {
+                Line::Record(r) => Some((**r).clone()),
+                Line::Unreadable(..) => None,
+            })
+            .collect();
         let out = f(&mut records)?;
-        let mut text = String::new();
+        let mut text = Vec::new();
         let mut next = records.iter();
-        for line in &lines {
+        for (_, line) in &lines {
             match line {
-                Ok(_) => {
+                Line::Record(_) => {
                     if let Some(r) = next.next() {
-                        text.push_str(&to_line(r)?);
+                        text.extend_from_slice(to_line(r)?.as_bytes());
                     }
                 }
-                Err(raw) => {
-                    text.push_str(raw);
-                    text.push('\n');
+                Line::Unreadable(raw, _) => {
+                    text.extend_from_slice(raw);
+                    text.push(b'\n');
                 }
             }
         }
-        files::write_private(&self.path, text.as_bytes(), Overwrite::Replace)?;
+        files::write_private(&self.path, &text, Overwrite::Replace)?;
         Ok(out)
     }
+}
+
+fn kind_of(m: &fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = m.file_type();
+    if t.is_symlink() {
+        "a symlink"
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a file"
+    }
+}
+
+/// Marks the records with these token ids undelivered (one rewrite);
+/// returns how many were marked.
+pub fn mark_undelivered(ledger: &Ledger, token_ids: &[String]) -> Result<usize> {
+    if token_ids.is_empty() {
+        return Ok(0);
+    }
+    ledger.update(|records| {
+        let mut n = 0;
+        for r in records.iter_mut() {
+            if token_ids.contains(&r.token_id) && !r.is_undelivered() {
+                r.delivered = Some(false);
+                n += 1;
+            }
+        }
+        Ok(n)
+    })
 }
 
 /// Records one seal in the default ledger ([`crate::paths::ledger_file`]).
@@ -321,18 +609,21 @@ pub fn record_seal(
 }
 
 /// What `handoff issued` prints: the default ledger's records (only those
-/// live at `now` unless `all`), as a table or, with `json`, JSON lines.
-pub fn report(all: bool, json: bool, now: SystemTime) -> Result<String> {
-    let records: Vec<_> = Ledger::open_default()?
-        .records()?
+/// live at `now` unless `all`), as a table or, with `json`, JSON lines; and
+/// one warning for each line of the ledger that is not a record.
+pub fn report(all: bool, json: bool, now: SystemTime) -> Result<(String, Vec<String>)> {
+    let reading = Ledger::open_default()?.read()?;
+    let records: Vec<_> = reading
+        .records
         .into_iter()
         .filter(|r| all || r.is_live_at(now))
         .collect();
-    if json {
-        json_lines(&records)
+    let out = if json {
+        json_lines(&records)?
     } else {
-        Ok(table(&records, now))
-    }
+        table(&records, now)
+    };
+    Ok((out, reading.warnings))
 }
 
 /// Records as JSON, one object a line.
@@ -344,35 +635,49 @@ pub fn json_lines(records: &[Record]) -> Result<String> {
     Ok(out)
 }
 
+/// The widest a column of the table gets, in characters; a longer value is
+/// cut and ends in `…` (`issued --json` gives it whole).
+pub const MAX_COLUMN: usize = 48;
+
+/// The widest the last column (the file) gets.
+pub const MAX_FILE_COLUMN: usize = 160;
+
 /// Records as a table for people: token id (short), name, session, kind,
-/// issued, expires, state, file. Control characters in what others wrote
-/// (labels, names) are shown as escapes.
+/// issued, expires, state, file. What others wrote (labels, names,
+/// session names) is escaped as `show` escapes it (control and format
+/// characters, bidirectional overrides among them), and every column is
+/// capped ([`MAX_COLUMN`]), a long value cut with `…`.
 pub fn table(records: &[Record], now: SystemTime) -> String {
     let header = [
         "TOKEN", "NAME", "SESSION", "KIND", "ISSUED", "EXPIRES", "STATE", "FILE",
     ];
     let mut rows: Vec<[String; 8]> = vec![header.map(str::to_string)];
     for r in records {
-        let state = if let Some(at) = &r.revoked_at {
+        let mut state = if let Some(at) = &r.revoked_at {
             format!("revoked {at}")
         } else if r.is_live_at(now) {
             "live".to_string()
         } else {
             "expired".to_string()
         };
-        rows.push(
-            [
-                r.token_id.chars().take(12).collect(),
-                r.name.clone().unwrap_or_else(|| "-".into()),
-                r.session_name().unwrap_or("-").to_string(),
-                r.kind.clone(),
-                r.issued_at.clone(),
-                r.expires_at.clone().unwrap_or_else(|| "-".into()),
-                state,
-                r.file.clone().unwrap_or_else(|| "-".into()),
-            ]
-            .map(|c| escaped(&c)),
-        );
+        if r.is_undelivered() {
+            state.push_str(", undelivered");
+        }
+        let mut row = [
+            r.token_id.chars().take(12).collect(),
+            r.name.clone().unwrap_or_else(|| "-".into()),
+            r.session_name().unwrap_or("-").to_string(),
+            r.kind.clone(),
+            r.issued_at.clone(),
+            r.expires_at.clone().unwrap_or_else(|| "-".into()),
+            state,
+            r.file.clone().unwrap_or_else(|| "-".into()),
+        ];
+        for (i, c) in row.iter_mut().enumerate() {
+            let cap = if i == 7 { MAX_FILE_COLUMN } else { MAX_COLUMN };
+            *c = capped(&crate::describe::shown(c), cap);
+        }
+        rows.push(row);
     }
     let mut widths = [0usize; 8];
     for row in &rows {
@@ -384,10 +689,12 @@ pub fn table(records: &[Record], now: SystemTime) -> String {
     for row in &rows {
         let mut line = String::new();
         for (i, (c, w)) in row.iter().zip(widths).enumerate() {
-            if i + 1 == row.len() {
-                line.push_str(c);
-            } else {
-                line.push_str(&format!("{c:<w$}  "));
+            line.push_str(c);
+            if i + 1 < row.len() {
+                // padded by hand: a width in a format string panics past
+                // u16::MAX
+                let pad = w.saturating_sub(c.chars().count()) + 2;
+                line.extend(std::iter::repeat_n(' ', pad));
             }
         }
         out.push_str(line.trim_end());
@@ -396,17 +703,14 @@ pub fn table(records: &[Record], now: SystemTime) -> String {
     out
 }
 
-fn escaped(s: &str) -> String {
-    s.chars()
-        .flat_map(|c| {
-            let e: Vec<char> = if c.is_control() {
-                c.escape_default().collect()
-            } else {
-                vec![c]
-            };
-            e
-        })
-        .collect()
+/// `s` cut to at most `max` characters, the last of them `…` when cut.
+fn capped(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
 }
 
 fn to_line(r: &Record) -> Result<String> {
@@ -509,5 +813,136 @@ mod tests {
             }
         });
         assert_eq!(ledger.records().unwrap().len(), 80);
+    }
+
+    #[test]
+    fn a_torn_last_line_is_ended_before_the_next_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::new(dir.path().join("issued.jsonl"));
+        let first = Record::new(&token("alice"), vec![], None, None).unwrap();
+        ledger.append(std::slice::from_ref(&first)).unwrap();
+        // a crash cut the second record short
+        let whole = to_line(&Record::new(&token("bob"), vec![], None, None).unwrap()).unwrap();
+        fs::OpenOptions::new()
+            .append(true)
+            .open(ledger.path())
+            .unwrap()
+            .write_all(&whole.as_bytes()[..40])
+            .unwrap();
+        let carol = Record::new(&token("carol"), vec![], None, None).unwrap();
+        ledger.append(std::slice::from_ref(&carol)).unwrap();
+        let reading = ledger.read().unwrap();
+        assert_eq!(reading.records, [first, carol]);
+        assert_eq!(reading.warnings.len(), 1, "{:?}", reading.warnings);
+        assert!(
+            reading.warnings[0].ends_with("line 2: not a ledger record (cut short); skipped"),
+            "{:?}",
+            reading.warnings
+        );
+    }
+
+    #[test]
+    fn every_unreadable_line_is_named_and_the_rest_read() {
+        let r = to_line(&Record::new(&token("alice"), vec![], None, None).unwrap()).unwrap();
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(r.as_bytes());
+        bytes.extend_from_slice(b"\xff\xfe not utf-8\n");
+        bytes.extend_from_slice(b"\n   \n");
+        bytes.extend_from_slice(b"[1, 2]\n");
+        bytes.extend_from_slice(b"{\"token_id\": 1}\n");
+        bytes.extend(std::iter::repeat_n(b'x', MAX_LINE + 1));
+        bytes.push(b'\n');
+        bytes.extend_from_slice(r.as_bytes());
+        let reading = parse(&bytes);
+        assert_eq!(reading.records.len(), 2);
+        let lines: Vec<&str> = reading.warnings.iter().map(String::as_str).collect();
+        assert_eq!(
+            lines,
+            [
+                "line 2: not UTF-8 (byte 1); not a record, skipped",
+                "line 5: not a ledger record (JSON, but not a record); skipped",
+                "line 6: not a ledger record (JSON, but not a record); skipped",
+                "line 7: a line of 1048577 bytes, longer than the 1024 KiB a record may be; skipped",
+            ]
+        );
+        // a rewrite keeps them all, byte for byte
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::new(dir.path().join("issued.jsonl"));
+        fs::write(ledger.path(), &bytes).unwrap();
+        ledger
+            .update(|rs| {
+                rs[1].revoked_at = Some("2026-01-01T00:00:00Z".into());
+                Ok(())
+            })
+            .unwrap();
+        let again = ledger.read().unwrap();
+        assert_eq!(again.records.len(), 2);
+        assert!(again.records[1].revoked_at.is_some());
+        assert_eq!(again.warnings.len(), 4);
+    }
+
+    #[test]
+    fn only_a_regular_file_of_bounded_size_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        for (path, what) in [
+            (Path::new("/dev/zero"), "a device"),
+            (fifo.as_path(), "a FIFO"),
+            (dir.path(), "a directory"),
+        ] {
+            let ledger = Ledger::new(path);
+            let e = ledger.read().unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("is not a regular file ({what})")),
+                "{e}"
+            );
+            assert!(ledger.check_writable().is_err());
+            let r = Record::new(&token("a"), vec![], None, None).unwrap();
+            assert!(ledger.append(&[r]).is_err());
+        }
+        let big = Ledger::new(dir.path().join("big.jsonl"));
+        fs::File::create(big.path())
+            .unwrap()
+            .set_len(MAX_LEDGER_SIZE + 1)
+            .unwrap();
+        let e = big.read().unwrap_err().to_string();
+        assert!(e.contains("is larger than 64 MiB"), "{e}");
+        // a missing ledger in a place that can take one is writable
+        let fresh = Ledger::new(dir.path().join("state/handoff/issued.jsonl"));
+        fresh.check_writable().unwrap();
+        assert!(!fresh.path().exists());
+    }
+
+    #[test]
+    fn the_table_caps_long_values_and_escapes_format_characters() {
+        let mut r = Record::new(&token("alice"), vec![], None, None).unwrap();
+        r.userid = Some(format!("123456789012:{}", "x".repeat(70_000)));
+        r.name = Some("evil\u{202e}txt.exe\u{200b}\x1b[31m".into());
+        r.file = Some("/".repeat(500));
+        r.delivered = Some(false);
+        let out = table(&[r], clock::now());
+        let row = out.lines().nth(1).unwrap();
+        assert!(
+            row.chars().count() < 8 * (MAX_COLUMN + 2) + MAX_FILE_COLUMN,
+            "{row}"
+        );
+        assert!(
+            row.contains(&format!("{}…", "x".repeat(MAX_COLUMN - 1))),
+            "{row}"
+        );
+        assert!(
+            row.contains("evil\\u{202e}txt.exe\\u{200b}\\u{1b}[31m"),
+            "{row}"
+        );
+        assert!(!row.contains('\u{202e}') && !row.contains('\x1b'));
+        assert!(row.contains("live, undelivered"), "{row}");
     }
 }

@@ -34,6 +34,7 @@ static ALLOC: zeroizing_alloc::ZeroAlloc<std::alloc::System> =
 
 fn main() -> ExitCode {
     cli_common::no_core_dumps();
+    cli_common::open_closed_stdio();
     let parsed = cli::command()
         .try_get_matches()
         .and_then(|m| Cli::from_arg_matches(&m));
@@ -48,9 +49,13 @@ fn main() -> ExitCode {
             // their escape sequences are shown, not obeyed.
             let msg = e.to_string();
             let mut lines = msg.lines();
-            eprintln!("handoff: {}", shown(lines.next().unwrap_or("failed")));
+            // A closed or broken stderr is no reason to panic on the way out.
+            cli_common::eprint_line(&format!(
+                "handoff: {}",
+                shown(lines.next().unwrap_or("failed"))
+            ));
             if let Some(second) = lines.next() {
-                eprintln!("{}", shown(second));
+                cli_common::eprint_line(&shown(second));
             }
             ExitCode::from(e.exit_code())
         }
@@ -174,12 +179,21 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
             )));
         }
     }
+    // A ledger that cannot take the record is found before anything is
+    // minted (no place for one at all is a warning, later).
+    if !a.no_ledger {
+        if let Ok(ledger) = handoff::ledger::Ledger::open_default() {
+            ledger.check_writable()?;
+        }
+    }
     // Who minted, for the ledger (and the root warning): asked once the
-    // mint has succeeded, so a failing mint is reported as it always was
-    // and an endpoint sees the mint first.
+    // mint has succeeded (and only when the minter cache does not know the
+    // access key), so a failing mint is reported as it always was and an
+    // endpoint sees the mint first.
     let (token, minted_by) = if minting {
         let token = cli_issuer::mint(&a, verbose)?;
-        (token, cli_issuer::minted_by(&a.aws, verbose))
+        let by = cli_issuer::minted_by_token(&a.aws, verbose, &token);
+        (token, by)
     } else {
         (read_document(a.input.as_deref())?, None)
     };
@@ -202,7 +216,10 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
 
 /// `handoff issued`: the ledger, as a table or JSON lines.
 fn issued(a: cli::IssuedArgs) -> Result<ExitCode> {
-    let out = handoff::ledger::report(a.all, a.json, SystemTime::now())?;
+    let (out, warnings) = handoff::ledger::report(a.all, a.json, SystemTime::now())?;
+    for w in &warnings {
+        cli_common::eprint_line(&format!("handoff: warning: {}", shown(w)));
+    }
     print(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -27,6 +27,16 @@ pub fn config_dir() -> Result<PathBuf> {
     Ok(base.join("handoff"))
 }
 
+/// handoff's cache directory: `$XDG_CACHE_HOME/handoff`, else
+/// `~/.cache/handoff`. Nothing in it is secret; all of it can be deleted.
+pub fn cache_dir() -> Result<PathBuf> {
+    let base = match std::env::var_os("XDG_CACHE_HOME").filter(|p| !p.is_empty()) {
+        Some(p) => PathBuf::from(p),
+        None => home()?.join(".cache"),
+    };
+    Ok(base.join("handoff"))
+}
+
 /// The signers file `open` uses when none is named:
 /// `CONFIG_DIR/allowed_signers` (see [`config_dir`]).
 pub fn allowed_signers_file() -> Result<PathBuf> {

@@ -1,11 +1,15 @@
 //! A roster: one person a line, `NAME RECIPIENT`, for sealing one token per
 //! person (`handoff seal --each ROSTER`).
 //!
-//! `#` comments and blank lines are ignored. NAME is 1–32 characters of
-//! `[A-Za-z0-9+=,.@_-]`, unique in the roster; it names the person's file
-//! (`NAME.age`) and fills `{name}` in the minted name and the label.
-//! RECIPIENT is the rest of the line: an age or SSH public key. Every error
-//! in a roster is reported at once, each with its line number.
+//! `#` comments and blank lines are ignored; a UTF-8 byte order mark at the
+//! start is skipped. NAME is 1–32 characters of `[A-Za-z0-9+=,.@_-]`, not
+//! starting with `.` or `-` (no hidden or option-like file names), unique in
+//! the roster even ignoring case (`Alice.age` and `alice.age` are one file
+//! on macOS and Windows); it names the person's file (`NAME.age`) and fills
+//! `{name}` in the minted name and the label. RECIPIENT is the rest of the
+//! line: one age or SSH public key (a line with two is an error that says
+//! so). Every error in a roster is reported at once, each with its line
+//! number.
 
 use std::io::Read;
 use std::path::Path;
@@ -42,12 +46,19 @@ impl Person {
     }
 }
 
-/// Whether `name` is a roster name: 1–32 characters of `[A-Za-z0-9+=,.@_-]`.
+/// Whether `name` is a roster name: 1–32 characters of `[A-Za-z0-9+=,.@_-]`,
+/// the first neither `.` nor `-`.
 pub fn name_ok(name: &str) -> bool {
     (1..=MAX_NAME).contains(&name.len())
+        && !name.starts_with(['.', '-'])
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+}
+
+/// Whether a word of a roster line starts a recipient of its own.
+fn starts_recipient(word: &str) -> bool {
+    word.starts_with("age1") || word.starts_with("ssh-")
 }
 
 /// `template` with every `{name}` replaced by `name`.
@@ -67,6 +78,7 @@ pub fn parse(
 ) -> Result<Vec<Person>> {
     let mut people: Vec<Person> = Vec::new();
     let mut errors = Vec::new();
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
         let trimmed = raw.trim();
@@ -84,7 +96,7 @@ pub fn parse(
         };
         if !name_ok(name) {
             errors.push(format!(
-                "{source} line {line}: name {:?} must be 1 to {MAX_NAME} characters of letters, digits and +=,.@_-",
+                "{source} line {line}: name {:?} must be 1 to {MAX_NAME} characters of letters, digits and +=,.@_-, not starting with . or -",
                 name.chars().take(40).collect::<String>()
             ));
             continue;
@@ -93,6 +105,27 @@ pub fn parse(
             errors.push(format!(
                 "{source} line {line}: {name} is already on line {}",
                 first.line
+            ));
+            continue;
+        }
+        if let Some(first) = people.iter().find(|p| p.name.eq_ignore_ascii_case(name)) {
+            errors.push(format!(
+                "{source} line {line}: {name} and {} (line {}) differ only in case; their files would be one on macOS and Windows",
+                first.name, first.line
+            ));
+            continue;
+        }
+        let starts: Vec<&str> = recipient
+            .split_whitespace()
+            .filter(|w| starts_recipient(w))
+            .collect();
+        if starts.len() > 1 {
+            let short = |w: &str| w.chars().take(16).collect::<String>();
+            errors.push(format!(
+                "{source} line {line}: {} recipients ({}…, {}…); a roster line is NAME RECIPIENT, one key per person",
+                starts.len(),
+                short(starts[0]),
+                short(starts[1])
             ));
             continue;
         }
@@ -236,12 +269,62 @@ mod tests {
         for ok in ["a", "A-z_0.9+=,@", &"n".repeat(32)] {
             assert!(name_ok(ok), "{ok}");
         }
-        for bad in ["", "a b", "a/b", "ü", &"n".repeat(33), "a:b", "{name}"] {
+        for bad in [
+            "",
+            "a b",
+            "a/b",
+            "ü",
+            &"n".repeat(33),
+            "a:b",
+            "{name}",
+            ".",
+            "..",
+            ".hidden",
+            "-rf",
+            "--force",
+        ] {
             assert!(!name_ok(bad), "{bad}");
         }
         assert!(parse("# nobody\n", "r", &none)
             .unwrap_err()
             .to_string()
             .contains("lists nobody"));
+    }
+
+    #[test]
+    fn hidden_option_like_and_case_twins_are_refused_a_bom_is_not() {
+        let text = format!(
+            "\u{feff}alice {ALICE}\n. {ALICE}\n.. {ALICE}\n-rf {ALICE}\n--force {ALICE}\nAlice {ALICE}\nbob {ALICE} {ALICE}\n"
+        );
+        let msg = parse(&text, "r", &none).unwrap_err().to_string();
+        let lines: Vec<&str> = msg.lines().collect();
+        assert_eq!(lines.len(), 6, "{msg}");
+        for (i, n) in ["\".\"", "\"..\"", "\"-rf\"", "\"--force\""]
+            .iter()
+            .enumerate()
+        {
+            assert!(
+                lines[i].starts_with(&format!("r line {}: name {n}", i + 2))
+                    && lines[i].ends_with("not starting with . or -"),
+                "{msg}"
+            );
+        }
+        assert_eq!(
+            lines[4],
+            "r line 6: Alice and alice (line 1) differ only in case; their files would be one on macOS and Windows"
+        );
+        assert!(
+            lines[5].starts_with("r line 7: 2 recipients (age1ql3z7hjy54pw…, age1ql3z7hjy54pw…)"),
+            "{msg}"
+        );
+        // the BOM is not part of the first name
+        let people = parse(&format!("\u{feff}alice {ALICE}\n"), "r", &none).unwrap();
+        assert_eq!(people[0].name, "alice");
+        // an SSH key's comment is not a second recipient
+        let ssh = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHsKLqeplhpW+uObz5dvMgjz1OxfM/XXUB/VZ3Kyxxxx alice@ssh-host";
+        let e = parse(&format!("alice {ssh}\n"), "r", &none)
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("recipients ("), "{e}");
     }
 }

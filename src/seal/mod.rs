@@ -78,8 +78,20 @@ pub fn seal_signed(
     let mut id = [0u8; 16];
     getrandom::getrandom(&mut id)
         .map_err(|e| Error::Other(format!("no randomness for the token id: {e}")))?;
+    seal_signed_with_id(token, recipients, form, key, &id)
+}
+
+/// [`seal_signed`] with the `TokenId` given: the issuer's ledger records
+/// the same id the recipient's `show` prints.
+pub(crate) fn seal_signed_with_id(
+    token: &Token,
+    recipients: &Recipients,
+    form: Form,
+    key: &crate::signing::SigningKey,
+    id: &[u8],
+) -> Result<Vec<u8>> {
     let token = stamped(token);
-    let inner = envelope::encode_inner(&token, &recipients.names(), &id);
+    let inner = envelope::encode_inner(&token, &recipients.names(), id);
     let signature = key.sign(&inner)?;
     let outer = envelope::encode_signed(&inner, &signature);
     seal_bytes(&outer, recipients, form)

@@ -73,6 +73,7 @@ pub fn isolate(c: &mut Command, home: &Path) {
             || k.starts_with("HANDOFF_")
             || k == "XDG_CONFIG_HOME"
             || k == "XDG_STATE_HOME"
+            || k == "XDG_CACHE_HOME"
         {
             c.env_remove(&k);
         }
