@@ -334,9 +334,19 @@ fn open(a: cli::OpenArgs, verbose: bool) -> Result<ExitCode> {
     let token = use_token(a.file.as_deref(), &a.ids, &a.checks, verbose)?;
     if let Some(name) = &a.write_profile {
         let path = handoff::paths::shared_credentials_file()?;
-        let replaced = credentials_file::set_profile(&path, name, &token)?;
+        let replaced = credentials_file::write_profile(&path, name, &token, a.force)?;
         let done = if replaced { "Replaced" } else { "Added" };
         eprintln!("{done} profile [{name}] in {}", path.display());
+        // the AWS CLI and SDKs read a profile's region from the config file
+        if let Some(region) = token.region() {
+            let config = handoff::paths::aws_config_file()?;
+            if credentials_file::set_region(&config, name, region)? {
+                eprintln!(
+                    "Set region {region} for profile {name} in {}",
+                    config.display()
+                );
+            }
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let out = handoff::render(&token, a.format.into(), cli_common::DEFAULT_INI_SECTION)?;

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::moto::Moto;
 use common::*;
 
 struct Env {
@@ -150,24 +151,36 @@ fn write_profile_through_a_symlink_with_botocores_headers() {
     let real = e.path("dotfiles/aws-credentials");
     fs::create_dir_all(real.parent().unwrap()).unwrap();
     // a BOM, a header with an inline comment, an indented bracket line that
-    // continues a value, and the profile twice
+    // continues a value
     fs::write(
         &real,
         "\u{feff}[default]\naws_access_key_id = AKIADEFAULT\nnote = a\n  [work]\n\
-         [work] ; mine\naws_access_key_id = OLD\n\n[other]\naws_access_key_id = AKIAOTHER\n\
-         [work]\naws_access_key_id = OLDER\n",
+         [work] ; mine\naws_access_key_id = OLD\n\n[other]\naws_access_key_id = AKIAOTHER\n",
     )
     .unwrap();
     fs::set_permissions(&real, fs::Permissions::from_mode(0o640)).unwrap();
     let link = e.path("credentials");
     std::os::unix::fs::symlink(&real, &link).unwrap();
-    let o = run(e
-        .cmd()
-        .env("AWS_SHARED_CREDENTIALS_FILE", &link)
-        .arg("open")
-        .arg(&t)
-        .args(["--write-profile", "work"]));
-    ok(&o);
+    let write = |force: bool| {
+        let mut c = e.cmd();
+        c.env("AWS_SHARED_CREDENTIALS_FILE", &link)
+            .env("AWS_CONFIG_FILE", e.path("config"))
+            .arg("open")
+            .arg(&t)
+            .args(["--write-profile", "work"]);
+        if force {
+            c.arg("--force");
+        }
+        run(&mut c)
+    };
+    // not handoff's: refused without --force, naming the profile
+    let err = fails(&write(false), 1, &[SECRET]);
+    assert!(
+        err.contains("profile [work]") && err.contains("--force"),
+        "{err}"
+    );
+    assert!(fs::read_to_string(&real).unwrap().contains("OLD"));
+    ok(&write(true));
     assert!(fs::symlink_metadata(&link)
         .unwrap()
         .file_type()
@@ -189,15 +202,96 @@ fn write_profile_through_a_symlink_with_botocores_headers() {
         );
     }
     assert_eq!(configparser(&real, "default", "note"), "a\n[work]");
-    // an owner-only mode is kept
+    // an owner-only mode is kept; what handoff wrote, it replaces unasked
     fs::set_permissions(&real, fs::Permissions::from_mode(0o400)).unwrap();
-    ok(&run(e
-        .cmd()
-        .env("AWS_SHARED_CREDENTIALS_FILE", &link)
-        .arg("open")
-        .arg(&t)
-        .args(["--write-profile", "work"])));
+    ok(&write(false));
     assert_eq!(fs::metadata(&real).unwrap().mode() & 0o777, 0o400);
+}
+
+#[test]
+fn write_profile_keeps_line_breaks_refuses_odd_files_and_sets_the_region() {
+    let e = Env::new();
+    let moto = Moto::start();
+    let t = e.path("t.age");
+    ok(&run(e.seal(&["--region", "eu-west-2", "-o"]).arg(&t)));
+    let creds = e.path("aws/credentials");
+    let config = e.path("aws/config");
+    fs::create_dir_all(creds.parent().unwrap()).unwrap();
+    let open = |creds: &Path| {
+        let mut c = e.cmd();
+        c.env("AWS_SHARED_CREDENTIALS_FILE", creds)
+            .env("AWS_CONFIG_FILE", &config)
+            .arg("open")
+            .arg(&t)
+            .args(["--write-profile", "contractor"]);
+        run(&mut c)
+    };
+    // CR-only line breaks: the section is found, replaced once, in CRs
+    let cr = "[default]\raws_access_key_id = AKIADEFAULT\raws_secret_access_key = d\r\
+              [contractor]\r# handoff: expires 2020-01-01T00:00:00Z\raws_access_key_id = OLD\r";
+    fs::write(&creds, cr).unwrap();
+    fs::write(&config, "[profile other]\r\noutput = json\r\n").unwrap();
+    let o = open(&creds);
+    ok(&o);
+    let text = fs::read_to_string(&creds).unwrap();
+    assert!(
+        !text.contains('\n') && text.matches("[contractor]").count() == 1,
+        "{text:?}"
+    );
+    assert!(text.starts_with("[default]\raws_access_key_id = AKIADEFAULT\r"));
+    assert_eq!(
+        configparser(&creds, "contractor", "aws_access_key_id"),
+        AKID
+    );
+    // the region, in the config file, in its CRLFs, said on stderr
+    assert_eq!(
+        fs::read_to_string(&config).unwrap(),
+        "[profile other]\r\noutput = json\r\n\r\n[profile contractor]\r\nregion = eu-west-2\r\n"
+    );
+    let err = stderr(&o);
+    assert!(
+        err.contains("region eu-west-2") && err.contains("config"),
+        "{err}"
+    );
+    // the AWS CLI needs no other step
+    let mut aws = Command::new(venv_bin("aws"));
+    isolate(&mut aws, e.dir.path());
+    aws.env("AWS_SHARED_CREDENTIALS_FILE", &creds)
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .args([
+            "--profile",
+            "contractor",
+            "--output",
+            "json",
+            "sts",
+            "get-caller-identity",
+        ]);
+    let out = ok(&run(&mut aws));
+    assert!(out.contains("Account"), "{out}");
+    // a second write leaves the region alone
+    let o = open(&creds);
+    ok(&o);
+    assert!(!stderr(&o).contains("region"), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(&config)
+            .unwrap()
+            .matches("region")
+            .count(),
+        1
+    );
+    // not regular files: refused before anything is read, nothing beside
+    let fifo = e.path("fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    for odd in [Path::new("/dev/zero"), fifo.as_path()] {
+        let err = fails(&open(odd), 1, &[SECRET]);
+        assert!(err.contains("is not a regular file"), "{err}");
+    }
+    assert!(!e.path("fifo.lock").exists());
 }
 
 #[test]
