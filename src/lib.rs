@@ -88,6 +88,16 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+/// `eprintln!` that never panics (std's panics when stderr is a closed
+/// pipe): a message that cannot be written is lost, and the command goes on
+/// to its own exit status.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod account;
 #[cfg(feature = "aws")]
 pub mod aws;

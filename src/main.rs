@@ -3,6 +3,24 @@
 
 #![forbid(unsafe_code)]
 
+/// `eprintln!` that never panics (std's panics when stderr is a closed
+/// pipe): a message that cannot be written is lost, and the command goes on
+/// to its own exit status.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `eprint!`, the same way.
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod cli;
 #[cfg(feature = "aws")]
 mod cli_issuer;
@@ -33,6 +51,7 @@ static ALLOC: zeroizing_alloc::ZeroAlloc<std::alloc::System> =
     zeroizing_alloc::ZeroAlloc(std::alloc::System);
 
 fn main() -> ExitCode {
+    cli_common::standard_streams_open();
     cli_common::no_core_dumps();
     let parsed = cli::command()
         .try_get_matches()
@@ -134,6 +153,14 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
             eprintln!("handoff: warning: {}", shown(&warning));
         }
     }
+    let minting = a.federation.is_some() || a.session || a.role.is_some();
+    // A document to seal is read before anything is asked on the terminal
+    // (a passphrase, twice, or the signing key's): a missing or bad input
+    // is said at once.
+    let mut document = None;
+    if !minting && (a.passphrase || a.sign.is_some()) {
+        document = Some(read_document(a.input.as_deref())?);
+    }
     if let Some(f) = &a.passphrase_file {
         recipients.set_passphrase(cli_common::read_passphrase_file(f)?);
     } else if a.passphrase {
@@ -156,7 +183,6 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         None => {}
     }
     let signing_key = signing_key(&a)?;
-    let minting = a.federation.is_some() || a.session || a.role.is_some();
     if !minting {
         let stray = [
             (a.duration.is_some(), "--duration"),
@@ -180,7 +206,11 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         let token = cli_issuer::mint(&a, verbose)?;
         (token, cli_issuer::minted_by(&a.aws, verbose))
     } else {
-        (read_document(a.input.as_deref())?, None)
+        let token = match document {
+            Some(t) => t,
+            None => read_document(a.input.as_deref())?,
+        };
+        (token, None)
     };
     let how = handoff::issue::Issue {
         signing_key: signing_key.as_ref(),

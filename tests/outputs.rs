@@ -380,3 +380,111 @@ fn key_files_others_can_read_are_used_with_a_warning() {
     let err = stderr(&o);
     assert!(err.contains("signing key") && err.contains("0640"), "{err}");
 }
+
+/// Each command once, in a way that writes to stderr: an error of its own
+/// (not clap's), or a note. `keygen` writes its note on success.
+fn stderr_cases(e: &Env) -> Vec<(Vec<String>, i32)> {
+    let t = e.token();
+    let missing = e.path("missing.age").display().to_string();
+    let existing = e.path(".config/handoff/identity.txt").display().to_string();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    vec![
+        (s(&["keygen", "-o", &e.path("new-key").display().to_string()]), 0),
+        (s(&["keygen", "-o", &existing]), 1),
+        (s(&["policy", "--allow", "NoSuchActionAnywhere"]), 2),
+        (s(&["seal", "-r", &e.public, "--input", &missing]), 1),
+        (s(&["open", &missing]), 3),
+        (s(&["show", "--signers", &missing, &t.display().to_string()]), 7),
+        (s(&["exec", &missing, "--", "true"]), 3),
+        (s(&["ec2", &missing, "DescribeRegions"]), 3),
+        (s(&["issued", "--all"]), 1),
+        (s(&["revoke", "nosuch"]), 1),
+        (s(&["completions", "nosuch-shell"]), 2),
+    ]
+}
+
+#[test]
+fn a_closed_or_broken_stderr_never_panics() {
+    let e = Env::new();
+    // a ledger that is a directory: issued says it cannot read it
+    let ledger = e.path("ledger");
+    fs::create_dir(&ledger).unwrap();
+    let cases = stderr_cases(&e);
+    let fresh = || {
+        let _ = fs::remove_file(e.path("new-key"));
+    };
+    for (args, want) in &cases {
+        fresh();
+        let mut c = e.cmd();
+        c.env("HANDOFF_LEDGER", &ledger).args(args);
+        // what it does with stderr open: the status to expect, and that it
+        // wrote there at all
+        let o = run(&mut c);
+        let status = o.status.code().unwrap();
+        assert_eq!(status, *want, "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).is_empty(), "{args:?} wrote nothing to stderr");
+        // 2>&-
+        fresh();
+        let o = Command::new("sh")
+            .arg("-c")
+            .arg("exec \"$@\" 2>&-")
+            .arg("sh")
+            .arg(handoff_bin())
+            .args(args)
+            .env_clear()
+            .env("HOME", e.dir.path())
+            .env("HANDOFF_LEDGER", &ledger)
+            .env("PATH", std::env::var_os("PATH").unwrap())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(status), "2>&- {args:?}");
+        // a pipe whose reader is gone
+        fresh();
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut c = e.cmd();
+        c.env("HANDOFF_LEDGER", &ledger)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(writer);
+        let o = c.output().unwrap();
+        assert_eq!(o.status.code(), Some(status), "broken pipe {args:?}");
+    }
+    // every command is in the list (clap's help lists them)
+    let help = stdout(&run(e.cmd().arg("--help")));
+    let commands = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .collect::<Vec<_>>();
+    for c in commands {
+        assert!(cases.iter().any(|(a, _)| a[0] == c), "{c} is not tried");
+    }
+}
+
+#[test]
+fn seal_reads_its_input_before_asking_for_a_passphrase() {
+    let e = Env::new();
+    let missing = e.path("missing.json");
+    // on a terminal (script(1)'s pty), where a passphrase would be asked
+    for flags in ["-p", "-p -a"] {
+        let o = run(Command::new("script")
+            .arg("-qec")
+            .arg(format!(
+                "{} seal {flags} --input {}",
+                handoff_bin().display(),
+                missing.display()
+            ))
+            .arg("/dev/null")
+            .env("HOME", e.dir.path())
+            .stdin(Stdio::null()));
+        let out = stdout(&o);
+        assert!(out.contains("missing.json"), "{out}");
+        assert!(!out.to_lowercase().contains("passphrase"), "asked first: {out}");
+    }
+}
