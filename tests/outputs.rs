@@ -389,12 +389,18 @@ fn stderr_cases(e: &Env) -> Vec<(Vec<String>, i32)> {
     let existing = e.path(".config/handoff/identity.txt").display().to_string();
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     vec![
-        (s(&["keygen", "-o", &e.path("new-key").display().to_string()]), 0),
+        (
+            s(&["keygen", "-o", &e.path("new-key").display().to_string()]),
+            0,
+        ),
         (s(&["keygen", "-o", &existing]), 1),
         (s(&["policy", "--allow", "NoSuchActionAnywhere"]), 2),
         (s(&["seal", "-r", &e.public, "--input", &missing]), 1),
         (s(&["open", &missing]), 3),
-        (s(&["show", "--signers", &missing, &t.display().to_string()]), 7),
+        (
+            s(&["show", "--signers", &missing, &t.display().to_string()]),
+            7,
+        ),
         (s(&["exec", &missing, "--", "true"]), 3),
         (s(&["ec2", &missing, "DescribeRegions"]), 3),
         (s(&["issued", "--all"]), 1),
@@ -485,6 +491,9 @@ fn seal_reads_its_input_before_asking_for_a_passphrase() {
             .stdin(Stdio::null()));
         let out = stdout(&o);
         assert!(out.contains("missing.json"), "{out}");
-        assert!(!out.to_lowercase().contains("passphrase"), "asked first: {out}");
+        assert!(
+            !out.to_lowercase().contains("passphrase"),
+            "asked first: {out}"
+        );
     }
 }
