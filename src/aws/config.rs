@@ -125,6 +125,7 @@ pub struct ClientConfig {
     connect_timeout: Duration,
     read_timeout: Duration,
     deadline: Duration,
+    ca_bundle: Option<PathBuf>,
 }
 
 impl ClientConfig {
@@ -204,6 +205,14 @@ impl ClientConfig {
     pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
+    }
+
+    /// The PEM file whose certificates are the only roots trusted for
+    /// https endpoints: `AWS_CA_BUNDLE`, else the profile's `ca_bundle` in
+    /// the config file, as the AWS CLI and SDKs take it; `None` trusts the
+    /// system's roots.
+    pub fn ca_bundle(&self) -> Option<&Path> {
+        self.ca_bundle.as_deref()
     }
 }
 
@@ -477,6 +486,24 @@ impl<'a> Resolver<'a> {
             )),
         };
 
+        // The CA bundle, as botocore finds it: AWS_CA_BUNDLE, else the
+        // profile's ca_bundle (the config file is read for it only when an
+        // https endpoint will use it).
+        let ca_bundle = match self.var("AWS_CA_BUNDLE")? {
+            Some(p) => Some(self.path_from(p)?),
+            None if endpoint.starts_with("https:") => {
+                match Profiles::get(&mut loaded, self, &profile_name)?
+                    .config
+                    .as_ref()
+                    .and_then(|s| s.get("ca_bundle"))
+                {
+                    Some(p) => Some(self.path_from(p)?),
+                    None => None,
+                }
+            }
+            None => None,
+        };
+
         let read_timeout = self
             .milliseconds("HANDOFF_READ_TIMEOUT_MS")?
             .unwrap_or(READ_TIMEOUT);
@@ -496,6 +523,7 @@ impl<'a> Resolver<'a> {
             connect_timeout: CONNECT_TIMEOUT,
             read_timeout,
             deadline,
+            ca_bundle,
         })
     }
 
@@ -1046,6 +1074,7 @@ sso_session = corp
         let given = || Credentials::new("ASIAGIVENEXAMPLE", "s".into(), Some("t".into()), None);
         let with_region = Settings {
             region: Some("eu-west-1".into()),
+            endpoint_url: Some("http://127.0.0.1:1".into()),
             ..Settings::default()
         };
         let c = r
@@ -1247,6 +1276,39 @@ sso_session = corp
         std::fs::write(&file, b"[a]\nx = \xff\n").unwrap();
         let e = read_profile_file(&file).unwrap_err();
         assert!(e.to_string().contains("is not UTF-8 text"), "{e}");
+    }
+
+    #[test]
+    fn ca_bundles_as_the_aws_cli_takes_them() {
+        let home = home_with(
+            CREDS,
+            "[default]\nca_bundle = ~/corp.pem\n[profile work]\nregion = eu-west-1\n",
+        );
+        let h = home.path().to_str().unwrap();
+        let c = resolve_in(&[("HOME", h)], &Settings::default(), Service::Sts).unwrap();
+        assert_eq!(c.ca_bundle(), Some(home.path().join("corp.pem").as_path()));
+        let c = resolve_in(
+            &[("HOME", h), ("AWS_CA_BUNDLE", "/etc/other.pem")],
+            &Settings::default(),
+            Service::Sts,
+        )
+        .unwrap();
+        assert_eq!(c.ca_bundle(), Some(Path::new("/etc/other.pem")));
+        let c = resolve_in(
+            &[("HOME", h), ("AWS_PROFILE", "work")],
+            &Settings::default(),
+            Service::Sts,
+        )
+        .unwrap();
+        assert_eq!(c.ca_bundle(), None);
+        // an http endpoint uses none
+        let c = resolve_in(
+            &[("HOME", h), ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")],
+            &Settings::default(),
+            Service::Sts,
+        )
+        .unwrap();
+        assert_eq!(c.ca_bundle(), None);
     }
 
     #[test]

@@ -116,7 +116,7 @@ impl Transport {
     /// Builds the HTTP client, with rustls (ring) for https endpoints. Only
     /// AWS paths get here; opening a token never does.
     pub(crate) fn new(config: ClientConfig) -> Result<Transport> {
-        let tls = tls_config().map_err(|e| Error::Transport {
+        let tls = tls_config(config.ca_bundle()).map_err(|e| Error::Transport {
             endpoint: config.endpoint().to_string(),
             message: format!("cannot set up the HTTP client: {e}"),
         })?;
