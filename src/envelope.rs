@@ -390,7 +390,7 @@ fn decode_with(bytes: &[u8], scratch: &mut [u8]) -> Result<Token> {
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !ok {
             return Err(Error::NotAToken(format!(
-                "the Region {:?} is not a region name (like us-east-1)",
+                "the token's Region {:?} is not a region name (like us-east-1)",
                 r.chars().take(40).collect::<String>()
             )));
         }
