@@ -321,6 +321,13 @@ pub fn line_break(text: &str) -> &'static str {
     }
 }
 
+/// The keys of one owner: each key's name, line, and the lines of its
+/// value.
+type Raw<'a> = Vec<(String, usize, Vec<&'a str>)>;
+
+/// A section as it is read: its name, header line and keys.
+type RawSection<'a> = (String, usize, Raw<'a>);
+
 /// Where a value is being gathered.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Owner {
@@ -334,10 +341,8 @@ pub fn parse(text: &str) -> Result<Ini, IniError> {
         line: line + 1,
         why: why.to_string(),
     };
-    // The keys of each owner, with the lines of their values.
-    type Raw<'a> = Vec<(String, usize, Vec<&'a str>)>;
     let mut defaults: Raw<'_> = Vec::new();
-    let mut raw: Vec<(String, usize, Raw<'_>)> = Vec::new();
+    let mut raw: Vec<RawSection<'_>> = Vec::new();
     let mut seen_sections: HashSet<&str> = HashSet::new();
     let mut seen_keys: HashSet<(Owner, String)> = HashSet::new();
     let mut owner: Option<Owner> = None;
@@ -437,10 +442,10 @@ pub fn parse(text: &str) -> Result<Ini, IniError> {
 }
 
 fn owner_keys<'v, 'a>(
-    defaults: &'v mut Vec<(String, usize, Vec<&'a str>)>,
-    raw: &'v mut [(String, usize, Vec<(String, usize, Vec<&'a str>)>)],
+    defaults: &'v mut Raw<'a>,
+    raw: &'v mut [RawSection<'a>],
     owner: Owner,
-) -> &'v mut Vec<(String, usize, Vec<&'a str>)> {
+) -> &'v mut Raw<'a> {
     match owner {
         Owner::Default => defaults,
         Owner::Section(i) => &mut raw[i].2,
@@ -458,7 +463,7 @@ impl Clone for Value {
 
 /// Joins each key's lines (`\n`, trailing blanks dropped) and reads nested
 /// blocks, as botocore does once the file is read.
-fn finish(keys: Vec<(String, usize, Vec<&str>)>) -> Result<Vec<(String, Value)>, IniError> {
+fn finish(keys: Raw<'_>) -> Result<Vec<(String, Value)>, IniError> {
     let mut out = Vec::with_capacity(keys.len());
     for (name, line, parts) in keys {
         let len = parts.iter().map(|p| p.len() + 1).sum();

@@ -427,7 +427,7 @@ fn bounded<T: Send + 'static>(
     let mut ours: Vec<i32> = Vec::new();
     let mut tick = 0u32;
     loop {
-        if tick % 4 == 0 {
+        if tick.is_multiple_of(4) {
             for pid in plugin_children() {
                 if !before.contains(&pid) && !ours.contains(&pid) {
                     ours.push(pid);
