@@ -138,3 +138,36 @@ fn the_issuer_side_cases_give_default_its_own_keys() {
         );
     }
 }
+
+/// End to end, against moto checking every signature: alice's keys under
+/// `[default]`, keys IAM does not know under `[work] # another account`.
+/// `seal` signs with default's keys, as botocore would (handoff once signed
+/// with work's, which moto refuses).
+#[test]
+fn seal_signs_with_the_keys_botocore_picks() {
+    let moto = common::moto::Moto::start_iam(5);
+    let home = tempfile::tempdir().unwrap();
+    let (id, secret) = moto.create_alice(home.path());
+    let public = common::default_identity(home.path());
+    let aws = home.path().join(".aws");
+    std::fs::create_dir_all(&aws).unwrap();
+    for header in ["[work] # another account", "[work] ; another account"] {
+        std::fs::write(
+            aws.join("credentials"),
+            format!(
+                "[default]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n\
+                 {header}\naws_access_key_id = AKIAWORKEXAMPLE\naws_secret_access_key = notIAMs\n"
+            ),
+        )
+        .unwrap();
+        let o = run(common::handoff(home.path())
+            .env("AWS_ENDPOINT_URL", &moto.url)
+            .env("AWS_REGION", "us-east-1")
+            .args(["seal", "--federation", "TemporaryUser", "-a", "-r", &public]));
+        let sealed = ok(&o);
+        assert!(
+            sealed.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"),
+            "{header}"
+        );
+    }
+}
