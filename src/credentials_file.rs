@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use crate::credentials::Token;
 use crate::documents::{render, OutputFormat};
-use crate::files::{lock_beside, write_file, Overwrite};
+use crate::files::{lock_beside, write_file, write_file_keeping_mode, Overwrite};
 use crate::ini::{self, Ini, LineKind};
 use crate::{Error, Result};
 
@@ -92,9 +92,10 @@ pub fn write_profile(path: &Path, name: &str, token: &Token, force: bool) -> Res
 /// that profile has none there: a `region = ...` line at the end of its
 /// section, else a new `[profile NAME]` section (`[default]` for
 /// `default`). Returns whether it wrote. The same rules as
-/// [`write_profile`]: locked, atomic, mode and owner kept, symlinks written
-/// through, a file botocore refuses or anything but a regular file refused,
-/// every other line kept byte for byte.
+/// [`write_profile`]: locked, atomic, owner kept, symlinks written through,
+/// a file botocore refuses or anything but a regular file refused, every
+/// other line kept byte for byte; the mode is kept whatever it is (the file
+/// holds no secret: 0644 stays 0644), a new file is 0600.
 pub fn set_region(path: &Path, name: &str, region: &str) -> Result<bool> {
     check_name(name)?;
     if region.is_empty()
@@ -149,7 +150,8 @@ pub fn set_region(path: &Path, name: &str, region: &str) -> Result<bool> {
     check_result(&updated, |ini| {
         ini.config_profile(name).and_then(|s| s.get("region")) == Some(region)
     })?;
-    let result = write_file(path, updated.as_bytes(), Overwrite::Replace, true);
+    // the config file holds no secret: its mode is kept as it is
+    let result = write_file_keeping_mode(path, updated.as_bytes());
     drop(lock);
     result.map(|()| true)
 }
@@ -519,6 +521,28 @@ mod tests {
         assert!(e.to_string().contains("config line 2: "), "{e}");
         let e = set_region(&path, "c", "eu-west-1\n[x]").unwrap_err();
         assert!(e.to_string().contains("not a region name"), "{e}");
+    }
+
+    #[test]
+    fn the_config_file_keeps_its_mode_and_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("dotfiles/aws-config");
+        fs::create_dir_all(real.parent().unwrap()).unwrap();
+        fs::write(&real, "[profile a]\noutput = json\n").unwrap();
+        fs::set_permissions(&real, fs::Permissions::from_mode(0o644)).unwrap();
+        let link = dir.path().join("config");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert!(set_region(&link, "c", "eu-west-1").unwrap());
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(fs::metadata(&real).unwrap().mode() & 0o777, 0o644);
+        assert_eq!(
+            fs::read_to_string(&real).unwrap(),
+            "[profile a]\noutput = json\n\n[profile c]\nregion = eu-west-1\n"
+        );
+        assert_eq!(fs::read_dir(real.parent().unwrap()).unwrap().count(), 1);
     }
 
     #[test]
