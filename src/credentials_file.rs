@@ -156,6 +156,18 @@ pub fn set_region(path: &Path, name: &str, region: &str) -> Result<bool> {
     result.map(|()| true)
 }
 
+/// Checks, without writing, that [`set_region`] can read the config file at
+/// `path` (missing is fine): so that a config file botocore refuses, or one
+/// that is not a regular file, stops `--write-profile` before the
+/// credentials file is touched.
+pub fn check_config(path: &Path) -> Result<()> {
+    ini::check_regular(path, NOT_WRITING)?;
+    let text = read(path)?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    ini::parse(text).map_err(|e| ini::refused(path, &e))?;
+    Ok(())
+}
+
 /// The config-file header of profile `name`: `default`, `profile NAME`, or
 /// `profile "NAME"` when the name holds what `shlex.split` would split.
 fn config_header(name: &str) -> Result<String> {

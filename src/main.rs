@@ -364,12 +364,20 @@ fn open(a: cli::OpenArgs, verbose: bool) -> Result<ExitCode> {
     let token = use_token(a.file.as_deref(), &a.ids, &a.checks, verbose)?;
     if let Some(name) = &a.write_profile {
         let path = handoff::paths::shared_credentials_file()?;
+        // the config file the region would go into is checked first: a
+        // broken one stops here, before the credentials file is touched
+        let config = match token.region() {
+            Some(_) => Some(handoff::paths::aws_config_file()?),
+            None => None,
+        };
+        if let Some(c) = &config {
+            credentials_file::check_config(c)?;
+        }
         let replaced = credentials_file::write_profile(&path, name, &token, a.force)?;
         let done = if replaced { "Replaced" } else { "Added" };
         eprintln!("{done} profile [{name}] in {}", path.display());
         // the AWS CLI and SDKs read a profile's region from the config file
-        if let Some(region) = token.region() {
-            let config = handoff::paths::aws_config_file()?;
+        if let (Some(region), Some(config)) = (token.region(), config) {
             if credentials_file::set_region(&config, name, region)? {
                 eprintln!(
                     "Set region {region} for profile {name} in {}",

@@ -292,6 +292,13 @@ fn write_profile_keeps_line_breaks_refuses_odd_files_and_sets_the_region() {
         assert!(err.contains("is not a regular file"), "{err}");
     }
     assert!(!e.path("fifo.lock").exists());
+    // a config file botocore refuses stops it before the credentials file
+    // is touched
+    let before = fs::read_to_string(&creds).unwrap();
+    fs::write(&config, "[profile x]\n[profile x]\n").unwrap();
+    let err = fails(&open(&creds), 1, &[SECRET]);
+    assert!(err.contains("config line 2"), "{err}");
+    assert_eq!(fs::read_to_string(&creds).unwrap(), before);
 }
 
 #[test]
