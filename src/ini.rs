@@ -49,6 +49,9 @@ pub struct Section {
     name: String,
     header: usize,
     pairs: Vec<(String, Value)>,
+    /// `[DEFAULT]`'s keys, shared by every section (not copied into each:
+    /// a file of many sections and many defaults stays small).
+    defaults: std::sync::Arc<Vec<(String, Value)>>,
 }
 
 /// A value: text, or a nested block of `key = value` lines.
@@ -169,24 +172,34 @@ impl Section {
 
     /// Its keys and values, its own first, then those it inherits from
     /// `[DEFAULT]`.
-    pub fn pairs(&self) -> &[(String, Value)] {
-        &self.pairs
+    pub fn pairs(&self) -> impl Iterator<Item = &(String, Value)> {
+        self.pairs.iter().chain(
+            self.defaults
+                .iter()
+                .filter(|(k, _)| !self.pairs.iter().any(|(own, _)| own == k)),
+        )
     }
 
-    /// The text value of `key` (lower-case), if it has one.
-    pub fn get(&self, key: &str) -> Option<&str> {
+    fn value(&self, key: &str) -> Option<&Value> {
         self.pairs
             .iter()
+            .chain(self.defaults.iter())
             .find(|(k, _)| k == key)
-            .and_then(|(_, v)| match v {
-                Value::Text(t) => Some(t.as_str()),
-                Value::Nested(_) => None,
-            })
+            .map(|(_, v)| v)
+    }
+
+    /// The text value of `key` (lower-case), its own or inherited, if it has
+    /// one.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        match self.value(key)? {
+            Value::Text(t) => Some(t.as_str()),
+            Value::Nested(_) => None,
+        }
     }
 
     /// Whether it has `key` at all (a nested block, an empty value included).
     pub fn has(&self, key: &str) -> bool {
-        self.pairs.iter().any(|(k, _)| k == key)
+        self.value(key).is_some()
     }
 }
 
@@ -423,19 +436,14 @@ pub fn parse(text: &str) -> Result<Ini, IniError> {
         keys.push((name, n, vec![value]));
         key = Some(keys.len() - 1);
     }
-    let defaults = finish(defaults)?;
+    let defaults = std::sync::Arc::new(finish(defaults)?);
     let mut sections = Vec::with_capacity(raw.len());
     for (name, header, keys) in raw {
-        let mut pairs = finish(keys)?;
-        for (k, v) in &defaults {
-            if !pairs.iter().any(|(p, _)| p == k) {
-                pairs.push((k.clone(), v.clone()));
-            }
-        }
         sections.push(Section {
             name,
             header,
-            pairs,
+            pairs: finish(keys)?,
+            defaults: defaults.clone(),
         });
     }
     Ok(Ini { sections, lines })
@@ -449,15 +457,6 @@ fn owner_keys<'v, 'a>(
     match owner {
         Owner::Default => defaults,
         Owner::Section(i) => &mut raw[i].2,
-    }
-}
-
-impl Clone for Value {
-    fn clone(&self) -> Self {
-        match self {
-            Value::Text(t) => Value::Text(t.clone()),
-            Value::Nested(n) => Value::Nested(n.clone()),
-        }
     }
 }
 
@@ -616,7 +615,7 @@ mod tests {
             parse("[a]\nk = one\n  two\n\n  [b]\n# c\n  three\n\n\ns3 =\n  x = 1\n  y=2\n[c]\n")
                 .unwrap();
         assert_eq!(text(&ini, "a", "k"), Some("one\ntwo\n\n[b]\nthree"));
-        let s3 = &ini.section("a").unwrap().pairs()[1].1;
+        let s3 = &ini.section("a").unwrap().pairs().nth(1).unwrap().1;
         match s3 {
             Value::Nested(n) => {
                 let n: Vec<(&str, &str)> =
