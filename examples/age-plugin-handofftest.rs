@@ -213,6 +213,15 @@ fn main() -> io::Result<()> {
             io::copy(&mut io::stdin(), &mut io::sink())?;
             std::process::exit(0);
         }
+        Ok("flood") => {
+            // one endless protocol line
+            let mut out = io::stdout();
+            out.write_all(b"-> ")?;
+            let chunk = [b'x'; 65536];
+            loop {
+                out.write_all(&chunk)?;
+            }
+        }
         Ok("hang") => loop {
             std::thread::sleep(std::time::Duration::from_secs(3600));
         },

@@ -418,6 +418,11 @@ pub struct OpenArgs {
     #[arg(long, value_name = "NAME", conflicts_with = "format")]
     pub write_profile: Option<String>,
 
+    /// With --write-profile: replace the profile even if handoff did not
+    /// write it.
+    #[arg(long, requires = "write_profile")]
+    pub force: bool,
+
     #[command(flatten)]
     pub checks: UseArgs,
 }

@@ -34,6 +34,33 @@ pub fn no_core_dumps() {
     let _ = set_dumpable_behavior(DumpableBehavior::NotDumpable);
 }
 
+/// Opens `/dev/null` on each of stdin, stdout and stderr that is closed
+/// (`2>&-`), as OpenSSH does: otherwise the next file opened would get that
+/// number, and a message meant for stderr could land in a credentials file
+/// or a token. Best effort.
+pub fn standard_streams_open() {
+    use std::os::fd::{AsFd, IntoRawFd};
+    let closed = |fd: std::os::fd::BorrowedFd<'_>| {
+        rustix::io::fcntl_getfd(fd).is_err_and(|e| e == rustix::io::Errno::BADF)
+    };
+    for is_closed in [
+        closed(std::io::stdin().as_fd()),
+        closed(std::io::stdout().as_fd()),
+        closed(std::io::stderr().as_fd()),
+    ] {
+        // the lowest free number is the closed one (those below are open)
+        if is_closed {
+            if let Ok(null) = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open("/dev/null")
+            {
+                let _ = null.into_raw_fd();
+            }
+        }
+    }
+}
+
 /// Writes to stdout straight through a duplicate of fd 1: no buffer in
 /// between keeps a copy of what was written. A closed pipe is not an error.
 pub fn write_stdout(bytes: &[u8]) -> Result<()> {

@@ -1,230 +1,388 @@
-//! Updating one profile of the AWS shared credentials file, as botocore
-//! reads it, leaving every other line as it was.
+//! Updating one profile of the AWS shared credentials file, and its region
+//! in the config file, as botocore reads them, leaving every other line as
+//! it was.
 
-use std::fs;
 use std::path::Path;
 
 use zeroize::Zeroizing;
 
 use crate::credentials::Token;
 use crate::documents::{render, OutputFormat};
-use crate::files::{lock_beside, target, write_file, Overwrite, Target};
+use crate::files::{lock_beside, write_file, write_file_keeping_mode, Overwrite};
+use crate::ini::{self, Ini, LineKind};
 use crate::{Error, Result};
+
+/// The comment that marks a profile as handoff's: a section holding a line
+/// that starts with it (`# handoff: expires ...` included, which handoff
+/// wrote before the marker) is replaced without `--force`.
+pub const MARKER: &str = "# handoff:";
+
+const NOT_WRITING: &str = "not writing a profile into it";
+
+/// The line handoff writes under the header of a profile it writes.
+const MARKER_LINE: &str =
+    "# handoff: written by handoff open --write-profile; replaced without asking";
 
 /// Puts the token's credentials into profile `name` of the credentials file
 /// at `path`, leaving every other line, comment and profile byte for byte as
-/// it was. Concurrent writers are serialised by a lock file beside it
-/// (`PATH.lock`, never followed if it is a symlink), waited for at most
-/// [`LOCK_WAIT`](crate::files::LOCK_WAIT).
+/// it was; returns whether the profile was there before. Concurrent writers
+/// are serialised by a lock file beside it (`PATH.lock`, never followed if it
+/// is a symlink), waited for at most [`LOCK_WAIT`](crate::files::LOCK_WAIT).
 ///
-/// A credentials file that is a symlink is written through (the link is
-/// kept); an existing file keeps its owner and mode unless group or others
-/// could read it (then it becomes 0600). Headers are recognised as botocore
-/// reads them: `[work] ; note` is profile `work`, an indented line after a
-/// value continues the value. Every section named `name` is replaced by one
-/// (two of them make botocore refuse the whole file), and a UTF-8 byte order
-/// mark, which botocore cannot read past, is dropped.
-pub fn write_profile(path: &Path, name: &str, token: &Token) -> Result<()> {
+/// An existing profile is replaced only when handoff wrote it (it holds a
+/// [`MARKER`] comment) or with `force`; otherwise the error names it. The
+/// file is read as botocore reads it ([`crate::ini`]): a file botocore
+/// refuses is refused, naming the line, and left alone (except a UTF-8 byte
+/// order mark, which botocore cannot read past: it is dropped). The new
+/// section uses the file's line breaks (LF, CR or CRLF).
+///
+/// Anything but a regular file (a FIFO, a device) is refused before a byte
+/// is read. A credentials file that is a symlink is written through (the
+/// link is kept); an existing file keeps its owner and mode unless group or
+/// others could read it (then it becomes 0600).
+pub fn write_profile(path: &Path, name: &str, token: &Token, force: bool) -> Result<bool> {
+    check_name(name)?;
+    ini::check_regular(path, NOT_WRITING)?;
+    let lock = lock_beside(path)?;
+    let existing = read(path)?;
+    let text = existing.strip_prefix('\u{feff}').unwrap_or(&existing);
+    let parsed = ini::parse(text).map_err(|e| ini::refused(path, &e))?;
+    let br = ini::line_break(text);
+    let found = parsed.section(name).map(|s| s.header_line());
+    if let Some(header) = found {
+        let (start, end) = extent(&parsed, header);
+        let ours = parsed.lines()[start..end].iter().any(|l| {
+            l.kind == LineKind::Comment
+                && text[l.start..l.text_end].trim_start().starts_with(MARKER)
+        });
+        if !ours && !force {
+            return Err(Error::Other(format!(
+                "profile [{name}] in {} was not written by handoff; --force replaces it",
+                path.display()
+            )));
+        }
+    }
+    let rendered = render(token, OutputFormat::Ini, name)?;
+    // the header, the marker, then the rest, in the file's line breaks
+    let mut section = Zeroizing::new(String::with_capacity(
+        (rendered.len() + MARKER_LINE.len() + 2) * 2,
+    ));
+    for (i, line) in rendered.lines().enumerate() {
+        section.push_str(line);
+        section.push_str(br);
+        if i == 0 {
+            section.push_str(MARKER_LINE);
+            section.push_str(br);
+        }
+    }
+    let updated = match found {
+        Some(header) => {
+            let (start, end) = extent(&parsed, header);
+            splice(text, &parsed, start, end, &section)
+        }
+        None => append(text, br, &section),
+    };
+    check_result(&updated, |ini| ini.section(name).is_some())?;
+    let result = write_file(path, updated.as_bytes(), Overwrite::Replace, true);
+    drop(lock);
+    result.map(|()| found.is_some())
+}
+
+/// Sets `region` for profile `name` in the AWS config file at `path`, when
+/// that profile has none there: a `region = ...` line at the end of its
+/// section, else a new `[profile NAME]` section (`[default]` for
+/// `default`). Returns whether it wrote. The same rules as
+/// [`write_profile`]: locked, atomic, owner kept, symlinks written through,
+/// a file botocore refuses or anything but a regular file refused, every
+/// other line kept byte for byte; the mode is kept whatever it is (the file
+/// holds no secret: 0644 stays 0644), a new file is 0600.
+pub fn set_region(path: &Path, name: &str, region: &str) -> Result<bool> {
+    check_name(name)?;
+    if region.is_empty()
+        || !region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(Error::Other(format!("{region:?} is not a region name")));
+    }
+    ini::check_regular(path, NOT_WRITING)?;
+    let lock = lock_beside(path)?;
+    let existing = read(path)?;
+    let text = existing.strip_prefix('\u{feff}').unwrap_or(&existing);
+    let parsed = ini::parse(text).map_err(|e| ini::refused(path, &e))?;
+    let br = ini::line_break(text);
+    let updated = match parsed.config_profile(name) {
+        Some(s) if s.has("region") => return Ok(false),
+        Some(s) => {
+            let (start, end) = extent(&parsed, s.header_line());
+            // after the section's last header, key or continuation line,
+            // indented as its last key (so that it continues nothing, and
+            // what follows reads as before)
+            let body = &parsed.lines()[start..end];
+            let last = body
+                .iter()
+                .rposition(|l| l.kind != LineKind::Blank && l.kind != LineKind::Comment)
+                .map_or(start, |i| start + i);
+            let indent = body
+                .iter()
+                .rev()
+                .find(|l| matches!(l.kind, LineKind::Key | LineKind::Header))
+                .map_or(0, |l| l.indent);
+            let at = parsed.lines()[last].end;
+            let mut out = Zeroizing::new(String::with_capacity(text.len() + region.len() + 64));
+            out.push_str(&text[..at]);
+            if !(text[..at].ends_with('\n') || text[..at].ends_with('\r')) {
+                out.push_str(br);
+            }
+            out.push_str(&" ".repeat(indent));
+            out.push_str("region = ");
+            out.push_str(region);
+            out.push_str(br);
+            out.push_str(&text[at..]);
+            out
+        }
+        None => {
+            let header = config_header(name)?;
+            let section = format!("[{header}]{br}region = {region}{br}");
+            append(text, br, &section)
+        }
+    };
+    check_result(&updated, |ini| {
+        ini.config_profile(name).and_then(|s| s.get("region")) == Some(region)
+    })?;
+    // the config file holds no secret: its mode is kept as it is
+    let result = write_file_keeping_mode(path, updated.as_bytes());
+    drop(lock);
+    result.map(|()| true)
+}
+
+/// Checks, without writing, that [`set_region`] can read the config file at
+/// `path` (missing is fine): so that a config file botocore refuses, or one
+/// that is not a regular file, stops `--write-profile` before the
+/// credentials file is touched.
+pub fn check_config(path: &Path) -> Result<()> {
+    ini::check_regular(path, NOT_WRITING)?;
+    let text = read(path)?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    ini::parse(text).map_err(|e| ini::refused(path, &e))?;
+    Ok(())
+}
+
+/// The config-file header of profile `name`: `default`, `profile NAME`, or
+/// `profile "NAME"` when the name holds what `shlex.split` would split.
+fn config_header(name: &str) -> Result<String> {
+    if name == "default" {
+        return Ok(name.to_string());
+    }
+    let plain = format!("profile {name}");
+    if ini::config_profile_name(&plain).as_deref() == Some(name) {
+        return Ok(plain);
+    }
+    let quoted = format!(
+        "profile \"{}\"",
+        name.replace('\\', "\\\\").replace('"', "\\\"")
+    );
+    if ini::config_profile_name(&quoted).as_deref() == Some(name) {
+        return Ok(quoted);
+    }
+    Err(Error::Other(format!(
+        "profile {name:?} cannot be named in the AWS config file"
+    )))
+}
+
+fn check_name(name: &str) -> Result<()> {
     if name.is_empty() || name.contains(['[', ']', '\n', '\r']) || name.trim() != name {
         return Err(Error::usage(format!(
             "{name:?} is not a usable profile name"
         )));
     }
-    let lock = lock_beside(path)?;
-    let existing = match target(path)? {
-        Target::Into(_) => {
-            return Err(Error::Other(format!(
-                "{} is not a regular file; not writing a profile into it",
-                path.display()
-            )))
-        }
-        Target::Missing => Zeroizing::new(Vec::new()),
-        Target::File(..) => {
-            Zeroizing::new(fs::read(path).map_err(|e| Error::io("cannot read", path, e))?)
-        }
-    };
-    let existing = std::str::from_utf8(&existing).map_err(|_| {
-        Error::Other(format!(
-            "{} is not UTF-8 text; not touching it",
-            path.display()
-        ))
-    })?;
-    let existing = existing.strip_prefix('\u{feff}').unwrap_or(existing);
-    let section = render(token, OutputFormat::Ini, name)?;
-    let updated = replace_section(existing, name, &section);
-    let result = write_file(path, updated.as_bytes(), Overwrite::Replace, true);
-    drop(lock);
-    result
+    Ok(())
 }
 
-/// [`write_profile`], saying whether a profile `name` was there before
-/// (replaced: true) or not (added: false).
-pub fn set_profile(path: &Path, name: &str, token: &Token) -> Result<bool> {
-    let replaced = has_profile(path, name)?;
-    write_profile(path, name, token)?;
-    Ok(replaced)
+/// The file's text, empty when there is none; anything but a regular file is
+/// refused before a byte is read.
+fn read(path: &Path) -> Result<Zeroizing<String>> {
+    Ok(ini::read_file_as(path, NOT_WRITING)?.unwrap_or_else(|| Zeroizing::new(String::new())))
 }
 
-/// Whether the shared credentials file at `path` has a section `[name]`
-/// (so that writing the profile replaces it), with headers recognised as
-/// [`write_profile`] recognises them; false when there is no file.
-pub fn has_profile(path: &Path, name: &str) -> Result<bool> {
-    let text = match fs::read(path) {
-        Ok(b) => Zeroizing::new(b),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(Error::io("cannot read", path, e)),
-    };
-    // not UTF-8: write_profile refuses the file, saying so
-    let text = std::str::from_utf8(&text).unwrap_or_default();
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let is_header = headers(&lines);
-    Ok((0..lines.len()).any(|i| is_header[i] && section_name(lines[i]) == Some(name)))
+/// A last check of what is about to be written: botocore reads it, and
+/// finds what was written.
+fn check_result(text: &str, found: impl Fn(&Ini) -> bool) -> Result<()> {
+    match ini::parse(text) {
+        Ok(ini) if found(&ini) => Ok(()),
+        _ => Err(Error::Other(
+            "the profile could not be written without changing how the rest of the file reads; nothing was written".into(),
+        )),
+    }
 }
 
-/// The section a line opens, as botocore (Python's configparser) reads it:
-/// the line, stripped, starts with `[` and has a `]` after; the name runs to
-/// the last `]` and is not trimmed (`[work] ; note` is `work`).
-fn section_name(line: &str) -> Option<&str> {
-    let t = line.trim();
-    let rest = t.strip_prefix('[')?;
-    let end = rest.rfind(']')?;
-    Some(&rest[..end]).filter(|n| !n.is_empty())
-}
-
-/// A line configparser passes over: blank, or a `#` or `;` comment.
-fn is_blank_or_comment(line: &str) -> bool {
-    let t = line.trim();
-    t.is_empty() || t.starts_with('#') || t.starts_with(';')
-}
-
-/// Which lines of an INI text open a section, as configparser sees them: a
-/// bracketed line indented deeper than the value before it continues that
-/// value instead.
-fn headers(lines: &[&str]) -> Vec<bool> {
-    let indent = |l: &str| l.len() - l.trim_start().len();
-    let mut value_indent: Option<usize> = None;
-    lines
-        .iter()
-        .map(|l| {
-            if is_blank_or_comment(l) {
-                return false;
-            }
-            if value_indent.is_some_and(|v| indent(l) > v) {
-                return false;
-            }
-            if section_name(l).is_some() {
-                value_indent = None;
-                true
-            } else {
-                value_indent = Some(indent(l));
-                false
-            }
-        })
-        .collect()
-}
-
-/// Replaces section `[name]` of an INI text with `section` (which includes its
-/// header), or appends it. The section runs from its header to the next
-/// header, less any blank or comment lines just before that next header
-/// (those belong to what follows). Later sections of the same name are
-/// removed.
-fn replace_section(text: &str, name: &str, section: &str) -> Zeroizing<String> {
-    let mut out = Zeroizing::new(String::with_capacity(text.len() + section.len() + 2));
-    let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let is_header = headers(&lines);
-    let ours = |i: usize| is_header[i] && section_name(lines[i]) == Some(name);
-    let Some(first) = (0..lines.len()).find(|&i| ours(i)) else {
-        out.push_str(text);
-        if !text.is_empty() {
-            if !text.ends_with('\n') {
-                out.push('\n');
-            }
-            if !text.ends_with("\n\n") {
-                out.push('\n');
-            }
-        }
-        out.push_str(section);
-        return out;
-    };
-    // Where the section starting at `start` ends.
-    let end_of = |start: usize| {
-        let mut end = (start + 1..lines.len())
-            .find(|&i| is_header[i])
-            .unwrap_or(lines.len());
-        if end < lines.len() {
-            // Never past `start`: a header is neither blank nor a comment.
-            while is_blank_or_comment(lines[end - 1]) {
-                end -= 1;
-            }
-        }
-        end
-    };
-    let mut i = 0;
-    while i < lines.len() {
-        if ours(i) {
-            if i == first {
-                out.push_str(section);
-            }
-            i = end_of(i);
-        } else {
-            out.push_str(lines[i]);
-            i += 1;
+/// The lines of the section whose header is line `header`: to the next
+/// header, less the blank and comment lines just before that header (they
+/// belong to what follows); at the end of the text, all of them.
+fn extent(parsed: &Ini, header: usize) -> (usize, usize) {
+    let lines = parsed.lines();
+    let next = (header + 1..lines.len()).find(|&i| lines[i].kind == LineKind::Header);
+    let mut end = next.unwrap_or(lines.len());
+    if next.is_some() {
+        // never past the header: a header is neither blank nor a comment
+        while matches!(lines[end - 1].kind, LineKind::Blank | LineKind::Comment) {
+            end -= 1;
         }
     }
+    (header, end)
+}
+
+/// `text` with lines `start..end` replaced by `section`.
+fn splice(text: &str, parsed: &Ini, start: usize, end: usize, section: &str) -> Zeroizing<String> {
+    let lines = parsed.lines();
+    let (from, to) = (lines[start].start, lines[end - 1].end);
+    let mut out = Zeroizing::new(String::with_capacity(text.len() + section.len()));
+    out.push_str(&text[..from]);
+    out.push_str(section);
+    out.push_str(&text[to..]);
+    out
+}
+
+/// `text` and then `section`, one blank line between.
+fn append(text: &str, br: &str, section: &str) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::with_capacity(text.len() + section.len() + 8));
+    out.push_str(text);
+    if !text.is_empty() {
+        if !(text.ends_with('\n') || text.ends_with('\r')) {
+            out.push_str(br);
+        }
+        if !out.ends_with(&format!("{br}{br}")) {
+            out.push_str(br);
+        }
+    }
+    out.push_str(section);
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
     const FILE: &str = "# my credentials\n[default]\naws_access_key_id = AKIADEFAULT\naws_secret_access_key = d\n\n# the work account\n[work] \naws_access_key_id = OLD\n; old comment\naws_secret_access_key = old\n\n; trailing comment\n[other]\naws_access_key_id = AKIAOTHER\naws_secret_access_key = o";
-
-    #[test]
-    fn replaces_only_its_section() {
-        let out = replace_section(FILE, "work", "[work]\naws_access_key_id = NEW\n");
-        assert_eq!(
-            *out,
-            "# my credentials\n[default]\naws_access_key_id = AKIADEFAULT\naws_secret_access_key = d\n\n# the work account\n[work]\naws_access_key_id = NEW\n\n; trailing comment\n[other]\naws_access_key_id = AKIAOTHER\naws_secret_access_key = o"
-        );
-        let out = replace_section(FILE, "other", "[other]\nx = 1\n");
-        assert!(out.starts_with(&FILE[..FILE.find("[other]").unwrap()]));
-        assert!(out.ends_with("[other]\nx = 1\n"));
-    }
-
-    #[test]
-    fn appends_a_new_section() {
-        let out = replace_section(FILE, "new", "[new]\nx = 1\n");
-        assert_eq!(*out, format!("{FILE}\n\n[new]\nx = 1\n"));
-        assert_eq!(*replace_section("", "new", "[new]\n"), "[new]\n");
-        assert_eq!(
-            *replace_section("[a]\n\n", "new", "[new]\n"),
-            "[a]\n\n[new]\n"
-        );
-    }
-
-    #[test]
-    fn headers_as_botocore_reads_them() {
-        // an inline comment after the header, two sections of one name, an
-        // indented bracket line that continues a value
-        let text = "[default]\nx = 1\n  [work]\n[work] ; mine\naws_access_key_id = OLD\n\n[other]\ny = 2\n[work]\naws_access_key_id = OLDER\n";
-        let out = replace_section(text, "work", "[work]\naws_access_key_id = NEW\n");
-        assert_eq!(
-            *out,
-            "[default]\nx = 1\n  [work]\n[work]\naws_access_key_id = NEW\n\n[other]\ny = 2\n"
-        );
-        // "[ work ]" is profile " work " to botocore, not "work"
-        let out = replace_section("[ work ]\nx = 1\n", "work", "[work]\n");
-        assert_eq!(*out, "[ work ]\nx = 1\n\n[work]\n");
-    }
 
     fn token() -> Token {
         Token::new(
             crate::Kind::Static,
             crate::Credentials::new("AKIANEW", "s".to_string().into(), None, None),
         )
+    }
+
+    fn write(text: &str, name: &str, force: bool) -> Result<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials");
+        fs::write(&path, text).unwrap();
+        write_profile(&path, name, &token(), force)?;
+        Ok(fs::read_to_string(&path).unwrap())
+    }
+
+    fn ours(name: &str) -> String {
+        format!("[{name}]\n{MARKER_LINE}\naws_access_key_id = AKIANEW\naws_secret_access_key = s\n")
+    }
+
+    #[test]
+    fn replaces_only_its_section_and_only_when_asked() {
+        let e = write(FILE, "work", false).unwrap_err();
+        assert_eq!(e.exit_code(), 1);
+        assert!(
+            e.to_string().starts_with("profile [work] in ")
+                && e.to_string()
+                    .ends_with("was not written by handoff; --force replaces it"),
+            "{e}"
+        );
+        let out = write(FILE, "work", true).unwrap();
+        let want = FILE.replace(
+            "[work] \naws_access_key_id = OLD\n; old comment\naws_secret_access_key = old\n",
+            &ours("work"),
+        );
+        assert_eq!(out, want);
+        // what handoff wrote, it replaces without asking
+        let again = write(&out, "work", false).unwrap();
+        assert_eq!(again, want);
+        // and a section written before the marker, by its expiry comment
+        let old = "[work]\n# handoff: expires 2030-01-01T00:00:00Z\naws_access_key_id = A\n";
+        assert_eq!(write(old, "work", false).unwrap(), ours("work"));
+        // a marker in another section does not count
+        let other = "[a]\n# handoff: expires x\n[work]\nk = 1\n";
+        assert!(write(other, "work", false).is_err());
+        let out = write(FILE, "other", true).unwrap();
+        assert!(out.starts_with(&FILE[..FILE.find("[other]").unwrap()]));
+        assert!(out.ends_with(&ours("other")));
+    }
+
+    #[test]
+    fn appends_a_new_section() {
+        assert_eq!(
+            write(FILE, "new", false).unwrap(),
+            format!("{FILE}\n\n{}", ours("new"))
+        );
+        assert_eq!(write("", "new", false).unwrap(), ours("new"));
+        for (text, want) in [
+            ("[a]\nx = 1", "[a]\nx = 1\n\n"),
+            ("[a]\nx = 1\n", "[a]\nx = 1\n\n"),
+            ("[a]\nx = 1\n\n", "[a]\nx = 1\n\n"),
+        ] {
+            assert_eq!(
+                write(text, "new", false).unwrap(),
+                format!("{want}{}", ours("new"))
+            );
+        }
+    }
+
+    #[test]
+    fn the_file_keeps_its_line_breaks() {
+        for br in ["\r", "\r\n", "\n"] {
+            let text = format!("[default]{br}aws_access_key_id = A{br}[work]{br}{MARKER_LINE}{br}aws_access_key_id = B{br}");
+            let out = write(&text, "work", false).unwrap();
+            assert_eq!(
+                out,
+                format!(
+                    "[default]{br}aws_access_key_id = A{br}{}",
+                    ours("work").replace('\n', br)
+                )
+            );
+            let out = write(&text, "new", false).unwrap();
+            assert!(out.starts_with(&text), "{br:?}");
+            assert_eq!(out.matches("[work]").count(), 1, "{br:?}");
+            assert!(out.ends_with(&format!("{br}{br}{}", ours("new").replace('\n', br))));
+        }
+    }
+
+    #[test]
+    fn headers_as_botocore_reads_them() {
+        // an inline comment after the header; an indented bracket line that
+        // continues a value is no header
+        let text = "[default]\nx = 1\n  [work]\n[work] ; mine\naws_access_key_id = OLD\n\n[other]\ny = 2\n";
+        let out = write(text, "work", true).unwrap();
+        assert_eq!(
+            out,
+            format!(
+                "[default]\nx = 1\n  [work]\n{}\n[other]\ny = 2\n",
+                ours("work")
+            )
+        );
+        // "[ work ]" is profile " work " to botocore, not "work"
+        let out = write("[ work ]\nx = 1\n", "work", false).unwrap();
+        assert_eq!(out, format!("[ work ]\nx = 1\n\n{}", ours("work")));
+        // a file botocore refuses is left alone, naming the line
+        for (bad, line) in [
+            ("[work]\nk = 1\n[a]\n[work]\n", 4),
+            ("[a]\njunk\n", 2),
+            ("k = 1\n", 1),
+        ] {
+            let e = write(bad, "work", true).unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains(&format!("credentials line {line}: ")),
+                "{e}"
+            );
+        }
     }
 
     #[test]
@@ -236,30 +394,23 @@ mod tests {
         fs::set_permissions(&real, fs::Permissions::from_mode(0o400)).unwrap();
         let link = dir.path().join("credentials");
         std::os::unix::fs::symlink(&real, &link).unwrap();
-        write_profile(&link, "work", &token()).unwrap();
+        assert!(write_profile(&link, "work", &token(), true).unwrap());
         assert!(fs::symlink_metadata(&link)
             .unwrap()
             .file_type()
             .is_symlink());
-        let text = fs::read_to_string(&real).unwrap();
-        assert!(
-            text.starts_with("[work]\n") && text.contains("AKIANEW"),
-            "{text}"
-        );
-        assert_eq!(text.matches("[work]").count(), 1, "{text}");
+        assert_eq!(fs::read_to_string(&real).unwrap(), ours("work"));
         assert_eq!(fs::metadata(&real).unwrap().mode() & 0o777, 0o400);
         // a group-readable file is narrowed to 0600, never kept wide
         fs::set_permissions(&real, fs::Permissions::from_mode(0o644)).unwrap();
-        write_profile(&link, "work", &token()).unwrap();
+        write_profile(&link, "work", &token(), false).unwrap();
         assert_eq!(fs::metadata(&real).unwrap().mode() & 0o777, 0o600);
         assert_eq!(fs::read_dir(real.parent().unwrap()).unwrap().count(), 1);
-        // the owner is kept: root can give the new file to the old owner
-        // (anyone else writes only files that are theirs already)
         if rustix::process::geteuid().is_root() {
             std::os::unix::fs::chown(&real, Some(65534), Some(65534)).unwrap();
         }
         let before = fs::metadata(&real).unwrap();
-        write_profile(&link, "work", &token()).unwrap();
+        write_profile(&link, "work", &token(), false).unwrap();
         let after = fs::metadata(&real).unwrap();
         assert_eq!((after.uid(), after.gid()), (before.uid(), before.gid()));
     }
@@ -269,7 +420,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("credentials");
         for bad in ["", "a]b", "[a", "a\nb", "a\rb", " a", "a "] {
-            let e = write_profile(&path, bad, &token()).unwrap_err();
+            let e = write_profile(&path, bad, &token(), true).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{bad:?}");
             assert_eq!(
                 e.to_string(),
@@ -277,113 +428,133 @@ mod tests {
             );
         }
         assert!(!path.exists());
-        let e = write_profile(Path::new("/dev/null"), "work", &token()).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "/dev/null is not a regular file; not writing a profile into it"
-        );
-        fs::write(&path, b"[work]\nx = \xff\n").unwrap();
-        let e = write_profile(&path, "work", &token()).unwrap_err();
-        assert!(
-            e.to_string()
-                .ends_with("is not UTF-8 text; not touching it"),
-            "{e}"
-        );
-        assert!(!has_profile(&path, "other").unwrap());
-    }
-
-    #[test]
-    fn set_profile_says_whether_it_replaced() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("credentials");
-        assert!(!has_profile(&path, "work").unwrap());
-        assert!(!set_profile(&path, "work", &token()).unwrap());
-        assert!(has_profile(&path, "work").unwrap());
-        assert!(!has_profile(&path, "other").unwrap());
-        assert!(set_profile(&path, "work", &token()).unwrap());
-        assert!(!set_profile(&path, "other", &token()).unwrap());
-        let text = fs::read_to_string(&path).unwrap();
-        assert_eq!(text.matches("AKIANEW").count(), 2, "{text}");
-        // headers as write_profile sees them: a BOM, an inline comment, a
-        // commented-out or indented bracket line
-        fs::write(&path, "\u{feff}[a] ; note\nx = 1\n").unwrap();
-        assert!(has_profile(&path, "a").unwrap());
-        fs::write(&path, "#[a]\n;[a]\n[b]\nx = 1\n  [a]\n").unwrap();
-        assert!(!has_profile(&path, "a").unwrap());
-        assert!(has_profile(&path, "b").unwrap());
-        let e = has_profile(dir.path(), "a").unwrap_err();
-        assert!(e.to_string().contains("cannot read"), "{e}");
-    }
-
-    #[test]
-    fn section_names_and_headers() {
-        assert_eq!(section_name("[a]\n"), Some("a"));
-        assert_eq!(section_name("  [a] ; c\n"), Some("a"));
-        assert_eq!(section_name("[a]]\n"), Some("a]"));
-        assert_eq!(section_name("[]\n"), None);
-        assert_eq!(section_name("[a\n"), None);
-        assert_eq!(section_name("a]\n"), None);
-        let lines = [
-            "[a]\n",
-            "x = 1\n",
-            "  [b]\n",
-            "\n",
-            "# [c]\n",
-            "; [c]\n",
-            "[d]\n",
-            "  y = 2\n",
-            "  [e]\n",
-            "    [f]\n",
-        ];
-        assert_eq!(
-            headers(&lines),
-            [true, false, false, false, false, false, true, false, true, true]
-        );
-        // comments and blank lines leave the value they follow open
-        for comment in ["# c\n", "; c\n", "\n"] {
-            assert_eq!(
-                headers(&["[a]\n", comment, "  [b]\n"]),
-                [true, false, true],
-                "{comment:?}"
-            );
-            assert_eq!(
-                headers(&["[a]\n", "x = 1\n", comment, "  [b]\n"]),
-                [true, false, false, false],
-                "{comment:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn appending_keeps_one_blank_line_between_sections() {
-        for (text, want) in [
-            ("[a]\nx = 1", "[a]\nx = 1\n\n[new]\n"),
-            ("[a]\nx = 1\n", "[a]\nx = 1\n\n[new]\n"),
-            ("[a]\nx = 1\n\n", "[a]\nx = 1\n\n[new]\n"),
+        // not a regular file: refused before anything is read (/dev/zero
+        // never ends, a FIFO would block)
+        let fifo = dir.path().join("fifo");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        for p in [
+            Path::new("/dev/null"),
+            Path::new("/dev/zero"),
+            &fifo,
+            dir.path(),
         ] {
-            assert_eq!(*replace_section(text, "new", "[new]\n"), want, "{text:?}");
+            let e = write_profile(p, "work", &token(), true).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "{} is not a regular file; not writing a profile into it",
+                    p.display()
+                )
+            );
+            let e = set_region(p, "work", "eu-west-1").unwrap_err();
+            assert!(e.to_string().contains("is not a regular file"), "{e}");
         }
-        // comments and blank lines before the next header stay with it;
-        // those inside the section go with it
-        let text = "[new]\nx = 1\n# inside\ny = 2\n\n# next\n[b]\n";
+        fs::write(&path, b"[work]\nx = \xff\n").unwrap();
+        let e = write_profile(&path, "work", &token(), true).unwrap_err();
+        assert!(e.to_string().contains("is not UTF-8 text"), "{e}");
+    }
+
+    #[test]
+    fn appending_keeps_comments_with_what_they_precede() {
+        let text = format!("[new]\n{MARKER_LINE}\nx = 1\n# inside\ny = 2\n\n# next\n[b]\n");
         assert_eq!(
-            *replace_section(text, "new", "[new]\nz = 3\n"),
-            "[new]\nz = 3\n\n# next\n[b]\n"
+            write(&text, "new", false).unwrap(),
+            format!("{}\n# next\n[b]\n", ours("new"))
         );
         // at the end of the file, trailing comments are the section's
+        let text = format!("[b]\n[new]\n{MARKER_LINE}\nx = 1\n# c\n\n");
         assert_eq!(
-            *replace_section("[b]\n[new]\nx = 1\n# c\n\n", "new", "[new]\nz = 3\n"),
-            "[b]\n[new]\nz = 3\n"
+            write(&text, "new", false).unwrap(),
+            format!("[b]\n{}", ours("new"))
         );
-        // a section of only a header and comments, before another
+    }
+
+    fn region(text: &str, name: &str) -> (bool, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        if !text.is_empty() {
+            fs::write(&path, text).unwrap();
+        }
+        let wrote = set_region(&path, name, "eu-west-1").unwrap();
+        (wrote, fs::read_to_string(&path).unwrap_or_default())
+    }
+
+    #[test]
+    fn regions_are_added_only_where_missing() {
         assert_eq!(
-            *replace_section("[new]\n# c\n[b]\n", "new", "[new]\n"),
-            "[new]\n# c\n[b]\n"
+            region("", "c"),
+            (true, "[profile c]\nregion = eu-west-1\n".into())
         );
         assert_eq!(
-            *replace_section("[b]\n[new]\n", "new", "[new]\nz = 3\n"),
-            "[b]\n[new]\nz = 3\n"
+            region("", "default"),
+            (true, "[default]\nregion = eu-west-1\n".into())
         );
+        assert_eq!(
+            region("[profile a]\noutput = json", "my c"),
+            (
+                true,
+                "[profile a]\noutput = json\n\n[profile \"my c\"]\nregion = eu-west-1\n".into()
+            )
+        );
+        let has = "[profile c]\nregion = us-west-2\n";
+        assert_eq!(region(has, "c"), (false, has.into()));
+        let inherited = "[DEFAULT]\nregion = us-west-2\n[profile c]\n";
+        assert_eq!(region(inherited, "c"), (false, inherited.into()));
+        // into the profile's own section, after its last key, indented as
+        // it is; comments before the next header stay where they are
+        assert_eq!(
+            region("[profile c]\r\n    output = json\r\n    s3 =\r\n      x = 1\r\n\r\n# b\r\n  [b]\r\n", "c").1,
+            "[profile c]\r\n    output = json\r\n    s3 =\r\n      x = 1\r\n    region = eu-west-1\r\n\r\n# b\r\n  [b]\r\n"
+        );
+        assert_eq!(
+            region("[default]\routput = json", "default").1,
+            "[default]\routput = json\rregion = eu-west-1\r"
+        );
+        // the later of [default] and [profile default], as botocore
+        assert_eq!(
+            region(
+                "[default]\nregion = x\n[profile default]\noutput = json\n",
+                "default"
+            )
+            .1,
+            "[default]\nregion = x\n[profile default]\noutput = json\nregion = eu-west-1\n"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        fs::write(&path, "[profile c]\n[profile c]\n").unwrap();
+        let e = set_region(&path, "c", "eu-west-1").unwrap_err();
+        assert!(e.to_string().contains("config line 2: "), "{e}");
+        let e = set_region(&path, "c", "eu-west-1\n[x]").unwrap_err();
+        assert!(e.to_string().contains("not a region name"), "{e}");
+    }
+
+    #[test]
+    fn the_config_file_keeps_its_mode_and_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("dotfiles/aws-config");
+        fs::create_dir_all(real.parent().unwrap()).unwrap();
+        fs::write(&real, "[profile a]\noutput = json\n").unwrap();
+        fs::set_permissions(&real, fs::Permissions::from_mode(0o644)).unwrap();
+        let link = dir.path().join("config");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert!(set_region(&link, "c", "eu-west-1").unwrap());
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(fs::metadata(&real).unwrap().mode() & 0o777, 0o644);
+        assert_eq!(
+            fs::read_to_string(&real).unwrap(),
+            "[profile a]\noutput = json\n\n[profile c]\nregion = eu-west-1\n"
+        );
+        assert_eq!(fs::read_dir(real.parent().unwrap()).unwrap().count(), 1);
     }
 
     #[test]
@@ -392,12 +563,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let odd = dir.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
         let path = odd.join("credentials");
-        write_profile(&path, "work", &token()).unwrap();
+        write_profile(&path, "work", &token(), false).unwrap();
         assert!(odd.join("credentials.lock").exists());
         let other = dir.path().join("c");
         std::os::unix::fs::symlink(dir.path().join("elsewhere"), dir.path().join("c.lock"))
             .unwrap();
-        let e = write_profile(&other, "work", &token()).unwrap_err();
+        let e = write_profile(&other, "work", &token(), false).unwrap_err();
         assert!(e.to_string().contains("symlink"), "{e}");
         assert!(!dir.path().join("elsewhere").exists());
     }

@@ -381,6 +381,20 @@ fn decode_with(bytes: &[u8], scratch: &mut [u8]) -> Result<Token> {
             "the {field} holds a control character"
         )));
     }
+    // A region goes into host names and the AWS config file: it is refused
+    // here, whether or not this run uses it (the caller's AWS_REGION may
+    // win today, and `show` prints it).
+    if let Some(r) = wire.region.as_deref() {
+        let ok = !r.is_empty()
+            && r.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !ok {
+            return Err(Error::NotAToken(format!(
+                "the token's Region {:?} is not a region name (like us-east-1)",
+                r.chars().take(40).collect::<String>()
+            )));
+        }
+    }
     let credentials = Credentials::new(
         c.access_key_id,
         c.secret_access_key,
@@ -786,6 +800,16 @@ mod tests {
                 with("SessionToken", "t\u{1b}]0;x\u{7}".into()),
             ),
             ("Region holds a control character", to_bytes(&region)),
+            ("Region \"us-east-1 [evil]\" is not a region name", {
+                let mut r = value(&encode(&example()));
+                set(&mut r, "Region", "us-east-1 [evil]".into());
+                to_bytes(&r)
+            }),
+            ("Region \"\" is not a region name", {
+                let mut r = value(&encode(&example()));
+                set(&mut r, "Region", "".into());
+                to_bytes(&r)
+            }),
             (
                 "Expiration is not an RFC 3339 date",
                 with("Expiration", secret.into()),

@@ -110,6 +110,29 @@ pub(crate) fn write_file(
     overwrite: Overwrite,
     keep: bool,
 ) -> Result<()> {
+    let keep = if keep { Keep::Private } else { Keep::No };
+    write_keeping(path, bytes, overwrite, keep)
+}
+
+/// [`write_file`] for a file that holds no secret (the AWS config file): an
+/// existing file keeps its owner and mode whatever the mode (0644 stays
+/// 0644); a new one is 0600.
+pub(crate) fn write_file_keeping_mode(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_keeping(path, bytes, Overwrite::Replace, Keep::Any)
+}
+
+/// What an existing file's mode and owner become.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    /// 0600, the writer's.
+    No,
+    /// Kept when group and others have no access, else 0600.
+    Private,
+    /// Kept.
+    Any,
+}
+
+fn write_keeping(path: &Path, bytes: &[u8], overwrite: Overwrite, keep: Keep) -> Result<()> {
     let (path, old) = match target(path)? {
         Target::Into(p) => return write_into(&p, bytes),
         Target::File(_, _) if overwrite == Overwrite::Refuse => return Err(exists(path)),
@@ -119,8 +142,13 @@ pub(crate) fn write_file(
     let path = path.as_path();
     let dir = parent_dir(path);
     create_private_dir(&dir)?;
+    let kept = |m: &fs::Metadata| match keep {
+        Keep::No => false,
+        Keep::Private => m.mode() & 0o077 == 0,
+        Keep::Any => true,
+    };
     let mode = match &old {
-        Some(m) if keep && m.mode() & 0o077 == 0 => m.mode() & 0o700,
+        Some(m) if kept(m) => m.mode() & 0o777,
         _ => 0o600,
     };
     let mut tmp = tempfile::Builder::new()
@@ -129,7 +157,7 @@ pub(crate) fn write_file(
         .permissions(fs::Permissions::from_mode(mode))
         .tempfile_in(&dir)
         .map_err(|e| Error::io("cannot create a temporary file in", &dir, e))?;
-    if let Some(m) = old.as_ref().filter(|m| keep && m.mode() & 0o077 == 0) {
+    if let Some(m) = old.as_ref().filter(|m| kept(m)) {
         // Only root can give a file away; for anyone else the owner is
         // already theirs, or the file keeps the writer's.
         let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(m.uid()), Some(m.gid()));

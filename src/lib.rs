@@ -36,7 +36,9 @@
 //! - [`files`]: the one bounded reader (`read_capped`), small key files,
 //!   atomic 0600 writes, the lock beside a file. A leaf: it uses only
 //!   [`Error`]. [`paths`]: where the default identity, signers, config,
-//!   ledger and shared credentials files are. A leaf.
+//!   ledger and shared credentials files are. A leaf. [`ini`]: the AWS
+//!   shared files read as botocore reads them (over [`files`]), for the
+//!   profile chain and for `credentials_file`.
 //! - `credentials` ([`Token`], [`Credentials`], [`Provenance`]) and
 //!   [`clock`]: the data. [`envelope`] writes and reads it as CBOR;
 //!   `documents` reads STS / AWS CLI / `credential_process` documents
@@ -51,7 +53,8 @@
 //!   keys the age crate would panic on, refused first). Its `stamped` is
 //!   the one place a seal, signed or not, gets its `IssuedAt`.
 //! - [`describe()`]: what `show` prints. [`credentials_file`]: one profile of
-//!   `~/.aws/credentials`, written over `documents` and [`files`]. [`keys`]:
+//!   `~/.aws/credentials` (and its region in `~/.aws/config`), written over
+//!   `documents`, [`ini`] and [`files`]. [`keys`]:
 //!   new identities. [`ledger`]: the issuer's record of what was sealed.
 //!   [`issue`]: one handoff as `handoff seal` makes it (expiry, label,
 //!   region, seal signed or not, ledger, file), over `seal` and `ledger`.
@@ -86,6 +89,16 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+/// `eprintln!` that never panics (std's panics when stderr is a closed
+/// pipe): a message that cannot be written is lost, and the command goes on
+/// to its own exit status.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod account;
 #[cfg(feature = "aws")]
 pub mod aws;
@@ -103,6 +116,7 @@ pub mod envelope;
 pub mod environment;
 mod error;
 pub mod files;
+pub mod ini;
 pub mod issue;
 pub mod keys;
 pub mod ledger;

@@ -3,6 +3,24 @@
 
 #![forbid(unsafe_code)]
 
+/// `eprintln!` that never panics (std's panics when stderr is a closed
+/// pipe): a message that cannot be written is lost, and the command goes on
+/// to its own exit status.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `eprint!`, the same way.
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod cli;
 #[cfg(feature = "aws")]
 mod cli_issuer;
@@ -33,6 +51,7 @@ static ALLOC: zeroizing_alloc::ZeroAlloc<std::alloc::System> =
     zeroizing_alloc::ZeroAlloc(std::alloc::System);
 
 fn main() -> ExitCode {
+    cli_common::standard_streams_open();
     cli_common::no_core_dumps();
     cli_common::open_closed_stdio();
     let parsed = cli::command()
@@ -140,6 +159,14 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
             eprintln!("handoff: warning: {}", shown(&warning));
         }
     }
+    let minting = a.federation.is_some() || a.session || a.role.is_some();
+    // A document to seal is read before anything is asked on the terminal
+    // (a passphrase, twice, or the signing key's): a missing or bad input
+    // is said at once.
+    let mut document = None;
+    if !minting && (a.passphrase || a.sign.is_some()) {
+        document = Some(read_document(a.input.as_deref())?);
+    }
     if let Some(f) = &a.passphrase_file {
         recipients.set_passphrase(cli_common::read_passphrase_file(f)?);
     } else if a.passphrase {
@@ -162,7 +189,6 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         None => {}
     }
     let signing_key = signing_key(&a)?;
-    let minting = a.federation.is_some() || a.session || a.role.is_some();
     if !minting {
         let stray = [
             (a.duration.is_some(), "--duration"),
@@ -195,7 +221,11 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         let by = cli_issuer::minted_by_token(&a.aws, verbose, &token);
         (token, by)
     } else {
-        (read_document(a.input.as_deref())?, None)
+        let token = match document {
+            Some(t) => t,
+            None => read_document(a.input.as_deref())?,
+        };
+        (token, None)
     };
     let how = handoff::issue::Issue {
         signing_key: signing_key.as_ref(),
@@ -367,9 +397,27 @@ fn open(a: cli::OpenArgs, verbose: bool) -> Result<ExitCode> {
     let token = use_token(a.file.as_deref(), &a.ids, &a.checks, verbose)?;
     if let Some(name) = &a.write_profile {
         let path = handoff::paths::shared_credentials_file()?;
-        let replaced = credentials_file::set_profile(&path, name, &token)?;
+        // the config file the region would go into is checked first: a
+        // broken one stops here, before the credentials file is touched
+        let config = match token.region() {
+            Some(_) => Some(handoff::paths::aws_config_file()?),
+            None => None,
+        };
+        if let Some(c) = &config {
+            credentials_file::check_config(c)?;
+        }
+        let replaced = credentials_file::write_profile(&path, name, &token, a.force)?;
         let done = if replaced { "Replaced" } else { "Added" };
         eprintln!("{done} profile [{name}] in {}", path.display());
+        // the AWS CLI and SDKs read a profile's region from the config file
+        if let (Some(region), Some(config)) = (token.region(), config) {
+            if credentials_file::set_region(&config, name, region)? {
+                eprintln!(
+                    "Set region {region} for profile {name} in {}",
+                    config.display()
+                );
+            }
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let out = handoff::render(&token, a.format.into(), cli_common::DEFAULT_INI_SECTION)?;

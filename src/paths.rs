@@ -72,6 +72,14 @@ pub fn shared_credentials_file() -> Result<PathBuf> {
     Ok(home()?.join(".aws").join("credentials"))
 }
 
+/// The AWS config file: `AWS_CONFIG_FILE`, else `~/.aws/config`.
+pub fn aws_config_file() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("AWS_CONFIG_FILE").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    Ok(home()?.join(".aws").join("config"))
+}
+
 /// The home directory: `$HOME`.
 pub(crate) fn home() -> Result<PathBuf> {
     std::env::var_os("HOME")

@@ -12,6 +12,11 @@
 //!   [`timeout`] (30 s, or `HANDOFF_PLUGIN_TIMEOUT` seconds), not counting
 //!   the time the user takes to answer its questions, handoff stops waiting,
 //!   kills it, and fails.
+//! - A plugin that writes too much is bounded too: the age crate reads each
+//!   protocol line whole, so a plugin that writes without end (with or
+//!   without line breaks) would grow handoff's memory until it aborted.
+//!   When a plugin has written more than [`MAX_PLUGIN_OUTPUT`] in one
+//!   exchange (its `wchar` in `/proc`), handoff kills it and fails.
 
 use std::io::{self, BufRead, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -355,9 +360,30 @@ impl Activity {
     }
 }
 
+/// The most an age plugin may write in one exchange (its whole output,
+/// every protocol line included): 1 MiB. A plugin's stanzas and messages
+/// take a few hundred bytes.
+pub const MAX_PLUGIN_OUTPUT: u64 = 1 << 20;
+
+/// How many bytes the process `pid` has written so far (`wchar` in
+/// `/proc/PID/io`).
+fn written(pid: i32) -> Option<u64> {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+    io.lines()
+        .find_map(|l| l.strip_prefix("wchar:"))
+        .and_then(|n| n.trim().parse().ok())
+}
+
+fn kill(pid: i32) {
+    if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+    }
+}
+
 /// Why a bounded plugin run did not finish.
 enum Stalled {
     Silent(Duration),
+    Flooded,
     Crashed,
 }
 
@@ -368,6 +394,10 @@ impl Stalled {
             Stalled::Silent(t) => format!(
                 "{binary} did not answer for {} s and was stopped (HANDOFF_PLUGIN_TIMEOUT sets the bound)",
                 t.as_secs()
+            ),
+            Stalled::Flooded => format!(
+                "{binary} wrote more than {} MiB in one exchange and was stopped",
+                MAX_PLUGIN_OUTPUT >> 20
             ),
             Stalled::Crashed => format!("{binary} failed: the age plugin client stopped"),
         }
@@ -391,17 +421,34 @@ fn bounded<T: Send + 'static>(
             let _ = tx.send(f());
         })
         .map_err(|_| Stalled::Crashed)?;
+    // The plugin's own processes, looked for now and then (a scan of
+    // /proc), their output checked often: a flood is stopped within a few
+    // milliseconds of passing the bound.
+    let mut ours: Vec<i32> = Vec::new();
+    let mut tick = 0u32;
     loop {
-        match rx.recv_timeout(Duration::from_millis(50)) {
+        if tick.is_multiple_of(4) {
+            for pid in plugin_children() {
+                if !before.contains(&pid) && !ours.contains(&pid) {
+                    ours.push(pid);
+                }
+            }
+        }
+        tick = tick.wrapping_add(1);
+        if ours
+            .iter()
+            .any(|&pid| written(pid).is_some_and(|n| n > MAX_PLUGIN_OUTPUT))
+        {
+            ours.iter().copied().for_each(kill);
+            return Err(Stalled::Flooded);
+        }
+        match rx.recv_timeout(Duration::from_millis(5)) {
             Ok(r) => return Ok(r),
             Err(mpsc::RecvTimeoutError::Disconnected) => return Err(Stalled::Crashed),
             Err(mpsc::RecvTimeoutError::Timeout) if activity.silent_for() > limit => {
                 for pid in plugin_children() {
                     if !before.contains(&pid) {
-                        if let Some(pid) = rustix::process::Pid::from_raw(pid) {
-                            let _ =
-                                rustix::process::kill_process(pid, rustix::process::Signal::KILL);
-                        }
+                        kill(pid);
                     }
                 }
                 return Err(Stalled::Silent(limit));

@@ -223,7 +223,7 @@ pub struct Signers {
 #[derive(Clone, Debug)]
 struct Entry {
     principals: String,
-    namespaces: Option<Vec<String>>,
+    namespaces: Option<String>,
     valid_after: Option<SystemTime>,
     valid_before: Option<SystemTime>,
     /// Always set for a listed entry.
@@ -277,7 +277,9 @@ impl Signers {
             let bad = |why: &str| {
                 Error::Untrusted(format!("signers file {source} line {}: {why}", n + 1))
             };
-            let (principals, rest) = split_field(line);
+            let Some((principals, rest)) = principals_field(line) else {
+                return Err(bad("a principals field with an unclosed quote"));
+            };
             let (second, after) = split_field(rest);
             let (options, key_text) = if is_key_type(second) {
                 ("", rest)
@@ -299,7 +301,7 @@ impl Signers {
                 _ => None,
             };
             let mut entry = Entry {
-                principals: principals.to_string(),
+                principals: principals.clone(),
                 namespaces: None,
                 valid_after: None,
                 valid_before: None,
@@ -313,10 +315,8 @@ impl Signers {
                 };
                 match (name.as_str(), value) {
                     ("cert-authority", None) => skip = true,
-                    ("namespaces", Some(v)) => {
-                        entry.namespaces =
-                            Some(v.split(',').map(|s| s.trim().to_string()).collect())
-                    }
+                    // a pattern list, matched as OpenSSH matches it
+                    ("namespaces", Some(v)) => entry.namespaces = Some(v.to_string()),
                     ("valid-after", Some(v)) => {
                         entry.valid_after =
                             Some(parse_ssh_time(v).ok_or_else(|| bad("bad valid-after time"))?)
@@ -330,6 +330,11 @@ impl Signers {
             }
             match key {
                 _ if skip => skipped.push(format!("line {}: a cert-authority line", n + 1)),
+                Some(_) if principal_witness(&principals).is_none() => skipped.push(format!(
+                    "line {}: principals {:?} that match no one (ssh-keygen -Y verify accepts no identity for them)",
+                    n + 1,
+                    principals.chars().take(80).collect::<String>()
+                )),
                 None => skipped.push(format!(
                     "line {}: a {} key, which handoff signatures cannot be made with",
                     n + 1,
@@ -371,7 +376,7 @@ impl Signers {
             .filter(|e| {
                 e.namespaces
                     .as_ref()
-                    .is_none_or(|ns| ns.iter().any(|n| glob(n, NAMESPACE)))
+                    .is_none_or(|ns| principals_match(ns, NAMESPACE))
             })
             .filter(|e| e.valid_after.is_none_or(|t| now >= t))
             .filter(|e| e.valid_before.is_none_or(|t| now < t))
@@ -434,15 +439,110 @@ fn parse_ssh_time(v: &str) -> Option<SystemTime> {
     clock::parse_rfc3339(&text)
 }
 
-/// OpenSSH pattern matching: `*` any run, `?` one character.
-fn glob(pattern: &str, s: &str) -> bool {
-    let (p, s): (Vec<char>, Vec<char>) = (pattern.chars().collect(), s.chars().collect());
+/// The principals field of an allowed_signers line and the rest of the
+/// line, split as OpenSSH's `strdelimw` splits it: up to the first blank;
+/// or, when a `"` comes first, that quote dropped and the field running to
+/// the next `"` (`"alice,bob" ssh-ed25519 ...` is `alice,bob`; `""` is
+/// empty). None for an unclosed quote, which OpenSSH refuses.
+fn principals_field(line: &str) -> Option<(String, &str)> {
+    let blank = |c: char| matches!(c, ' ' | '\t' | '\r' | '\n');
+    let Some(at) = line.find(|c: char| blank(c) || c == '"') else {
+        return Some((line.to_string(), ""));
+    };
+    if !line[at..].starts_with('"') {
+        return Some((line[..at].to_string(), line[at..].trim_start_matches(blank)));
+    }
+    let close = at + 1 + line[at + 1..].find('"')?;
+    let field = format!("{}{}", &line[..at], &line[at + 1..close]);
+    Some((field, line[close + 1..].trim_start_matches(blank)))
+}
+
+/// Whether `principal` matches an allowed_signers principals field as
+/// `ssh-keygen -Y verify -I PRINCIPAL` matches it (OpenSSH's
+/// `match_pattern_list`, match.c): a comma-separated list of patterns (`*`
+/// any run, `?` any one byte), each negated by a leading `!`. The principal
+/// matches when some plain pattern matches it and no negated one does: a
+/// negated pattern alone matches nothing, and an empty field nothing. As in
+/// OpenSSH, a pattern of 1023 bytes or more makes the whole list match
+/// nothing, and case counts.
+pub fn principals_match(patterns: &str, principal: &str) -> bool {
+    let (p, s) = (patterns.as_bytes(), principal.as_bytes());
+    let mut positive = false;
+    let mut i = 0;
+    while i < p.len() {
+        let negated = p[i] == b'!';
+        if negated {
+            i += 1;
+        }
+        let start = i;
+        while i < p.len() && p[i] != b',' {
+            i += 1;
+            if i - start >= 1023 {
+                return false;
+            }
+        }
+        let sub = &p[start..i];
+        if i < p.len() {
+            i += 1;
+        }
+        if glob(sub, s) {
+            if negated {
+                return false;
+            }
+            positive = true;
+        }
+    }
+    positive
+}
+
+/// A principal that an allowed_signers principals field matches
+/// ([`principals_match`]), if handoff can find one: each plain pattern with
+/// its `*` read as `x`, `handoff`, a letter the list does not hold, or
+/// nothing, and its `?` as `x`, among the first 256 plain patterns. An
+/// empty principal does not count. None means the line vouches for no one:
+/// `ssh-keygen -Y verify` accepts it for no identity, so handoff does not
+/// either (and where the search misses a principal an odd mix of negated
+/// wildcards would let through, handoff is stricter than OpenSSH, never
+/// laxer: whatever it finds, OpenSSH accepts).
+fn principal_witness(patterns: &str) -> Option<String> {
+    // a letter the list does not hold, which only a wildcard can match
+    let unused = "xyzqjkwvbmn0123456789"
+        .chars()
+        .find(|&c| !patterns.contains(c))
+        .map(String::from)
+        .unwrap_or_default();
+    // the first 256 plain patterns: each try reads the whole list, so a
+    // line of a million tiny patterns stays linear
+    for sub in patterns
+        .split(',')
+        .filter(|s| !s.starts_with('!'))
+        .take(256)
+    {
+        for fill in ["x", "handoff", &unused, ""] {
+            let candidate: String = sub
+                .chars()
+                .map(|c| match c {
+                    '*' => fill.to_string(),
+                    '?' => "x".to_string(),
+                    c => c.to_string(),
+                })
+                .collect();
+            if !candidate.is_empty() && principals_match(patterns, &candidate) {
+                return Some(candidate);
+            }
+        }
+    }
+    None
+}
+
+/// OpenSSH pattern matching over bytes: `*` any run, `?` one byte.
+fn glob(p: &[u8], s: &[u8]) -> bool {
     let (mut pi, mut si, mut star, mut mark) = (0, 0, None, 0);
     while si < s.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == s[si]) {
+        if pi < p.len() && (p[pi] == b'?' || p[pi] == s[si]) {
             pi += 1;
             si += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == b'*' {
             star = Some(pi);
             pi += 1;
             mark = si;
@@ -454,7 +554,7 @@ fn glob(pattern: &str, s: &str) -> bool {
             return false;
         }
     }
-    p[pi..].iter().all(|&c| c == '*')
+    p[pi..].iter().all(|&c| c == b'*')
 }
 
 /// Whether two recipient strings name the same key: SSH keys by type and key
@@ -562,7 +662,9 @@ mod tests {
         assert!(same_recipient("ssh-ed25519 AAAA x@y", "ssh-ed25519 AAAA"));
         assert!(!same_recipient("ssh-ed25519 AAAA", "ssh-ed25519 AAAB"));
         assert!(same_recipient("age1abc", " age1abc"));
-        assert!(glob("*", "handoff") && glob("h?ndoff", "handoff") && !glob("git", "handoff"));
+        assert!(
+            glob(b"*", b"handoff") && glob(b"h?ndoff", b"handoff") && !glob(b"git", b"handoff")
+        );
     }
 
     #[test]
@@ -795,7 +897,12 @@ mod tests {
         }
         // options: quoted commas, case, several at once, empty ones
         assert!(find("NAMESPACES=\"git,handoff\"", at));
-        assert!(find("namespaces=\"git, handoff\",valid-after=20200101", at));
+        assert!(find("namespaces=\"git,handoff\",valid-after=20200101", at));
+        // a pattern list as OpenSSH reads it: blanks count, ! negates
+        assert!(!find("namespaces=\"git, handoff\"", at));
+        assert!(!find("namespaces=\"*,!handoff\"", at));
+        assert!(!find("namespaces=\"!git\"", at));
+        assert!(find("namespaces=\"!git,hand*\"", at));
         assert!(!find("namespaces=\"git,handoff\",valid-after=20300101", at));
         assert!(find(",,namespaces=\"*\",,", at));
         assert!(!find("namespaces=\"handoffs\"", at));
@@ -805,6 +912,55 @@ mod tests {
         assert_eq!(split_field("a"), ("a", ""));
         assert!(is_key_type("ssh-ed25519") && is_key_type("ecdsa-sha2-nistp256"));
         assert!(is_key_type("sk-ssh-ed25519@openssh.com") && !is_key_type("namespaces=x"));
+    }
+
+    #[test]
+    fn principal_lists_as_openssh_matches_them() {
+        for (list, who, want) in [
+            ("alice", "alice", true),
+            ("!alice", "alice", false),
+            ("!alice", "bob", false),
+            ("", "alice", false),
+            ("", "", false),
+            (",", "", true),
+            ("*,!alice", "bob", true),
+            ("*,!alice", "alice", false),
+            ("!alice,*", "alice", false),
+            ("a?ice", "alice", true),
+            ("a?ice", "al\u{e9}ce", false),
+            ("a??ce", "a\u{e9}ce", true),
+            ("Alice", "alice", false),
+        ] {
+            assert_eq!(principals_match(list, who), want, "{list:?} {who:?}");
+        }
+        let long = "a".repeat(1023);
+        assert!(!principals_match(&format!("*,{long}"), "b"));
+        assert!(principals_match(&format!("*,{}", &long[1..]), "b"));
+        for (list, want) in [
+            ("alice", Some("alice")),
+            ("!alice", None),
+            ("", None),
+            (",", None),
+            ("*", Some("x")),
+            ("!x,*", Some("handoff")),
+            ("!x,!handoff,*", Some("y")),
+            ("*,!*", None),
+            ("!*@example.com,*@example.com", None),
+            ("bob,!bob,carol", Some("carol")),
+            ("?", Some("x")),
+        ] {
+            assert_eq!(principal_witness(list).as_deref(), want, "{list:?}");
+        }
+        assert_eq!(
+            principals_field("\"a b,c\"  ssh-ed25519 K"),
+            Some(("a b,c".to_string(), "ssh-ed25519 K"))
+        );
+        assert_eq!(principals_field("x\"\" k"), Some(("x".to_string(), "k")));
+        assert_eq!(principals_field("\"open k"), None);
+        assert_eq!(
+            principals_field("alice\tk"),
+            Some(("alice".to_string(), "k"))
+        );
     }
 
     #[test]
@@ -826,7 +982,7 @@ mod tests {
             ("handoffs", "handoff", false),
             ("*a*a*", "banana", true),
         ] {
-            assert_eq!(glob(p, s), want, "{p:?} {s:?}");
+            assert_eq!(glob(p.as_bytes(), s.as_bytes()), want, "{p:?} {s:?}");
         }
         assert!(!same_recipient("ssh-rsa AAAA", "ssh-ed25519 AAAA"));
         assert!(!same_recipient("ssh-ed25519 AAAA", "age1AAAA"));

@@ -1112,6 +1112,7 @@ s = socket.socket()
 s.bind(("127.0.0.1", 0))
 s.listen(8)
 print(s.getsockname()[1], flush=True)
+print("cert", cf, flush=True)
 while True:
     c, _ = s.accept()
     try:
@@ -1197,6 +1198,72 @@ fn https_is_tls_and_checks_the_certificate() {
         !msg.contains("InvalidContentType") && !msg.contains("corrupt"),
         "{msg}"
     );
+}
+
+/// `AWS_CA_BUNDLE`, and `ca_bundle` in the profile, make the certificates
+/// of that file the roots handoff trusts, as the AWS CLI does: the
+/// self-signed loopback server's handshake then completes (the server says
+/// so), where without them it is refused for its certificate.
+#[test]
+fn aws_ca_bundle_and_the_profiles_ca_bundle_are_trusted() {
+    use std::io::BufRead;
+    loopback_only();
+    let home = tempfile::tempdir().unwrap();
+    let mut py = Command::new(common::venv_bin("python"));
+    common::isolate(&mut py, home.path());
+    let mut server = py
+        .args(["-c", TLS_SERVER])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    let port: u16 = lines.next().unwrap().unwrap().trim().parse().unwrap();
+    let cert = lines.next().unwrap().unwrap();
+    let cert = cert.strip_prefix("cert ").unwrap().to_string();
+    let url = format!("https://127.0.0.1:{port}");
+    let mut attempt = |c: &mut Command| {
+        let o = common::run(c.env("HANDOFF_READ_TIMEOUT_MS", "500"));
+        let report = lines.next().unwrap().unwrap();
+        (o, report)
+    };
+    // without: refused for its certificate
+    let (o, report) = attempt(&mut seal_against(home.path(), &url));
+    assert!(
+        common::stderr(&o).contains("certificate"),
+        "{}",
+        common::stderr(&o)
+    );
+    assert!(report.starts_with("handshake failed"), "{report}");
+    // AWS_CA_BUNDLE
+    let (o, report) = attempt(seal_against(home.path(), &url).env("AWS_CA_BUNDLE", &cert));
+    assert_eq!(report, "handshake completed", "{}", common::stderr(&o));
+    assert!(
+        !common::stderr(&o).contains("certificate"),
+        "{}",
+        common::stderr(&o)
+    );
+    // the profile's ca_bundle
+    std::fs::create_dir_all(home.path().join(".aws")).unwrap();
+    std::fs::write(
+        home.path().join(".aws/config"),
+        format!("[default]\nca_bundle = {cert}\n"),
+    )
+    .unwrap();
+    let (o, report) = attempt(&mut seal_against(home.path(), &url));
+    assert_eq!(report, "handshake completed", "{}", common::stderr(&o));
+    // a bundle that is not one is said to be wrong, before any request
+    let (o, _) = {
+        let o = common::run(seal_against(home.path(), &url).env("AWS_CA_BUNDLE", "/dev/null"));
+        (o, ())
+    };
+    assert!(
+        common::stderr(&o).contains("the CA bundle /dev/null"),
+        "{}",
+        common::stderr(&o)
+    );
+    let _ = server.kill();
+    let _ = server.wait();
 }
 
 // ---------------------------------------------------------------------------

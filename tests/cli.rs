@@ -496,11 +496,12 @@ fn write_profile_changes_only_its_section() {
     fs::create_dir_all(creds.parent().unwrap()).unwrap();
     let original = "# my keys\n[default]\naws_access_key_id = AKIADEFAULTEXAMPLE\naws_secret_access_key = default\n\n# contractor\n[contractor]\naws_access_key_id = OLD\n\n[other] # trailing\nregion=eu-west-1\n";
     fs::write(&creds, original).unwrap();
+    // not handoff's section: --force replaces it
     let o = run(e
         .cmd()
         .arg("open")
         .arg(&t)
-        .args(["--write-profile", "contractor"])
+        .args(["--write-profile", "contractor", "--force"])
         .env("AWS_SHARED_CREDENTIALS_FILE", &creds));
     assert!(ok(&o).is_empty());
     let after = fs::read_to_string(&creds).unwrap();

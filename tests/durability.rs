@@ -115,7 +115,7 @@ fn write_profile_killed_before_rename_keeps_the_credentials_file() {
             handoff(h.dir.path())
                 .arg("open")
                 .arg(&h.token)
-                .args(["--write-profile", profile])
+                .args(["--write-profile", profile, "--force"])
                 .env("AWS_SHARED_CREDENTIALS_FILE", &creds),
             b"",
         );
@@ -128,7 +128,7 @@ fn write_profile_killed_before_rename_keeps_the_credentials_file() {
     ok(&run(handoff(h.dir.path())
         .arg("open")
         .arg(&h.token)
-        .args(["--write-profile", "work"])
+        .args(["--write-profile", "work", "--force"])
         .env("AWS_SHARED_CREDENTIALS_FILE", &creds)));
     let after = fs::read_to_string(&creds).unwrap();
     assert!(after.starts_with("# mine\n[default]\n") && after.contains(SECRET));

@@ -923,6 +923,16 @@ fn review_round_two() {
                 vec![("Region".into(), region.into())],
             )),
         );
+        // refused whether or not this run uses it: with AWS_REGION set,
+        // and by show
+        for cmd in ["open", "show"] {
+            job(
+                format!("Region {region:?} with {cmd}"),
+                vec![s(cmd), s("-i"), id(), file.clone()],
+                3,
+                "the token's Region",
+            );
+        }
         job(
             format!("Region {region:?} with --expect-account"),
             vec![

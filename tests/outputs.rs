@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::moto::Moto;
 use common::*;
 
 struct Env {
@@ -150,24 +151,36 @@ fn write_profile_through_a_symlink_with_botocores_headers() {
     let real = e.path("dotfiles/aws-credentials");
     fs::create_dir_all(real.parent().unwrap()).unwrap();
     // a BOM, a header with an inline comment, an indented bracket line that
-    // continues a value, and the profile twice
+    // continues a value
     fs::write(
         &real,
         "\u{feff}[default]\naws_access_key_id = AKIADEFAULT\nnote = a\n  [work]\n\
-         [work] ; mine\naws_access_key_id = OLD\n\n[other]\naws_access_key_id = AKIAOTHER\n\
-         [work]\naws_access_key_id = OLDER\n",
+         [work] ; mine\naws_access_key_id = OLD\n\n[other]\naws_access_key_id = AKIAOTHER\n",
     )
     .unwrap();
     fs::set_permissions(&real, fs::Permissions::from_mode(0o640)).unwrap();
     let link = e.path("credentials");
     std::os::unix::fs::symlink(&real, &link).unwrap();
-    let o = run(e
-        .cmd()
-        .env("AWS_SHARED_CREDENTIALS_FILE", &link)
-        .arg("open")
-        .arg(&t)
-        .args(["--write-profile", "work"]));
-    ok(&o);
+    let write = |force: bool| {
+        let mut c = e.cmd();
+        c.env("AWS_SHARED_CREDENTIALS_FILE", &link)
+            .env("AWS_CONFIG_FILE", e.path("config"))
+            .arg("open")
+            .arg(&t)
+            .args(["--write-profile", "work"]);
+        if force {
+            c.arg("--force");
+        }
+        run(&mut c)
+    };
+    // not handoff's: refused without --force, naming the profile
+    let err = fails(&write(false), 1, &[SECRET]);
+    assert!(
+        err.contains("profile [work]") && err.contains("--force"),
+        "{err}"
+    );
+    assert!(fs::read_to_string(&real).unwrap().contains("OLD"));
+    ok(&write(true));
     assert!(fs::symlink_metadata(&link)
         .unwrap()
         .file_type()
@@ -189,15 +202,103 @@ fn write_profile_through_a_symlink_with_botocores_headers() {
         );
     }
     assert_eq!(configparser(&real, "default", "note"), "a\n[work]");
-    // an owner-only mode is kept
+    // an owner-only mode is kept; what handoff wrote, it replaces unasked
     fs::set_permissions(&real, fs::Permissions::from_mode(0o400)).unwrap();
-    ok(&run(e
-        .cmd()
-        .env("AWS_SHARED_CREDENTIALS_FILE", &link)
-        .arg("open")
-        .arg(&t)
-        .args(["--write-profile", "work"])));
+    ok(&write(false));
     assert_eq!(fs::metadata(&real).unwrap().mode() & 0o777, 0o400);
+}
+
+#[test]
+fn write_profile_keeps_line_breaks_refuses_odd_files_and_sets_the_region() {
+    let e = Env::new();
+    let moto = Moto::start();
+    let t = e.path("t.age");
+    ok(&run(e.seal(&["--region", "eu-west-2", "-o"]).arg(&t)));
+    let creds = e.path("aws/credentials");
+    let config = e.path("aws/config");
+    fs::create_dir_all(creds.parent().unwrap()).unwrap();
+    let open = |creds: &Path| {
+        let mut c = e.cmd();
+        c.env("AWS_SHARED_CREDENTIALS_FILE", creds)
+            .env("AWS_CONFIG_FILE", &config)
+            .arg("open")
+            .arg(&t)
+            .args(["--write-profile", "contractor"]);
+        run(&mut c)
+    };
+    // CR-only line breaks: the section is found, replaced once, in CRs
+    let cr = "[default]\raws_access_key_id = AKIADEFAULT\raws_secret_access_key = d\r\
+              [contractor]\r# handoff: expires 2020-01-01T00:00:00Z\raws_access_key_id = OLD\r";
+    fs::write(&creds, cr).unwrap();
+    fs::write(&config, "[profile other]\r\noutput = json\r\n").unwrap();
+    let o = open(&creds);
+    ok(&o);
+    let text = fs::read_to_string(&creds).unwrap();
+    assert!(
+        !text.contains('\n') && text.matches("[contractor]").count() == 1,
+        "{text:?}"
+    );
+    assert!(text.starts_with("[default]\raws_access_key_id = AKIADEFAULT\r"));
+    assert_eq!(
+        configparser(&creds, "contractor", "aws_access_key_id"),
+        AKID
+    );
+    // the region, in the config file, in its CRLFs, said on stderr
+    assert_eq!(
+        fs::read_to_string(&config).unwrap(),
+        "[profile other]\r\noutput = json\r\n\r\n[profile contractor]\r\nregion = eu-west-2\r\n"
+    );
+    let err = stderr(&o);
+    assert!(
+        err.contains("region eu-west-2") && err.contains("config"),
+        "{err}"
+    );
+    // the AWS CLI needs no other step
+    let mut aws = Command::new(venv_bin("aws"));
+    isolate(&mut aws, e.dir.path());
+    aws.env("AWS_SHARED_CREDENTIALS_FILE", &creds)
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .args([
+            "--profile",
+            "contractor",
+            "--output",
+            "json",
+            "sts",
+            "get-caller-identity",
+        ]);
+    let out = ok(&run(&mut aws));
+    assert!(out.contains("Account"), "{out}");
+    // a second write leaves the region alone
+    let o = open(&creds);
+    ok(&o);
+    assert!(!stderr(&o).contains("region"), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(&config)
+            .unwrap()
+            .matches("region")
+            .count(),
+        1
+    );
+    // not regular files: refused before anything is read, nothing beside
+    let fifo = e.path("fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    for odd in [Path::new("/dev/zero"), fifo.as_path()] {
+        let err = fails(&open(odd), 1, &[SECRET]);
+        assert!(err.contains("is not a regular file"), "{err}");
+    }
+    assert!(!e.path("fifo.lock").exists());
+    // a config file botocore refuses stops it before the credentials file
+    // is touched
+    let before = fs::read_to_string(&creds).unwrap();
+    fs::write(&config, "[profile x]\n[profile x]\n").unwrap();
+    let err = fails(&open(&creds), 1, &[SECRET]);
+    assert!(err.contains("config line 2"), "{err}");
+    assert_eq!(fs::read_to_string(&creds).unwrap(), before);
 }
 
 #[test]
@@ -285,4 +386,126 @@ fn key_files_others_can_read_are_used_with_a_warning() {
     ok(&o);
     let err = stderr(&o);
     assert!(err.contains("signing key") && err.contains("0640"), "{err}");
+}
+
+/// Each command once, in a way that writes to stderr: an error of its own
+/// (not clap's), or a note. `keygen` writes its note on success.
+fn stderr_cases(e: &Env) -> Vec<(Vec<String>, i32)> {
+    let t = e.token();
+    let missing = e.path("missing.age").display().to_string();
+    let existing = e.path(".config/handoff/identity.txt").display().to_string();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    vec![
+        (
+            s(&["keygen", "-o", &e.path("new-key").display().to_string()]),
+            0,
+        ),
+        (s(&["keygen", "-o", &existing]), 1),
+        (s(&["policy", "--allow", "NoSuchActionAnywhere"]), 2),
+        (s(&["seal", "-r", &e.public, "--input", &missing]), 1),
+        (s(&["open", &missing]), 3),
+        (
+            s(&["show", "--signers", &missing, &t.display().to_string()]),
+            7,
+        ),
+        (s(&["exec", &missing, "--", "true"]), 3),
+        (s(&["ec2", &missing, "DescribeRegions"]), 3),
+        (s(&["issued", "--all"]), 1),
+        (s(&["revoke", "nosuch"]), 1),
+        (s(&["completions", "nosuch-shell"]), 2),
+    ]
+}
+
+#[test]
+fn a_closed_or_broken_stderr_never_panics() {
+    let e = Env::new();
+    // a ledger that is a directory: issued says it cannot read it
+    let ledger = e.path("ledger");
+    fs::create_dir(&ledger).unwrap();
+    let mut cases = stderr_cases(&e);
+    // every command clap lists is tried: those without a case of their own
+    // (a command added later) with a flag they do not have
+    let help = stdout(&run(e.cmd().arg("--help")));
+    let commands: Vec<String> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(String::from)
+        .collect();
+    assert!(commands.len() >= 10, "{help}");
+    for c in commands {
+        if !cases.iter().any(|(a, _)| a[0] == c) {
+            cases.push((vec![c, "--no-such-flag-anywhere".into()], 2));
+        }
+    }
+    let fresh = || {
+        let _ = fs::remove_file(e.path("new-key"));
+    };
+    for (args, want) in &cases {
+        fresh();
+        let mut c = e.cmd();
+        c.env("HANDOFF_LEDGER", &ledger).args(args);
+        // what it does with stderr open: the status to expect, and that it
+        // wrote there at all
+        let o = run(&mut c);
+        let status = o.status.code().unwrap();
+        assert_eq!(status, *want, "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).is_empty(), "{args:?} wrote nothing to stderr");
+        // 2>&-
+        fresh();
+        let o = Command::new("sh")
+            .arg("-c")
+            .arg("exec \"$@\" 2>&-")
+            .arg("sh")
+            .arg(handoff_bin())
+            .args(args)
+            .env_clear()
+            .env("HOME", e.dir.path())
+            .env("HANDOFF_LEDGER", &ledger)
+            .env("PATH", std::env::var_os("PATH").unwrap())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(status), "2>&- {args:?}");
+        // a pipe whose reader is gone
+        fresh();
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut c = e.cmd();
+        c.env("HANDOFF_LEDGER", &ledger)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(writer);
+        let o = c.output().unwrap();
+        assert_eq!(o.status.code(), Some(status), "broken pipe {args:?}");
+    }
+}
+
+#[test]
+fn seal_reads_its_input_before_asking_for_a_passphrase() {
+    let e = Env::new();
+    let missing = e.path("missing.json");
+    // on a terminal (script(1)'s pty), where a passphrase would be asked
+    for flags in ["-p", "-p -a"] {
+        let o = run(Command::new("script")
+            .arg("-qec")
+            .arg(format!(
+                "{} seal {flags} --input {}",
+                handoff_bin().display(),
+                missing.display()
+            ))
+            .arg("/dev/null")
+            .env("HOME", e.dir.path())
+            .stdin(Stdio::null()));
+        let out = stdout(&o);
+        assert!(out.contains("missing.json"), "{out}");
+        assert!(
+            !out.to_lowercase().contains("passphrase"),
+            "asked first: {out}"
+        );
+    }
 }

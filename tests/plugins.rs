@@ -265,6 +265,7 @@ fn misbehaving_plugins_give_clear_errors_never_a_hang() {
         ("exit", &["stopped before it answered", PLUGIN]),
         ("garbage", &["broke the age plugin protocol", PLUGIN]),
         ("hang", &["did not answer for 2 s", PLUGIN]),
+        ("flood", &["wrote more than 1 MiB", PLUGIN]),
         ("pin", &["secret", "no terminal"]),
         ("confirm", &["confirmation", "no terminal"]),
         ("public", &["answer", "no terminal"]),

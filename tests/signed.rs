@@ -503,3 +503,120 @@ fn every_rsa_identity_form_knows_who_opened_a_signed_token() {
         assert!(ok(&o).contains(AKID), "{}", key.display());
     }
 }
+
+/// allowed_signers principals fields, each on a line of the sender's key:
+/// the field as written, and (for `principals_match`) as OpenSSH unquotes it.
+const PRINCIPALS: &[(&str, &str)] = &[
+    ("sender@example.com", "sender@example.com"),
+    ("!sender@example.com", "!sender@example.com"),
+    ("\"\"", ""),
+    ("*", "*"),
+    ("!*", "!*"),
+    ("*,!sender@example.com", "*,!sender@example.com"),
+    (
+        "sender@example.com,!sender@example.com",
+        "sender@example.com,!sender@example.com",
+    ),
+    (
+        "!sender@example.com,sender@example.com",
+        "!sender@example.com,sender@example.com",
+    ),
+    ("*@example.com", "*@example.com"),
+    ("s?nder@example.com", "s?nder@example.com"),
+    (
+        "bob@example.com,sender@example.com",
+        "bob@example.com,sender@example.com",
+    ),
+    (
+        "\"bob@example.com,sender@example.com\"",
+        "bob@example.com,sender@example.com",
+    ),
+    ("!*@example.com,*", "!*@example.com,*"),
+    ("*,!*", "*,!*"),
+    ("SENDER@example.com", "SENDER@example.com"),
+    ("se*er@ex*", "se*er@ex*"),
+    ("!bob@example.com", "!bob@example.com"),
+    ("bob@example.com,", "bob@example.com,"),
+    ("!x,!handoff,*", "!x,!handoff,*"),
+    ("?", "?"),
+];
+
+/// The identities each line is checked for with `ssh-keygen -Y verify -I`.
+const WHO: &[&str] = &[
+    "sender@example.com",
+    "bob@example.com",
+    "x",
+    "handoff",
+    "SENDER@example.com",
+];
+
+#[test]
+fn principals_match_as_openssh_matches_them() {
+    let s = setup();
+    let t = s.seal_signed("t.age");
+    let (envelope, signature) = s.unwrap(&t);
+    let sig = s.path("sig");
+    fs::write(&sig, &signature).unwrap();
+    let key = fs::read_to_string(s.sender.with_extension("pub")).unwrap();
+    let file = s.path("signers-case");
+    for (field, unquoted) in PRINCIPALS {
+        fs::write(&file, format!("{field} namespaces=\"handoff\" {key}")).unwrap();
+        // ssh-keygen -Y verify, for each identity
+        let mut accepted = Vec::new();
+        for who in WHO {
+            let o = run_with_input(
+                Command::new(system_tool("ssh-keygen"))
+                    .args(["-Y", "verify", "-n", "handoff", "-I", who, "-f"])
+                    .arg(&file)
+                    .arg("-s")
+                    .arg(&sig),
+                &envelope,
+            );
+            let openssh = o.status.success();
+            assert_eq!(
+                handoff::signing::principals_match(unquoted, who),
+                openssh,
+                "{field} for {who}: OpenSSH says {openssh}"
+            );
+            if openssh {
+                accepted.push(*who);
+            }
+        }
+        // handoff has no identity to check: the line vouches when OpenSSH
+        // accepts it for someone
+        let o = run(handoff(s.home())
+            .arg("show")
+            .arg(&t)
+            .arg("--signers")
+            .arg(&file));
+        // find-principals prints the field of every line with the key,
+        // whoever it matches; handoff shows it only when it matches someone
+        let found = run(Command::new(system_tool("ssh-keygen"))
+            .args(["-Y", "find-principals", "-f"])
+            .arg(&file)
+            .arg("-s")
+            .arg(&sig));
+        if accepted.is_empty() {
+            fails(&o, 7, &[SECRET]);
+        } else {
+            assert!(o.status.success(), "{field}: {}", stderr(&o));
+            let shown = ok(&o);
+            // one a line, as OpenSSH prints them
+            let printed: Vec<String> = stdout(&found)
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect();
+            let listed: Vec<String> = unquoted
+                .split(',')
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect();
+            assert_eq!(printed, listed, "{field}");
+            assert!(
+                shown.contains(&format!("{unquoted} SHA256:")) && shown.contains("(verified)"),
+                "{field}: {shown}"
+            );
+        }
+    }
+}

@@ -40,9 +40,6 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(20);
 /// process with `HANDOFF_DEADLINE_MS` (milliseconds).
 pub const CALL_DEADLINE: Duration = Duration::from_secs(60);
 
-/// Files read for profiles larger than this are refused.
-const MAX_PROFILE_FILE_SIZE: u64 = 1 << 20;
-
 /// What the caller chose explicitly. Everything left `None` comes from the
 /// environment and the shared AWS files, as the AWS CLI finds it.
 #[derive(Clone, Debug, Default)]
@@ -128,6 +125,7 @@ pub struct ClientConfig {
     connect_timeout: Duration,
     read_timeout: Duration,
     deadline: Duration,
+    ca_bundle: Option<PathBuf>,
 }
 
 impl ClientConfig {
@@ -207,6 +205,14 @@ impl ClientConfig {
     pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
+    }
+
+    /// The PEM file whose certificates are the only roots trusted for
+    /// https endpoints: `AWS_CA_BUNDLE`, else the profile's `ca_bundle` in
+    /// the config file, as the AWS CLI and SDKs take it; `None` trusts the
+    /// system's roots.
+    pub fn ca_bundle(&self) -> Option<&Path> {
+        self.ca_bundle.as_deref()
     }
 }
 
@@ -480,6 +486,24 @@ impl<'a> Resolver<'a> {
             )),
         };
 
+        // The CA bundle, as botocore finds it: AWS_CA_BUNDLE, else the
+        // profile's ca_bundle (the config file is read for it only when an
+        // https endpoint will use it).
+        let ca_bundle = match self.var("AWS_CA_BUNDLE")? {
+            Some(p) => Some(self.path_from(p)?),
+            None if endpoint.starts_with("https:") => {
+                match Profiles::get(&mut loaded, self, &profile_name)?
+                    .config
+                    .as_ref()
+                    .and_then(|s| s.get("ca_bundle"))
+                {
+                    Some(p) => Some(self.path_from(p)?),
+                    None => None,
+                }
+            }
+            None => None,
+        };
+
         let read_timeout = self
             .milliseconds("HANDOFF_READ_TIMEOUT_MS")?
             .unwrap_or(READ_TIMEOUT);
@@ -499,6 +523,7 @@ impl<'a> Resolver<'a> {
             connect_timeout: CONNECT_TIMEOUT,
             read_timeout,
             deadline,
+            ca_bundle,
         })
     }
 
@@ -637,19 +662,11 @@ impl Profiles {
         let credentials_file = r.credentials_file()?;
         let config_file = r.config_file()?;
         let credentials = match &credentials_file {
-            Some(p) => read_profile_file(p)?.and_then(|t| Section::find(&t, |s| s == name)),
+            Some(p) => read_section(p, |ini| ini.into_section(name))?,
             None => None,
         };
         let config = match &config_file {
-            Some(p) => read_profile_file(p)?.and_then(|t| {
-                Section::find(&t, |s| {
-                    s.strip_prefix("profile")
-                        .filter(|rest| rest.starts_with(char::is_whitespace))
-                        .map(str::trim)
-                        == Some(name)
-                        || (name == "default" && s == "default")
-                })
-            }),
+            Some(p) => read_section(p, |ini| ini.into_config_profile(name))?,
             None => None,
         };
         Ok(Profiles {
@@ -729,92 +746,40 @@ impl Profiles {
 }
 
 fn read_profile_file(path: &Path) -> Result<Option<Zeroizing<String>>> {
-    let mut file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("cannot read", path, e)),
-    };
-    let hint = file.metadata().map_or(8192, |m| m.len());
-    let bytes = crate::files::read_capped(&mut file, MAX_PROFILE_FILE_SIZE as usize, Some(hint))
-        .map_err(|e| Error::io("cannot read", path, e))?
-        .ok_or_else(|| {
-            Error::Other(format!(
-                "{} is larger than 1 MiB; not an AWS profile file",
-                path.display()
-            ))
-        })?;
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|_| Error::Other(format!("{} is not UTF-8 text", path.display())))?;
-    Ok(Some(Zeroizing::new(text.to_string())))
+    crate::ini::read_file(path)
 }
 
-/// The `key = value` pairs of one INI section. Values are kept zeroizing:
-/// some are secrets.
+/// Reads the file at `path` and takes one section out of it.
+fn read_section(
+    path: &Path,
+    take: impl FnOnce(crate::ini::Ini) -> Option<crate::ini::Section>,
+) -> Result<Option<Section>> {
+    let Some(text) = read_profile_file(path)? else {
+        return Ok(None);
+    };
+    let ini = crate::ini::parse(&text).map_err(|e| crate::ini::refused(path, &e))?;
+    Ok(take(ini).map(|inner| Section { inner }))
+}
+
+/// One profile's section of a shared file, read by [`crate::ini`]. An empty
+/// value counts as none.
 struct Section {
-    pairs: Vec<(String, Zeroizing<String>)>,
+    inner: crate::ini::Section,
 }
 
 impl Section {
-    /// The first section whose name (inside `[...]`, trimmed) matches.
-    /// Indented lines after a key continue it (the AWS config's nested
-    /// `s3 =` blocks) and are skipped.
-    fn find(text: &str, matches: impl Fn(&str) -> bool) -> Option<Section> {
-        let mut found: Option<Section> = None;
-        let mut inside = false;
-        let mut after_key = false;
-        for raw in text.lines() {
-            let line = raw.trim();
-            if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-                continue;
-            }
-            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-                if found.is_some() {
-                    break;
-                }
-                inside = matches(name.trim());
-                if inside {
-                    found = Some(Section { pairs: Vec::new() });
-                }
-                after_key = false;
-                continue;
-            }
-            if raw.starts_with(char::is_whitespace) && after_key {
-                continue;
-            }
-            let Some((key, value)) = line.split_once('=') else {
-                continue;
-            };
-            after_key = true;
-            if inside {
-                if let Some(s) = found.as_mut() {
-                    let value = value.trim();
-                    // Inline comments (`key = value ; note`) as botocore reads them.
-                    let value = value
-                        .split_once(" #")
-                        .or_else(|| value.split_once(" ;"))
-                        .map_or(value, |(v, _)| v.trim_end());
-                    s.pairs
-                        .push((key.trim().to_string(), Zeroizing::new(value.to_string())));
-                }
-            }
-        }
-        found
-    }
-
     fn get(&self, key: &str) -> Option<String> {
-        self.pairs
-            .iter()
-            .rev()
-            .find(|(k, v)| k == key && !v.is_empty())
-            .map(|(_, v)| v.to_string())
+        self.inner
+            .get(key)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
     }
 
     fn secret(&self, key: &str) -> Option<SecretString> {
-        self.pairs
-            .iter()
-            .rev()
-            .find(|(k, v)| k == key && !v.is_empty())
-            .map(|(_, v)| SecretString::from(v.as_str()))
+        self.inner
+            .get(key)
+            .filter(|v| !v.is_empty())
+            .map(SecretString::from)
     }
 }
 
@@ -853,7 +818,7 @@ aws_secret_access_key = defaultsecretEXAMPLEKEY
 
 [work]
 aws_access_key_id=AKIAWORKEXAMPLE
-aws_secret_access_key=worksecretEXAMPLEKEY ; a comment
+aws_secret_access_key=worksecretEXAMPLEKEY
 aws_session_token = worktokenEXAMPLE
 ";
     const CONFIG: &str = "\
@@ -1109,6 +1074,7 @@ sso_session = corp
         let given = || Credentials::new("ASIAGIVENEXAMPLE", "s".into(), Some("t".into()), None);
         let with_region = Settings {
             region: Some("eu-west-1".into()),
+            endpoint_url: Some("http://127.0.0.1:1".into()),
             ..Settings::default()
         };
         let c = r
@@ -1121,7 +1087,7 @@ sso_session = corp
         let e = r
             .resolve(&Settings::default(), Service::Ec2, Some(given()))
             .unwrap_err();
-        assert!(e.to_string().contains("cannot read"), "{e}");
+        assert!(e.to_string().contains("is not a regular file"), "{e}");
     }
 
     #[test]
@@ -1277,45 +1243,147 @@ sso_session = corp
         let e = read_profile_file(&file.join("x")).unwrap_err();
         assert!(e.to_string().starts_with("cannot read"), "{e}");
         let e = read_profile_file(dir.path()).unwrap_err();
-        assert!(e.to_string().starts_with("cannot read"), "{e}");
-        std::fs::write(&file, vec![b'#'; (MAX_PROFILE_FILE_SIZE + 1) as usize]).unwrap();
+        assert!(e.to_string().contains("is not a regular file"), "{e}");
+        // a FIFO is refused before anything is read (reading would hang)
+        let fifo = dir.path().join("fifo");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        let e = read_profile_file(&fifo).unwrap_err();
+        assert!(e.to_string().contains("is not a regular file"), "{e}");
+        std::fs::write(
+            &file,
+            vec![b'#'; ((crate::ini::MAX_FILE_SIZE as u64) + 1) as usize],
+        )
+        .unwrap();
         let e = read_profile_file(&file).unwrap_err();
         assert!(
             e.to_string()
                 .ends_with("is larger than 1 MiB; not an AWS profile file"),
             "{e}"
         );
-        std::fs::write(&file, vec![b'#'; MAX_PROFILE_FILE_SIZE as usize]).unwrap();
+        std::fs::write(
+            &file,
+            vec![b'#'; (crate::ini::MAX_FILE_SIZE as u64) as usize],
+        )
+        .unwrap();
         assert!(read_profile_file(&file).unwrap().is_some());
         std::fs::write(&file, b"[a]\nx = \xff\n").unwrap();
         let e = read_profile_file(&file).unwrap_err();
-        assert!(e.to_string().ends_with("is not UTF-8 text"), "{e}");
+        assert!(e.to_string().contains("is not UTF-8 text"), "{e}");
     }
 
     #[test]
-    fn ini_sections_as_botocore_reads_them() {
-        let text = "# c\n; c\n[other]\nk = o\n[ p ]\n\
-                    k = first ; note\n#k = c\n;k = c\nempty =\n  nested = skipped\nk2 = v # note\nk3 = a#b\n\
-                    s3 =\n  k = nested\n[p]\nk = later section\n";
-        let s = Section::find(text, |n| n == "p").unwrap();
-        assert_eq!(s.get("k").as_deref(), Some("first"));
-        assert_eq!(s.get("k2").as_deref(), Some("v"));
-        assert_eq!(s.get("k3").as_deref(), Some("a#b"));
-        assert_eq!(s.get("empty"), None);
-        assert_eq!(s.get("nested"), None);
-        assert_eq!(s.get("s3"), None);
-        assert_eq!(s.get("other"), None);
-        assert_eq!((s.get("#k"), s.get(";k")), (None, None));
-        use secrecy::ExposeSecret;
-        assert_eq!(s.secret("k").unwrap().expose_secret(), "first");
-        assert!(s.secret("empty").is_none());
-        assert!(Section::find(text, |n| n == "none").is_none());
-        // the last of repeated keys wins, and an empty one does not count
-        let s = Section::find("[a]\nk = 1\nk = 2\nk =\n", |n| n == "a").unwrap();
-        assert_eq!(s.get("k").as_deref(), Some("2"));
-        assert_eq!(s.secret("k").unwrap().expose_secret(), "2");
-        // a key line outside any section, or not a key at all, is passed over
-        let s = Section::find("k = 0\n[a]\nnot a key\nk = 1\n", |n| n == "a").unwrap();
-        assert_eq!(s.pairs.len(), 1);
+    fn ca_bundles_as_the_aws_cli_takes_them() {
+        let home = home_with(
+            CREDS,
+            "[default]\nca_bundle = ~/corp.pem\n[profile work]\nregion = eu-west-1\n",
+        );
+        let h = home.path().to_str().unwrap();
+        let c = resolve_in(&[("HOME", h)], &Settings::default(), Service::Sts).unwrap();
+        assert_eq!(c.ca_bundle(), Some(home.path().join("corp.pem").as_path()));
+        let c = resolve_in(
+            &[("HOME", h), ("AWS_CA_BUNDLE", "/etc/other.pem")],
+            &Settings::default(),
+            Service::Sts,
+        )
+        .unwrap();
+        assert_eq!(c.ca_bundle(), Some(Path::new("/etc/other.pem")));
+        let c = resolve_in(
+            &[("HOME", h), ("AWS_PROFILE", "work")],
+            &Settings::default(),
+            Service::Sts,
+        )
+        .unwrap();
+        assert_eq!(c.ca_bundle(), None);
+        // an http endpoint uses none
+        let c = resolve_in(
+            &[("HOME", h), ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")],
+            &Settings::default(),
+            Service::Sts,
+        )
+        .unwrap();
+        assert_eq!(c.ca_bundle(), None);
+    }
+
+    #[test]
+    fn the_issuer_signs_with_the_profile_botocore_picks() {
+        // A comment after a header, or blanks inside its brackets, once made
+        // `default` absorb the next section's keys: seal signed with
+        // another profile's (and maybe another account's) keys.
+        for header in ["[work] # mine", "[work] ; mine", "[ work ]", "[work]"] {
+            let creds = format!(
+                "[default]\naws_access_key_id = AKIADEFAULTEXAMPLE\naws_secret_access_key = d\n\
+                 {header}\naws_access_key_id = AKIAWORKEXAMPLE\naws_secret_access_key = w\n"
+            );
+            let home = home_with(&creds, "[default]\nregion = eu-west-1\n");
+            let h = home.path().to_str().unwrap();
+            let c = resolve_in(&[("HOME", h)], &Settings::default(), Service::Sts).unwrap();
+            assert_eq!(
+                c.credentials().access_key_id(),
+                "AKIADEFAULTEXAMPLE",
+                "{header}"
+            );
+            let work = resolve_in(
+                &[("HOME", h), ("AWS_PROFILE", "work")],
+                &Settings::default(),
+                Service::Sts,
+            );
+            // botocore: `[ work ]` is profile " work ", not work
+            match header {
+                "[ work ]" => assert!(work.is_err(), "{header}"),
+                _ => assert_eq!(
+                    work.unwrap().credentials().access_key_id(),
+                    "AKIAWORKEXAMPLE",
+                    "{header}"
+                ),
+            }
+        }
+        // a file botocore refuses is refused, naming the line
+        let home = home_with("[default]\naws_access_key_id = A\n[default]\n", "");
+        let h = home.path().to_str().unwrap();
+        let e = resolve_in(&[("HOME", h)], &Settings::default(), Service::Sts).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("credentials line 3: section [default]"),
+            "{e}"
+        );
+        // no inline comments: the AWS CLI signs with all of the value
+        let home = home_with(
+            "[default]\naws_access_key_id = A ; note\naws_secret_access_key = s\n",
+            "",
+        );
+        let h = home.path().to_str().unwrap();
+        let c = resolve_in(&[("HOME", h)], &Settings::default(), Service::Sts).unwrap();
+        assert_eq!(c.credentials().access_key_id(), "A ; note");
+        // [profile x] in the config file, [x] in the credentials file
+        let home = home_with(
+            "[profile x]\naws_access_key_id = A\naws_secret_access_key = s\n",
+            "[x]\nregion = eu-west-1\n[profile \"x\"]\nregion = us-west-2\n",
+        );
+        let h = home.path().to_str().unwrap();
+        let c = resolve_in(
+            &[("HOME", h), ("AWS_PROFILE", "x")],
+            &Settings::default(),
+            Service::Sts,
+        );
+        assert!(c.is_err(), "[profile x] is not a credentials-file profile");
+        let home = home_with(
+            "[x]\naws_access_key_id = A\naws_secret_access_key = s\n",
+            "[x]\nregion = eu-west-1\n[profile \"x\"]\nregion = us-west-2\n",
+        );
+        let h = home.path().to_str().unwrap();
+        let c = resolve_in(
+            &[("HOME", h), ("AWS_PROFILE", "x")],
+            &Settings::default(),
+            Service::Sts,
+        )
+        .unwrap();
+        assert_eq!(c.region(), Some("us-west-2"));
     }
 }

@@ -2,7 +2,32 @@
 //! the system's roots loaded at the first handshake, and TLS failures told
 //! in words.
 
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
+
+/// A verifier that trusts the certificates of the PEM file at `path`, and
+/// only them.
+fn bundle_verifier(
+    path: &Path,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+) -> std::result::Result<Arc<dyn rustls::client::danger::ServerCertVerifier>, String> {
+    use rustls::pki_types::pem::PemObject;
+    let bad = |why: String| format!("the CA bundle {}: {why}", path.display());
+    let certs = rustls::pki_types::CertificateDer::pem_file_iter(path)
+        .map_err(|e| bad(e.to_string()))?
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| bad(e.to_string()))?;
+    let mut roots = rustls::RootCertStore::empty();
+    let (added, _) = roots.add_parsable_certificates(certs);
+    if added == 0 {
+        return Err(bad("holds no usable certificate".into()));
+    }
+    let verifier =
+        rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+            .build()
+            .map_err(|e| bad(e.to_string()))?;
+    Ok(verifier)
+}
 
 /// The TLS configuration reqwest would build for itself (rustls with the
 /// process's default provider, ring unless one was installed; TLS 1.2 and
@@ -11,19 +36,30 @@ use std::sync::{Arc, OnceLock};
 /// of the system's roots, waits for the first TLS handshake. Loading and
 /// parsing the roots (every file in /etc/ssl/certs) is most of the work of
 /// minting against an http:// endpoint, which never uses them.
-pub(super) fn tls_config() -> std::result::Result<rustls::ClientConfig, rustls::Error> {
+///
+/// With `ca_bundle` (`AWS_CA_BUNDLE`, or `ca_bundle` in the profile, as the
+/// AWS CLI and SDKs take them), the certificates of that PEM file are the
+/// only roots trusted, as botocore trusts them; the system's are not read.
+pub(super) fn tls_config(
+    ca_bundle: Option<&Path>,
+) -> std::result::Result<rustls::ClientConfig, String> {
     // Installing fails harmlessly if the process already has a provider.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let provider = rustls::crypto::CryptoProvider::get_default()
         .cloned()
         .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(rustls::ALL_VERSIONS)?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(LazyVerifier {
-            provider,
+    let verifier: Arc<dyn rustls::client::danger::ServerCertVerifier> = match ca_bundle {
+        Some(path) => bundle_verifier(path, provider.clone())?,
+        None => Arc::new(LazyVerifier {
+            provider: provider.clone(),
             verifier: OnceLock::new(),
-        }))
+        }),
+    };
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(rustls::ALL_VERSIONS)
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
     tls.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(tls)

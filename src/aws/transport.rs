@@ -123,6 +123,7 @@ impl Transport {
             config.endpoint(),
             config.connect_timeout(),
             config.read_timeout(),
+            config.ca_bundle(),
         )?;
         let cap = match config.service() {
             // IAM answers (policies of at most 10 KB, lists) are small.
@@ -429,7 +430,8 @@ impl Transport {
     }
 }
 
-/// The HTTP client every request goes out on: rustls (ring), the proxy
+/// The HTTP client every request goes out on: rustls (ring) trusting
+/// `ca_bundle` alone when there is one, the proxy
 /// variables checked and honoured, the connect and read timeouts, no
 /// redirects followed, no retries of reqwest's own. `endpoint` names the
 /// endpoint in the error.
@@ -437,8 +439,9 @@ fn http_client(
     endpoint: &str,
     connect_timeout: Duration,
     read_timeout: Duration,
+    ca_bundle: Option<&std::path::Path>,
 ) -> Result<reqwest::blocking::Client> {
-    let tls = tls_config().map_err(|e| Error::Transport {
+    let tls = tls_config(ca_bundle).map_err(|e| Error::Transport {
         endpoint: endpoint.to_string(),
         message: format!("cannot set up the HTTP client: {e}"),
     })?;
@@ -504,7 +507,17 @@ pub(crate) fn get_once(url: &str, endpoint: &str, cap: usize) -> Result<Answer> 
             seconds(CALL_DEADLINE)
         ))
     };
-    let http = http_client(endpoint, CONNECT_TIMEOUT, READ_TIMEOUT)?;
+    // AWS_CA_BUNDLE, as for every other AWS call; there is no profile here
+    // whose ca_bundle could apply.
+    let ca_bundle = std::env::var_os("AWS_CA_BUNDLE")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from);
+    let http = http_client(
+        endpoint,
+        CONNECT_TIMEOUT,
+        READ_TIMEOUT,
+        ca_bundle.as_deref(),
+    )?;
     let deadline = Instant::now() + CALL_DEADLINE;
     let mut response = match http.get(url).send() {
         Ok(r) => r,

@@ -151,8 +151,7 @@ pub(crate) fn open_bytes(
             .map_err(|e| Error::Decrypt(format!("the armored token is damaged: {e}")))?;
         decoded = binary;
         &decoded
-    } else if start.starts_with(AGE_MAGIC_B64) {
-        let text = trim_end(start);
+    } else if let Some(text) = base64_text(start) {
         decoded = base64::engine::general_purpose::STANDARD
             .decode(text)
             .map_err(|_| Error::Decrypt("the base64 token is damaged (invalid base64)".into()))?;
@@ -454,6 +453,27 @@ pub fn read_sealed(reader: impl Read, name: &str) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// The text of a base64 token with every blank and line break taken out
+/// (a mail client wraps long lines, at 76 columns or wherever, and may add
+/// spaces: the base64 form is for channels that do that), when it is one:
+/// when it starts with `age-encryption.org/v1` in base64.
+fn base64_text(b: &[u8]) -> Option<Vec<u8>> {
+    // a quick look at the start first: anything else is not copied
+    let mut head = b
+        .iter()
+        .filter(|c| !c.is_ascii_whitespace())
+        .take(AGE_MAGIC_B64.len());
+    if !AGE_MAGIC_B64.iter().all(|m| head.next() == Some(m)) {
+        return None;
+    }
+    Some(
+        b.iter()
+            .copied()
+            .filter(|c| !c.is_ascii_whitespace())
+            .collect(),
+    )
+}
+
 fn trim_start(b: &[u8]) -> &[u8] {
     let i = b
         .iter()
@@ -719,6 +739,36 @@ mod tests {
             ),
             "{e}"
         );
+    }
+
+    #[test]
+    fn base64_tokens_open_however_they_were_wrapped() {
+        let (r, i, _) = pair();
+        let sealed = seal(&token(), &r, Form::Base64).unwrap();
+        let text = String::from_utf8(sealed).unwrap();
+        let text = text.trim();
+        let chunks = |n: usize, sep: &str| -> String {
+            text.as_bytes()
+                .chunks(n)
+                .map(|c| std::str::from_utf8(c).unwrap())
+                .collect::<Vec<_>>()
+                .join(sep)
+        };
+        for wrapped in [
+            chunks(76, "\n"),
+            chunks(76, "\r\n"),
+            chunks(64, "\n  "),
+            format!("  {}\n\n", chunks(7, " \t")),
+            // inside the first 28 characters too
+            chunks(3, "\n"),
+        ] {
+            let t = open(wrapped.as_bytes(), &i).unwrap();
+            assert_eq!(t.access_key_id(), "AKIAIOSFODNN7EXAMPLE", "{wrapped:?}");
+        }
+        // what is not base64 still is not
+        let e = open(format!("{} !", chunks(76, "\n")).as_bytes(), &i).unwrap_err();
+        assert!(e.to_string().contains("invalid base64"), "{e}");
+        assert!(base64_text(b"YWdl LWVu").is_none());
     }
 
     #[test]
