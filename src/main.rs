@@ -72,9 +72,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Issued(a) => issued(a),
         Command::Revoke(a) => cli_issuer::revoke(a, cli.verbose),
         Command::Completions { shell } => {
-            let mut out = Vec::new();
-            clap_complete::generate(shell, &mut cli::command(), "handoff", &mut out);
-            print(&out)?;
+            print(&cli::completions(shell))?;
             Ok(ExitCode::SUCCESS)
         }
     }
