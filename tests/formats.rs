@@ -137,7 +137,9 @@ const FISH_PRINT: &str = r#"printf '%s\0' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCE
 fn hostile_values_run_nothing_in_sh_and_fish() {
     for v in HOSTILE {
         let t = token(v, v, v);
-        let want = [AKID, v, v, v, v, "unset", "unset", "unset", "unset", "unset"];
+        let want = [
+            AKID, v, v, v, v, "unset", "unset", "unset", "unset", "unset",
+        ];
         let mut shells: Vec<(&str, &[&str], OutputFormat, &str)> = Vec::new();
         for &(shell, args) in SH_FAMILY {
             shells.push((shell, args, OutputFormat::Env, SH_PRINT));
@@ -164,7 +166,10 @@ fn a_nul_byte_no_shell_can_hold_is_refused_not_cut_short() {
         OutputFormat::WindowsCmd,
     ] {
         let e = render(&token("a\0b", SESSION, "eu-west-1"), f, "x").unwrap_err();
-        assert!(e.to_string().contains("AWS_SECRET_ACCESS_KEY"), "{f:?}: {e}");
+        assert!(
+            e.to_string().contains("AWS_SECRET_ACCESS_KEY"),
+            "{f:?}: {e}"
+        );
     }
 }
 
@@ -273,9 +278,14 @@ fn windows_cmd_refuses_what_it_cannot_quote() {
     for v in HOSTILE {
         // AWS's own alphabet, which cmd.exe takes as it is (a leading = too:
         // set splits at the first one)
-        if v.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=._:-".contains(&b)) {
+        if v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/=._:-".contains(&b))
+        {
             let text = out(&token(v, SESSION, v), OutputFormat::WindowsCmd);
-            assert!(text.contains(&format!("set AWS_SECRET_ACCESS_KEY={v}\n")), "{text}");
+            assert!(
+                text.contains(&format!("set AWS_SECRET_ACCESS_KEY={v}\n")),
+                "{text}"
+            );
             continue;
         }
         let e = render(
