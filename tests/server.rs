@@ -852,3 +852,150 @@ fn a_job_left_behind_gets_410_and_no_one_else_can_take_the_port() {
     std::net::TcpListener::bind(("127.0.0.1", port.parse::<u16>().unwrap()))
         .expect("the port is freed once the job has ended");
 }
+
+/// The `AWS_*` names (and `BOTO_CONFIG`) quoted in `text`.
+fn quoted_names(text: &str) -> std::collections::BTreeSet<String> {
+    let mut names = std::collections::BTreeSet::new();
+    for quote in ['\'', '"'] {
+        for piece in text.split(quote).skip(1).step_by(2) {
+            let is_name = |s: &str| {
+                s.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            };
+            if (piece.starts_with("AWS_") || piece == "BOTO_CONFIG") && is_name(piece) {
+                names.insert(piece.to_string());
+            }
+        }
+    }
+    names
+}
+
+/// botocore, in the venv the tests use.
+fn botocore() -> PathBuf {
+    let lib = venv().join("lib");
+    fs::read_dir(&lib)
+        .unwrap()
+        .map(|e| e.unwrap().path().join("site-packages/botocore"))
+        .find(|p| p.join("credentials.py").exists())
+        .unwrap_or_else(|| panic!("no botocore under {}: run scripts/setup", lib.display()))
+}
+
+/// The variables the SDKs' credential chains read, taken from their own
+/// source: botocore's credentials.py and the session variables `profile`,
+/// `config_file` and `credentials_file`; the JavaScript SDK v3's providers
+/// and the shared-ini loader's `ENV_*` names. Each is classified: removed
+/// from `exec --server`'s command, pointed at an empty or private file, set
+/// to the server's own, or ranked below the container (the instance
+/// metadata service). A name an SDK upgrade adds fails here until it is
+/// placed. Then the same for the environment rule of `exec` and the shell
+/// formats: every variable the environment providers read is set or unset.
+#[test]
+fn the_removed_variables_are_those_of_the_sdks_own_chains() {
+    use handoff::server::{EMPTIED_FILES, REMOVED_PREFIXES, REMOVED_VARIABLES};
+    let bc = botocore();
+    let mut botocore_names = quoted_names(&fs::read_to_string(bc.join("credentials.py")).unwrap());
+    let session = fs::read_to_string(bc.join("configprovider.py")).unwrap();
+    for key in ["'profile':", "'config_file':", "'credentials_file':"] {
+        let at = session
+            .find(key)
+            .unwrap_or_else(|| panic!("botocore has no {key}"));
+        let entry = &session[at..at + session[at..].find("),").unwrap()];
+        botocore_names.extend(quoted_names(entry));
+    }
+    let node = node_modules();
+    let mut js_names = std::collections::BTreeSet::new();
+    for provider in [
+        "env",
+        "ini",
+        "process",
+        "sso",
+        "web-identity",
+        "node",
+        "http",
+    ] {
+        let f = node.join(format!(
+            "@aws-sdk/credential-provider-{provider}/dist-cjs/index.js"
+        ));
+        js_names.extend(quoted_names(&fs::read_to_string(&f).unwrap()));
+    }
+    js_names.extend(quoted_names(
+        &fs::read_to_string(node.join("@smithy/credential-provider-imds/dist-cjs/index.js"))
+            .unwrap(),
+    ));
+    let config =
+        fs::read_to_string(node.join("@smithy/core/dist-cjs/submodules/config/index.js")).unwrap();
+    // the names of the profile and the two shared files
+    for line in config.lines().filter(|l| {
+        [
+            "const ENV_PROFILE =",
+            "const ENV_CONFIG_PATH =",
+            "const ENV_CREDENTIALS_PATH =",
+        ]
+        .iter()
+        .any(|p| l.starts_with(p))
+    }) {
+        js_names.extend(quoted_names(line));
+    }
+    for must in [
+        "AWS_PROFILE",
+        "AWS_CONFIG_FILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ACCESS_KEY_ID",
+    ] {
+        assert!(
+            botocore_names.contains(must) && js_names.contains(must),
+            "the scan missed {must}"
+        );
+    }
+    let served = [
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    ];
+    // the instance metadata service ranks below the container in both chains
+    let below = [
+        "AWS_EC2_METADATA_DISABLED",
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+        "AWS_EC2_METADATA_V1_DISABLED",
+    ];
+    for name in botocore_names.iter().chain(&js_names) {
+        let placed = REMOVED_VARIABLES.contains(&name.as_str())
+            || REMOVED_PREFIXES.iter().any(|p| name.starts_with(p))
+            || EMPTIED_FILES.contains(&name.as_str())
+            || name == "AWS_CONFIG_FILE"
+            || served.contains(&name.as_str())
+            || below.contains(&name.as_str());
+        assert!(
+            placed,
+            "{name}, read by an SDK's credential chain, is not placed by exec --server"
+        );
+    }
+    // exec and the shell formats: what the environment providers read
+    // (botocore's EnvProvider, the JavaScript SDK's fromEnv) and the profile
+    // that would outrank it are all either set from the token or unset
+    let token = handoff::Token::new(
+        handoff::Kind::Static,
+        handoff::Credentials::new(AKID, SECRET.to_string().into(), None, None),
+    );
+    let env = handoff::environment(&token);
+    let handled: Vec<&str> = env
+        .set()
+        .map(|(k, _)| k)
+        .chain(env.unset().iter().copied())
+        .collect();
+    let env_provider = fs::read_to_string(bc.join("credentials.py")).unwrap();
+    let at = env_provider.find("class EnvProvider").unwrap();
+    let end = at + env_provider[at..].find("\nclass ").unwrap();
+    let mut readers = quoted_names(&env_provider[at..end]);
+    readers.extend(quoted_names(
+        &fs::read_to_string(node.join("@aws-sdk/credential-provider-env/dist-cjs/index.js"))
+            .unwrap(),
+    ));
+    readers.extend(["AWS_PROFILE".to_string(), "AWS_DEFAULT_PROFILE".to_string()]);
+    for name in &readers {
+        assert!(
+            handled.contains(&name.as_str()),
+            "{name} is neither set nor unset by exec and the shell formats"
+        );
+    }
+}
