@@ -11,6 +11,7 @@ Timing is wall time from spawn to exit (posix_spawn, wait4), output to
 """
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -122,6 +123,7 @@ def main():
     ap.add_argument("--endpoint", required=True)
     ap.add_argument("--venv", required=True)
     ap.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "60")))
+    ap.add_argument("--only", choices=["server"], help="run only this row: server (exec --server under load)")
     ap.add_argument("--old", help="compare this handoff binary (A = --handoff, B = --old) instead of the other tools")
     args = ap.parse_args()
     work = Path(args.work)
@@ -152,6 +154,9 @@ def main():
 
     if args.old:
         return compare(args, env, n)
+    if args.only == "server":
+        print(server_load(h, env, args))
+        return
 
     print(f"bench: {n} interleaved pairs per row (fewer where the other tool is slow)", file=sys.stderr)
     r = pair(Case([h, "open", str(token), "-i", str(ident), "--format", "credential-process"], env),
@@ -184,7 +189,12 @@ def main():
 
     story(h, env, args, pub, policy_json, max(5, n // 12))
     batch(h, env, args, policy_json, max(3, n // 20))
+    load = server_load(h, env, args)
     print_table()
+    print()
+    print("| load | answered | p50 | p99 | max | goal | met |")
+    print("|---|---|---|---|---|---|---|")
+    print(load)
 
 
 def story(h, env, args, pub, policy_json, n):
@@ -282,6 +292,92 @@ def batch(h, env, args, policy_json, n, people=40):
             ra.append(ours())
             rb.append(other())
         row(name, goal, [x / y for x, y in zip(ra, rb)], ra, rb, note=note)
+
+
+# The command that exec --server runs for the load row: keeps IDLE
+# connections open that send nothing (reopening any the server cuts off),
+# forks CLIENTS processes, and in each of PER rounds has all of them make an
+# authorised request at once (as the SDKs of 50 processes started together
+# would); prints the latencies as JSON.
+SERVER_LOAD = r"""
+import json, os, select, socket, sys, threading, time
+url = os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+token = os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
+host, port = url.split("/")[2].split(":")
+port = int(port)
+idle_n, clients, per = (int(a) for a in sys.argv[1:4])
+stop = False
+def hold_idle():
+    conns = [socket.create_connection((host, port)) for _ in range(idle_n)]
+    while not stop:
+        ready, _, _ = select.select(conns, [], [], 0.05)
+        for s in ready:
+            s.close()
+            conns[conns.index(s)] = socket.create_connection((host, port))
+threading.Thread(target=hold_idle, daemon=True).start()
+time.sleep(0.2)
+req = ("GET / HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\n\r\n" % (host, token)).encode()
+go_r, go_w = os.pipe()
+out_r, out_w = os.pipe()
+pids = []
+for _ in range(clients):
+    pid = os.fork()
+    if pid == 0:
+        for _ in range(per):
+            os.read(go_r, 1)
+            t = time.perf_counter()
+            try:
+                s = socket.create_connection((host, port), timeout=10)
+                s.sendall(req)
+                buf = b""
+                while True:
+                    b = s.recv(65536)
+                    if not b:
+                        break
+                    buf += b
+                s.close()
+                good = buf.startswith(b"HTTP/1.1 200")
+            except OSError:
+                good = False
+            os.write(out_w, ("%s %.6f\n" % ("ok" if good else "err", time.perf_counter() - t)).encode())
+        os._exit(0)
+    pids.append(pid)
+os.close(out_w)
+data = b""
+# PER rounds: all CLIENTS ask at once, and the next round waits for every answer
+for _ in range(per):
+    os.write(go_w, b"x" * clients)
+    while data.count(b"\n") < len(pids) * (_ + 1):
+        data += os.read(out_r, 65536)
+for pid in pids:
+    os.waitpid(pid, 0)
+stop = True
+ok = sorted(float(l.split()[1]) for l in data.decode().splitlines() if l.startswith("ok "))
+errors = sum(1 for l in data.decode().splitlines() if l.startswith("err "))
+pick = lambda q: ok[min(len(ok) - 1, int(q * len(ok)))]
+print(json.dumps({"requests": len(ok) + errors, "errors": errors, "p50": pick(0.5), "p99": pick(0.99), "max": ok[-1]}))
+"""
+
+
+def server_load(h, env, args, idle=20, clients=50, per=20):
+    """exec --server under load: IDLE connections that send nothing, and
+    CLIENTS processes making authorised requests at once. The goal: p99 at
+    most 20 ms, and every request answered the first time (an SDK would
+    retry a failure)."""
+    work = Path(args.work)
+    script = work / "server-load.py"
+    script.write_text(SERVER_LOAD)
+    python = shutil.which("python3", path=env.get("PATH")) or sys.executable
+    out = subprocess.run([h, "exec", "--server", str(work / "token.age"), "-i", str(work / "identity.txt"),
+                          "--", python, str(script), str(idle), str(clients), str(per)],
+                         env=env, capture_output=True, check=True).stdout.decode()
+    r = json.loads(out)
+    met = "yes" if r["p99"] <= 0.020 and r["errors"] == 0 else "NO"
+    line = (f"| exec --server: {idle} idle connections + {clients} concurrent clients | "
+            f"{r['requests']} requests, {r['errors']} failed | p50 {ms(r['p50'])} | p99 {ms(r['p99'])} | "
+            f"max {ms(r['max'])} | p99 <= 20 ms, none failed | {met} |")
+    print(f"  {line}", file=sys.stderr, flush=True)
+    return line
 
 
 def compare(args, env, n):

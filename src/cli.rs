@@ -374,7 +374,7 @@ pub struct UseArgs {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Format {
-    /// export lines for eval "$(handoff open t.age)"
+    /// export lines, for eval in sh, bash or zsh
     Env,
     /// the STS-shaped JSON document
     Json,
@@ -386,7 +386,7 @@ pub enum Format {
     EnvNoExport,
     /// set -gx lines for fish: handoff open t.age -f fish | source
     Fish,
-    /// $Env: lines for PowerShell: handoff open t.age -f powershell | Invoke-Expression
+    /// Env: lines for PowerShell: handoff open t.age -f powershell | Invoke-Expression
     #[value(name = "powershell")]
     PowerShell,
     /// set lines for cmd.exe (refuses a value cmd.exe cannot take safely)
@@ -694,4 +694,179 @@ pub fn command() -> clap::Command {
         let arg = verbose.clone().help(*help);
         cmd.mut_subcommand(*name, |sc| sc.arg(arg))
     })
+}
+
+/// The completion script for `shell`, from [`completion_command()`]. For
+/// bash, a word left empty where clap offers only options offers files
+/// instead, as zsh and fish do (`handoff open <Tab>` lists the tokens).
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut completion_command(), "handoff", &mut out);
+    if shell == clap_complete::Shell::Bash {
+        out.extend_from_slice(BASH_FILES.as_bytes());
+    }
+    out
+}
+
+/// Wraps clap's bash function: an empty word where it offers only options
+/// (or placeholders such as `[FILE]`) completes file names.
+const BASH_FILES: &str = r#"
+_handoff_or_files() {
+    _handoff "$@"
+    [[ -z "${COMP_WORDS[COMP_CWORD]}" ]] || return 0
+    local w
+    for w in "${COMPREPLY[@]}"; do
+        case "$w" in -* | \[* | \<*) ;; *) return 0 ;; esac
+    done
+    compopt -o filenames 2>/dev/null
+    local IFS=$'\n'
+    COMPREPLY=($(compgen -f -- ""))
+}
+if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then
+    complete -F _handoff_or_files -o nosort -o bashdefault -o default handoff
+else
+    complete -F _handoff_or_files -o bashdefault -o default handoff
+fi
+"#;
+
+/// [`command()`] as the completion generators get it: every help text made
+/// inert. clap_complete copies help texts into the scripts it writes, and
+/// its quoting does not hold everywhere (fish ran a `$(...)` in a format's
+/// help when it loaded the script; zsh stopped on another). So no text it
+/// gets holds a quote, a `$`, a backtick or a backslash: an apostrophe
+/// becomes a typographic one, and the others are dropped. `--help` and
+/// the man pages keep the texts as written.
+pub fn completion_command() -> clap::Command {
+    // built first: clap adds its own help flags and help subcommand then
+    let mut cmd = command();
+    cmd.build();
+    inert(cmd)
+}
+
+fn inert(cmd: clap::Command) -> clap::Command {
+    let text = |s: &clap::builder::StyledStr| inert_text(&s.to_string());
+    let mut cmd = cmd;
+    if let Some(t) = cmd.get_about().map(text) {
+        cmd = cmd.about(t);
+    }
+    if let Some(t) = cmd.get_long_about().map(text) {
+        cmd = cmd.long_about(t);
+    }
+    if let Some(t) = cmd.get_before_help().map(text) {
+        cmd = cmd.before_help(t);
+    }
+    if let Some(t) = cmd.get_before_long_help().map(text) {
+        cmd = cmd.before_long_help(t);
+    }
+    if let Some(t) = cmd.get_after_help().map(text) {
+        cmd = cmd.after_help(t);
+    }
+    if let Some(t) = cmd.get_after_long_help().map(text) {
+        cmd = cmd.after_long_help(t);
+    }
+    cmd.mut_args(|mut a| {
+        if let Some(t) = a.get_help().map(text) {
+            a = a.help(t);
+        }
+        if let Some(t) = a.get_long_help().map(text) {
+            a = a.long_help(t);
+        }
+        let values = a.get_possible_values();
+        if values.iter().any(|v| v.get_help().is_some()) {
+            let values: Vec<_> = values
+                .into_iter()
+                .map(|v| match v.get_help().map(text) {
+                    Some(t) => v.help(t),
+                    None => v,
+                })
+                .collect();
+            a = a.value_parser(clap::builder::PossibleValuesParser::new(values));
+        }
+        a
+    })
+    .mut_subcommands(inert)
+}
+
+/// `s` without the characters a completion script could read as code.
+fn inert_text(s: &str) -> String {
+    s.chars()
+        .filter_map(|c| match c {
+            '\'' => Some('\u{2019}'),
+            '"' | '`' | '$' | '\\' => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every help text of every command, argument and value the completion
+    /// generators get, with where it is.
+    fn help_texts(cmd: &clap::Command, path: &str, out: &mut Vec<(String, String)>) {
+        let path = format!("{path} {}", cmd.get_name());
+        for t in [
+            cmd.get_about(),
+            cmd.get_long_about(),
+            cmd.get_before_help(),
+            cmd.get_before_long_help(),
+            cmd.get_after_help(),
+            cmd.get_after_long_help(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            out.push((path.clone(), t.to_string()));
+        }
+        for a in cmd.get_arguments() {
+            let at = format!("{path} {}", a.get_id());
+            for t in [a.get_help(), a.get_long_help()].into_iter().flatten() {
+                out.push((at.clone(), t.to_string()));
+            }
+            for v in a.get_possible_values() {
+                if let Some(t) = v.get_help() {
+                    out.push((format!("{at}={}", v.get_name()), t.to_string()));
+                }
+            }
+        }
+        for sc in cmd.get_subcommands() {
+            help_texts(sc, &path, out);
+        }
+    }
+
+    #[test]
+    fn completions_get_no_quote_dollar_backtick_or_backslash() {
+        let mut cmd = completion_command();
+        cmd.build();
+        let mut texts = Vec::new();
+        help_texts(&cmd, "", &mut texts);
+        assert!(texts.len() > 100, "the walk missed most of the tree");
+        let bad: Vec<_> = texts
+            .iter()
+            .filter(|(_, t)| t.contains(['\'', '"', '`', '$', '\\']))
+            .collect();
+        assert!(bad.is_empty(), "{bad:#?}");
+        // every format's help is still there, and what the full help said
+        let mut full = command();
+        full.build();
+        let mut all = Vec::new();
+        help_texts(&full, "", &mut all);
+        assert_eq!(all.len(), texts.len());
+        assert!(texts
+            .iter()
+            .any(|(at, t)| at.ends_with("format=env") && t.contains("export lines")));
+        assert!(
+            all.iter().any(|(_, t)| t.contains('$')),
+            "the full help keeps $VAR"
+        );
+    }
+
+    #[test]
+    fn inert_text_keeps_the_words() {
+        assert_eq!(
+            inert_text(r#"the caller's "$AWS_REGION" `x` a\b"#),
+            "the caller\u{2019}s AWS_REGION x ab"
+        );
+    }
 }

@@ -749,7 +749,9 @@ mod tests {
             crate::shells::push_sh_quoted(&mut s, v);
             s
         };
-        assert_eq!(quote("abc/+="), "abc/+=");
+        // quoted even where sh would take it bare: zsh would not
+        assert_eq!(quote("abc/+="), "'abc/+='");
+        assert_eq!(quote("=ls"), "'=ls'");
         assert_eq!(quote("it's $HOME"), r#"'it'\''s $HOME'"#);
         assert_eq!(quote(""), "''");
         let t = Token::new(

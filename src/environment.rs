@@ -4,12 +4,19 @@
 //! - set `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`, and
 //!   `AWS_SESSION_TOKEN` and `AWS_CREDENTIAL_EXPIRATION` where the token has
 //!   them;
-//! - unset `AWS_PROFILE` and `AWS_DEFAULT_PROFILE` (an SDK that finds a
-//!   profile uses it instead of the keys: the JavaScript SDK v3 does),
-//!   `AWS_SECURITY_TOKEN` (the old name of the session token, which handoff
-//!   never sets, so whatever it holds is someone else's), and
+//! - unset what would outrank those keys or travel with them in the SDKs'
+//!   chains (botocore's `create_credential_resolver` and `EnvProvider`, the
+//!   JavaScript SDK v3's `defaultProvider` and `fromEnv`): `AWS_PROFILE` and
+//!   `AWS_DEFAULT_PROFILE` (an SDK that finds a profile uses it instead of
+//!   the keys: the JavaScript SDK v3 skips `fromEnv` then),
+//!   `AWS_SECURITY_TOKEN` (the old name of the session token, which botocore
+//!   reads before `AWS_SESSION_TOKEN` and handoff never sets, so whatever it
+//!   holds is someone else's), `AWS_ACCOUNT_ID` and `AWS_CREDENTIAL_SCOPE`
+//!   (both SDKs attach them to the keys from the environment: another
+//!   identity's account would route account-based endpoints elsewhere), and
 //!   `AWS_SESSION_TOKEN` / `AWS_CREDENTIAL_EXPIRATION` where the token has
-//!   none;
+//!   none. Nothing else in either chain ranks above the environment's keys;
+//!   `exec --server` removes more (see [`crate::server`]);
 //! - the region: the caller's wins when set (`AWS_REGION`, else
 //!   `AWS_DEFAULT_REGION`, an empty value counting as unset); the token's
 //!   fills in when not. Both variables end up set, to the same region where
@@ -35,6 +42,16 @@ use crate::{Error, Result};
 /// The region variables, in the order they are resolved.
 pub const REGION_VARS: [&str; 2] = ["AWS_REGION", "AWS_DEFAULT_REGION"];
 
+/// Variables every shell format and `exec` unset, whatever the token holds:
+/// a profile that the SDKs would take instead of the keys, and the
+/// account and scope they would attach to them (see the [module](self)).
+pub const OUTRANKING: [&str; 4] = [
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ACCOUNT_ID",
+    "AWS_CREDENTIAL_SCOPE",
+];
+
 /// What a token puts into an environment; see the [module](self) for the rule.
 pub struct Environment<'a> {
     set: Vec<(&'static str, Cow<'a, str>)>,
@@ -52,7 +69,7 @@ pub fn environment(token: &Token) -> Environment<'_> {
             Cow::Borrowed(reveal(c.secret_access_key())),
         ),
     ];
-    let mut unset = Vec::with_capacity(5);
+    let mut unset = Vec::with_capacity(3 + OUTRANKING.len());
     match c.session_token() {
         Some(t) => set.push(("AWS_SESSION_TOKEN", Cow::Borrowed(reveal(t)))),
         None => unset.push("AWS_SESSION_TOKEN"),
@@ -65,7 +82,7 @@ pub fn environment(token: &Token) -> Environment<'_> {
         )),
         None => unset.push("AWS_CREDENTIAL_EXPIRATION"),
     }
-    unset.extend(["AWS_PROFILE", "AWS_DEFAULT_PROFILE"]);
+    unset.extend(OUTRANKING);
     Environment {
         set,
         unset,

@@ -97,9 +97,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Revoke(a) => cli_issuer::revoke(a, cli.verbose),
         Command::Console(a) => cli_issuer::console(a, cli.verbose),
         Command::Completions { shell } => {
-            let mut out = Vec::new();
-            clap_complete::generate(shell, &mut cli::command(), "handoff", &mut out);
-            print(&out)?;
+            print(&cli::completions(shell))?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -462,7 +460,12 @@ fn exec(a: cli::ExecArgs, verbose: bool) -> Result<ExitCode> {
 
 /// `exec --server`: the library runs CMD beside the credential server.
 fn exec_server(token: Token, cmd: std::process::Command, verbose: bool) -> Result<ExitCode> {
-    let outcome = handoff::server::exec(token, cmd)?;
+    let outcome = handoff::server::exec(token, cmd, |n| {
+        eprintln!(
+            "handoff: the command has ended, and {n} process(es) it started still run: \
+             the credential server answers them 410 until they end (a signal to handoff stops it)"
+        );
+    })?;
     for line in outcome.report(verbose) {
         eprintln!("handoff: {}", shown(&line));
     }

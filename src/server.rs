@@ -3,21 +3,33 @@
 //! them in an ECS container (`AWS_CONTAINER_CREDENTIALS_FULL_URI` and
 //! `AWS_CONTAINER_AUTHORIZATION_TOKEN`), instead of from its environment.
 //!
-//! The server is a blocking loop on one thread over `std::net`: it listens
-//! on `127.0.0.1` on a port the kernel picks, and answers a `GET` that
-//! carries the authorization token (256 random bits, compared in constant
-//! time) with the container-credentials document (`AccessKeyId`,
-//! `SecretAccessKey`, `Token`, `Expiration`). Any other request gets 403 and
-//! is counted. After the token's expiration it answers 410 with a message
-//! the SDKs print. It logs nothing: no request line, header or body.
+//! The server listens on `127.0.0.1` on a port the kernel picks, and
+//! answers a `GET` that carries the authorization token (256 random bits,
+//! compared in constant time) with the container-credentials document
+//! (`AccessKeyId`, `SecretAccessKey`, `Token`, `Expiration`). Any other
+//! request gets 403 and is counted. After the token's expiration it answers
+//! 410 with a message the SDKs print. It logs nothing: no request line,
+//! header or body.
+//!
+//! Each connection is served on a thread of its own, at most
+//! [`MAX_CONNECTIONS`] at once, and must send its request within
+//! [`READ_DEADLINE`]: idle or trickling connections, which need no token to
+//! open, never delay an authorised request.
+//!
+//! Once the command has exited, the server forgets the credentials and
+//! answers 410 for as long as a process the command left behind in its
+//! process group still runs (a background job of a script): such a job
+//! still holds the server's address and token, and if the port were freed,
+//! any local user could bind it and hand the job credentials of their own.
+//! See docs/SECURITY.md for what remains (handoff itself killed).
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
@@ -28,18 +40,32 @@ use crate::{Error, Result, Token};
 const MAX_REQUEST: usize = 16 << 10;
 
 /// How long one connection may take to send its request, and to read the
-/// answer: a client that stalls or trickles holds the loop no longer.
-const IO_TIMEOUT: Duration = Duration::from_secs(2);
+/// answer: an SDK sends its request at once, so a connection that stalls
+/// or trickles is cut off soon, and holds no more than its own thread.
+pub const READ_DEADLINE: Duration = Duration::from_secs(1);
 
-/// Variables the command must not inherit: credentials or settings that
-/// the SDKs would use before the credential server (environment
-/// credentials, profiles, other container or web-identity settings).
+/// The most connections served at once; more are closed at once. Well
+/// above what a command's SDK clients open together, and a bound on the
+/// threads a local process without the token can make handoff start.
+pub const MAX_CONNECTIONS: usize = 256;
+
+/// Variables the command must not inherit: whatever ranks above container
+/// credentials in botocore's chain (`create_credential_resolver`: the
+/// environment, assume-role and web identity, SSO, the shared files,
+/// `credential_process`, `AWS_CREDENTIAL_FILE`, boto's config) or the
+/// JavaScript SDK v3's (`defaultProvider`: `fromEnv`, `fromSSO`, `fromIni`,
+/// `fromProcess`, `fromTokenFile`), and the container settings that win
+/// over the server's (a relative URI, a token file). The shared files are
+/// replaced rather than removed (see [`exec`]); `AWS_SSO_*` is removed as
+/// a family.
 pub const REMOVED_VARIABLES: &[&str] = &[
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
     "AWS_SECURITY_TOKEN",
     "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_ACCOUNT_ID",
+    "AWS_CREDENTIAL_SCOPE",
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
@@ -47,7 +73,17 @@ pub const REMOVED_VARIABLES: &[&str] = &[
     "AWS_WEB_IDENTITY_TOKEN_FILE",
     "AWS_ROLE_ARN",
     "AWS_ROLE_SESSION_NAME",
+    "AWS_CREDENTIAL_FILE",
 ];
+
+/// Prefixes of variable families removed like [`REMOVED_VARIABLES`].
+pub const REMOVED_PREFIXES: &[&str] = &["AWS_SSO_"];
+
+/// Variables set to an empty file, so that the SDKs read no one's profiles:
+/// the shared credentials file, and boto's config (`BOTO_CONFIG`, else
+/// `/etc/boto.cfg` and `~/.boto`, which botocore reads for keys).
+/// `AWS_CONFIG_FILE` gets a private file of its own (see [`exec`]).
+pub const EMPTIED_FILES: &[&str] = &["AWS_SHARED_CREDENTIALS_FILE", "BOTO_CONFIG"];
 
 /// A running credential server. Stops when dropped.
 pub struct CredentialServer {
@@ -58,11 +94,13 @@ pub struct CredentialServer {
 }
 
 struct State {
-    token: Token,
+    /// The credentials; `None` once the command has ended.
+    token: Mutex<Option<Token>>,
     authorization: SecretString,
     stop: AtomicBool,
     refused: AtomicU64,
     served: AtomicU64,
+    active: AtomicUsize,
 }
 
 impl CredentialServer {
@@ -92,16 +130,17 @@ impl CredentialServer {
             .local_addr()
             .map_err(|e| Error::Other(format!("cannot start the credential server: {e}")))?;
         let state = Arc::new(State {
-            token,
+            token: Mutex::new(Some(token)),
             authorization: authorization.clone(),
             stop: AtomicBool::new(false),
             refused: AtomicU64::new(0),
             served: AtomicU64::new(0),
+            active: AtomicUsize::new(0),
         });
         let serving = state.clone();
         let thread = std::thread::Builder::new()
             .name("credential-server".into())
-            .spawn(move || serve(listener, &serving))
+            .spawn(move || serve(listener, serving))
             .map_err(|e| Error::Other(format!("cannot start the credential server: {e}")))?;
         Ok(CredentialServer {
             addr,
@@ -132,11 +171,24 @@ impl CredentialServer {
         self.state.served.load(Ordering::SeqCst)
     }
 
-    /// Stops the server and waits for its thread.
+    /// Forgets the credentials (they are wiped): from now on an authorised
+    /// request gets 410, and the port stays held until [`stop`](Self::stop).
+    pub fn retire(&self) {
+        let token = self
+            .state
+            .token
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        drop(token);
+    }
+
+    /// Stops the server and waits for its accepting thread (connections
+    /// being answered end within [`READ_DEADLINE`]).
     pub fn stop(&mut self) {
         self.state.stop.store(true, Ordering::SeqCst);
         // wake the blocking accept
-        let _ = TcpStream::connect_timeout(&self.addr, IO_TIMEOUT);
+        let _ = TcpStream::connect_timeout(&self.addr, READ_DEADLINE);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -149,21 +201,33 @@ impl Drop for CredentialServer {
     }
 }
 
-fn serve(listener: TcpListener, state: &State) {
+fn serve(listener: TcpListener, state: Arc<State>) {
     for stream in listener.incoming() {
         if state.stop.load(Ordering::SeqCst) {
             break;
         }
-        if let Ok(stream) = stream {
-            let _ = answer(stream, state);
+        let Ok(stream) = stream else { continue };
+        if state.active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+            state.active.fetch_sub(1, Ordering::SeqCst);
+            continue; // closed at once
+        }
+        let serving = state.clone();
+        let spawned = std::thread::Builder::new()
+            .name("credential-connection".into())
+            .spawn(move || {
+                let _ = answer(stream, &serving);
+                serving.active.fetch_sub(1, Ordering::SeqCst);
+            });
+        if spawned.is_err() {
+            state.active.fetch_sub(1, Ordering::SeqCst);
         }
     }
 }
 
 /// Reads one request and answers it; the connection is then closed.
 fn answer(mut stream: TcpStream, state: &State) -> std::io::Result<()> {
-    stream.set_write_timeout(Some(IO_TIMEOUT))?;
-    let deadline = std::time::Instant::now() + IO_TIMEOUT;
+    stream.set_write_timeout(Some(READ_DEADLINE))?;
+    let deadline = Instant::now() + READ_DEADLINE;
     let mut buf = Zeroizing::new(vec![0u8; MAX_REQUEST]);
     let (mut n, mut searched) = (0usize, 0usize);
     let end = loop {
@@ -173,7 +237,7 @@ fn answer(mut stream: TcpStream, state: &State) -> std::io::Result<()> {
             break Some(from + i);
         }
         searched = n;
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let left = deadline.saturating_duration_since(Instant::now());
         if n == buf.len() || left.is_zero() {
             break None;
         }
@@ -213,14 +277,39 @@ fn answer(mut stream: TcpStream, state: &State) -> std::io::Result<()> {
             br#"{"Message":"use GET"}"#,
         );
     }
-    let c = state.token.credentials();
+    let body = {
+        let token = state.token.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(token) = token.as_ref() else {
+            drop(token);
+            return respond(
+                &mut stream,
+                410,
+                "Gone",
+                br#"{"Code":"CommandEnded","Message":"the command handoff exec --server ran has ended, and its credentials with it"}"#,
+            );
+        };
+        match document(token) {
+            Ok(body) => body,
+            Err(gone) => return respond(&mut stream, 410, "Gone", gone.as_bytes()),
+        }
+    };
+    let Some(body) = body else {
+        return respond(&mut stream, 500, "Internal Server Error", b"{}");
+    };
+    state.served.fetch_add(1, Ordering::SeqCst);
+    respond(&mut stream, 200, "OK", &body)
+}
+
+/// The container-credentials document for `token` (`None` if it cannot be
+/// written), or the body of a 410 when it has expired.
+fn document(token: &Token) -> std::result::Result<Option<Zeroizing<Vec<u8>>>, String> {
+    let c = token.credentials();
     if let Some(at) = c.expiration() {
         if at <= crate::clock::now() {
-            let body = format!(
+            return Err(format!(
                 r#"{{"Code":"ExpiredToken","Message":"the handoff token expired at {}: ask its sender for a new one"}}"#,
                 crate::clock::format_rfc3339(at)
-            );
-            return respond(&mut stream, 410, "Gone", body.as_bytes());
+            ));
         }
     }
     let doc = Document {
@@ -235,11 +324,9 @@ fn answer(mut stream: TcpStream, state: &State) -> std::io::Result<()> {
         * (doc.access_key_id.len() + doc.secret_access_key.len() + doc.token.map_or(0, str::len))
         + 256;
     let mut body = Zeroizing::new(Vec::with_capacity(size));
-    if serde_json::to_writer(&mut *body, &doc).is_err() {
-        return respond(&mut stream, 500, "Internal Server Error", b"{}");
-    }
-    state.served.fetch_add(1, Ordering::SeqCst);
-    respond(&mut stream, 200, "OK", &body)
+    Ok(serde_json::to_writer(&mut *body, &doc)
+        .is_ok()
+        .then_some(body))
 }
 
 /// The container-credentials document: no copy of a secret but the one
@@ -347,14 +434,20 @@ const FORWARDED: &[i32] = &[
 ];
 
 /// Serves `token` and runs `cmd` with the server's address and
-/// authorization token in its environment and no credentials: the
-/// variables of [`REMOVED_VARIABLES`] are removed, the shared credentials
-/// file is hidden (`AWS_SHARED_CREDENTIALS_FILE=/dev/null`, whose profiles
-/// the SDKs would use first), and the region follows the rule of
-/// [`crate::environment()`] (the caller's wins, the token's fills in).
-/// Signals that handoff receives are passed on to the command; when it
-/// exits, the server stops.
-pub fn exec(token: Token, mut cmd: Command) -> Result<Outcome> {
+/// authorization token in its environment and nothing that ranks above
+/// them in the SDKs' chains: the variables of [`REMOVED_VARIABLES`] and
+/// [`REMOVED_PREFIXES`] are removed, those of [`EMPTIED_FILES`] point at
+/// `/dev/null`, and `AWS_CONFIG_FILE` at a private file (mode 0600,
+/// removed afterwards) that holds only `[default]` and the region. The
+/// region follows the rule of [`crate::environment()`] (the caller's wins,
+/// the token's fills in).
+///
+/// Signals that handoff receives are passed on to the command. When it
+/// exits, the credentials are wiped; on Linux, while a process it left in
+/// its process group still runs, the port stays held and answers 410 (and
+/// `lingering` is called once with how many such processes there are), and
+/// a signal to handoff ends that wait. Then the server stops.
+pub fn exec(token: Token, mut cmd: Command, lingering: impl FnOnce(usize)) -> Result<Outcome> {
     // The region rule of crate::environment, worked out before the token
     // moves into the server (regions are not secrets).
     let caller = crate::environment::caller_regions()?;
@@ -363,11 +456,21 @@ pub fn exec(token: Token, mut cmd: Command) -> Result<Outcome> {
         .into_iter()
         .map(|(k, v)| (k, v.to_string()))
         .collect();
+    let config = private_config(regions.first().map(|(_, r)| r.as_str()))?;
     let mut server = CredentialServer::start(token)?;
     for var in REMOVED_VARIABLES {
         cmd.env_remove(var);
     }
-    cmd.env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    for (var, _) in std::env::vars_os() {
+        let name = var.to_string_lossy();
+        if REMOVED_PREFIXES.iter().any(|p| name.starts_with(p)) {
+            cmd.env_remove(&var);
+        }
+    }
+    for var in EMPTIED_FILES {
+        cmd.env(var, "/dev/null");
+    }
+    cmd.env("AWS_CONFIG_FILE", config.path());
     cmd.env("AWS_CONTAINER_CREDENTIALS_FULL_URI", server.url());
     cmd.env(
         "AWS_CONTAINER_AUTHORIZATION_TOKEN",
@@ -376,6 +479,11 @@ pub fn exec(token: Token, mut cmd: Command) -> Result<Outcome> {
     for (k, v) in &regions {
         cmd.env(k, v);
     }
+    // Orphans of the command become handoff's children rather than init's,
+    // so that the processes it leaves behind can be told from others of
+    // the same process group (the caller's shell, a pipeline's other side).
+    #[cfg(target_os = "linux")]
+    let _ = rustix::process::set_child_subreaper(Some(rustix::process::getpid()));
     // Registered before the command starts, so that no signal in between
     // ends handoff and leaves the command running without its server.
     let mut signals = signal_hook::iterator::SignalsInfo::<
@@ -384,7 +492,7 @@ pub fn exec(token: Token, mut cmd: Command) -> Result<Outcome> {
     .map_err(|e| Error::Other(format!("cannot forward signals: {e}")))?;
     let handle = signals.handle();
     let program = cmd.get_program().to_string_lossy().into_owned();
-    let mut child = match cmd.spawn() {
+    let child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
             handle.close();
@@ -404,37 +512,191 @@ pub fn exec(token: Token, mut cmd: Command) -> Result<Outcome> {
     let pid = i32::try_from(child.id())
         .ok()
         .and_then(rustix::process::Pid::from_raw);
-    let forwarder = std::thread::spawn(move || {
-        for origin in signals.forever() {
-            // The kernel sends a terminal's signals (Ctrl-C, hangup, resize)
-            // to the whole foreground process group, the command included:
-            // passing those on would deliver them twice.
-            if origin.cause == signal_hook::low_level::siginfo::Cause::Kernel {
-                continue;
+    // Set once the command has ended: a signal then ends the wait for the
+    // processes it left, instead of going to a pid that may be reused.
+    let ended = Arc::new(AtomicBool::new(false));
+    let signalled = Arc::new(AtomicBool::new(false));
+    let forwarder = {
+        let (ended, signalled) = (ended.clone(), signalled.clone());
+        std::thread::spawn(move || {
+            for origin in signals.forever() {
+                if ended.load(Ordering::SeqCst) {
+                    signalled.store(true, Ordering::SeqCst);
+                    continue;
+                }
+                // The kernel sends a terminal's signals (Ctrl-C, hangup,
+                // resize) to the whole foreground process group, the
+                // command included: passing those on would deliver them
+                // twice.
+                if origin.cause == signal_hook::low_level::siginfo::Cause::Kernel {
+                    continue;
+                }
+                let sig = rustix::process::Signal::from_named_raw(origin.signal);
+                if let (Some(pid), Some(sig)) = (pid, sig) {
+                    let _ = rustix::process::kill_process(pid, sig);
+                }
             }
-            let sig = rustix::process::Signal::from_named_raw(origin.signal);
-            if let (Some(pid), Some(sig)) = (pid, sig) {
-                let _ = rustix::process::kill_process(pid, sig);
+        })
+    };
+    let status = wait_for(pid, child);
+    ended.store(true, Ordering::SeqCst);
+    server.retire();
+    let status = status.map_err(|e| Error::Other(format!("cannot wait for {program}: {e}")))?;
+    #[cfg(target_os = "linux")]
+    {
+        let left = left_behind();
+        if left > 0 {
+            lingering(left);
+            while !signalled.load(Ordering::SeqCst) && left_behind() > 0 {
+                std::thread::sleep(Duration::from_millis(100));
             }
         }
-    });
-    let status = child.wait();
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (lingering, &signalled);
     handle.close();
     let _ = forwarder.join();
     server.stop();
-    let status = status.map_err(|e| Error::Other(format!("cannot wait for {program}: {e}")))?;
-    let code = match status.code() {
-        Some(c) => (c & 0xff) as u8,
-        None => {
-            use std::os::unix::process::ExitStatusExt;
-            128u8.saturating_add(status.signal().unwrap_or(0) as u8)
-        }
-    };
+    drop(config);
     Ok(Outcome {
-        status: code,
+        status,
         refused: server.refused(),
         served: server.served(),
         not_started: None,
+    })
+}
+
+/// The private `AWS_CONFIG_FILE` of [`exec`]: `[default]` and the region,
+/// mode 0600 (as a new temporary file is), removed when dropped. A region
+/// that is not a plain AWS region name is left out of it (it is still in
+/// `AWS_REGION`): written into an INI file, a line break in it would add
+/// settings of the sender's choosing, `credential_process` among them.
+fn private_config(region: Option<&str>) -> Result<tempfile::NamedTempFile> {
+    let mut file = tempfile::Builder::new()
+        .prefix("handoff-config-")
+        .tempfile()
+        .map_err(|e| Error::Other(format!("cannot write the command's AWS config file: {e}")))?;
+    let mut text = String::from("[default]\n");
+    if let Some(r) = region.filter(|r| is_region_name(r)) {
+        text.push_str(&format!("region = {r}\n"));
+    }
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.flush())
+        .map_err(|e| Error::Other(format!("cannot write the command's AWS config file: {e}")))?;
+    Ok(file)
+}
+
+/// Whether `r` looks like an AWS region name (`us-east-1`,
+/// `us-gov-west-1`, `cn-north-1`): lowercase letters, digits and dashes.
+fn is_region_name(r: &str) -> bool {
+    !r.is_empty()
+        && r.len() <= 64
+        && r.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Waits for the command and returns its status (128 + the signal that
+/// ended it), reaping on the way the orphans handed to handoff as their
+/// subreaper.
+fn wait_for(
+    pid: Option<rustix::process::Pid>,
+    mut child: std::process::Child,
+) -> std::io::Result<u8> {
+    let Some(pid) = pid else {
+        return child.wait().map(|s| {
+            code_of(s.code(), {
+                use std::os::unix::process::ExitStatusExt;
+                s.signal()
+            })
+        });
+    };
+    loop {
+        match rustix::process::wait(rustix::process::WaitOptions::empty()) {
+            Ok(Some((p, s))) if p == pid => {
+                return Ok(code_of(s.exit_status(), s.terminating_signal()))
+            }
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+fn code_of(exit: Option<i32>, signal: Option<i32>) -> u8 {
+    match exit {
+        Some(c) => (c & 0xff) as u8,
+        None => 128u8.saturating_add(signal.unwrap_or(0) as u8),
+    }
+}
+
+/// How many processes of handoff's process group, other than handoff,
+/// descend from it (the command ran in that group, and as their subreaper
+/// handoff is the ancestor of whatever it left), reaping any that have
+/// already ended. Zombies do not count.
+#[cfg(target_os = "linux")]
+fn left_behind() -> usize {
+    use rustix::process::WaitOptions;
+    while let Ok(Some(_)) = rustix::process::wait(WaitOptions::NOHANG) {}
+    let me = rustix::process::getpid().as_raw_nonzero().get();
+    let group = rustix::process::getpgrp().as_raw_nonzero().get();
+    let mut procs = std::collections::HashMap::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    for entry in dir.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if let Some(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| proc_stat(&s))
+        {
+            procs.insert(pid, stat);
+        }
+    }
+    procs
+        .iter()
+        .filter(|(&pid, st)| pid != me && st.pgrp == group && !st.dead)
+        .filter(|(&pid, _)| {
+            let mut at = pid;
+            // bounded: a pid cycle cannot happen, but the table is a snapshot
+            for _ in 0..procs.len() {
+                match procs.get(&at) {
+                    Some(st) if st.ppid == me => return true,
+                    Some(st) if st.ppid > 1 => at = st.ppid,
+                    _ => return false,
+                }
+            }
+            false
+        })
+        .count()
+}
+
+/// What [`left_behind`] reads of `/proc/PID/stat`.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+struct ProcStat {
+    ppid: i32,
+    pgrp: i32,
+    dead: bool,
+}
+
+/// Parses `/proc/PID/stat`: `pid (comm) state ppid pgrp ...`, where comm
+/// may hold spaces and parentheses (so the last `)` ends it).
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn proc_stat(s: &str) -> Option<ProcStat> {
+    let rest = &s[s.rfind(')')? + 1..];
+    let mut f = rest.split_ascii_whitespace();
+    let state = f.next()?;
+    let ppid = f.next()?.parse().ok()?;
+    let pgrp = f.next()?.parse().ok()?;
+    Some(ProcStat {
+        ppid,
+        pgrp,
+        dead: matches!(state, "Z" | "X" | "x"),
     })
 }
 
@@ -527,6 +789,96 @@ mod tests {
         let _ = slow.join();
         assert_eq!(server.served(), 1);
         assert_eq!(server.refused(), 0);
+    }
+
+    fn served_token() -> Token {
+        use crate::{Credentials, Kind};
+        let creds = Credentials::new(
+            "ASIAIOSFODNN7EXAMPLE",
+            "wJalrEXAMPLEKEY".into(),
+            Some("session".into()),
+            Some(crate::clock::now() + Duration::from_secs(3600)),
+        );
+        Token::new(Kind::Session, creds)
+    }
+
+    fn get(addr: SocketAddr, authorization: &str) -> String {
+        let mut s = TcpStream::connect(addr).unwrap();
+        write!(
+            s,
+            "GET / HTTP/1.1\r\nAuthorization: {authorization}\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        answer
+    }
+
+    #[test]
+    fn idle_connections_do_not_hold_up_an_authorised_request() {
+        let server = CredentialServer::start(served_token()).unwrap();
+        let idle: Vec<TcpStream> = (0..20)
+            .map(|_| TcpStream::connect(server.addr).unwrap())
+            .collect();
+        let answer = get(server.addr, server.authorization().expose_secret());
+        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+        // answered while every idle connection is still open: none of them
+        // was waited for (a server that took them in turn would have cut
+        // each off, with a 400, before)
+        for mut s in idle {
+            s.set_nonblocking(true).unwrap();
+            let mut b = [0u8; 1];
+            let e = s.read(&mut b).unwrap_err();
+            assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock);
+        }
+    }
+
+    #[test]
+    fn a_retired_server_answers_410_and_still_refuses_strangers() {
+        let server = CredentialServer::start(served_token()).unwrap();
+        server.retire();
+        let answer = get(server.addr, server.authorization().expose_secret());
+        assert!(answer.starts_with("HTTP/1.1 410 Gone"), "{answer}");
+        assert!(!answer.contains("wJalrEXAMPLEKEY"));
+        assert!(get(server.addr, "wrong").starts_with("HTTP/1.1 403"));
+        assert_eq!((server.served(), server.refused()), (0, 1));
+    }
+
+    #[test]
+    fn the_private_config_holds_only_a_plain_region() {
+        use std::os::unix::fs::PermissionsExt;
+        let f = private_config(Some("eu-west-1")).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(f.path()).unwrap(),
+            "[default]\nregion = eu-west-1\n"
+        );
+        let mode = std::fs::metadata(f.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let path = f.path().to_path_buf();
+        drop(f);
+        assert!(!path.exists(), "removed afterwards");
+        for evil in [
+            "us-east-1\ncredential_process = touch pwned",
+            "",
+            "EU-WEST-1",
+            "a b",
+        ] {
+            let f = private_config(Some(evil)).unwrap();
+            assert_eq!(
+                std::fs::read_to_string(f.path()).unwrap(),
+                "[default]\n",
+                "{evil:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn proc_stat_lines() {
+        let st = proc_stat("42 (a (b) c) S 7 9 9 0 -1").unwrap();
+        assert_eq!((st.ppid, st.pgrp, st.dead), (7, 9, false));
+        assert!(proc_stat("1 (x) Z 0 1 1").unwrap().dead);
+        assert!(proc_stat("1 (x) S").is_none());
+        assert!(proc_stat("garbage").is_none());
     }
 
     proptest::proptest! {

@@ -2,9 +2,17 @@
 //! written for sh, fish, PowerShell and cmd.exe, every value quoted so that
 //! evaluating the output runs nothing the token's sender wrote.
 //!
-//! - sh (`env`, `env-no-export`): single quotes, `'` as `'\''`.
+//! - sh (`env`, `env-no-export`): every value in single quotes, `'` as
+//!   `'\''`, even where POSIX sh would take it bare: zsh expands a bare
+//!   word that starts with `=` (`=ls` becomes `/usr/bin/ls`, and
+//!   `=nonexistent` stops the eval halfway), and `~` after `=` or `:`.
 //! - fish: single quotes, `\` as `\\` and `'` as `\'` (the only escapes fish
 //!   reads inside them).
+//! - No shell can hold a NUL byte in a variable, so a value with one is
+//!   refused rather than cut short.
+//!
+//! The unset lines come first: should a line fail, no variable of another
+//! identity is left beside the token's.
 //! - PowerShell: single quotes, in which nothing expands; a quote is doubled,
 //!   and PowerShell reads the typographic quotes U+2018 to U+201B as quotes
 //!   too, so those are doubled as well. Control characters are refused:
@@ -47,6 +55,9 @@ impl Shell {
                 self.name()
             )))
         };
+        if v.contains('\0') {
+            return refuse("a NUL byte");
+        }
         match self {
             Shell::Sh { .. } => push_sh_quoted(out, v),
             Shell::Fish => {
@@ -86,34 +97,6 @@ impl Shell {
 
 /// Writes `env` for `shell` onto `out`.
 pub(crate) fn write(out: &mut String, env: &Environment<'_>, shell: Shell) -> Result<()> {
-    for (name, value) in env.set() {
-        match shell {
-            Shell::Sh { export } => {
-                if export {
-                    out.push_str("export ");
-                }
-                out.push_str(name);
-                out.push('=');
-            }
-            Shell::Fish => {
-                out.push_str("set -gx ");
-                out.push_str(name);
-                out.push(' ');
-            }
-            Shell::Pwsh => {
-                out.push_str("$Env:");
-                out.push_str(name);
-                out.push_str(" = ");
-            }
-            Shell::Cmd => {
-                out.push_str("set ");
-                out.push_str(name);
-                out.push('=');
-            }
-        }
-        shell.quote(out, name, value)?;
-        out.push('\n');
-    }
     let unset = env.unset();
     match shell {
         Shell::Sh { .. } => {
@@ -146,6 +129,34 @@ pub(crate) fn write(out: &mut String, env: &Environment<'_>, shell: Shell) -> Re
             }
         }
     }
+    for (name, value) in env.set() {
+        match shell {
+            Shell::Sh { export } => {
+                if export {
+                    out.push_str("export ");
+                }
+                out.push_str(name);
+                out.push('=');
+            }
+            Shell::Fish => {
+                out.push_str("set -gx ");
+                out.push_str(name);
+                out.push(' ');
+            }
+            Shell::Pwsh => {
+                out.push_str("$Env:");
+                out.push_str(name);
+                out.push_str(" = ");
+            }
+            Shell::Cmd => {
+                out.push_str("set ");
+                out.push_str(name);
+                out.push('=');
+            }
+        }
+        shell.quote(out, name, value)?;
+        out.push('\n');
+    }
     if let Some(region) = env.token_region() {
         let [r, d] = REGION_VARS;
         let mut q = String::new();
@@ -176,16 +187,10 @@ pub(crate) fn write(out: &mut String, env: &Environment<'_>, shell: Shell) -> Re
     Ok(())
 }
 
-/// Appends a value single-quoted for POSIX shells (bare when it needs no
-/// quoting), without an intermediate String that would hold a copy.
+/// Appends a value single-quoted for POSIX shells and zsh (always quoted:
+/// see the [module](self)), without an intermediate String that would hold
+/// a copy.
 pub(crate) fn push_sh_quoted(out: &mut String, v: &str) {
-    let bare = !v.is_empty()
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+/=-_.:".contains(&b));
-    if bare {
-        out.push_str(v);
-        return;
-    }
     out.push('\'');
     for ch in v.chars() {
         if ch == '\'' {

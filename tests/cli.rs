@@ -206,13 +206,15 @@ fn every_output_format_round_trips_through_seal() {
     assert_eq!(v["Version"], 1);
     assert_eq!(v["Expiration"], "2099-01-01T00:00:00Z");
     let env = ok(&run(e.cmd().arg("open").arg(&t)));
+    // the unset line first, then every value quoted (zsh too)
     assert!(
-        env.starts_with(&format!("export AWS_ACCESS_KEY_ID={AKID}\n")),
+        env.lines().nth(1) == Some(&format!("export AWS_ACCESS_KEY_ID='{AKID}'")),
         "{env}"
     );
-    assert!(env.contains("export AWS_CREDENTIAL_EXPIRATION=2099-01-01T00:00:00Z\n"));
+    assert!(env.starts_with("unset "), "{env}");
+    assert!(env.contains("export AWS_CREDENTIAL_EXPIRATION='2099-01-01T00:00:00Z'\n"));
     // the token's region fills in; the caller's would win (one rule with exec)
-    assert!(env.contains("AWS_REGION=${AWS_REGION:-${AWS_DEFAULT_REGION:-eu-west-1}}\n"));
+    assert!(env.contains("AWS_REGION=${AWS_REGION:-${AWS_DEFAULT_REGION:-'eu-west-1'}}\n"));
 }
 
 #[test]

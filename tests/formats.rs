@@ -1,7 +1,8 @@
 //! The shell formats of `open` against the shells themselves: golden files
 //! for PowerShell and cmd.exe (which cannot run here), and hostile values
-//! through every format's quoting rules: bash, dash and fish evaluate the
-//! output and run nothing; PowerShell's lines are checked against its
+//! through every format's quoting rules: bash, dash, zsh, ksh, mksh,
+//! busybox sh and fish evaluate the output, run nothing and get every value
+//! byte for byte; PowerShell's lines are checked against its
 //! single-quote grammar; cmd.exe refuses what it cannot take.
 //!
 //! To write the golden files again: `HANDOFF_WRITE_GOLDEN=1 cargo test --test formats`.
@@ -72,6 +73,29 @@ const HOSTILE: &[&str] = &[
     "\u{2018}; touch pwned; \u{2019}\u{201A}\u{201B}",
     "$Env:PATH $(touch pwned) @(1)",
     "}; touch pwned; echo ${HOME}",
+    // zsh: a bare word that starts with = is a command's path, and an
+    // unknown command stops the eval halfway; ~ after = or :, globs
+    "=nonexistent",
+    "=ls",
+    "~",
+    "~root/x:~/y",
+    "a:=b",
+    "x=~/y",
+    "*",
+    "[a]?{b,c}",
+    "^x~y#",
+    "!! !$ !#",
+    "tab\there\r\n",
+];
+
+/// The POSIX shells and zsh, each evaluating the sh formats.
+const SH_FAMILY: &[(&str, &[&str])] = &[
+    ("bash", &[]),
+    ("dash", &[]),
+    ("zsh", &[]),
+    ("ksh", &[]),
+    ("mksh", &[]),
+    ("busybox", &["sh"]),
 ];
 
 /// Evaluates `script` (the output then a printf of the variables) in a
@@ -87,6 +111,9 @@ fn eval_in(shell: &str, args: &[&str], script: &str) -> Vec<String> {
     c.current_dir(dir.path())
         .env("AWS_PROFILE", "someone-else")
         .env("AWS_SECURITY_TOKEN", "stale")
+        .env("AWS_DEFAULT_PROFILE", "someone-else")
+        .env("AWS_ACCOUNT_ID", "999999999999")
+        .env("AWS_CREDENTIAL_SCOPE", "elsewhere")
         .args(args)
         .arg(&file);
     let o = run(&mut c);
@@ -103,35 +130,58 @@ fn eval_in(shell: &str, args: &[&str], script: &str) -> Vec<String> {
     stdout(&o).split('\0').map(str::to_string).collect()
 }
 
-const SH_PRINT: &str = r#"printf '%s\0' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" "$AWS_SESSION_TOKEN" "$AWS_REGION" "$AWS_DEFAULT_REGION" "${AWS_PROFILE-unset}" "${AWS_SECURITY_TOKEN-unset}""#;
-const FISH_PRINT: &str = r#"printf '%s\0' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" "$AWS_SESSION_TOKEN" "$AWS_REGION" "$AWS_DEFAULT_REGION"; set -q AWS_PROFILE; and printf '%s\0' $AWS_PROFILE; or printf 'unset\0'; set -q AWS_SECURITY_TOKEN; and printf '%s\0' $AWS_SECURITY_TOKEN; or printf 'unset\0'"#;
+const SH_PRINT: &str = r#"printf '%s\0' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" "$AWS_SESSION_TOKEN" "$AWS_REGION" "$AWS_DEFAULT_REGION" "${AWS_PROFILE-unset}" "${AWS_SECURITY_TOKEN-unset}" "${AWS_DEFAULT_PROFILE-unset}" "${AWS_ACCOUNT_ID-unset}" "${AWS_CREDENTIAL_SCOPE-unset}""#;
+const FISH_PRINT: &str = r#"printf '%s\0' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" "$AWS_SESSION_TOKEN" "$AWS_REGION" "$AWS_DEFAULT_REGION"; set -q AWS_PROFILE; and printf '%s\0' $AWS_PROFILE; or printf 'unset\0'; set -q AWS_SECURITY_TOKEN; and printf '%s\0' $AWS_SECURITY_TOKEN; or printf 'unset\0'; for v in AWS_DEFAULT_PROFILE AWS_ACCOUNT_ID AWS_CREDENTIAL_SCOPE; set -q $v; and printf '%s\0' $$v; or printf 'unset\0'; end"#;
 
 #[test]
 fn hostile_values_run_nothing_in_sh_and_fish() {
     for v in HOSTILE {
         let t = token(v, v, v);
-        let want = [AKID, v, v, v, v, "unset", "unset"];
-        for (shell, args, format, print) in [
-            ("bash", &[][..], OutputFormat::Env, SH_PRINT),
-            ("dash", &[], OutputFormat::Env, SH_PRINT),
-            ("bash", &[], OutputFormat::EnvNoExport, SH_PRINT),
-            ("fish", &["--no-config"], OutputFormat::Fish, FISH_PRINT),
-        ] {
-            let script = format!("{}{print}\n", out(&t, format));
-            let got = eval_in(shell, args, &script);
-            assert_eq!(&got[..7], &want, "{shell} {format:?}\n{script}");
+        let want = [
+            AKID, v, v, v, v, "unset", "unset", "unset", "unset", "unset",
+        ];
+        let mut shells: Vec<(&str, &[&str], OutputFormat, &str)> = Vec::new();
+        for &(shell, args) in SH_FAMILY {
+            shells.push((shell, args, OutputFormat::Env, SH_PRINT));
+            shells.push((shell, args, OutputFormat::EnvNoExport, SH_PRINT));
         }
+        shells.push(("fish", &["--no-config"], OutputFormat::Fish, FISH_PRINT));
+        for (shell, args, format, print) in shells {
+            // set -e: the eval must never stop halfway
+            let stop = if shell == "fish" { "" } else { "set -e\n" };
+            let script = format!("{stop}{}{print}\n", out(&t, format));
+            let got = eval_in(shell, args, &script);
+            assert_eq!(&got[..10], &want, "{shell} {format:?}\n{script}");
+        }
+    }
+}
+
+#[test]
+fn a_nul_byte_no_shell_can_hold_is_refused_not_cut_short() {
+    for f in [
+        OutputFormat::Env,
+        OutputFormat::EnvNoExport,
+        OutputFormat::Fish,
+        OutputFormat::PowerShell,
+        OutputFormat::WindowsCmd,
+    ] {
+        let e = render(&token("a\0b", SESSION, "eu-west-1"), f, "x").unwrap_err();
+        assert!(
+            e.to_string().contains("AWS_SECRET_ACCESS_KEY"),
+            "{f:?}: {e}"
+        );
     }
 }
 
 #[test]
 fn the_callers_region_wins_in_every_shell() {
     let t = token(SECRET, SESSION, "eu-west-1");
-    for (shell, args, format, print) in [
-        ("bash", &[][..], OutputFormat::Env, SH_PRINT),
-        ("dash", &[], OutputFormat::Env, SH_PRINT),
-        ("fish", &["--no-config"], OutputFormat::Fish, FISH_PRINT),
-    ] {
+    let mut shells: Vec<(&str, &[&str], OutputFormat, &str)> = SH_FAMILY
+        .iter()
+        .map(|&(shell, args)| (shell, args, OutputFormat::Env, SH_PRINT))
+        .collect();
+    shells.push(("fish", &["--no-config"], OutputFormat::Fish, FISH_PRINT));
+    for (shell, args, format, print) in shells {
         for (caller, want) in [
             ("", ["eu-west-1", "eu-west-1"]),
             ("AWS_REGION=us-east-2", ["us-east-2", "us-east-2"]),
@@ -226,6 +276,18 @@ fn powershell_quotes_every_hostile_value_or_refuses_it() {
 #[test]
 fn windows_cmd_refuses_what_it_cannot_quote() {
     for v in HOSTILE {
+        // AWS's own alphabet, which cmd.exe takes as it is (a leading = too:
+        // set splits at the first one)
+        if v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/=._:-".contains(&b))
+        {
+            let text = out(&token(v, SESSION, v), OutputFormat::WindowsCmd);
+            assert!(
+                text.contains(&format!("set AWS_SECRET_ACCESS_KEY={v}\n")),
+                "{text}"
+            );
+            continue;
+        }
         let e = render(
             &token(v, SESSION, "eu-west-1"),
             OutputFormat::WindowsCmd,
