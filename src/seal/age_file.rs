@@ -32,6 +32,13 @@ pub(crate) fn seal_bytes(plaintext: &[u8], recipients: &Recipients, form: Form) 
     // The combination first, before any plugin is started.
     let alone = recipients.keys.is_empty() && recipients.plugins.is_empty();
     let plugin_failure = crate::plugin::Failure::default();
+    // Refused before any key is wrapped when even the smallest stanzas (an
+    // X25519 one each) cannot fit: 1400 recipients cost a second of CPU to
+    // wrap in a debug build only to be refused afterwards.
+    let least = HEADER_FIXED_BYTES + recipients.keys.len() * X25519_STANZA_BYTES + GREASE_BYTES;
+    if least > MAX_HEADER_BYTES {
+        return Err(too_many_recipients(least, "at least "));
+    }
     let encryptor = match &recipients.passphrase {
         Some(_) if !alone => {
             return Err(Error::usage(
@@ -76,12 +83,7 @@ pub(crate) fn seal_bytes(plaintext: &[u8], recipients: &Recipients, form: Form) 
     // and "would take 128 KiB" would not say why.
     let header = header_len_without_grease(&out) + GREASE_BYTES;
     if header > MAX_HEADER_BYTES {
-        return Err(Error::usage(format!(
-            "too many recipients: their age header would take {} KiB, and handoff opens at most {} KiB \
-             (about 1300 X25519 recipients); split them across several tokens",
-            header.div_ceil(1024),
-            MAX_HEADER_BYTES >> 10
-        )));
+        return Err(too_many_recipients(header, ""));
     }
     if form == Form::Armor {
         let mut armored = Vec::with_capacity(out.len() * 4 / 3 + 128);
@@ -288,6 +290,22 @@ pub const MAX_HEADER_BYTES: usize = 128 << 10;
 /// The most bytes age's random extra ("grease") stanza takes: a first line
 /// of at most 66 characters and a body of at most 100 bytes.
 const GREASE_BYTES: usize = 256;
+/// `age-encryption.org/v1` and the `---` MAC line: the header without stanzas.
+const HEADER_FIXED_BYTES: usize = 22 + 48;
+/// An X25519 stanza (`-> X25519 ` and 43 characters of share, then 43 of
+/// wrapped key): the smallest a native recipient writes.
+const X25519_STANZA_BYTES: usize = 10 + 43 + 1 + 43 + 1;
+
+/// The refusal of a header over [`MAX_HEADER_BYTES`]; `bytes` with the
+/// room for grease, `how` "at least " when it is a lower bound.
+fn too_many_recipients(bytes: usize, how: &str) -> Error {
+    Error::usage(format!(
+        "too many recipients: their age header would take {how}{} KiB, and handoff opens at most {} KiB \
+         (about 1300 X25519 recipients); split them across several tokens",
+        bytes.div_ceil(1024),
+        MAX_HEADER_BYTES >> 10
+    ))
+}
 
 /// Refuses an age header (everything before and including the `---` MAC
 /// line) longer than [`MAX_HEADER_BYTES`], without parsing it.
@@ -682,6 +700,32 @@ mod tests {
              (about 1300 X25519 recipients); split them across several tokens"
         );
         drop(i);
+    }
+
+    #[test]
+    fn a_header_that_cannot_fit_is_refused_before_any_key_is_wrapped() {
+        // the constants are what age writes: one X25519 recipient's header
+        let k = age::x25519::Identity::generate();
+        let mut one = Recipients::new();
+        one.add(&k.to_public().to_string()).unwrap();
+        let sealed = seal(&token(), &one, Form::Binary).unwrap();
+        assert_eq!(
+            header_len_without_grease(&sealed),
+            HEADER_FIXED_BYTES + X25519_STANZA_BYTES
+        );
+        // 1400 cannot fit even at that size: refused as a lower bound
+        let mut many = Recipients::new();
+        for _ in 0..1400 {
+            many.add(&age::x25519::Identity::generate().to_public().to_string())
+                .unwrap();
+        }
+        let e = seal(&token(), &many, Form::Binary).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "too many recipients: their age header would take at least 135 KiB, and handoff opens at most 128 KiB \
+             (about 1300 X25519 recipients); split them across several tokens"
+        );
+        assert_eq!(e.exit_code(), 2);
     }
 
     #[test]
