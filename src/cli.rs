@@ -5,6 +5,10 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use handoff::environment::{
+    ENDPOINT_VAR, ENDPOINT_VAR_EC2, ENDPOINT_VAR_IAM, ENDPOINT_VAR_STS, KEY_VARS, PROFILE_VAR,
+    REGION_VARS,
+};
 use handoff::files::Overwrite;
 use handoff::{Form, OutputFormat, UnknownActions};
 
@@ -30,10 +34,73 @@ Examples:
     handoff seal --role arn:aws:iam::123456789012:role/deploy -R team.txt \\
       --sign ~/.ssh/id_ed25519 -o token.age";
 
+/// The end of `handoff --help`: the exit statuses, from the library's list
+/// (handoff::EXIT_STATUSES), each wrapped to 78 columns under its number.
+pub fn exit_statuses() -> String {
+    let mut out = String::from("Exit status:");
+    for (n, what) in handoff::EXIT_STATUSES {
+        let mut line = format!("\n  {n}  ");
+        let mut width = 5;
+        for word in what.split(' ') {
+            if width > 5 && width + 1 + word.len() > 78 {
+                line.push_str("\n     ");
+                width = 5;
+            } else if width > 5 {
+                line.push(' ');
+                width += 1;
+            }
+            line.push_str(word);
+            width += word.len();
+        }
+        out.push_str(&line);
+    }
+    out.push_str(
+        "\n  exec exits with the status of its command: 126 when it cannot be run,\n  127 when it is not found.",
+    );
+    out
+}
+
+/// The help of an AWS `--profile`: whose keys sign `calls`, and the
+/// variables read without it (the library's names).
+fn profile_help(calls: &str) -> String {
+    format!(
+        "The profile of the shared AWS files whose keys sign {calls} [default: the keys in {} and {}, else the profile {} names, else default]",
+        KEY_VARS[0], KEY_VARS[1], PROFILE_VAR
+    )
+}
+
+/// The help of an AWS `--region`: what it picks, and the variables read
+/// without it.
+fn region_help(what: &str) -> String {
+    format!(
+        "{what} [default: {}, else {}, else the region of the profile]",
+        REGION_VARS[0], REGION_VARS[1]
+    )
+}
+
+/// The help of `ec2 --region`: the token's region comes first.
+fn ec2_region_help() -> String {
+    format!(
+        "The region of the EC2 call, and of the STS call of --expect-account [default: the region of the token, else {}, else {}, else the region of the profile]",
+        REGION_VARS[0], REGION_VARS[1]
+    )
+}
+
+/// The help of an AWS `--endpoint-url`: the service's own variable, the
+/// shared one, then AWS's endpoint.
+fn endpoint_help(service: &str, own: &str, aws: &str) -> String {
+    format!("The {service} endpoint to call [default: {own}, else {ENDPOINT_VAR}, else {aws}]")
+}
+
 /// Hand temporary AWS credentials to someone safely: mint them with STS, seal
 /// them with age to the recipient's key, open them offline.
 #[derive(Parser, Debug)]
-#[command(name = "handoff", version, max_term_width = 100)]
+#[command(
+    name = "handoff",
+    version,
+    max_term_width = 100,
+    after_long_help = exit_statuses()
+)]
 pub struct Cli {
     /// Say more on stderr (AWS retries, what is being called).
     #[arg(short, long, global = true, help_heading = GLOBAL)]
@@ -124,6 +191,11 @@ pub struct KeygenArgs {
     /// Print the public key of an existing identity file instead.
     #[arg(short = 'y', value_name = "FILE", num_args = 0..=1, id = "public")]
     pub public: Option<Option<PathBuf>>,
+
+    /// The file of -y given after --, as in keygen -y -- FILE (for a name
+    /// that begins with a dash).
+    #[arg(value_name = "FILE", requires = "public", hide = true)]
+    pub file: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Default)]
@@ -142,20 +214,29 @@ pub struct PolicyArgs {
     pub allow_unknown_actions: bool,
 }
 
+/// The AWS settings of minting (seal): STS.
 #[derive(Args, Debug)]
 pub struct AwsArgs {
-    /// The profile whose long-term credentials sign the STS call [default:
-    /// $AWS_PROFILE, else default].
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", help = profile_help("the STS calls"))]
     pub profile: Option<String>,
 
-    /// The AWS region [default: $AWS_REGION, $AWS_DEFAULT_REGION, the profile's].
-    #[arg(long, value_name = "REGION")]
+    #[arg(long, value_name = "REGION", help = region_help("The region of the STS endpoint; with none, the global one"))]
     pub region: Option<String>,
 
-    /// The endpoint to call [default: $AWS_ENDPOINT_URL_STS / _EC2,
-    /// $AWS_ENDPOINT_URL, else AWS's own].
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", help = endpoint_help("STS", ENDPOINT_VAR_STS, "https://sts.REGION.amazonaws.com"))]
+    pub endpoint_url: Option<String>,
+}
+
+/// The AWS settings of revoke: IAM.
+#[derive(Args, Debug)]
+pub struct IamArgs {
+    #[arg(long, value_name = "NAME", help = profile_help("the IAM calls"))]
+    pub profile: Option<String>,
+
+    #[arg(long, value_name = "REGION", help = region_help("The region, which picks the partition: IAM has one endpoint, signed for us-east-1 (cn-north-1 in China)"))]
+    pub region: Option<String>,
+
+    #[arg(long, value_name = "URL", help = endpoint_help("IAM", ENDPOINT_VAR_IAM, "https://iam.amazonaws.com"))]
     pub endpoint_url: Option<String>,
 }
 
@@ -245,8 +326,9 @@ pub struct SealArgs {
     #[arg(long, value_name = "D", help_heading = MINTING)]
     pub duration: Option<String>,
 
-    /// The MFA device (ARN or serial) for --session.
-    #[arg(long, value_name = "ARN", requires = "token_code", help_heading = MINTING)]
+    /// The MFA device (ARN or serial) for --session; without --token-code
+    /// the code is asked on the terminal.
+    #[arg(long, value_name = "ARN", help_heading = MINTING)]
     pub mfa_serial: Option<String>,
 
     /// The 6-digit MFA code for --session.
@@ -335,7 +417,7 @@ pub struct RevokeArgs {
     pub yes: bool,
 
     #[command(flatten)]
-    pub aws: AwsArgs,
+    pub aws: IamArgs,
 }
 
 #[derive(Args, Debug)]
@@ -472,12 +554,10 @@ pub struct Ec2Args {
     #[command(flatten)]
     pub checks: UseArgs,
 
-    /// The region [default: the token's, $AWS_REGION, $AWS_DEFAULT_REGION].
-    #[arg(long, value_name = "REGION")]
+    #[arg(long, value_name = "REGION", help = ec2_region_help())]
     pub region: Option<String>,
 
-    /// The endpoint [default: $AWS_ENDPOINT_URL_EC2, $AWS_ENDPOINT_URL, AWS's own].
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", help = endpoint_help("EC2", ENDPOINT_VAR_EC2, "https://ec2.REGION.amazonaws.com"))]
     pub endpoint_url: Option<String>,
 
     /// The EC2 action, e.g. DescribeImages.
@@ -687,13 +767,22 @@ pub fn command() -> clap::Command {
     else {
         return cmd;
     };
-    VERBOSE.iter().fold(cmd, |cmd, (name, help)| {
+    let cmd = VERBOSE.iter().fold(cmd, |cmd, (name, help)| {
         if cmd.find_subcommand(name).is_none() {
             return cmd;
         }
         let arg = verbose.clone().help(*help);
         cmd.mut_subcommand(*name, |sc| sc.arg(arg))
-    })
+    });
+    // --mfa-serial without --token-code asks for the code on a terminal;
+    // with none to ask on, it is clap's usage error.
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        cmd
+    } else {
+        cmd.mut_subcommand("seal", |sc| {
+            sc.mut_arg("mfa_serial", |a| a.requires("token_code"))
+        })
+    }
 }
 
 /// The completion script for `shell`, from [`completion_command()`]. For

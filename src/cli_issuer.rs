@@ -28,6 +28,16 @@ fn settings(a: &cli::AwsArgs, verbose: bool) -> Settings {
     }
 }
 
+/// The settings of revoke's IAM calls.
+fn iam_settings(a: &cli::IamArgs, verbose: bool) -> Settings {
+    Settings {
+        profile: a.profile.clone(),
+        region: a.region.clone(),
+        endpoint_url: a.endpoint_url.clone(),
+        verbose,
+    }
+}
+
 /// Who minted `token`, just minted, as the ledger names them (ARN and
 /// user id), with [`report_identity`]'s warnings; without a second round
 /// trip when it can: GetCallerIdentity's answer for a long-term access key id
@@ -401,7 +411,7 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
         }
         _ => return Err(Error::Usage("give a SELECTOR or --userid ID".into())),
     };
-    let iam = Iam::new(settings(&a.aws, verbose).resolve(Service::Iam)?)?;
+    let iam = Iam::new(iam_settings(&a.aws, verbose).resolve(Service::Iam)?)?;
     if !a.dry_run && !a.yes {
         let what: Vec<String> = targets
             .iter()
@@ -566,18 +576,22 @@ pub fn duration_and_policy(
 /// Mints with STS. Every argument is checked before the request.
 pub fn mint(a: &cli::SealArgs, verbose: bool) -> Result<Token> {
     let (duration, policy) = duration_and_policy(a)?;
+    if a.mfa_serial.is_some() && !a.session {
+        return Err(Error::Usage(
+            "--mfa-serial and --token-code apply to --session".into(),
+        ));
+    }
     let mfa = match (&a.mfa_serial, &a.token_code) {
         (Some(serial), Some(code)) => Some(Mfa {
             serial: serial.clone(),
             code: code.clone(),
         }),
+        (Some(serial), None) => Some(Mfa {
+            serial: serial.clone(),
+            code: ask_mfa_code(serial)?,
+        }),
         _ => None,
     };
-    if mfa.is_some() && !a.session {
-        return Err(Error::Usage(
-            "--mfa-serial and --token-code apply to --session".into(),
-        ));
-    }
     let req = if let Some(name) = &a.federation {
         // Without --allow/--deny the federated user gets the empty
         // policy, which denies ec2:* (the contract's Policy rule).
@@ -615,6 +629,30 @@ pub fn mint(a: &cli::SealArgs, verbose: bool) -> Result<Token> {
         verbose,
     };
     Sts::new(settings.resolve(Service::Sts)?)?.mint(&req)
+}
+
+/// The MFA code for `serial`, asked on the terminal (as aws-vault does),
+/// once the serial itself has been checked.
+fn ask_mfa_code(serial: &str) -> Result<String> {
+    aws::check_mfa(&Mfa {
+        serial: serial.to_string(),
+        code: "000000".into(),
+    })?;
+    let no_terminal = || {
+        Error::Usage(
+            "--mfa-serial needs --token-code CODE: there is no terminal to ask for it on".into(),
+        )
+    };
+    if !std::io::stdin().is_terminal() {
+        return Err(no_terminal());
+    }
+    eprint!("MFA code for {}: ", crate::shown(serial));
+    let _ = std::io::stderr().flush();
+    let mut code = String::new();
+    std::io::stdin()
+        .read_line(&mut code)
+        .map_err(|_| no_terminal())?;
+    Ok(code.trim().to_string())
 }
 
 /// One EC2 action with the token's credentials; the answer as JSON.

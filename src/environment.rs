@@ -52,6 +52,24 @@ pub const OUTRANKING: [&str; 4] = [
     "AWS_CREDENTIAL_SCOPE",
 ];
 
+/// The profile variable the AWS settings read when no profile is given.
+pub const PROFILE_VAR: &str = "AWS_PROFILE";
+
+/// The keys the AWS settings read before any profile's.
+pub const KEY_VARS: [&str; 2] = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
+
+/// The endpoint variable of every service, read after the service's own.
+pub const ENDPOINT_VAR: &str = "AWS_ENDPOINT_URL";
+
+/// STS's own endpoint variable.
+pub const ENDPOINT_VAR_STS: &str = "AWS_ENDPOINT_URL_STS";
+
+/// EC2's own endpoint variable.
+pub const ENDPOINT_VAR_EC2: &str = "AWS_ENDPOINT_URL_EC2";
+
+/// IAM's own endpoint variable.
+pub const ENDPOINT_VAR_IAM: &str = "AWS_ENDPOINT_URL_IAM";
+
 /// What a token puts into an environment; see the [module](self) for the rule.
 pub struct Environment<'a> {
     set: Vec<(&'static str, Cow<'a, str>)>,

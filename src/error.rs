@@ -105,6 +105,29 @@ pub enum Error {
     Other(String),
 }
 
+/// The exit statuses of the command line and what each means, as the
+/// contract gives them: `handoff --help` and the man pages print this list.
+/// [`Error::exit_code`] maps every error to one of them.
+pub const EXIT_STATUSES: &[(u8, &str)] = &[
+    (0, "success"),
+    (1, "any other failure"),
+    (2, "usage error: a flag, an argument or a combination of them is wrong"),
+    (
+        3,
+        "cannot decrypt: no matching identity, a wrong passphrase, a damaged or truncated file, or not a handoff token",
+    ),
+    (4, "the credentials have expired (--allow-expired uses them anyway)"),
+    (5, "AWS answered with an error (its code and message are printed)"),
+    (
+        6,
+        "network or transport failure: no answer from the endpoint, or one that cannot be read",
+    ),
+    (
+        7,
+        "not trusted: a signature missing or bad, a signer not listed, a token not addressed to this identity, or not the expected account",
+    ),
+];
+
 impl Error {
     /// The exit status the command-line contract gives this error:
     /// 1 other, 2 usage, 3 cannot decrypt, 4 expired, 5 AWS error,
@@ -178,6 +201,34 @@ mod tests {
             signers: "signers.txt".into(),
         };
         assert_eq!(unsigned.exit_code(), 7);
+    }
+
+    #[test]
+    fn every_exit_status_is_listed_once_in_order() {
+        let listed: Vec<u8> = EXIT_STATUSES.iter().map(|(n, _)| *n).collect();
+        assert_eq!(listed, (0..=7).collect::<Vec<u8>>());
+        let io = Error::io(
+            "cannot read",
+            Path::new("f"),
+            std::io::ErrorKind::NotFound.into(),
+        );
+        for e in [
+            Error::usage("x"),
+            Error::document("x"),
+            Error::Decrypt("x".into()),
+            Error::NoIdentity,
+            Error::NotAToken("x".into()),
+            Error::Expired { at: "t".into() },
+            Error::Transport {
+                endpoint: "e".into(),
+                message: "m".into(),
+            },
+            Error::Untrusted("x".into()),
+            io,
+            Error::Other("x".into()),
+        ] {
+            assert!(listed.contains(&e.exit_code()), "{e:?}");
+        }
     }
 
     #[test]

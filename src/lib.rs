@@ -147,6 +147,7 @@ pub use documents::{
     parse_document, read_document, read_document_file, render, OutputFormat, MAX_DOCUMENT_SIZE,
 };
 pub use environment::{environment, Environment};
+pub use error::EXIT_STATUSES;
 pub use error::{Error, Result};
 pub use policy::{check_action, iam_actions_source, Policy, UnknownActions};
 pub use prompt::Prompt;

@@ -105,7 +105,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
 
 fn keygen(a: cli::KeygenArgs) -> Result<ExitCode> {
     if let Some(file) = a.public {
-        let path = match file {
+        if file.is_some() && a.file.is_some() {
+            return Err(Error::Usage(
+                "give the file of -y once: keygen -y FILE or keygen -y -- FILE".into(),
+            ));
+        }
+        // keygen -y -- FILE: the file comes after --
+        let path = match file.or(a.file) {
             Some(p) => p,
             None => handoff::paths::default_identity_path()?,
         };
@@ -249,7 +255,28 @@ fn issued(a: cli::IssuedArgs) -> Result<ExitCode> {
         cli_common::eprint_line(&format!("handoff: warning: {}", shown(w)));
     }
     print(out.as_bytes())?;
+    empty_ledger_note()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `issued` with nothing in the ledger says where the ledger is (or would
+/// be), and that it is empty, on stderr.
+fn empty_ledger_note() -> Result<()> {
+    let ledger = handoff::ledger::Ledger::open_default()?;
+    if !ledger.records()?.is_empty() {
+        return Ok(());
+    }
+    let path = ledger.path();
+    let state = if path.exists() {
+        "is empty"
+    } else {
+        "does not exist yet"
+    };
+    eprintln!(
+        "handoff: the ledger {} {state}: nothing sealed by this user is recorded (every seal without --no-ledger adds a line)",
+        shown(&path.display().to_string())
+    );
+    Ok(())
 }
 
 /// The `--sign` key, its passphrase asked or read from a file.
@@ -309,7 +336,9 @@ fn read_document(path: Option<&Path>) -> Result<Token> {
 /// Reads and decrypts the token named on the command line.
 fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
     let sealed = match file {
-        Some(p) if p != Path::new("-") => handoff::read_sealed_file(p)?,
+        Some(p) if p != Path::new("-") => {
+            handoff::read_sealed_file(p).map_err(|e| handoff::mistakes::unexpanded_tilde(p, e))?
+        }
         _ => {
             let stdin = std::io::stdin();
             if stdin.is_terminal() {

@@ -29,16 +29,72 @@ pub fn looks_like_credential_document(bytes: &[u8]) -> bool {
         || has(b"AWS_ACCESS_KEY_ID=")
 }
 
-/// The error for an identity file that could not be used: if it is a token,
-/// says so and where a token goes (exit status 2); else `e` as it was.
+/// Whether `bytes` begin like a public key rather than an identity: the
+/// first line that is not blank or a comment is an age recipient or an
+/// OpenSSH public key line.
+pub fn looks_like_public_key(bytes: &[u8]) -> bool {
+    let first = bytes
+        .split(|&c| c == b'\n')
+        .map(<[u8]>::trim_ascii)
+        .find(|l| !l.is_empty() && !l.starts_with(b"#"));
+    first.is_some_and(|l| {
+        [
+            &b"age1"[..],
+            b"ssh-ed25519 ",
+            b"ssh-rsa ",
+            b"ecdsa-sha2-",
+            b"sk-ssh-ed25519@",
+            b"sk-ecdsa-sha2-",
+        ]
+        .iter()
+        .any(|p| l.starts_with(p))
+    })
+}
+
+/// Whether the file at `path` begins like a public key
+/// ([`looks_like_public_key`]).
+pub fn is_public_key_file(path: &Path) -> bool {
+    looks_like_public_key(&head(path))
+}
+
+/// The error for an identity file that could not be used: if it is a token
+/// or a public key, says so and where it goes (exit status 2); a path that
+/// begins with ~ gets [`unexpanded_tilde`]'s line; else `e` as it was.
 pub fn identity_error(path: &Path, e: Error) -> Error {
-    if looks_like_token(&head(path)) {
+    let head = head(path);
+    if looks_like_token(&head) {
         return Error::Usage(format!(
             "{} looks like a handoff token, not an identity: give it as the FILE argument, not with -i",
             path.display()
         ));
     }
-    e
+    if looks_like_public_key(&head) {
+        return Error::Usage(format!(
+            "{} is a public key, not an identity: -i takes the private key (for an SSH key, the file without .pub); a public key is for seal -r or -R",
+            path.display()
+        ));
+    }
+    unexpanded_tilde(path, e)
+}
+
+/// The error for a file that could not be read, when its path begins with
+/// `~` and no such file exists: a second line says that `~` was not
+/// expanded, since no shell ran the command (botocore runs
+/// `credential_process` without one), and to give the full path. The exit
+/// status stays `e`'s. Else `e` as it was.
+pub fn unexpanded_tilde(path: &Path, e: Error) -> Error {
+    if !path.to_string_lossy().starts_with('~') || path.exists() {
+        return e;
+    }
+    let hint = "~ is not expanded here: no shell ran this command (botocore runs credential_process without one); give the full path, as in /home/NAME/token.age";
+    match e {
+        Error::Decrypt(m) => Error::Decrypt(format!("{m}\n{hint}")),
+        Error::Usage(m) => Error::Usage(format!("{m}\n{hint}")),
+        e @ (Error::Io { .. } | Error::Other(_) | Error::Document(_)) => {
+            Error::Other(format!("{e}\n{hint}"))
+        }
+        e => e,
+    }
 }
 
 /// The error for a `-r` recipient that is not one: if it names a file, asks
@@ -107,5 +163,39 @@ mod tests {
         ));
         assert!(!looks_like_credential_document(b"age-encryption.org/v1\n"));
         assert!(!looks_like_credential_document(b"{\"Version\": 1}"));
+    }
+
+    #[test]
+    fn public_keys_are_told_from_identities() {
+        assert!(looks_like_public_key(
+            b"age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p\n"
+        ));
+        assert!(looks_like_public_key(
+            b"# team\n\nssh-ed25519 AAAAC3Nz a@b\n"
+        ));
+        assert!(looks_like_public_key(b"ssh-rsa AAAAB3Nza a@b"));
+        assert!(!looks_like_public_key(
+            b"# created: 2026\n# public key: age1ql3z\nAGE-SECRET-KEY-1QQQ\n"
+        ));
+        assert!(!looks_like_public_key(
+            b"-----BEGIN OPENSSH PRIVATE KEY-----\n"
+        ));
+        assert!(!looks_like_public_key(b"AGE-PLUGIN-YUBIKEY-1QQQ\n"));
+        assert!(!looks_like_public_key(b""));
+    }
+
+    #[test]
+    fn an_unexpanded_tilde_is_named_and_keeps_the_exit_status() {
+        let missing = Path::new("~/no-such-handoff-token.age");
+        let io = Error::io("cannot read", missing, std::io::ErrorKind::NotFound.into());
+        let e = unexpanded_tilde(missing, io);
+        assert_eq!(e.exit_code(), 1);
+        assert!(e.to_string().contains("\n~ is not expanded here"), "{e}");
+        let e = unexpanded_tilde(missing, Error::Decrypt("cannot read".into()));
+        assert_eq!(e.exit_code(), 3);
+        assert!(e.to_string().contains("botocore"), "{e}");
+        // a path without ~ is left alone
+        let e = unexpanded_tilde(Path::new("/nonexistent/t.age"), Error::Decrypt("x".into()));
+        assert_eq!(e.to_string(), "x");
     }
 }

@@ -861,9 +861,25 @@ fn other_4xx_errors_are_not_retried() {
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(f.hits.load(Ordering::SeqCst), 1);
 
-    // A 4xx with no AWS error in it is a transport failure, also not retried.
+    // A 404 with no AWS error in it: the endpoint does not know the
+    // action, an AWS answer (exit 5), not retried.
     let f = fake(vec![
         Reply::Http(404, b"nothing here".to_vec()),
+        ok_identity(),
+    ]);
+    let e = quick(&f.url).get_caller_identity().unwrap_err();
+    assert_eq!(e.exit_code(), 5, "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("AWS error HTTP 404: the endpoint does not know this action ("),
+        "{e}"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(f.hits.load(Ordering::SeqCst), 1);
+    // Another 4xx with no AWS error in it is a transport failure, also not
+    // retried.
+    let f = fake(vec![
+        Reply::Http(400, b"nothing here".to_vec()),
         ok_identity(),
     ]);
     let e = quick(&f.url).get_caller_identity().unwrap_err();

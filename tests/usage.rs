@@ -401,6 +401,8 @@ fn help_and_errors_on_an_80_column_terminal() {
     for (name, cmd) in [
         ("seal-help.txt", format!("{bin} seal --help")),
         ("usage-error.txt", format!("{bin} open --fromat json t.age")),
+        ("handoff-help.txt", format!("{bin} --help")),
+        ("revoke-help.txt", format!("{bin} revoke --help")),
     ] {
         // a server of its own for each run: one being stopped is not reused
         let socket = dir.path().join(format!("{name}.sock"));
@@ -432,6 +434,17 @@ fn help_and_errors_on_an_80_column_terminal() {
     ] {
         assert!(help.contains(&format!("\n{h}\n")), "{h}");
     }
+    // seal calls STS only; revoke IAM only; the top help ends with the
+    // exit statuses
+    assert!(help.contains("AWS_ENDPOINT_URL_STS") && !help.contains("_EC2"));
+    let revoke = fs::read_to_string(fixtures.join("revoke-help.txt")).unwrap();
+    assert!(revoke.contains("AWS_ENDPOINT_URL_IAM"), "{revoke}");
+    assert!(
+        !revoke.contains("STS") && !revoke.contains("_EC2"),
+        "{revoke}"
+    );
+    let top = fs::read_to_string(fixtures.join("handoff-help.txt")).unwrap();
+    assert!(top.contains("\nExit status:\n  0  success\n"), "{top}");
 }
 
 /// A program on PATH, else the test fails saying how to get it.
@@ -506,4 +519,363 @@ fn on_terminal(tmux: &Path, socket: &Path, home: &Path, cmd: &str, width: u16) -
         lines.pop();
     }
     lines.join("\n") + "\n"
+}
+
+/// The environment variables a help text names: each word of capitals,
+/// digits and underscores with an underscore inside (AWS_REGION,
+/// XDG_CONFIG_HOME). A word that begins with an underscore (an
+/// abbreviation such as _EC2) is returned as it is, to fail the check.
+fn variables_named(help: &str) -> std::collections::BTreeSet<String> {
+    help.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| {
+            w.contains('_')
+                && w.chars().any(|c| c.is_ascii_uppercase())
+                && !w.chars().any(|c| c.is_ascii_lowercase())
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// Each command's help names only environment variables that command
+/// reads. The names come from the help (which the library's constants fill
+/// in: handoff::environment); whether the command reads one is found by
+/// running the command with it set to a value no reader can take (not
+/// UTF-8, and a path under a regular file): the run must then end
+/// otherwise than without it (exit status or message). Variables a help
+/// names as set or unset for the command handoff runs are not read, and
+/// are listed here as such.
+#[test]
+fn help_names_only_variables_the_command_reads() {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+    let home = home();
+    let public = default_identity(home.path());
+    let t = token(home.path(), &public);
+    let closed = format!("http://127.0.0.1:{}", moto::free_port());
+    let not_a_dir = home.path().join("not-a-dir");
+    fs::write(&not_a_dir, "").unwrap();
+    let mut probe = not_a_dir.join("x").into_os_string().into_vec();
+    probe.push(0xff);
+    let probe = OsString::from_vec(probe);
+    // Variables the help names without the command reading them.
+    let set_not_read: &[(&str, &str)] = &[
+        ("open", "AWS_PROFILE"),
+        ("open", "AWS_DEFAULT_PROFILE"),
+        ("exec", "AWS_CONTAINER_CREDENTIALS_FULL_URI"),
+    ];
+    // Runs that reach every read of a command's variables: (arguments,
+    // stdin, minting keys and a closed endpoint or not).
+    type Scenario<'a> = (Vec<String>, Option<String>, bool);
+    let s = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let tf = t.display().to_string();
+    let scenarios: Vec<(&str, Vec<Scenario>)> = vec![
+        ("keygen", vec![(s(&["keygen", "-y"]), None, false)]),
+        (
+            "seal",
+            vec![
+                (
+                    s(&["seal", "--federation", "probe", "-a", "-r", &public]),
+                    None,
+                    true,
+                ),
+                (
+                    s(&["seal", "-a", "-r", &public]),
+                    Some(sts_document()),
+                    false,
+                ),
+            ],
+        ),
+        (
+            "open",
+            vec![
+                (s(&["open", &tf]), None, false),
+                (s(&["open", &tf, "--write-profile", "p"]), None, false),
+            ],
+        ),
+        ("show", vec![(s(&["show", &tf]), None, false)]),
+        ("exec", vec![(s(&["exec", &tf, "--", "true"]), None, false)]),
+        (
+            "ec2",
+            vec![(s(&["ec2", &tf, "DescribeRegions"]), None, true)],
+        ),
+        (
+            "console",
+            vec![(s(&["console", &tf, "--print"]), None, false)],
+        ),
+        (
+            "revoke",
+            vec![(
+                s(&[
+                    "revoke",
+                    "--userid",
+                    "AIDAEXAMPLE:probe",
+                    "--user",
+                    "alice",
+                    "--yes",
+                ]),
+                None,
+                true,
+            )],
+        ),
+    ];
+    // console's sign-in request goes to a closed loopback port through the
+    // proxy variable, never to AWS.
+    let extra_env: &[(&str, &str, &str)] = &[("console", "HTTPS_PROXY", &closed)];
+    let run_one = |sc: &Scenario, var: Option<&str>| {
+        let mut c = handoff(home.path());
+        c.args(&sc.0);
+        for (cmd, k, v) in extra_env {
+            if sc.0.first().map(String::as_str) == Some(*cmd) {
+                c.env(k, v);
+            }
+        }
+        if sc.2 {
+            c.env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+                .env("AWS_SECRET_ACCESS_KEY", SECRET)
+                .env("AWS_ENDPOINT_URL", &closed)
+                .env("AWS_REGION", "us-east-1")
+                .env("HANDOFF_DEADLINE_MS", "300");
+        }
+        if let Some(v) = var {
+            c.env(v, &probe);
+        }
+        let o = match &sc.1 {
+            Some(input) => run_with_input(&mut c, input.as_bytes()),
+            None => run(&mut c),
+        };
+        (o.status.code(), stderr(&o))
+    };
+    let top = ok(&run(handoff(home.path()).arg("--help")));
+    assert!(variables_named(&top).is_empty(), "{top}");
+    let names = ok(&run(handoff(home.path()).arg("--help")));
+    let commands: Vec<&str> = names
+        .split("\nCommands:\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .collect();
+    assert!(commands.contains(&"revoke"), "{commands:?}");
+    for cmd in commands {
+        let help = ok(&run(handoff(home.path()).args([cmd, "--help"])));
+        let named: Vec<String> = variables_named(&help)
+            .into_iter()
+            .filter(|v| !set_not_read.contains(&(cmd, v.as_str())))
+            .collect();
+        if named.is_empty() {
+            continue;
+        }
+        let runs = &scenarios
+            .iter()
+            .find(|(c, _)| *c == cmd)
+            .unwrap_or_else(|| {
+                panic!(
+                    "{cmd} --help names {named:?}: give this test a run of {cmd} that reads them"
+                )
+            })
+            .1;
+        for v in &named {
+            assert!(
+                !v.starts_with('_'),
+                "{cmd} --help abbreviates a variable: {v}\n{help}"
+            );
+            let read = runs
+                .iter()
+                .any(|sc| run_one(sc, None) != run_one(sc, Some(v)));
+            assert!(
+                read,
+                "{cmd} --help names {v}, which {cmd} does not read\n{help}"
+            );
+        }
+    }
+}
+
+/// `handoff --help` ends with the exit statuses, from the library's list;
+/// `-h` stays short.
+#[test]
+fn help_lists_the_exit_statuses() {
+    let dir = home();
+    let help = ok(&run(handoff(dir.path()).arg("--help")));
+    let tail = &help[help.find("\nExit status:\n").expect("Exit status:")..];
+    for (n, what) in handoff::EXIT_STATUSES {
+        let first: String = what.split(' ').take(3).collect::<Vec<_>>().join(" ");
+        assert!(
+            tail.contains(&format!("\n  {n}  {first}")),
+            "no {n} {first:?} in\n{tail}"
+        );
+    }
+    assert!(tail.contains("127 when it is not found"), "{tail}");
+    let short = ok(&run(handoff(dir.path()).arg("-h")));
+    assert!(!short.contains("Exit status:"), "{short}");
+}
+
+/// The small frictions of the first ten minutes (issue 23): a ~ that no
+/// shell expanded, a public key given as an identity, keygen -y -- FILE,
+/// issued with no ledger.
+#[test]
+fn first_ten_minutes_frictions_are_named() {
+    let dir = home();
+    let public = default_identity(dir.path());
+    let t = token(dir.path(), &public);
+    // credential_process = handoff open ~/t.age: botocore runs it with no
+    // shell, so handoff gets the ~ as it is
+    let o = run(handoff(dir.path()).args(["open", "~/t.age", "-f", "process"]));
+    let err = fails(&o, 3, &[SECRET]);
+    assert_eq!(
+        first_line(&err),
+        "handoff: cannot read token ~/t.age: No such file or directory (os error 2)"
+    );
+    assert_eq!(
+        err.lines().nth(1),
+        Some("~ is not expanded here: no shell ran this command (botocore runs credential_process without one); give the full path, as in /home/NAME/token.age")
+    );
+    let o = run(handoff(dir.path()).args(["open", "-i", "~/id.txt"]).arg(&t));
+    let err = fails(&o, 3, &[SECRET]);
+    assert!(err.contains("\n~ is not expanded here"), "{err}");
+    // a public key given to -i: an age recipient, and an SSH .pub
+    let pubfile = dir.path().join("key.pub");
+    fs::write(&pubfile, format!("{public}\n")).unwrap();
+    let (_, ssh_public) = ssh_keygen(dir.path(), "id_ed25519", &["ed25519"], "", "me");
+    let sshpub = dir.path().join("id_ed25519.pub");
+    assert!(fs::read_to_string(&sshpub)
+        .unwrap()
+        .starts_with(&ssh_public));
+    for p in [&pubfile, &sshpub] {
+        let o = run(handoff(dir.path()).arg("open").arg("-i").arg(p).arg(&t));
+        assert_eq!(
+            first_line(&fails(&o, 2, &[SECRET])),
+            format!(
+                "handoff: {} is a public key, not an identity: -i takes the private key (for an SSH key, the file without .pub); a public key is for seal -r or -R",
+                p.display()
+            )
+        );
+    }
+    // keygen -y -- FILE, for a file whose name begins with a dash
+    let dashed = dir.path().join("-id.txt");
+    ok(&run(handoff(dir.path()).current_dir(dir.path()).args([
+        "keygen",
+        "-o",
+        "./-id.txt",
+    ])));
+    let key = ok(&run(handoff(dir.path())
+        .current_dir(dir.path())
+        .args(["keygen", "-y", "--", "-id.txt"])));
+    assert!(key.starts_with("age1"), "{key}");
+    assert_eq!(
+        key,
+        ok(&run(handoff(dir.path())
+            .arg("keygen")
+            .arg("-y")
+            .arg(&dashed)))
+    );
+    // issued with no ledger: where it would be, and that it is empty
+    let fresh = home();
+    let ledger = fresh.path().join(".local/state/handoff/issued.jsonl");
+    let o = run(handoff(fresh.path()).arg("issued"));
+    ok(&o);
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "handoff: the ledger {} does not exist yet: nothing sealed by this user is recorded (every seal without --no-ledger adds a line)\n",
+            ledger.display()
+        )
+    );
+    fs::create_dir_all(ledger.parent().unwrap()).unwrap();
+    fs::write(&ledger, "").unwrap();
+    let o = run(handoff(fresh.path()).args(["issued", "--json"]));
+    assert_eq!(ok(&o), "");
+    assert!(
+        stderr(&o).contains(&format!("the ledger {} is empty:", ledger.display())),
+        "{}",
+        stderr(&o)
+    );
+    // with a record, nothing of the kind
+    let o = run(handoff(dir.path()).arg("issued"));
+    assert!(ok(&o).contains("TOKEN"));
+    assert_eq!(stderr(&o), "");
+}
+
+/// `seal --session --mfa-serial ARN` alone asks for the code on a
+/// terminal (tmux), as aws-vault does; with no terminal, clap's usage error
+/// stays.
+#[test]
+fn mfa_code_is_asked_on_a_terminal() {
+    let dir = home();
+    let public = default_identity(dir.path());
+    let arn = "arn:aws:iam::123456789012:mfa/alice";
+    let o = run(handoff(dir.path()).args([
+        "seal",
+        "--session",
+        "--mfa-serial",
+        arn,
+        "-a",
+        "-r",
+        &public,
+    ]));
+    let err = usage_fails(&o);
+    assert!(err.contains("--token-code <CODE>"), "{err}");
+
+    let tmux = system_tool_or("tmux", "apt-get install tmux");
+    let bin = env!("CARGO_BIN_EXE_handoff");
+    let closed = format!("http://127.0.0.1:{}", moto::free_port());
+    let socket = dir.path().join("mfa.sock");
+    let t = |args: &[&str]| {
+        let o = Command::new(&tmux)
+            .arg("-S")
+            .arg(&socket)
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "tmux {args:?}: {}", stderr(&o));
+        stdout(&o)
+    };
+    let done = dir.path().join("done");
+    let script = format!(
+        "HOME={h} XDG_CONFIG_HOME={h}/.config AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY={SECRET} AWS_ENDPOINT_URL={closed} HANDOFF_DEADLINE_MS=300 {bin} -v seal --session --mfa-serial {arn} -a -r {public} -o {h}/t.age; echo status $? > {d}; sleep 60",
+        h = dir.path().display(),
+        d = done.display()
+    );
+    t(&[
+        "-f",
+        "/dev/null",
+        "new-session",
+        "-d",
+        "-x",
+        "100",
+        "-y",
+        "50",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    let screen = || t(&["capture-pane", "-p", "-J", "-S", "0"]);
+    let start = std::time::Instant::now();
+    while !screen().contains("MFA code for") {
+        assert!(start.elapsed().as_secs() < 30, "no prompt: {}", screen());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        screen().contains(&format!("MFA code for {arn}: ")),
+        "{}",
+        screen()
+    );
+    t(&["send-keys", "123456", "Enter"]);
+    while !done.exists() {
+        assert!(start.elapsed().as_secs() < 30, "not done: {}", screen());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let shown = screen();
+    let _ = t(&["kill-server"]);
+    // the code went into the request: the call was made (nothing listens)
+    assert_eq!(
+        fs::read_to_string(&done).unwrap().trim(),
+        "status 6",
+        "{shown}"
+    );
+    assert!(shown.contains("sts GetSessionToken ->"), "{shown}");
+    assert!(!shown.contains("error:"), "{shown}");
 }

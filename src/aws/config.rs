@@ -92,12 +92,13 @@ impl Service {
         }
     }
 
-    /// The service-specific endpoint variable.
-    fn endpoint_variable(self) -> &'static str {
+    /// The service-specific endpoint variable, read before
+    /// `AWS_ENDPOINT_URL`.
+    pub fn endpoint_variable(self) -> &'static str {
         match self {
-            Service::Sts => "AWS_ENDPOINT_URL_STS",
-            Service::Ec2 => "AWS_ENDPOINT_URL_EC2",
-            Service::Iam => "AWS_ENDPOINT_URL_IAM",
+            Service::Sts => crate::environment::ENDPOINT_VAR_STS,
+            Service::Ec2 => crate::environment::ENDPOINT_VAR_EC2,
+            Service::Iam => crate::environment::ENDPOINT_VAR_IAM,
         }
     }
 }
@@ -393,7 +394,7 @@ impl<'a> Resolver<'a> {
         let explicit_profile = settings.profile.clone();
         let (profile_name, named) = match explicit_profile.clone() {
             Some(p) => (p, true),
-            None => match self.var("AWS_PROFILE")? {
+            None => match self.var(crate::environment::PROFILE_VAR)? {
                 Some(p) => (p, true),
                 None => ("default".to_string(), false),
             },
@@ -417,8 +418,10 @@ impl<'a> Resolver<'a> {
             }
         };
 
-        let (env_region, env_default_region) =
-            (self.var("AWS_REGION")?, self.var("AWS_DEFAULT_REGION")?);
+        let (env_region, env_default_region) = (
+            self.var(crate::environment::REGION_VARS[0])?,
+            self.var(crate::environment::REGION_VARS[1])?,
+        );
         let region = settings
             .region
             .clone()
@@ -439,11 +442,11 @@ impl<'a> Resolver<'a> {
         // Every variable is read (and so checked) whether or not an
         // earlier one wins.
         let from_service = self.var(service.endpoint_variable())?;
-        let from_all = self.var("AWS_ENDPOINT_URL")?;
+        let from_all = self.var(crate::environment::ENDPOINT_VAR)?;
         let endpoint = match (&settings.endpoint_url, from_service, from_all) {
             (Some(url), _, _) => Some((url.clone(), "--endpoint-url".to_string())),
             (None, Some(url), _) => Some((url, service.endpoint_variable().to_string())),
-            (None, None, Some(url)) => Some((url, "AWS_ENDPOINT_URL".to_string())),
+            (None, None, Some(url)) => Some((url, crate::environment::ENDPOINT_VAR.to_string())),
             (None, None, None) => None,
         };
         let (endpoint, endpoint_source, signing_region) = match (endpoint, &region, service) {
@@ -541,9 +544,9 @@ impl<'a> Resolver<'a> {
     }
 
     fn env_credentials(&self) -> Result<Option<Credentials>> {
-        let akid = self.var("AWS_ACCESS_KEY_ID")?;
+        let akid = self.var(crate::environment::KEY_VARS[0])?;
         let secret = self
-            .var("AWS_SECRET_ACCESS_KEY")?
+            .var(crate::environment::KEY_VARS[1])?
             .map(crate::credentials::into_trimmed_secret);
         let token = self
             .var("AWS_SESSION_TOKEN")?

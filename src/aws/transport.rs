@@ -409,6 +409,17 @@ impl Transport {
                         error: self.transport_error(message),
                         sent: false,
                     }
+                } else if status.as_u16() == 404 {
+                    // The endpoint answered, and has nothing at this
+                    // action: an answer (exit 5), not a network failure.
+                    Outcome::Fail(Error::Aws {
+                        code: "HTTP 404".into(),
+                        message: format!(
+                            "the endpoint does not know this action ({}; its answer holds no AWS error)",
+                            self.config.endpoint()
+                        ),
+                        request_id: header_request_id,
+                    })
                 } else {
                     Outcome::Fail(self.transport_error(message))
                 }

@@ -64,7 +64,10 @@ impl Identities {
             paths
         };
         for p in paths {
-            if let Some(w) = crate::files::readable_by_others(p, "identity file") {
+            // (a public key is no secret: it is refused below, not warned of)
+            if let Some(w) = crate::files::readable_by_others(p, "identity file")
+                .filter(|_| !crate::mistakes::is_public_key_file(p))
+            {
                 warn(&w);
             }
             self.add_file(p)
