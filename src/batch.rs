@@ -487,7 +487,6 @@ pub fn run(
 
 /// What is at `DIR/NAME.age` before a mint.
 fn existing(path: &Path) -> Result<bool> {
-    use std::os::unix::fs::FileTypeExt;
     let meta = match fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
@@ -497,17 +496,7 @@ fn existing(path: &Path) -> Result<bool> {
     if t.is_file() {
         return Ok(true);
     }
-    let what = if t.is_symlink() {
-        "a symlink"
-    } else if t.is_dir() {
-        "a directory"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_char_device() || t.is_block_device() {
-        "a device"
-    } else {
-        "not a regular file"
-    };
+    let what = crate::files::kind_of(&meta);
     Err(Error::Other(format!(
         "{} is {what}, not a token file; not writing there (remove it to make this person's token)",
         path.display()

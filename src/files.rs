@@ -247,51 +247,13 @@ pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// so on stderr while it waits. The lock lasts until the returned file is
 /// dropped. The credentials file and the ledger are written under it.
 pub(crate) fn lock_beside(path: &Path) -> Result<File> {
-    create_private_dir(&parent_dir(path))?;
     let mut name = path.as_os_str().to_owned();
     name.push(".lock");
-    let lock_path = PathBuf::from(name);
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-        .open(&lock_path)
-        .map_err(|e| {
-            if fs::symlink_metadata(&lock_path).is_ok_and(|m| m.file_type().is_symlink()) {
-                Error::Other(format!(
-                    "the lock file {} is a symlink; not following it",
-                    lock_path.display()
-                ))
-            } else {
-                Error::io("cannot open lock file", &lock_path, e)
-            }
-        })?;
-    let start = std::time::Instant::now();
-    let mut said = false;
-    loop {
-        match lock.try_lock() {
-            Ok(()) => return Ok(lock),
-            Err(fs::TryLockError::WouldBlock) => {}
-            Err(fs::TryLockError::Error(e)) => return Err(Error::io("cannot lock", &lock_path, e)),
-        }
-        if start.elapsed() >= LOCK_WAIT {
-            return Err(Error::Other(format!(
-                "{} is still locked by another process after {} s; giving up",
-                lock_path.display(),
-                LOCK_WAIT.as_secs()
-            )));
-        }
-        if !said {
-            crate::cli_common::eprint_line(&format!(
-                "handoff: waiting for the lock {} (another process is writing beside it)",
-                lock_path.display()
-            ));
-            said = true;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    lock_file(
+        &PathBuf::from(name),
+        LOCK_WAIT,
+        "another process is writing beside it",
+    )
 }
 
 /// Takes the lock file `lock_path` itself (mode 0600, never followed when
@@ -299,7 +261,6 @@ pub(crate) fn lock_beside(path: &Path) -> Result<File> {
 /// `wait` and saying once on stderr what it waits for (`why`). The lock
 /// lasts until the returned file is dropped. `revoke` holds one per IAM
 /// principal across its whole read, plan, write and read-back.
-#[cfg_attr(not(feature = "aws"), allow(dead_code))]
 pub(crate) fn lock_file(lock_path: &Path, wait: std::time::Duration, why: &str) -> Result<File> {
     create_private_dir(&parent_dir(lock_path))?;
     let lock = OpenOptions::new()
@@ -342,6 +303,26 @@ pub(crate) fn lock_file(lock_path: &Path, wait: std::time::Duration, why: &str) 
             said = true;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// What a path that is not a regular file is, in words: "a symlink", "a
+/// directory", "a FIFO", "a device", "a socket" (or "not a regular file").
+pub(crate) fn kind_of(m: &fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = m.file_type();
+    if t.is_symlink() {
+        "a symlink"
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
     }
 }
 

@@ -382,7 +382,7 @@ impl Ledger {
             Ok(m) if !m.is_file() => Err(Error::Other(format!(
                 "the ledger {} is not a regular file ({}); not touching it",
                 self.path.display(),
-                kind_of(&m)
+                crate::files::kind_of(&m)
             ))),
             _ => Ok(()),
         }
@@ -498,7 +498,7 @@ impl Ledger {
             return Err(Error::Other(format!(
                 "the ledger {} is not a regular file ({}); not reading it",
                 self.path.display(),
-                kind_of(&meta)
+                crate::files::kind_of(&meta)
             )));
         }
         let too_big = || {
@@ -556,24 +556,6 @@ impl Ledger {
     }
 }
 
-fn kind_of(m: &fs::Metadata) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    let t = m.file_type();
-    if t.is_symlink() {
-        "a symlink"
-    } else if t.is_dir() {
-        "a directory"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_char_device() || t.is_block_device() {
-        "a device"
-    } else if t.is_socket() {
-        "a socket"
-    } else {
-        "not a file"
-    }
-}
-
 /// Marks the records with these token ids undelivered (one rewrite);
 /// returns how many were marked.
 pub fn mark_undelivered(ledger: &Ledger, token_ids: &[String]) -> Result<usize> {
@@ -613,17 +595,21 @@ pub fn record_seal(
 /// one warning for each line of the ledger that is not a record.
 pub fn report(all: bool, json: bool, now: SystemTime) -> Result<(String, Vec<String>)> {
     let reading = Ledger::open_default()?.read()?;
-    let records: Vec<_> = reading
-        .records
+    Ok((render(reading.records, all, json, now)?, reading.warnings))
+}
+
+/// What `issued` prints of `records`: the live ones (every one with
+/// `all`), as a table or as JSON lines.
+pub fn render(records: Vec<Record>, all: bool, json: bool, now: SystemTime) -> Result<String> {
+    let records: Vec<_> = records
         .into_iter()
         .filter(|r| all || r.is_live_at(now))
         .collect();
-    let out = if json {
-        json_lines(&records)?
+    if json {
+        json_lines(&records)
     } else {
-        table(&records, now)
-    };
-    Ok((out, reading.warnings))
+        Ok(table(&records, now))
+    }
 }
 
 /// Records as JSON, one object a line.

@@ -250,23 +250,24 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
 
 /// `handoff issued`: the ledger, as a table or JSON lines.
 fn issued(a: cli::IssuedArgs) -> Result<ExitCode> {
-    let (out, warnings) = handoff::ledger::report(a.all, a.json, SystemTime::now())?;
-    for w in &warnings {
+    // One read: its warnings said once, its emptiness noted.
+    let ledger = handoff::ledger::Ledger::open_default()?;
+    let reading = ledger.read()?;
+    for w in &reading.warnings {
         cli_common::eprint_line(&format!("handoff: warning: {}", shown(w)));
     }
+    let empty = reading.records.is_empty();
+    let out = handoff::ledger::render(reading.records, a.all, a.json, SystemTime::now())?;
     print(out.as_bytes())?;
-    empty_ledger_note()?;
+    if empty {
+        empty_ledger_note(ledger.path());
+    }
     Ok(ExitCode::SUCCESS)
 }
 
 /// `issued` with nothing in the ledger says where the ledger is (or would
 /// be), and that it is empty, on stderr.
-fn empty_ledger_note() -> Result<()> {
-    let ledger = handoff::ledger::Ledger::open_default()?;
-    if !ledger.records()?.is_empty() {
-        return Ok(());
-    }
-    let path = ledger.path();
+fn empty_ledger_note(path: &std::path::Path) {
     let state = if path.exists() {
         "is empty"
     } else {
@@ -276,7 +277,6 @@ fn empty_ledger_note() -> Result<()> {
         "handoff: the ledger {} {state}: nothing sealed by this user is recorded (every seal without --no-ledger adds a line)",
         shown(&path.display().to_string())
     );
-    Ok(())
 }
 
 /// The `--sign` key, its passphrase asked or read from a file.

@@ -9,7 +9,7 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -216,31 +216,6 @@ struct Proxy {
 }
 
 type Rule = dyn Fn(&str, &dyn Fn() -> Vec<u8>) -> Vec<u8> + Send + Sync;
-
-fn read_message(s: &mut impl BufRead) -> Option<(String, Vec<u8>)> {
-    let mut head = String::new();
-    loop {
-        let mut line = String::new();
-        if s.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        head.push_str(&line);
-        if line == "\r\n" {
-            break;
-        }
-    }
-    let len = head
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length")
-                .then(|| v.trim().parse::<usize>().ok())?
-        })
-        .unwrap_or(0);
-    let mut body = vec![0; len];
-    std::io::Read::read_exact(s, &mut body).ok()?;
-    Some((head, body))
-}
 
 impl Proxy {
     fn start(upstream: u16, rule: Arc<Rule>) -> Proxy {

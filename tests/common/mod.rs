@@ -270,3 +270,30 @@ pub fn ssh_keygen(
         .to_string();
     (key, public)
 }
+
+/// One HTTP/1.1 message (head and Content-Length body) from a loopback
+/// proxy's connection, or None at the end of the stream.
+pub fn read_message(s: &mut impl std::io::BufRead) -> Option<(String, Vec<u8>)> {
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        if s.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        head.push_str(&line);
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let len = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse::<usize>().ok())?
+        })
+        .unwrap_or(0);
+    let mut body = vec![0; len];
+    std::io::Read::read_exact(s, &mut body).ok()?;
+    Some((head, body))
+}
