@@ -23,6 +23,7 @@ use clap::CommandFactory;
 fn pages() -> BTreeMap<String, Vec<u8>> {
     let mut cmd = cli::Cli::command().disable_help_subcommand(true);
     cmd.build();
+    let cmd = cli::unquoted_help_flags(cmd);
     let mut commands = vec![cmd.clone()];
     commands.extend(cmd.get_subcommands().filter(|s| !s.is_hide_set()).cloned());
     commands
@@ -168,5 +169,5 @@ fn every_page_has_the_exit_statuses() {
     }
     let seal = std::fs::read_to_string(dir.join("handoff-seal.1")).unwrap();
     assert!(seal.contains(".SH EXAMPLES\n"), "{seal}");
-    assert!(seal.contains("handoff seal \\-\\-federation TemporaryUser"));
+    assert!(seal.contains("handoff seal \\-\\-federation bob"));
 }

@@ -356,7 +356,7 @@ fn help_is_grouped_and_states_defaults() {
     }
     for default in [
         "[default: stdin, when not minting]",
-        "[default: AWS's, 12h for",
+        "[default: AWS’s, 12h for",
         "--session, 1h for --role]",
         "[default: stdout",
     ] {
@@ -385,7 +385,7 @@ fn help_is_grouped_and_states_defaults() {
     ok(&run(handoff(dir.path()).args(["policy", "-v"])));
     ok(&run(handoff(dir.path()).args(["-v", "policy"])));
     let open = ok(&run(handoff(dir.path()).args(["open", "--help"])));
-    assert!(open.contains("expect-account line of $XDG_CONFIG_HOME/handoff/config"));
+    assert!(open.contains("expect-account line of XDG_CONFIG_HOME/handoff/config"));
     assert!(open.contains("--signers none"));
 }
 
