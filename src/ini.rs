@@ -531,7 +531,9 @@ pub const MAX_FILE_SIZE: usize = 1 << 20;
 /// regular file (a FIFO, `/dev/zero`, a directory) is refused before a byte
 /// is read, as is a file over [`MAX_FILE_SIZE`] or not UTF-8. The file is
 /// opened without blocking and checked after opening, so nothing swapped in
-/// between can make the read hang.
+/// between can make the read hang. (The profile chain's reader: feature
+/// `aws`.)
+#[cfg(feature = "aws")]
 pub(crate) fn read_file(path: &std::path::Path) -> crate::Result<Option<Zeroizing<String>>> {
     read_file_as(path, "not an AWS profile file")
 }
