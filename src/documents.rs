@@ -97,6 +97,39 @@ pub enum OutputFormat {
 /// # Ok::<(), handoff::Error>(())
 /// ```
 pub fn parse_document(text: &str) -> Result<Token> {
+    let token = parse_any(text)?;
+    refuse_nul(&token)?;
+    Ok(token)
+}
+
+/// A NUL byte in a value the shell formats carry (no shell variable can
+/// hold one, so `open`'s default format would refuse the token): refused
+/// here, so that `seal` never writes what `open` refuses.
+fn refuse_nul(token: &Token) -> Result<()> {
+    use secrecy::ExposeSecret;
+    let fields = [
+        ("AccessKeyId", Some(token.access_key_id())),
+        (
+            "SecretAccessKey",
+            Some(token.secret_access_key().expose_secret()),
+        ),
+        (
+            "SessionToken",
+            token.session_token().map(|s| s.expose_secret()),
+        ),
+        ("Region", token.region()),
+    ];
+    for (name, value) in fields {
+        if value.is_some_and(|v| v.contains('\0')) {
+            return Err(Error::document(format!(
+                "the document's {name} holds a NUL byte, which no shell variable can carry"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn parse_any(text: &str) -> Result<Token> {
     let t = text.trim_start();
     if t.starts_with('{') {
         parse_json(t)
@@ -558,6 +591,19 @@ fn write_json<T: Serialize>(out: &mut Zeroizing<String>, doc: &T) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_nul_byte_in_a_shell_value_is_refused_at_parse() {
+        for doc in [
+            "[default]\naws_access_key_id = AKIAIOSFODNN\u{0}7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+            r#"{"AccessKeyId": "AKIAIOSFODNN7EXAMPLE", "SecretAccessKey": "wJalr\u0000XUtnFEMI", "Token": "t", "Expiration": "2099-01-01T00:00:00Z"}"#,
+        ] {
+            let e = parse_document(doc).unwrap_err();
+            assert!(e.to_string().contains("holds a NUL byte"), "{e}");
+            assert_eq!(e.exit_code(), 1);
+        }
+    }
+
     use super::*;
 
     const STS: &str = r#"{
