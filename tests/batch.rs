@@ -137,25 +137,34 @@ fn batches_killed_at_random_moments_then_rerun_leave_one_live_record_per_file() 
     let ledger = home.path().join("issued.jsonl");
 
     // SIGKILL at random moments while minting: once the run has recorded
-    // its first person (however long the start took on a loaded machine),
-    // 0 to 150 ms later.
+    // 1 to 8 more people (counted in the ledger, so that neither a loaded
+    // machine's slow start nor a quiet machine's speed decides how far a
+    // run gets), then 0 to 20 ms later. 15 kills then leave most of the
+    // 200 to the rerun, whatever the load.
     let mut seed = std::process::id() as u64 ^ 0x9e37_79b9_7f4a_7c15;
-    let len = || fs::metadata(&ledger).map(|m| m.len()).unwrap_or(0);
+    let records = || {
+        fs::read(&ledger)
+            .map(|b| b.iter().filter(|&&c| c == b'\n').count())
+            .unwrap_or(0)
+    };
     for _ in 0..KILLS {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        let before = len();
+        let target = records() + 1 + (seed % 8) as usize;
         let mut child = batch(home.path(), &moto.url, &roster, &out, &ledger)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
         let start = std::time::Instant::now();
-        while len() == before && start.elapsed() < Duration::from_secs(20) {
-            std::thread::sleep(Duration::from_millis(2));
+        while records() < target
+            && start.elapsed() < Duration::from_secs(20)
+            && child.try_wait().unwrap().is_none()
+        {
+            std::thread::sleep(Duration::from_millis(1));
         }
-        std::thread::sleep(Duration::from_millis(seed % 150));
+        std::thread::sleep(Duration::from_millis((seed >> 8) % 20));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
     }
