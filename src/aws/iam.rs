@@ -200,43 +200,45 @@ impl Iam {
     /// policies attached to `who`, as (name, ARN), all pages.
     pub fn attached_policies(&self, who: &Principal) -> Result<Vec<(String, String)>> {
         let action = format!("ListAttached{}Policies", who.noun());
-        let mut out = Vec::new();
-        let mut marker: Option<String> = None;
-        for _ in 0..100 {
-            let mut params = vec![(who.param(), who.name())];
-            if let Some(m) = &marker {
-                params.push(("Marker", m.as_str()));
-            }
-            let r = self.json(&action, &params)?;
-            for m in members(&r["AttachedPolicies"]) {
-                if let (Some(n), Some(a)) = (m["PolicyName"].as_str(), m["PolicyArn"].as_str()) {
-                    out.push((n.trim().to_string(), a.trim().to_string()));
-                }
-            }
-            match next_marker(&r) {
-                Some(m) => marker = Some(m),
-                None => return Ok(out),
-            }
-        }
-        Err(self
-            .transport
-            .malformed(&action, "the list never ends".into()))
+        self.named_arns(
+            &action,
+            &[(who.param(), who.name())],
+            "AttachedPolicies",
+            "PolicyArn",
+        )
     }
 
     /// ListPolicies of this account's own policies under `path` (such as
     /// `/handoff/`): (name, ARN).
     pub fn local_policies(&self, path: &str) -> Result<Vec<(String, String)>> {
-        let action = "ListPolicies";
+        self.named_arns(
+            "ListPolicies",
+            &[("Scope", "Local"), ("PathPrefix", path)],
+            "Policies",
+            "Arn",
+        )
+    }
+
+    /// Every page of a JSON list `action` answers: each member of `list`
+    /// as (its `PolicyName`, its `arn_key`), following `Marker`s (at most
+    /// 100 pages).
+    fn named_arns(
+        &self,
+        action: &str,
+        params: &[(&str, &str)],
+        list: &str,
+        arn_key: &str,
+    ) -> Result<Vec<(String, String)>> {
         let mut out = Vec::new();
         let mut marker: Option<String> = None;
         for _ in 0..100 {
-            let mut params = vec![("Scope", "Local"), ("PathPrefix", path)];
+            let mut params = params.to_vec();
             if let Some(m) = &marker {
                 params.push(("Marker", m.as_str()));
             }
             let r = self.json(action, &params)?;
-            for m in members(&r["Policies"]) {
-                if let (Some(n), Some(a)) = (m["PolicyName"].as_str(), m["Arn"].as_str()) {
+            for m in members(&r[list]) {
+                if let (Some(n), Some(a)) = (m["PolicyName"].as_str(), m[arn_key].as_str()) {
                     out.push((n.trim().to_string(), a.trim().to_string()));
                 }
             }
