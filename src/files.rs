@@ -403,6 +403,30 @@ pub(crate) fn read_capped(
     Ok(Some(buf))
 }
 
+/// An owner other than the writer's own that the writer may give a file
+/// to, for the tests that check an owner is kept: as root another user and
+/// group; otherwise the writer and another of its groups. Said on stderr
+/// when there is none (not root and in one group): those checks then see
+/// only the writer's own owner, as a file not kept would have.
+#[cfg(test)]
+pub(crate) fn other_owner_for_tests() -> (u32, u32) {
+    let me = rustix::process::geteuid().as_raw();
+    let mine = rustix::process::getegid().as_raw();
+    if me == 0 {
+        return (4242, 4242);
+    }
+    let groups = rustix::process::getgroups().unwrap_or_default();
+    match groups.iter().map(|g| g.as_raw()).find(|&g| g != mine) {
+        Some(g) => (me, g),
+        None => {
+            eprintln!(
+                "not root and in no second group: an owner kept cannot be told from the writer's own here (run as root, as CI does, or in a second group)"
+            );
+            (me, mine)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -538,6 +562,8 @@ mod tests {
             (0o604, true, 0o600),
             (0o400, false, 0o600),
         ] {
+            // made anew: only root could write over the last round's 0400
+            let _ = fs::remove_file(&p);
             fs::write(&p, "old").unwrap();
             fs::set_permissions(&p, fs::Permissions::from_mode(old)).unwrap();
             write_file(&p, b"new", Overwrite::Replace, keep).unwrap();
@@ -545,17 +571,23 @@ mod tests {
             let mode = fs::metadata(&p).unwrap().mode() & 0o777;
             assert_eq!(mode, new, "{old:o} keep={keep}");
         }
-        // The owner is kept too, where the writer may give a file away
-        // (root); anyone else's new file is their own.
-        let me = rustix::process::geteuid().as_raw();
-        let other = if me == 0 { 4242 } else { me };
+        // The owner is kept too, as far as the writer may give a file away:
+        // root to anyone, anyone else to another of their own groups; a
+        // file not kept is the writer's own.
+        let (me, my_group) = (
+            rustix::process::geteuid().as_raw(),
+            rustix::process::getegid().as_raw(),
+        );
+        let (user, group) = other_owner_for_tests();
         fs::write(&p, "old").unwrap();
         fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
-        let _ = std::os::unix::fs::chown(&p, Some(other), Some(other));
+        std::os::unix::fs::chown(&p, Some(user), Some(group)).unwrap();
         write_file(&p, b"new", Overwrite::Replace, true).unwrap();
-        assert_eq!(fs::metadata(&p).unwrap().uid(), other);
+        let m = fs::metadata(&p).unwrap();
+        assert_eq!((m.uid(), m.gid()), (user, group));
         write_file(&p, b"new", Overwrite::Replace, false).unwrap();
-        assert_eq!(fs::metadata(&p).unwrap().uid(), me);
+        let m = fs::metadata(&p).unwrap();
+        assert_eq!((m.uid(), m.gid()), (me, my_group));
     }
 
     #[test]
