@@ -529,7 +529,8 @@ fn cases_too_large_to_commit() {
     // a wide header of the kind the old 16 KiB / 128-line bound was made
     // for (age re-parses its header once per line, str4d/rage#368; handoff
     // now hands it over whole): an 8 000-byte line and 120 more
-    // (review_round_two has the largest header handoff opens)
+    // (rfc3339_edge_times_byte_keys_non_regions_expiry_and_header_sizes has
+    // the largest header handoff opens)
     let mut widest = b"age-encryption.org/v1\n-> X25519 ".to_vec();
     widest.resize(8000, b'A');
     widest.push(b'\n');
@@ -783,7 +784,7 @@ fn envelope_with(
 /// a Region that is not one, expired documents, and age headers from one
 /// recipient to the largest handoff opens.
 #[test]
-fn review_round_two() {
+fn rfc3339_edge_times_byte_keys_non_regions_expiry_and_header_sizes() {
     use ciborium::Value;
     let home = tempfile::tempdir().unwrap();
     let dir = home.path();
