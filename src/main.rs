@@ -13,7 +13,9 @@ macro_rules! eprintln {
     }};
 }
 
-/// `eprint!`, the same way.
+/// `eprint!`, the same way (the prompts of the issuer's side use it, so a
+/// build without feature aws has none).
+#[cfg_attr(not(feature = "aws"), allow(unused_macros))]
 macro_rules! eprint {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
