@@ -37,71 +37,64 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::aws::{AssumeRoleRequest, CallerIdentity, Sts};
+use crate::aws::{check_role_arn, CallerIdentity, MintRequest, Sts};
 use crate::files::{self, Overwrite};
 use crate::ledger::{Ledger, Record};
-use crate::policy::Policy;
-use crate::roster::{fill, Person};
+use crate::roster::{fill, Person, PLACEHOLDER};
 use crate::seal::Form;
 use crate::signing::SigningKey;
-use crate::{Error, Result, Token};
+use crate::{Error, Result};
 
-/// How each person's token is minted; `{name}` in the names is theirs.
-#[derive(Clone, Debug)]
-pub enum Mint {
-    /// STS GetFederationToken for the federated user `name` (a template).
-    Federation {
-        /// The federated user name, with `{name}`.
-        name: String,
-        /// The policy.
-        policy: Policy,
-        /// How long the tokens last.
-        duration: Option<Duration>,
-    },
-    /// STS AssumeRole, with `session_name` a template.
-    Role(AssumeRoleRequest),
+/// Checks `req` as the request of a batch, before the roster is read:
+/// its federated user name (or role session name) holds [`PLACEHOLDER`],
+/// so each person's session is their own, and every other argument passes
+/// [`MintRequest::validate_but_names`]. Each person's filled-in name is
+/// checked by [`check_person`] as the roster is read.
+pub fn check_request(req: &MintRequest) -> Result<()> {
+    match req {
+        MintRequest::Federation { name, .. } if !name.contains(PLACEHOLDER) => {
+            return Err(Error::usage(NO_PLACEHOLDER_FEDERATION));
+        }
+        MintRequest::Role(r)
+            if !r
+                .session_name
+                .as_deref()
+                .is_some_and(|n| n.contains(PLACEHOLDER)) =>
+        {
+            check_role_arn(&r.role_arn)?;
+            return Err(Error::usage(NO_PLACEHOLDER_ROLE));
+        }
+        MintRequest::Session { .. } => return Err(Error::usage(SESSION_IN_BATCH)),
+        _ => {}
+    }
+    req.validate_but_names()
 }
 
-impl Mint {
-    /// The federated user name or role session name for `person`.
-    pub fn session_name(&self, person: &str) -> Option<String> {
-        match self {
-            Mint::Federation { name, .. } => Some(fill(name, person)),
-            Mint::Role(r) => r.session_name.as_deref().map(|s| fill(s, person)),
-        }
-    }
+/// [`check_request`]'s refusal of a federated user name without
+/// [`PLACEHOLDER`].
+pub const NO_PLACEHOLDER_FEDERATION: &str = "a batch needs {name} in the federated user name (say 'ws-{name}'): each person's session must be their own, to be revoked and attributed on its own";
+/// [`check_request`]'s refusal of a role session name without
+/// [`PLACEHOLDER`].
+pub const NO_PLACEHOLDER_ROLE: &str = "a batch of role sessions needs {name} in the session name: each person's session must be their own, to be revoked and attributed on its own";
+/// [`check_request`]'s refusal of GetSessionToken.
+pub const SESSION_IN_BATCH: &str = "a batch mints one token per person: mint a federation token or a role session per person, not a session token";
 
-    /// Checks the name `person` would mint under as STS would (federated
-    /// user or role session name), for [`crate::roster::read`].
-    pub fn check_person(&self, person: &Person) -> Result<()> {
-        match (self, self.session_name(&person.name)) {
-            (Mint::Federation { .. }, Some(n)) => crate::aws::check_federation_name(&n),
-            (Mint::Role(_), Some(n)) => crate::aws::check_session_name(&n),
-            _ => Ok(()),
-        }
-    }
+/// `req` as minted for `person`: `{name}` in its names is theirs.
+pub fn for_person(req: &MintRequest, person: &str) -> MintRequest {
+    req.with_names(|t| fill(t, person))
+}
 
-    /// Mints `person`'s token.
-    pub fn mint(&self, sts: &Sts, person: &str) -> Result<Token> {
-        match self {
-            Mint::Federation {
-                name,
-                policy,
-                duration,
-            } => sts.get_federation_token(&fill(name, person), Some(policy), *duration),
-            Mint::Role(r) => {
-                let mut req = r.clone();
-                req.session_name = r.session_name.as_deref().map(|s| fill(s, person));
-                sts.assume_role(&req)
-            }
-        }
-    }
+/// Checks the name `person` would mint under as STS would (federated user
+/// or role session name), for [`crate::roster::read`].
+pub fn check_person(req: &MintRequest, person: &Person) -> Result<()> {
+    for_person(req, &person.name).validate_names()
 }
 
 /// Everything about a batch but the people.
 pub struct Batch<'a> {
-    /// How tokens are minted.
-    pub mint: Mint,
+    /// How tokens are minted; `{name}` in its names is each person's
+    /// ([`check_request`]).
+    pub mint: MintRequest,
     /// The directory the files go to (created, 0700, when missing).
     pub dir: PathBuf,
     /// A label sealed with each token; `{name}` is the person's.
@@ -152,6 +145,9 @@ impl Outcome {
 /// A progress report from the batch, from the worker that did it.
 #[derive(Debug)]
 pub enum Event<'a> {
+    /// The batch begins, for this many people: every check has passed, and
+    /// the folder is about to be made and locked.
+    Begin(usize),
     /// Minting for this person has started.
     Started(&'a Person),
     /// This person is done: made, skipped, or failed.
@@ -373,15 +369,18 @@ fn hash_file(path: &Path) -> Option<String> {
 ///
 /// ```no_run
 /// use handoff::aws::{Service, Settings, Sts};
-/// use handoff::batch::{self, Batch, Event, Mint, Outcome};
+/// use handoff::aws::MintRequest;
+/// use handoff::batch::{self, Batch, Event, Outcome};
 /// use handoff::files::Overwrite;
 /// use handoff::{ledger::Ledger, roster, Form, Policy};
 /// use std::sync::atomic::AtomicBool;
 ///
-/// let people = roster::read("roster.txt".as_ref(), &|_| Ok(()))?;
+/// let mint = MintRequest::Federation { name: "ws-{name}".into(), policy: Some(Policy::new().allow("DescribeImages")), duration: None };
+/// batch::check_request(&mint)?;
+/// let people = roster::read("roster.txt".as_ref(), &|p| batch::check_person(&mint, p))?;
 /// let sts = Sts::new(Settings::default().resolve(Service::Sts)?)?;
 /// let job = Batch {
-///     mint: Mint::Federation { name: "ws-{name}".into(), policy: Policy::new().allow("DescribeImages"), duration: None },
+///     mint,
 ///     dir: "tokens".into(),
 ///     label: None,
 ///     region: None,
@@ -407,6 +406,7 @@ pub fn run(
     stop: &AtomicBool,
     on_event: &(dyn Fn(Event<'_>) + Sync),
 ) -> Result<Report> {
+    on_event(Event::Begin(people.len()));
     files::create_private_dir(&batch.dir)?;
     if let Some(ledger) = &batch.ledger {
         ledger.check_writable()?;
@@ -485,6 +485,65 @@ pub fn run(
     })
 }
 
+/// A roster's batch as [`crate::issue::seal`] asks for it.
+pub(crate) struct Each<'a> {
+    pub roster: &'a Path,
+    pub mint: crate::issue::Mint,
+    pub dir: &'a Path,
+    pub signer: Option<crate::issue::Signer<'a>>,
+    pub form: Form,
+    pub label: Option<String>,
+    pub region: Option<String>,
+    pub overwrite: Overwrite,
+    pub record: bool,
+    pub jobs: usize,
+}
+
+/// The roster glue of [`crate::issue::seal`]: the request checked
+/// ([`check_request`]), the roster read (every person's name checked,
+/// [`check_person`]), the signing key read, the ledger found writable, who
+/// mints asked once, then [`run`]. Nothing is minted before all of it
+/// passed.
+pub(crate) fn seal_each(each: Each<'_>, hooks: &crate::issue::Hooks<'_>) -> Result<Report> {
+    let request = each.mint.request;
+    check_request(&request)?;
+    let people = crate::roster::read(each.roster, &|p| check_person(&request, p))?;
+    let owned;
+    let signing_key = match each.signer {
+        None => None,
+        Some(crate::issue::Signer::Key(k)) => Some(k),
+        Some(crate::issue::Signer::File(path)) => {
+            owned = crate::issue::read_key(path, hooks)?;
+            Some(&owned)
+        }
+    };
+    let ledger = if each.record {
+        Some(Ledger::open_default()?)
+    } else {
+        None
+    };
+    let sts = Sts::new(each.mint.settings.resolve(crate::aws::Service::Sts)?)?;
+    // The ledger is checked before anything is minted, and again by the
+    // batch itself (the directory lock is its own).
+    if let Some(ledger) = &ledger {
+        ledger.check_writable()?;
+    }
+    let minted_by = crate::issue::who::minted_by(&sts, hooks.warn);
+    let job = Batch {
+        mint: request,
+        dir: each.dir.to_path_buf(),
+        label: each.label,
+        region: each.region,
+        overwrite: each.overwrite,
+        form: each.form,
+        signing_key,
+        jobs: each.jobs,
+        ledger,
+        minted_by,
+    };
+    run(&sts, &people, &job, hooks.stop, hooks.on_event)
+}
+
 /// What is at `DIR/NAME.age` before a mint.
 fn existing(path: &Path) -> Result<bool> {
     let meta = match fs::symlink_metadata(path) {
@@ -526,7 +585,7 @@ fn make(
     silent: &AtomicUsize,
 ) -> Result<()> {
     let recipients = person.recipients()?;
-    let token = match batch.mint.mint(sts, &person.name) {
+    let token = match sts.mint(&for_person(&batch.mint, &person.name)) {
         Err(e @ Error::Transport { .. }) => {
             silent.fetch_add(1, Ordering::SeqCst);
             return Err(e);
@@ -628,6 +687,8 @@ fn put_in_place(tmp: tempfile::NamedTempFile, path: &Path, overwrite: Overwrite)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::Policy;
+    use crate::Token;
 
     fn person(name: &str) -> Person {
         Person {
@@ -667,13 +728,18 @@ mod tests {
 
     #[test]
     fn each_person_mints_under_a_name_sts_takes() {
-        let mint = Mint::Federation {
+        let mint = MintRequest::Federation {
             name: "ws-{name}".into(),
-            policy: Policy::new(),
+            policy: Some(Policy::new()),
             duration: None,
         };
-        assert!(mint.check_person(&person("alice")).is_ok());
-        assert!(mint.check_person(&person(&"x".repeat(40))).is_err());
+        check_request(&mint).unwrap();
+        assert!(check_person(&mint, &person("alice")).is_ok());
+        assert!(check_person(&mint, &person(&"x".repeat(40))).is_err());
+        match for_person(&mint, "alice") {
+            MintRequest::Federation { name, .. } => assert_eq!(name, "ws-alice"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

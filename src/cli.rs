@@ -646,6 +646,21 @@ impl PolicyArgs {
 }
 
 impl SealArgs {
+    /// The passphrase of the `--sign` key in `path`: the first line of
+    /// `--sign-passphrase-file`, else asked on the terminal.
+    pub fn signing_key_passphrase(
+        &self,
+        path: &std::path::Path,
+    ) -> Option<handoff::secrecy::SecretString> {
+        match &self.sign_passphrase_file {
+            Some(f) => handoff::cli_common::read_passphrase_file(f).ok(),
+            None => handoff::cli_common::prompt_passphrase(&format!(
+                "Passphrase for {}: ",
+                path.display()
+            )),
+        }
+    }
+
     /// The form `-a`/`--base64` ask for.
     pub fn form(&self) -> Form {
         if self.armor {

@@ -37,6 +37,7 @@ use clap::FromArgMatches;
 use handoff::cli_common::{self, write_stdout as print};
 use handoff::credentials_file;
 use handoff::files;
+use handoff::issue::{Hooks, SealRequest, Sealed, Signer, Source, To};
 use handoff::secrecy::SecretString;
 use handoff::shown;
 use handoff::{Error, Form, Identities, Policy, Prompt, Recipients, Result, Token};
@@ -192,7 +193,6 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         }
         None => {}
     }
-    let signing_key = signing_key(&a)?;
     if !minting {
         let stray = [
             (a.duration.is_some(), "--duration"),
@@ -209,40 +209,44 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
             )));
         }
     }
-    // A ledger that cannot take the record is found before anything is
-    // minted (no place for one at all is a warning, later).
-    if !a.no_ledger {
-        if let Ok(ledger) = handoff::ledger::Ledger::open_default() {
-            ledger.check_writable()?;
-        }
-    }
-    // Who minted, for the ledger (and the root warning): asked once the
-    // mint has succeeded (and only when the minter cache does not know the
-    // access key), so a failing mint is reported as it always was and an
-    // endpoint sees the mint first.
-    let (token, minted_by) = if minting {
-        let token = cli_issuer::mint(&a, verbose)?;
-        let by = cli_issuer::minted_by_token(&a.aws, verbose, &token);
-        (token, by)
+    let source = if minting {
+        cli_issuer::mint_source(&a, verbose)?
     } else {
-        let token = match document {
+        Source::Token(match document {
             Some(t) => t,
             None => read_document(a.input.as_deref())?,
-        };
-        (token, None)
+        })
     };
-    let how = handoff::issue::Issue {
-        signing_key: signing_key.as_ref(),
+    // One request, one library call: the signing key, the ledger check,
+    // the mint and who minted, the seal, the record and the file.
+    let request = SealRequest {
+        to: To::Recipients(&recipients),
+        form,
+        signer: a.sign.as_deref().map(Signer::File),
+        source,
         label: a.label.clone(),
         region: a.aws.region.clone(),
         allow_expired: a.allow_expired,
-        record: !a.no_ledger,
-        minted_by,
         output: a.output.as_deref(),
         overwrite: cli::overwrite(a.force),
-        ..handoff::issue::Issue::new(&recipients, form)
+        record: !a.no_ledger,
+        jobs: 1,
     };
-    if let Some(sealed) = handoff::issue::issue(token, &how, &|w| eprintln!("handoff: {w}"))? {
+    #[cfg(feature = "aws")]
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let hooks = Hooks {
+        warn: &|w| cli_common::eprint_line(&format!("handoff: {w}")),
+        passphrase: &|path| a.signing_key_passphrase(path),
+        #[cfg(feature = "aws")]
+        mfa_code: &cli_issuer::ask_mfa_code,
+        #[cfg(feature = "aws")]
+        on_event: &|_| {},
+        #[cfg(feature = "aws")]
+        stop: &stop,
+    };
+    if let Sealed::Bytes(sealed) =
+        handoff::issue::seal(request, &hooks).map_err(cli_issuer::in_cli_words)?
+    {
         print(&sealed)?;
     }
     Ok(ExitCode::SUCCESS)
@@ -277,28 +281,6 @@ fn empty_ledger_note(path: &std::path::Path) {
         "handoff: the ledger {} {state}: nothing sealed by this user is recorded (every seal without --no-ledger adds a line)",
         shown(&path.display().to_string())
     );
-}
-
-/// The `--sign` key, its passphrase asked or read from a file.
-fn signing_key(a: &cli::SealArgs) -> Result<Option<handoff::signing::SigningKey>> {
-    if let Some(w) = a
-        .sign
-        .as_deref()
-        .and_then(|p| files::readable_by_others(p, "signing key"))
-    {
-        eprintln!("handoff: {}", shown(&w));
-    }
-    a.sign
-        .as_ref()
-        .map(|path| {
-            handoff::signing::SigningKey::from_file(path, || match &a.sign_passphrase_file {
-                Some(f) => cli_common::read_passphrase_file(f).ok(),
-                None => {
-                    cli_common::prompt_passphrase(&format!("Passphrase for {}: ", path.display()))
-                }
-            })
-        })
-        .transpose()
 }
 
 fn ask_new_passphrase() -> Result<SecretString> {

@@ -121,19 +121,76 @@ pub enum MintRequest {
 }
 
 impl MintRequest {
-    /// Checks every argument as STS would, before any request, naming the
-    /// duration `duration_name` (e.g. `--duration`) when it is out of range.
-    pub fn validate(&self, duration_name: &str) -> Result<()> {
+    /// Checks every argument as STS would, before any request: the names,
+    /// the duration for the call's kind, the MFA device and code, the role
+    /// ARN, the external id and the policy's size. `seal` and `seal --each`
+    /// (per person, through [`MintRequest::with_names`]) apply this one
+    /// check.
+    pub fn validate(&self) -> Result<()> {
+        self.check(true)
+    }
+
+    /// [`MintRequest::validate`] but for the federated user or role session
+    /// name: for a request whose names are templates, each filled in and
+    /// checked on its own ([`MintRequest::validate_names`]).
+    pub fn validate_but_names(&self) -> Result<()> {
+        self.check(false)
+    }
+
+    /// Checks the federated user or role session name alone.
+    pub fn validate_names(&self) -> Result<()> {
         match self {
-            MintRequest::Federation { name, duration, .. } => {
-                check_federation_name(name)?;
+            MintRequest::Federation { name, .. } => check_federation_name(name),
+            MintRequest::Role(AssumeRoleRequest {
+                session_name: Some(n),
+                ..
+            }) => check_session_name(n),
+            _ => Ok(()),
+        }
+    }
+
+    /// The federated user name or role session name, when the request has
+    /// one.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            MintRequest::Federation { name, .. } => Some(name),
+            MintRequest::Role(r) => r.session_name.as_deref(),
+            MintRequest::Session { .. } => None,
+        }
+    }
+
+    /// The request with its federated user or role session name mapped by
+    /// `f` (a template filled for one person).
+    pub fn with_names(&self, f: impl Fn(&str) -> String) -> MintRequest {
+        let mut req = self.clone();
+        match &mut req {
+            MintRequest::Federation { name, .. } => *name = f(name),
+            MintRequest::Role(r) => r.session_name = r.session_name.as_deref().map(f),
+            MintRequest::Session { .. } => {}
+        }
+        req
+    }
+
+    fn check(&self, names: bool) -> Result<()> {
+        match self {
+            MintRequest::Federation {
+                name,
+                duration,
+                policy,
+            } => {
+                if names {
+                    check_federation_name(name)?;
+                }
                 if let Some(d) = duration {
-                    check_duration(*d, MIN_DURATION, MAX_TOKEN_DURATION, duration_name)?;
+                    check_duration(*d, MIN_DURATION, MAX_TOKEN_DURATION, FEDERATION_DURATION)?;
+                }
+                if let Some(p) = policy {
+                    check_policy(p)?;
                 }
             }
             MintRequest::Session { duration, mfa } => {
                 if let Some(d) = duration {
-                    check_duration(*d, MIN_DURATION, MAX_TOKEN_DURATION, duration_name)?;
+                    check_duration(*d, MIN_DURATION, MAX_TOKEN_DURATION, SESSION_DURATION)?;
                 }
                 if let Some(m) = mfa {
                     check_mfa(m)?;
@@ -141,20 +198,30 @@ impl MintRequest {
             }
             MintRequest::Role(req) => {
                 check_role_arn(&req.role_arn)?;
-                if let Some(n) = &req.session_name {
+                if let (true, Some(n)) = (names, &req.session_name) {
                     check_session_name(n)?;
                 }
                 if let Some(x) = &req.external_id {
                     check_external_id(x)?;
                 }
                 if let Some(d) = req.duration {
-                    check_duration(d, MIN_DURATION, MAX_ROLE_DURATION, duration_name)?;
+                    check_duration(d, MIN_DURATION, MAX_ROLE_DURATION, ROLE_DURATION)?;
+                }
+                if let Some(p) = &req.policy {
+                    check_policy(p)?;
                 }
             }
         }
         Ok(())
     }
 }
+
+/// How [`check_duration`] names each kind's duration.
+pub const FEDERATION_DURATION: &str = "the federation token duration";
+/// See [`FEDERATION_DURATION`].
+pub const SESSION_DURATION: &str = "the session token duration";
+/// See [`FEDERATION_DURATION`].
+pub const ROLE_DURATION: &str = "the role session duration";
 
 impl Sts {
     /// A client for the endpoint, region and credentials in `config`
@@ -188,12 +255,7 @@ impl Sts {
     ) -> Result<Token> {
         check_federation_name(name)?;
         if let Some(d) = duration {
-            check_duration(
-                d,
-                MIN_DURATION,
-                MAX_TOKEN_DURATION,
-                "the federation token duration",
-            )?;
+            check_duration(d, MIN_DURATION, MAX_TOKEN_DURATION, FEDERATION_DURATION)?;
         }
         let policy_json = policy.map(|p| p.to_string());
         if let Some(p) = &policy_json {
@@ -243,12 +305,7 @@ impl Sts {
         mfa: Option<&Mfa>,
     ) -> Result<Token> {
         if let Some(d) = duration {
-            check_duration(
-                d,
-                MIN_DURATION,
-                MAX_TOKEN_DURATION,
-                "the session token duration",
-            )?;
+            check_duration(d, MIN_DURATION, MAX_TOKEN_DURATION, SESSION_DURATION)?;
         }
         if let Some(m) = mfa {
             check_mfa(m)?;
@@ -283,12 +340,7 @@ impl Sts {
             check_external_id(x)?;
         }
         if let Some(d) = req.duration {
-            check_duration(
-                d,
-                MIN_DURATION,
-                MAX_ROLE_DURATION,
-                "the role session duration",
-            )?;
+            check_duration(d, MIN_DURATION, MAX_ROLE_DURATION, ROLE_DURATION)?;
         }
         let policy_json = req.policy.as_ref().map(|p| p.to_string());
         if let Some(p) = &policy_json {
