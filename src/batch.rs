@@ -485,65 +485,6 @@ pub fn run(
     })
 }
 
-/// A roster's batch as [`crate::issue::seal`] asks for it.
-pub(crate) struct Each<'a> {
-    pub roster: &'a Path,
-    pub mint: crate::issue::Mint,
-    pub dir: &'a Path,
-    pub signer: Option<crate::issue::Signer<'a>>,
-    pub form: Form,
-    pub label: Option<String>,
-    pub region: Option<String>,
-    pub overwrite: Overwrite,
-    pub record: bool,
-    pub jobs: usize,
-}
-
-/// The roster glue of [`crate::issue::seal`]: the request checked
-/// ([`check_request`]), the roster read (every person's name checked,
-/// [`check_person`]), the signing key read, the ledger found writable, who
-/// mints asked once, then [`run`]. Nothing is minted before all of it
-/// passed.
-pub(crate) fn seal_each(each: Each<'_>, hooks: &crate::issue::Hooks<'_>) -> Result<Report> {
-    let request = each.mint.request;
-    check_request(&request)?;
-    let people = crate::roster::read(each.roster, &|p| check_person(&request, p))?;
-    let owned;
-    let signing_key = match each.signer {
-        None => None,
-        Some(crate::issue::Signer::Key(k)) => Some(k),
-        Some(crate::issue::Signer::File(path)) => {
-            owned = crate::issue::read_key(path, hooks)?;
-            Some(&owned)
-        }
-    };
-    let ledger = if each.record {
-        Some(Ledger::open_default()?)
-    } else {
-        None
-    };
-    let sts = Sts::new(each.mint.settings.resolve(crate::aws::Service::Sts)?)?;
-    // The ledger is checked before anything is minted, and again by the
-    // batch itself (the directory lock is its own).
-    if let Some(ledger) = &ledger {
-        ledger.check_writable()?;
-    }
-    let minted_by = crate::issue::who::minted_by(&sts, hooks.warn);
-    let job = Batch {
-        mint: request,
-        dir: each.dir.to_path_buf(),
-        label: each.label,
-        region: each.region,
-        overwrite: each.overwrite,
-        form: each.form,
-        signing_key,
-        jobs: each.jobs,
-        ledger,
-        minted_by,
-    };
-    run(&sts, &people, &job, hooks.stop, hooks.on_event)
-}
-
 /// What is at `DIR/NAME.age` before a mint.
 fn existing(path: &Path) -> Result<bool> {
     let meta = match fs::symlink_metadata(path) {
@@ -596,8 +537,8 @@ fn make(
         }
     };
     let label = batch.label.as_deref().map(|l| fill(l, &person.name));
-    let token = crate::issue::prepare(token, label, batch.region.as_deref())?;
-    let sealed = crate::issue::seal_token(&token, &recipients, batch.form, batch.signing_key)?;
+    let token = crate::seal::prepare(token, label, batch.region.as_deref())?;
+    let sealed = crate::seal::seal_token(&token, &recipients, batch.form, batch.signing_key)?;
     let record = match &batch.ledger {
         Some(_) => {
             let by = batch
@@ -739,6 +680,82 @@ mod tests {
         match for_person(&mint, "alice") {
             MintRequest::Federation { name, .. } => assert_eq!(name, "ws-alice"),
             other => panic!("{other:?}"),
+        }
+    }
+
+    /// Issue 24: a batch's request and one seal's go through the one
+    /// check: for every rule, the template (checked before the roster,
+    /// then per person) is refused with the words one person's request is.
+    #[test]
+    fn a_batch_and_one_seal_apply_the_same_check() {
+        use crate::aws::AssumeRoleRequest;
+        use std::time::Duration;
+        let alice = person("alice");
+        let arn = "arn:aws:iam::123456789012:role/r";
+        let role = |f: &dyn Fn(&mut AssumeRoleRequest)| {
+            let mut r = AssumeRoleRequest::new(arn);
+            r.session_name = Some("s-{name}".into());
+            f(&mut r);
+            MintRequest::Role(r)
+        };
+        let fed = |name: &str, secs: Option<u64>, policy: Option<Policy>| MintRequest::Federation {
+            name: name.into(),
+            policy,
+            duration: secs.map(Duration::from_secs),
+        };
+        let big = (0..100).fold(Policy::new(), |p, i| {
+            p.allow(&format!("s3:GetObjectNumber{i}"))
+        });
+        let cases = [
+            ("federation duration", fed("ws-{name}", Some(899), None)),
+            ("federation duration", fed("ws-{name}", Some(129_601), None)),
+            ("federation name", fed("ws/{name}", None, None)),
+            (
+                "federation name",
+                fed(&format!("{}{{name}}", "x".repeat(30)), None, None),
+            ),
+            ("policy", fed("ws-{name}", None, Some(big.clone()))),
+            (
+                "role duration",
+                role(&|r| r.duration = Some(Duration::from_secs(43_201))),
+            ),
+            (
+                "role ARN",
+                role(&|r| r.role_arn = "arn:aws:iam::1234:role/r".into()),
+            ),
+            (
+                "session name",
+                role(&|r| r.session_name = Some("s/{name}".into())),
+            ),
+            ("external id", role(&|r| r.external_id = Some("x".into()))),
+            ("role policy", role(&|r| r.policy = Some(big.clone()))),
+        ];
+        for (what, req) in cases {
+            let one = for_person(&req, "alice").validate().unwrap_err();
+            let each = check_request(&req)
+                .and_then(|()| check_person(&req, &alice))
+                .unwrap_err();
+            assert_eq!(one.to_string(), each.to_string(), "{what}");
+            assert_eq!((one.exit_code(), each.exit_code()), (2, 2), "{what}");
+        }
+        for good in [fed("ws-{name}", Some(900), None), role(&|_| {})] {
+            check_request(&good).unwrap();
+            check_person(&good, &alice).unwrap();
+            for_person(&good, "alice").validate().unwrap();
+        }
+        // A batch's names must make each person's session their own.
+        for (req, want) in [
+            (fed("workshop", None, None), NO_PLACEHOLDER_FEDERATION),
+            (role(&|r| r.session_name = None), NO_PLACEHOLDER_ROLE),
+            (
+                MintRequest::Session {
+                    duration: None,
+                    mfa: None,
+                },
+                SESSION_IN_BATCH,
+            ),
+        ] {
+            assert_eq!(check_request(&req).unwrap_err().to_string(), want);
         }
     }
 

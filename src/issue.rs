@@ -4,7 +4,8 @@
 //!
 //! The token comes from a document ([`crate::read_document`]) or from STS;
 //! [`crate::batch`] makes one per person of a roster with the same steps
-//! ([`prepare`], [`seal_token`]).
+//! ([`prepare`], [`seal_token`]). [`seal()`] takes one [`SealRequest`] for
+//! both: what `handoff seal` and `handoff seal --each` ask for.
 //!
 //! ```no_run
 //! use handoff::issue::{issue, Issue};
@@ -75,39 +76,7 @@ impl<'a> Issue<'a> {
     }
 }
 
-/// The token as it is sealed: `label` set, `region` recorded when it has
-/// none, `IssuedAt` stamped ([`crate::seal()`] stamps the same way, so a
-/// token prepared here keeps the time the ledger records), and a fresh
-/// random token id, which a signed handoff carries as its `TokenId` and the
-/// ledger records, so the id `show` prints is the one `issued` lists.
-pub fn prepare(token: Token, label: Option<String>, region: Option<&str>) -> Result<Token> {
-    let mut token = crate::seal::stamped(&token).into_owned();
-    if let Some(label) = label {
-        token = token.with_label(label);
-    }
-    if let (Some(region), None) = (region, token.region()) {
-        token = token.with_region(region.to_string());
-    }
-    let mut id = [0u8; 16];
-    getrandom::getrandom(&mut id)
-        .map_err(|e| crate::Error::Other(format!("no randomness for the token id: {e}")))?;
-    Ok(token.with_token_id(id.to_vec()))
-}
-
-/// Seals `token` to `recipients`, signed with `key` when there is one (with
-/// the token's own id, set by [`prepare`], as its `TokenId`).
-pub fn seal_token(
-    token: &Token,
-    recipients: &Recipients,
-    form: Form,
-    key: Option<&SigningKey>,
-) -> Result<Vec<u8>> {
-    match (key, token.token_id()) {
-        (Some(key), Some(id)) => crate::seal::seal_signed_with_id(token, recipients, form, key, id),
-        (Some(key), None) => crate::seal::seal_signed(token, recipients, form, key),
-        (None, _) => crate::seal::seal(token, recipients, form),
-    }
-}
+pub use crate::seal::{prepare, seal_token};
 
 /// Hands off `token` as `how` says: refuses it expired (unless allowed),
 /// [`prepare`]s and seals it, records it in the ledger, and writes it to
@@ -266,6 +235,8 @@ pub enum Sealed {
 /// STS call: the signing key is read, the ledger found writable, and the
 /// mint request checked ([`crate::aws::MintRequest::validate`], the one
 /// check of both paths) first.
+// Without feature `aws` there is no roster: one arm.
+#[cfg_attr(not(feature = "aws"), allow(clippy::infallible_destructuring_match))]
 pub fn seal(req: SealRequest<'_>, hooks: &Hooks<'_>) -> Result<Sealed> {
     let recipients = match req.to {
         To::Recipients(r) => r,
@@ -281,7 +252,7 @@ pub fn seal(req: SealRequest<'_>, hooks: &Hooks<'_>) -> Result<Sealed> {
                     "a roster's batch needs a directory for the files",
                 ));
             };
-            let each = crate::batch::Each {
+            let each = Each {
                 roster,
                 mint,
                 dir,
@@ -293,7 +264,7 @@ pub fn seal(req: SealRequest<'_>, hooks: &Hooks<'_>) -> Result<Sealed> {
                 record: req.record,
                 jobs: req.jobs,
             };
-            return crate::batch::seal_each(each, hooks).map(Sealed::Batch);
+            return seal_roster(each, hooks).map(Sealed::Batch);
         }
     };
     let owned;
@@ -341,9 +312,71 @@ pub fn seal(req: SealRequest<'_>, hooks: &Hooks<'_>) -> Result<Sealed> {
     })
 }
 
+/// A roster's batch as [`seal()`] was asked for it.
+#[cfg(feature = "aws")]
+struct Each<'a> {
+    roster: &'a Path,
+    mint: Mint,
+    dir: &'a Path,
+    signer: Option<Signer<'a>>,
+    form: Form,
+    label: Option<String>,
+    region: Option<String>,
+    overwrite: Overwrite,
+    record: bool,
+    jobs: usize,
+}
+
+/// The roster glue of [`seal()`]: the request checked
+/// ([`crate::batch::check_request`]), the roster read (every person's name
+/// checked, [`crate::batch::check_person`]), the signing key read, the
+/// ledger found writable, who mints asked once, then [`crate::batch::run`].
+/// Nothing is minted before all of it passed.
+#[cfg(feature = "aws")]
+fn seal_roster(each: Each<'_>, hooks: &Hooks<'_>) -> Result<crate::batch::Report> {
+    use crate::batch::{self, Batch};
+    let request = each.mint.request;
+    batch::check_request(&request)?;
+    let people = crate::roster::read(each.roster, &|p| batch::check_person(&request, p))?;
+    let owned;
+    let signing_key = match each.signer {
+        None => None,
+        Some(Signer::Key(k)) => Some(k),
+        Some(Signer::File(path)) => {
+            owned = read_key(path, hooks)?;
+            Some(&owned)
+        }
+    };
+    let ledger = if each.record {
+        Some(crate::ledger::Ledger::open_default()?)
+    } else {
+        None
+    };
+    let sts = crate::aws::Sts::new(each.mint.settings.resolve(crate::aws::Service::Sts)?)?;
+    // The ledger is checked before anything is minted, and again by the
+    // batch itself (the directory lock is its own).
+    if let Some(ledger) = &ledger {
+        ledger.check_writable()?;
+    }
+    let minted_by = who::minted_by(&sts, hooks.warn);
+    let job = Batch {
+        mint: request,
+        dir: each.dir.to_path_buf(),
+        label: each.label,
+        region: each.region,
+        overwrite: each.overwrite,
+        form: each.form,
+        signing_key,
+        jobs: each.jobs,
+        ledger,
+        minted_by,
+    };
+    batch::run(&sts, &people, &job, hooks.stop, hooks.on_event)
+}
+
 /// The signing key in `path`, read with a warning when others can read
 /// its file, and its passphrase asked through `hooks` when it has one.
-pub(crate) fn read_key(path: &Path, hooks: &Hooks<'_>) -> Result<SigningKey> {
+fn read_key(path: &Path, hooks: &Hooks<'_>) -> Result<SigningKey> {
     if let Some(w) = files::readable_by_others(path, "signing key") {
         (hooks.warn)(&crate::shown(&w));
     }
@@ -353,7 +386,7 @@ pub(crate) fn read_key(path: &Path, hooks: &Hooks<'_>) -> Result<SigningKey> {
 /// Minting, and who mints: GetCallerIdentity's answer, remembered per
 /// long-term access key.
 #[cfg(feature = "aws")]
-pub(crate) mod who {
+mod who {
     use super::{Hooks, Mint};
     use crate::aws::{check_mfa, CallerIdentity, Mfa, MintRequest, Service, Sts};
     use crate::{Result, Token};

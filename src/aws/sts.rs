@@ -642,6 +642,59 @@ mod tests {
     }
 
     #[test]
+    fn validate_applies_every_rule_of_the_calls_kind() {
+        let s = Duration::from_secs;
+        let mfa = |code: &str| Mfa {
+            serial: "arn:aws:iam::123456789012:mfa/alice".into(),
+            code: code.into(),
+        };
+        let big = (0..100).fold(Policy::new(), |p, i| {
+            p.allow(&format!("s3:GetObjectNumber{i}"))
+        });
+        for (req, phrase) in [
+            (
+                MintRequest::Session {
+                    duration: Some(s(129_601)),
+                    mfa: None,
+                },
+                "the session token duration must be 900 to 129600",
+            ),
+            (
+                MintRequest::Session {
+                    duration: None,
+                    mfa: Some(mfa("12345")),
+                },
+                "exactly 6 digits",
+            ),
+            (
+                MintRequest::Federation {
+                    name: "ws-alice".into(),
+                    policy: Some(big),
+                    duration: None,
+                },
+                "at most 2048",
+            ),
+            (
+                MintRequest::Role(AssumeRoleRequest {
+                    duration: Some(s(43_201)),
+                    ..AssumeRoleRequest::new("arn:aws:iam::123456789012:role/r")
+                }),
+                "the role session duration must be 900 to 43200",
+            ),
+        ] {
+            let e = req.validate().unwrap_err();
+            assert_eq!(e.exit_code(), 2);
+            assert!(e.to_string().contains(phrase), "{e}");
+        }
+        MintRequest::Session {
+            duration: Some(s(900)),
+            mfa: Some(mfa("123456")),
+        }
+        .validate()
+        .unwrap();
+    }
+
+    #[test]
     fn policy_size() {
         let mut p = Policy::new();
         check_policy(&p).unwrap();

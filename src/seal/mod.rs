@@ -97,6 +97,40 @@ pub(crate) fn seal_signed_with_id(
     seal_bytes(&outer, recipients, form)
 }
 
+/// The token as it is sealed: `label` set, `region` recorded when it has
+/// none, `IssuedAt` stamped ([`seal()`] stamps the same way, so a
+/// token prepared here keeps the time the ledger records), and a fresh
+/// random token id, which a signed handoff carries as its `TokenId` and the
+/// ledger records, so the id `show` prints is the one `issued` lists.
+pub fn prepare(token: Token, label: Option<String>, region: Option<&str>) -> Result<Token> {
+    let mut token = stamped(&token).into_owned();
+    if let Some(label) = label {
+        token = token.with_label(label);
+    }
+    if let (Some(region), None) = (region, token.region()) {
+        token = token.with_region(region.to_string());
+    }
+    let mut id = [0u8; 16];
+    getrandom::getrandom(&mut id)
+        .map_err(|e| crate::Error::Other(format!("no randomness for the token id: {e}")))?;
+    Ok(token.with_token_id(id.to_vec()))
+}
+
+/// Seals `token` to `recipients`, signed with `key` when there is one (with
+/// the token's own id, set by [`prepare`], as its `TokenId`).
+pub fn seal_token(
+    token: &Token,
+    recipients: &Recipients,
+    form: Form,
+    key: Option<&crate::signing::SigningKey>,
+) -> Result<Vec<u8>> {
+    match (key, token.token_id()) {
+        (Some(key), Some(id)) => seal_signed_with_id(token, recipients, form, key, id),
+        (Some(key), None) => seal_signed(token, recipients, form, key),
+        (None, _) => seal(token, recipients, form),
+    }
+}
+
 /// Opens a sealed token (binary, armored or one-line base64) with
 /// `identities`. A signed token's signature must verify and the token must
 /// name the identity that opened it; its signer is reported unverified (see
