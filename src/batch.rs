@@ -240,11 +240,11 @@ impl Report {
 
 /// The short reason of a failure: the AWS error code when there is one.
 pub fn failure_code(e: &Error) -> String {
-    match e {
-        Error::Aws { code, .. } => code.clone(),
-        Error::Transport { .. } => "network".into(),
-        Error::Usage(_) => "usage".into(),
-        e => match out_of_room(e) {
+    match e.kind() {
+        crate::ErrorKind::Aws { code, .. } => code.clone(),
+        _ if e.is_transport() => "network".into(),
+        crate::ErrorKind::InvalidArgument => "usage".into(),
+        _ => match out_of_room(e) {
             Some(why) => why.into(),
             None => "error".into(),
         },
@@ -258,9 +258,10 @@ pub const MAX_SILENT_STS: usize = 3;
 /// `Some` short reason when `e` says the disk cannot take more: no space,
 /// over quota, or a read-only file system.
 fn out_of_room(e: &Error) -> Option<&'static str> {
-    let Error::Io { source, .. } = e else {
+    if !matches!(e.kind(), crate::ErrorKind::Io { .. }) {
         return None;
-    };
+    }
+    let source = std::error::Error::source(e)?.downcast_ref::<std::io::Error>()?;
     use std::io::ErrorKind;
     match source.kind() {
         ErrorKind::StorageFull => Some("no space left"),
@@ -497,7 +498,7 @@ fn existing(path: &Path) -> Result<bool> {
         return Ok(true);
     }
     let what = crate::files::kind_of(&meta);
-    Err(Error::Other(format!(
+    Err(Error::other(format!(
         "{} is {what}, not a token file; not writing there (remove it to make this person's token)",
         path.display()
     )))
@@ -527,7 +528,7 @@ fn make(
 ) -> Result<()> {
     let recipients = person.recipients()?;
     let token = match batch.mint.mint(sts, &person.name) {
-        Err(e @ Error::Transport { .. }) => {
+        Err(e) if e.is_transport() => {
             silent.fetch_add(1, Ordering::SeqCst);
             return Err(e);
         }
@@ -609,7 +610,7 @@ fn put_in_place(tmp: tempfile::NamedTempFile, path: &Path, overwrite: Overwrite)
     };
     done.map_err(|e| {
         if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-            Error::Other(format!(
+            Error::other(format!(
                 "{} appeared while its token was being made; not replacing it",
                 path.display()
             ))
@@ -643,7 +644,7 @@ mod tests {
             results: vec![
                 (person("alice"), Outcome::Made("t/alice.age".into())),
                 (person("bob"), Outcome::Skipped("t/bob.age".into())),
-                (person("carol"), Outcome::Failed(Error::Usage("bad".into()))),
+                (person("carol"), Outcome::Failed(Error::usage("bad"))),
                 (person("dave"), Outcome::NotStarted),
             ],
             halted: None,
@@ -684,19 +685,19 @@ mod tests {
             (Errno::DQUOT, "over quota"),
             (Errno::ROFS, "read-only file system"),
         ] {
-            let e = Error::Io {
-                what: "cannot write",
-                path: "d/x".into(),
-                source: std::io::Error::from_raw_os_error(errno.raw_os_error()),
-            };
+            let e = Error::io(
+                "cannot write",
+                "d/x".as_ref(),
+                std::io::Error::from_raw_os_error(errno.raw_os_error()),
+            );
             assert_eq!(out_of_room(&e), Some(why));
             assert_eq!(failure_code(&e), why);
         }
-        let other = Error::Io {
-            what: "cannot write",
-            path: "d/x".into(),
-            source: std::io::Error::from_raw_os_error(Errno::ACCESS.raw_os_error()),
-        };
+        let other = Error::io(
+            "cannot write",
+            "d/x".as_ref(),
+            std::io::Error::from_raw_os_error(Errno::ACCESS.raw_os_error()),
+        );
         assert_eq!(out_of_room(&other), None);
         assert_eq!(failure_code(&other), "error");
     }

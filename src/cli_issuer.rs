@@ -186,20 +186,20 @@ fn report_identity(who: Result<CallerIdentity>) -> Option<CallerIdentity> {
 /// `seal --each ROSTER -o DIR`.
 pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
     let Some(roster_path) = a.each.clone() else {
-        return Err(Error::Usage("--each needs a roster".into()));
+        return Err(Error::usage("--each needs a roster"));
     };
     if !a.to.is_empty() || !a.to_file.is_empty() || a.passphrase || a.passphrase_file.is_some() {
-        return Err(Error::Usage(
-            "--each seals each token to its person's key from the roster; -r, -R and -p do not apply".into(),
+        return Err(Error::usage(
+            "--each seals each token to its person's key from the roster; -r, -R and -p do not apply",
         ));
     }
     let Some(dir) = a.output.clone() else {
-        return Err(Error::Usage(
-            "--each needs -o DIR: each person's token goes to DIR/NAME.age".into(),
+        return Err(Error::usage(
+            "--each needs -o DIR: each person's token goes to DIR/NAME.age",
         ));
     };
     if dir.exists() && !dir.is_dir() {
-        return Err(Error::Usage(format!(
+        return Err(Error::usage(format!(
             "with --each, -o names a directory; {} is not one",
             dir.display()
         )));
@@ -207,7 +207,7 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
     let (duration, policy) = duration_and_policy(&a)?;
     let mint = if let Some(name) = &a.federation {
         if !name.contains(PLACEHOLDER) {
-            return Err(Error::Usage(format!(
+            return Err(Error::usage(format!(
                 "--each needs {PLACEHOLDER} in --federation (say 'ws-{PLACEHOLDER}'): each person's session must be their own, to be revoked and attributed on its own"
             )));
         }
@@ -223,7 +223,7 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         aws::check_role_arn(role)?;
         let session = a.session_name.clone().unwrap_or_default();
         if !session.contains(PLACEHOLDER) {
-            return Err(Error::Usage(format!(
+            return Err(Error::usage(format!(
                 "--each with --role needs {PLACEHOLDER} in --session-name: each person's session must be their own, to be revoked and attributed on its own"
             )));
         }
@@ -241,19 +241,19 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
             duration,
         })
     } else {
-        return Err(Error::Usage(
-            "--each mints one token per person: give --federation 'PREFIX{name}' or --role ARN --session-name '{name}'".into(),
+        return Err(Error::usage(
+            "--each mints one token per person: give --federation 'PREFIX{name}' or --role ARN --session-name '{name}'",
         ));
     };
     // Every roster error, one a line, then one line that sums them up.
     let people = match roster::read(&roster_path, &|p| mint.check_person(p)) {
-        Err(Error::Usage(m)) if m.lines().count() > 1 => {
-            for l in m.lines() {
-                say(&format!("handoff: {}", crate::shown(l)));
+        Err(e) if !e.related().is_empty() => {
+            for each in e.related() {
+                say(&format!("handoff: {}", crate::shown(&each.to_string())));
             }
-            return Err(Error::Usage(format!(
+            return Err(Error::usage(format!(
                 "{} errors in the roster; nothing was minted",
-                m.lines().count()
+                e.related().len()
             )));
         }
         r => r?,
@@ -381,13 +381,17 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
         (Some(sel), None) => match rv::targets(&records, sel, a.all_sessions) {
             // An ambiguous selector: each candidate on its own line, then
             // the error.
-            Err(Error::Usage(m)) if m.lines().count() > 2 => {
+            Err(e)
+                if e.kind() == &handoff::ErrorKind::InvalidArgument
+                    && e.to_string().lines().count() > 2 =>
+            {
+                let m = e.to_string();
                 let mut lines = m.lines();
                 let first = lines.next().unwrap_or_default().to_string();
                 for l in lines {
                     eprintln!("handoff: {}", crate::shown(l));
                 }
-                return Err(Error::Usage(first));
+                return Err(Error::usage(first));
             }
             r => r?,
         },
@@ -396,8 +400,8 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
                 (Some(u), None) => Principal::User(u.clone()),
                 (None, Some(r)) => Principal::Role(r.clone()),
                 _ => {
-                    return Err(Error::Usage(
-                        "--userid needs --user NAME (federation or session tokens) or --role NAME (role sessions)".into(),
+                    return Err(Error::usage(
+                        "--userid needs --user NAME (federation or session tokens) or --role NAME (role sessions)",
                     ))
                 }
             };
@@ -409,7 +413,7 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
                 }],
             }]
         }
-        _ => return Err(Error::Usage("give a SELECTOR or --userid ID".into())),
+        _ => return Err(Error::usage("give a SELECTOR or --userid ID")),
     };
     let iam = Iam::new(iam_settings(&a.aws, verbose).resolve(Service::Iam)?)?;
     if !a.dry_run && !a.yes {
@@ -418,7 +422,7 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
             .map(|t| format!("{} on {}", t.userids().join(", "), t.principal))
             .collect();
         if !std::io::stdin().is_terminal() {
-            return Err(Error::Usage(format!(
+            return Err(Error::usage(format!(
                 "revoke would deny {}; confirm with --yes",
                 what.join("; ")
             )));
@@ -535,7 +539,7 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
     }
     if held_only && !a.dry_run {
         let what = a.selector.as_deref().or(a.userid.as_deref()).unwrap_or("");
-        return Err(Error::Other(format!(
+        return Err(Error::other(format!(
             "every handoff {} names is already revoked; nothing written",
             crate::shown(&format!("{what:?}"))
         )));
@@ -552,7 +556,7 @@ pub fn duration_and_policy(
         .as_deref()
         .map(|d| {
             handoff::parse_duration(d).ok_or_else(|| {
-                Error::Usage(format!(
+                Error::usage(format!(
                     "--duration {d:?} is not a duration: give seconds, or 90m, 3h, 1h30m"
                 ))
             })
@@ -577,8 +581,8 @@ pub fn duration_and_policy(
 pub fn mint(a: &cli::SealArgs, verbose: bool) -> Result<Token> {
     let (duration, policy) = duration_and_policy(a)?;
     if a.mfa_serial.is_some() && !a.session {
-        return Err(Error::Usage(
-            "--mfa-serial and --token-code apply to --session".into(),
+        return Err(Error::usage(
+            "--mfa-serial and --token-code apply to --session",
         ));
     }
     let mfa = match (&a.mfa_serial, &a.token_code) {
@@ -602,9 +606,8 @@ pub fn mint(a: &cli::SealArgs, verbose: bool) -> Result<Token> {
         }
     } else if a.session {
         if policy.is_some() {
-            return Err(Error::Usage(
-                "--session takes no policy (GetSessionToken has none); use --federation or --role"
-                    .into(),
+            return Err(Error::usage(
+                "--session takes no policy (GetSessionToken has none); use --federation or --role",
             ));
         }
         MintRequest::Session { duration, mfa }
@@ -617,8 +620,8 @@ pub fn mint(a: &cli::SealArgs, verbose: bool) -> Result<Token> {
             duration,
         })
     } else {
-        return Err(Error::Usage(
-            "give --federation NAME, --session or --role ARN".into(),
+        return Err(Error::usage(
+            "give --federation NAME, --session or --role ARN",
         ));
     };
     req.validate("--duration")?;
@@ -639,9 +642,7 @@ fn ask_mfa_code(serial: &str) -> Result<String> {
         code: "000000".into(),
     })?;
     let no_terminal = || {
-        Error::Usage(
-            "--mfa-serial needs --token-code CODE: there is no terminal to ask for it on".into(),
-        )
+        Error::usage("--mfa-serial needs --token-code CODE: there is no terminal to ask for it on")
     };
     if !std::io::stdin().is_terminal() {
         return Err(no_terminal());
@@ -674,7 +675,7 @@ pub fn ec2(a: cli::Ec2Args, verbose: bool) -> Result<ExitCode> {
     })?;
     let answer = token.new_ec2_with(&settings)?.call(action, &params)?;
     let mut out = serde_json::to_string_pretty(&answer)
-        .map_err(|e| Error::Other(format!("cannot print the answer: {e}")))?;
+        .map_err(|e| Error::other(format!("cannot print the answer: {e}")))?;
     out.push('\n');
     crate::print(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
@@ -692,7 +693,7 @@ pub fn console(a: cli::ConsoleArgs, verbose: bool) -> Result<ExitCode> {
         .as_deref()
         .map(|d| {
             handoff::parse_duration(d).ok_or_else(|| {
-                Error::Usage(format!(
+                Error::usage(format!(
                     "--session-duration {d:?} is not a duration: give seconds, or 90m, 3h, 1h30m"
                 ))
             })

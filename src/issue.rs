@@ -90,7 +90,7 @@ pub fn prepare(token: Token, label: Option<String>, region: Option<&str>) -> Res
     }
     let mut id = [0u8; 16];
     getrandom::getrandom(&mut id)
-        .map_err(|e| crate::Error::Other(format!("no randomness for the token id: {e}")))?;
+        .map_err(|e| crate::Error::other(format!("no randomness for the token id: {e}")))?;
     Ok(token.with_token_id(id.to_vec()))
 }
 

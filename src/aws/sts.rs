@@ -344,9 +344,11 @@ impl Sts {
         // What open will refuse is not sealed: the token goes through the
         // very encoding and checks open applies (control characters in a
         // credential, an Expiration out of range, ...).
-        crate::envelope::decode(&crate::envelope::encode(&token)).map_err(|e| match e {
-            Error::NotAToken(why) => self.transport.malformed(action, why),
-            e => e,
+        crate::envelope::decode(&crate::envelope::encode(&token)).map_err(|e| match e.kind() {
+            crate::ErrorKind::NotAToken => {
+                self.transport.malformed(action, e.message().to_string())
+            }
+            _ => e,
         })?;
         Ok(token)
     }
