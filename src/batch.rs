@@ -49,11 +49,15 @@ use crate::{Error, Result};
 /// its federated user name (or role session name) holds [`PLACEHOLDER`],
 /// so each person's session is their own, and every other argument passes
 /// [`MintRequest::validate_but_names`]. Each person's filled-in name is
-/// checked by [`check_person`] as the roster is read.
+/// checked by [`check_person`] as the roster is read. A request that does
+/// not mint per person is an
+/// [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument) whose
+/// [`source`](std::error::Error::source) is the [`NotPerPerson`].
 pub fn check_request(req: &MintRequest) -> Result<()> {
+    let not = |why: NotPerPerson| Err(Error::usage(why.to_string()).with_source(why));
     match req {
         MintRequest::Federation { name, .. } if !name.contains(PLACEHOLDER) => {
-            return Err(Error::usage(NO_PLACEHOLDER_FEDERATION));
+            return not(NotPerPerson::FederationName);
         }
         MintRequest::Role(r)
             if !r
@@ -62,22 +66,49 @@ pub fn check_request(req: &MintRequest) -> Result<()> {
                 .is_some_and(|n| n.contains(PLACEHOLDER)) =>
         {
             check_role_arn(&r.role_arn)?;
-            return Err(Error::usage(NO_PLACEHOLDER_ROLE));
+            return not(NotPerPerson::SessionName);
         }
-        MintRequest::Session { .. } => return Err(Error::usage(SESSION_IN_BATCH)),
+        MintRequest::Session { .. } => return not(NotPerPerson::SessionToken),
         _ => {}
     }
     req.validate_but_names()
 }
 
-/// [`check_request`]'s refusal of a federated user name without
-/// [`PLACEHOLDER`].
-pub const NO_PLACEHOLDER_FEDERATION: &str = "a batch needs {name} in the federated user name (say 'ws-{name}'): each person's session must be their own, to be revoked and attributed on its own";
-/// [`check_request`]'s refusal of a role session name without
-/// [`PLACEHOLDER`].
-pub const NO_PLACEHOLDER_ROLE: &str = "a batch of role sessions needs {name} in the session name: each person's session must be their own, to be revoked and attributed on its own";
-/// [`check_request`]'s refusal of GetSessionToken.
-pub const SESSION_IN_BATCH: &str = "a batch mints one token per person: mint a federation token or a role session per person, not a session token";
+/// Why a request cannot serve a batch: each person's session must be their
+/// own, to be revoked and attributed on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotPerPerson {
+    /// The federated user name has no [`PLACEHOLDER`].
+    FederationName,
+    /// The role session name has no [`PLACEHOLDER`] (or there is none).
+    SessionName,
+    /// GetSessionToken names no one.
+    SessionToken,
+}
+
+impl std::fmt::Display for NotPerPerson {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const OWN: &str =
+            "each person's session must be their own, to be revoked and attributed on its own";
+        match self {
+            NotPerPerson::FederationName => write!(
+                f,
+                "a batch needs {PLACEHOLDER} in the federated user name (say 'ws-{PLACEHOLDER}'): {OWN}"
+            ),
+            NotPerPerson::SessionName => write!(
+                f,
+                "a batch of role sessions needs {PLACEHOLDER} in the session name: {OWN}"
+            ),
+            NotPerPerson::SessionToken => write!(
+                f,
+                "a batch mints a federation token or a role session per person, not a session token: {OWN}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for NotPerPerson {}
 
 /// `req` as minted for `person`: `{name}` in its names is theirs.
 pub fn for_person(req: &MintRequest, person: &str) -> MintRequest {
@@ -236,11 +267,11 @@ impl Report {
 
 /// The short reason of a failure: the AWS error code when there is one.
 pub fn failure_code(e: &Error) -> String {
-    match e {
-        Error::Aws { code, .. } => code.clone(),
-        Error::Transport { .. } => "network".into(),
-        Error::Usage(_) => "usage".into(),
-        e => match out_of_room(e) {
+    match e.kind() {
+        crate::ErrorKind::Aws { code, .. } => code.clone(),
+        _ if e.is_transport() => "network".into(),
+        crate::ErrorKind::InvalidArgument => "usage".into(),
+        _ => match out_of_room(e) {
             Some(why) => why.into(),
             None => "error".into(),
         },
@@ -254,9 +285,10 @@ pub const MAX_SILENT_STS: usize = 3;
 /// `Some` short reason when `e` says the disk cannot take more: no space,
 /// over quota, or a read-only file system.
 fn out_of_room(e: &Error) -> Option<&'static str> {
-    let Error::Io { source, .. } = e else {
+    if !matches!(e.kind(), crate::ErrorKind::Io { .. }) {
         return None;
-    };
+    }
+    let source = std::error::Error::source(e)?.downcast_ref::<std::io::Error>()?;
     use std::io::ErrorKind;
     match source.kind() {
         ErrorKind::StorageFull => Some("no space left"),
@@ -497,7 +529,7 @@ fn existing(path: &Path) -> Result<bool> {
         return Ok(true);
     }
     let what = crate::files::kind_of(&meta);
-    Err(Error::Other(format!(
+    Err(Error::other(format!(
         "{} is {what}, not a token file; not writing there (remove it to make this person's token)",
         path.display()
     )))
@@ -527,7 +559,7 @@ fn make(
 ) -> Result<()> {
     let recipients = person.recipients()?;
     let token = match sts.mint(&for_person(&batch.mint, &person.name)) {
-        Err(e @ Error::Transport { .. }) => {
+        Err(e) if e.is_transport() => {
             silent.fetch_add(1, Ordering::SeqCst);
             return Err(e);
         }
@@ -609,7 +641,7 @@ fn put_in_place(tmp: tempfile::NamedTempFile, path: &Path, overwrite: Overwrite)
     };
     done.map_err(|e| {
         if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-            Error::Other(format!(
+            Error::other(format!(
                 "{} appeared while its token was being made; not replacing it",
                 path.display()
             ))
@@ -645,7 +677,7 @@ mod tests {
             results: vec![
                 (person("alice"), Outcome::Made("t/alice.age".into())),
                 (person("bob"), Outcome::Skipped("t/bob.age".into())),
-                (person("carol"), Outcome::Failed(Error::Usage("bad".into()))),
+                (person("carol"), Outcome::Failed(Error::usage("bad"))),
                 (person("dave"), Outcome::NotStarted),
             ],
             halted: None,
@@ -736,7 +768,9 @@ mod tests {
                 .and_then(|()| check_person(&req, &alice))
                 .unwrap_err();
             assert_eq!(one.to_string(), each.to_string(), "{what}");
-            assert_eq!((one.exit_code(), each.exit_code()), (2, 2), "{what}");
+            for e in [&one, &each] {
+                assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument, "{what}");
+            }
         }
         for good in [fed("ws-{name}", Some(900), None), role(&|_| {})] {
             check_request(&good).unwrap();
@@ -745,17 +779,20 @@ mod tests {
         }
         // A batch's names must make each person's session their own.
         for (req, want) in [
-            (fed("workshop", None, None), NO_PLACEHOLDER_FEDERATION),
-            (role(&|r| r.session_name = None), NO_PLACEHOLDER_ROLE),
+            (fed("workshop", None, None), NotPerPerson::FederationName),
+            (role(&|r| r.session_name = None), NotPerPerson::SessionName),
             (
                 MintRequest::Session {
                     duration: None,
                     mfa: None,
                 },
-                SESSION_IN_BATCH,
+                NotPerPerson::SessionToken,
             ),
         ] {
-            assert_eq!(check_request(&req).unwrap_err().to_string(), want);
+            let e = check_request(&req).unwrap_err();
+            assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
+            let why = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<NotPerPerson>());
+            assert_eq!(why, Some(&want));
         }
     }
 
@@ -767,19 +804,19 @@ mod tests {
             (Errno::DQUOT, "over quota"),
             (Errno::ROFS, "read-only file system"),
         ] {
-            let e = Error::Io {
-                what: "cannot write",
-                path: "d/x".into(),
-                source: std::io::Error::from_raw_os_error(errno.raw_os_error()),
-            };
+            let e = Error::io(
+                "cannot write",
+                "d/x".as_ref(),
+                std::io::Error::from_raw_os_error(errno.raw_os_error()),
+            );
             assert_eq!(out_of_room(&e), Some(why));
             assert_eq!(failure_code(&e), why);
         }
-        let other = Error::Io {
-            what: "cannot write",
-            path: "d/x".into(),
-            source: std::io::Error::from_raw_os_error(Errno::ACCESS.raw_os_error()),
-        };
+        let other = Error::io(
+            "cannot write",
+            "d/x".as_ref(),
+            std::io::Error::from_raw_os_error(Errno::ACCESS.raw_os_error()),
+        );
         assert_eq!(out_of_room(&other), None);
         assert_eq!(failure_code(&other), "error");
     }

@@ -68,11 +68,11 @@ pub fn write_stdout(bytes: &[u8]) -> Result<()> {
     let fd = std::io::stdout()
         .as_fd()
         .try_clone_to_owned()
-        .map_err(|e| Error::Other(format!("cannot write to stdout: {e}")))?;
+        .map_err(|e| Error::other(format!("cannot write to stdout: {e}")))?;
     let mut out = std::fs::File::from(fd);
     match out.write_all(bytes) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Error::Other(format!("cannot write to stdout: {e}")))
+            Err(Error::other(format!("cannot write to stdout: {e}")))
         }
         _ => Ok(()),
     }

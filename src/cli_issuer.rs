@@ -13,7 +13,7 @@ use handoff::batch::{self, Event, Outcome};
 use handoff::issue::{Hooks, Mint, SealRequest, Sealed, Signer, Source, To};
 use handoff::ledger::Ledger;
 use handoff::roster::PLACEHOLDER;
-use handoff::{revoke as rv, shown, Error, Policy, Result};
+use handoff::{revoke as rv, shown, Error, ErrorKind, Policy, Result};
 
 use crate::cli;
 
@@ -48,20 +48,20 @@ fn say(line: &str) {
 /// terminal, one line per person otherwise, and the summary.
 pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
     let Some(roster_path) = a.each.clone() else {
-        return Err(Error::Usage("--each needs a roster".into()));
+        return Err(Error::usage("--each needs a roster"));
     };
     if !a.to.is_empty() || !a.to_file.is_empty() || a.passphrase || a.passphrase_file.is_some() {
-        return Err(Error::Usage(
-            "--each seals each token to its person's key from the roster; -r, -R and -p do not apply".into(),
+        return Err(Error::usage(
+            "--each seals each token to its person's key from the roster; -r, -R and -p do not apply",
         ));
     }
     let Some(dir) = a.output.clone() else {
-        return Err(Error::Usage(
-            "--each needs -o DIR: each person's token goes to DIR/NAME.age".into(),
+        return Err(Error::usage(
+            "--each needs -o DIR: each person's token goes to DIR/NAME.age",
         ));
     };
     if dir.exists() && !dir.is_dir() {
-        return Err(Error::Usage(format!(
+        return Err(Error::usage(format!(
             "with --each, -o names a directory; {} is not one",
             dir.display()
         )));
@@ -152,17 +152,17 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
     let report = match handoff::issue::seal(request, &hooks) {
         Ok(Sealed::Batch(report)) => report,
         // Every roster error, one a line, then one line that sums them up.
-        Err(Error::Usage(m)) if m.lines().count() > 1 => {
-            for l in m.lines() {
-                say(&format!("handoff: {}", shown(l)));
+        Err(e) if !e.related().is_empty() => {
+            for each in e.related() {
+                say(&format!("handoff: {}", shown(&each.to_string())));
             }
-            return Err(Error::Usage(format!(
+            return Err(Error::usage(format!(
                 "{} errors in the roster; nothing was minted",
-                m.lines().count()
+                e.related().len()
             )));
         }
         Err(e) => return Err(in_cli_words(e)),
-        Ok(_) => return Err(Error::Other("the roster's batch did not run".into())),
+        Ok(_) => return Err(Error::other("the roster's batch did not run")),
     };
     if let Some(bar) = bar.get().and_then(Option::as_ref) {
         bar.set_message(format!("failed: {}", failures.load(Ordering::SeqCst)));
@@ -190,29 +190,28 @@ fn progress_bar(total: usize) -> Option<indicatif::ProgressBar> {
     })
 }
 
-/// The library's refusals of a seal request in the command line's words:
-/// the duration is `--duration`, a batch's names are `--federation` and
-/// `--session-name`.
+/// The library's refusals of a seal request in the command line's words,
+/// from their typed causes: a duration STS does not grant is
+/// `--duration`'s, and a batch's names are `--federation`'s and
+/// `--session-name`'s.
 pub fn in_cli_words(e: Error) -> Error {
-    let Error::Usage(m) = e else { return e };
-    for what in [
-        aws::sts::FEDERATION_DURATION,
-        aws::sts::SESSION_DURATION,
-        aws::sts::ROLE_DURATION,
-    ] {
-        if let Some(rest) = m.strip_prefix(what).filter(|r| r.starts_with(" must be ")) {
-            return Error::Usage(format!("--duration{rest}"));
-        }
+    if e.kind() != &ErrorKind::InvalidArgument {
+        return e;
     }
-    Error::Usage(match m.as_str() {
-        batch::NO_PLACEHOLDER_FEDERATION => format!(
+    let cause = std::error::Error::source(&e);
+    if let Some(out) = cause.and_then(|c| c.downcast_ref::<aws::sts::DurationOutOfRange>()) {
+        return Error::usage(format!("--duration {out}"));
+    }
+    let words = match cause.and_then(|c| c.downcast_ref::<batch::NotPerPerson>()) {
+        Some(batch::NotPerPerson::FederationName) => format!(
             "--each needs {PLACEHOLDER} in --federation (say 'ws-{PLACEHOLDER}'): each person's session must be their own, to be revoked and attributed on its own"
         ),
-        batch::NO_PLACEHOLDER_ROLE => format!(
+        Some(batch::NotPerPerson::SessionName) => format!(
             "--each with --role needs {PLACEHOLDER} in --session-name: each person's session must be their own, to be revoked and attributed on its own"
         ),
-        _ => m,
-    })
+        _ => return e,
+    };
+    Error::usage(words)
 }
 
 /// `handoff revoke`.
@@ -223,13 +222,17 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
         (Some(sel), None) => match rv::targets(&records, sel, a.all_sessions) {
             // An ambiguous selector: each candidate on its own line, then
             // the error.
-            Err(Error::Usage(m)) if m.lines().count() > 2 => {
+            Err(e)
+                if e.kind() == &handoff::ErrorKind::InvalidArgument
+                    && e.to_string().lines().count() > 2 =>
+            {
+                let m = e.to_string();
                 let mut lines = m.lines();
                 let first = lines.next().unwrap_or_default().to_string();
                 for l in lines {
                     eprintln!("handoff: {}", crate::shown(l));
                 }
-                return Err(Error::Usage(first));
+                return Err(Error::usage(first));
             }
             r => r?,
         },
@@ -238,8 +241,8 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
                 (Some(u), None) => Principal::User(u.clone()),
                 (None, Some(r)) => Principal::Role(r.clone()),
                 _ => {
-                    return Err(Error::Usage(
-                        "--userid needs --user NAME (federation or session tokens) or --role NAME (role sessions)".into(),
+                    return Err(Error::usage(
+                        "--userid needs --user NAME (federation or session tokens) or --role NAME (role sessions)",
                     ))
                 }
             };
@@ -251,7 +254,7 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
                 }],
             }]
         }
-        _ => return Err(Error::Usage("give a SELECTOR or --userid ID".into())),
+        _ => return Err(Error::usage("give a SELECTOR or --userid ID")),
     };
     let iam = Iam::new(iam_settings(&a.aws, verbose).resolve(Service::Iam)?)?;
     if !a.dry_run && !a.yes {
@@ -260,7 +263,7 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
             .map(|t| format!("{} on {}", t.userids().join(", "), t.principal))
             .collect();
         if !std::io::stdin().is_terminal() {
-            return Err(Error::Usage(format!(
+            return Err(Error::usage(format!(
                 "revoke would deny {}; confirm with --yes",
                 what.join("; ")
             )));
@@ -377,7 +380,7 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
     }
     if held_only && !a.dry_run {
         let what = a.selector.as_deref().or(a.userid.as_deref()).unwrap_or("");
-        return Err(Error::Other(format!(
+        return Err(Error::other(format!(
             "every handoff {} names is already revoked; nothing written",
             crate::shown(&format!("{what:?}"))
         )));
@@ -394,7 +397,7 @@ pub fn duration_and_policy(
         .as_deref()
         .map(|d| {
             handoff::parse_duration(d).ok_or_else(|| {
-                Error::Usage(format!(
+                Error::usage(format!(
                     "--duration {d:?} is not a duration: give seconds, or 90m, 3h, 1h30m"
                 ))
             })
@@ -423,8 +426,8 @@ pub fn duration_and_policy(
 pub fn mint_source(a: &cli::SealArgs, verbose: bool) -> Result<Source> {
     let (duration, policy) = duration_and_policy(a)?;
     if a.mfa_serial.is_some() && !a.session {
-        return Err(Error::Usage(
-            "--mfa-serial and --token-code apply to --session".into(),
+        return Err(Error::usage(
+            "--mfa-serial and --token-code apply to --session",
         ));
     }
     let mfa = a.mfa_serial.as_ref().map(|serial| Mfa {
@@ -441,9 +444,8 @@ pub fn mint_source(a: &cli::SealArgs, verbose: bool) -> Result<Source> {
         }
     } else if a.session {
         if policy.is_some() {
-            return Err(Error::Usage(
-                "--session takes no policy (GetSessionToken has none); use --federation or --role"
-                    .into(),
+            return Err(Error::usage(
+                "--session takes no policy (GetSessionToken has none); use --federation or --role",
             ));
         }
         MintRequest::Session { duration, mfa }
@@ -456,12 +458,12 @@ pub fn mint_source(a: &cli::SealArgs, verbose: bool) -> Result<Source> {
             duration,
         })
     } else if a.each.is_some() {
-        return Err(Error::Usage(
-            "--each mints one token per person: give --federation 'PREFIX{name}' or --role ARN --session-name '{name}'".into(),
+        return Err(Error::usage(
+            "--each mints one token per person: give --federation 'PREFIX{name}' or --role ARN --session-name '{name}'",
         ));
     } else {
-        return Err(Error::Usage(
-            "give --federation NAME, --session or --role ARN".into(),
+        return Err(Error::usage(
+            "give --federation NAME, --session or --role ARN",
         ));
     };
     Ok(Source::Mint(Mint {
@@ -475,9 +477,7 @@ pub fn mint_source(a: &cli::SealArgs, verbose: bool) -> Result<Source> {
 /// the library asks once the serial itself has been checked.
 pub fn ask_mfa_code(serial: &str) -> Result<String> {
     let no_terminal = || {
-        Error::Usage(
-            "--mfa-serial needs --token-code CODE: there is no terminal to ask for it on".into(),
-        )
+        Error::usage("--mfa-serial needs --token-code CODE: there is no terminal to ask for it on")
     };
     if !std::io::stdin().is_terminal() {
         return Err(no_terminal());
@@ -510,7 +510,7 @@ pub fn ec2(a: cli::Ec2Args, verbose: bool) -> Result<ExitCode> {
     })?;
     let answer = token.new_ec2_with(&settings)?.call(action, &params)?;
     let mut out = serde_json::to_string_pretty(&answer)
-        .map_err(|e| Error::Other(format!("cannot print the answer: {e}")))?;
+        .map_err(|e| Error::other(format!("cannot print the answer: {e}")))?;
     out.push('\n');
     crate::print(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
@@ -528,7 +528,7 @@ pub fn console(a: cli::ConsoleArgs, verbose: bool) -> Result<ExitCode> {
         .as_deref()
         .map(|d| {
             handoff::parse_duration(d).ok_or_else(|| {
-                Error::Usage(format!(
+                Error::usage(format!(
                     "--session-duration {d:?} is not a duration: give seconds, or 90m, 3h, 1h30m"
                 ))
             })

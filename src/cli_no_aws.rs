@@ -9,8 +9,8 @@ use handoff::{Error, Result};
 use crate::cli;
 
 fn no_aws<T>() -> Result<T> {
-    Err(Error::Usage(
-        "this build of handoff has no AWS support (feature aws)".into(),
+    Err(Error::usage(
+        "this build of handoff has no AWS support (feature aws)",
     ))
 }
 

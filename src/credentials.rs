@@ -426,16 +426,14 @@ impl Token {
             .or(self.assumed_role_user.as_ref().map(|u| u.arn.as_str()))
     }
 
-    /// Refuses expired credentials with [`Error::Expired`](crate::Error::Expired).
+    /// Refuses expired credentials with [`ErrorKind::Expired`](crate::ErrorKind::Expired).
     pub fn check_not_expired(&self) -> crate::Result<()> {
         self.check_not_expired_at(clock::now())
     }
 
     pub(crate) fn check_not_expired_at(&self, now: SystemTime) -> crate::Result<()> {
         match self.expiration() {
-            Some(at) if at <= now => Err(crate::Error::Expired {
-                at: clock::format_rfc3339(at),
-            }),
+            Some(at) if at <= now => Err(crate::Error::expired(clock::format_rfc3339(at))),
             _ => Ok(()),
         }
     }

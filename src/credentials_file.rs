@@ -56,7 +56,7 @@ pub fn write_profile(path: &Path, name: &str, token: &Token, force: bool) -> Res
                 && text[l.start..l.text_end].trim_start().starts_with(MARKER)
         });
         if !ours && !force {
-            return Err(Error::Other(format!(
+            return Err(Error::other(format!(
                 "profile [{name}] in {} was not written by handoff; --force replaces it",
                 path.display()
             )));
@@ -103,7 +103,7 @@ pub fn set_region(path: &Path, name: &str, region: &str) -> Result<bool> {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     {
-        return Err(Error::Other(format!("{region:?} is not a region name")));
+        return Err(Error::other(format!("{region:?} is not a region name")));
     }
     ini::check_regular(path, NOT_WRITING)?;
     let lock = lock_beside(path)?;
@@ -185,7 +185,7 @@ fn config_header(name: &str) -> Result<String> {
     if ini::config_profile_name(&quoted).as_deref() == Some(name) {
         return Ok(quoted);
     }
-    Err(Error::Other(format!(
+    Err(Error::other(format!(
         "profile {name:?} cannot be named in the AWS config file"
     )))
 }
@@ -210,8 +210,8 @@ fn read(path: &Path) -> Result<Zeroizing<String>> {
 fn check_result(text: &str, found: impl Fn(&Ini) -> bool) -> Result<()> {
     match ini::parse(text) {
         Ok(ini) if found(&ini) => Ok(()),
-        _ => Err(Error::Other(
-            "the profile could not be written without changing how the rest of the file reads; nothing was written".into(),
+        _ => Err(Error::other(
+            "the profile could not be written without changing how the rest of the file reads; nothing was written",
         )),
     }
 }

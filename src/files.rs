@@ -40,7 +40,7 @@ pub fn check_writable(path: &Path, overwrite: Overwrite) -> Result<()> {
 }
 
 fn exists(path: &Path) -> Error {
-    Error::Other(format!(
+    Error::other(format!(
         "{} already exists; --force replaces it",
         path.display()
     ))
@@ -81,7 +81,7 @@ pub(crate) fn target(path: &Path) -> Result<Target> {
     } else {
         "not a regular file"
     };
-    Err(Error::Other(format!(
+    Err(Error::other(format!(
         "{} is {what}; not writing into it",
         path.display()
     )))
@@ -272,7 +272,7 @@ pub(crate) fn lock_file(lock_path: &Path, wait: std::time::Duration, why: &str) 
         .open(lock_path)
         .map_err(|e| {
             if fs::symlink_metadata(lock_path).is_ok_and(|m| m.file_type().is_symlink()) {
-                Error::Other(format!(
+                Error::other(format!(
                     "the lock file {} is a symlink; not following it",
                     lock_path.display()
                 ))
@@ -289,7 +289,7 @@ pub(crate) fn lock_file(lock_path: &Path, wait: std::time::Duration, why: &str) 
             Err(fs::TryLockError::Error(e)) => return Err(Error::io("cannot lock", lock_path, e)),
         }
         if start.elapsed() >= wait {
-            return Err(Error::Other(format!(
+            return Err(Error::other(format!(
                 "{} is still locked after {} s ({why}); giving up",
                 lock_path.display(),
                 wait.as_secs()

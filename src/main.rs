@@ -22,6 +22,7 @@ macro_rules! eprint {
 }
 
 mod cli;
+mod cli_errors;
 #[cfg(feature = "aws")]
 mod cli_issuer;
 #[cfg(not(feature = "aws"))]
@@ -40,7 +41,7 @@ use handoff::files;
 use handoff::issue::{Hooks, SealRequest, Sealed, Signer, Source, To};
 use handoff::secrecy::SecretString;
 use handoff::shown;
-use handoff::{Error, Form, Identities, Policy, Prompt, Recipients, Result, Token};
+use handoff::{Error, ErrorKind, Form, Identities, Policy, Prompt, Recipients, Result, Token};
 
 use cli::{Cli, Command};
 
@@ -77,7 +78,7 @@ fn main() -> ExitCode {
             if let Some(second) = lines.next() {
                 cli_common::eprint_line(&shown(second));
             }
-            ExitCode::from(e.exit_code())
+            ExitCode::from(cli_errors::exit_status(e.kind()))
         }
     }
 }
@@ -107,8 +108,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
 fn keygen(a: cli::KeygenArgs) -> Result<ExitCode> {
     if let Some(file) = a.public {
         if file.is_some() && a.file.is_some() {
-            return Err(Error::Usage(
-                "give the file of -y once: keygen -y FILE or keygen -y -- FILE".into(),
+            return Err(Error::usage(
+                "give the file of -y once: keygen -y FILE or keygen -y -- FILE",
             ));
         }
         // keygen -y -- FILE: the file comes after --
@@ -154,9 +155,9 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         && a.role.is_none()
         && a.input.as_deref().is_none_or(|i| i == Path::new("-"))
     {
-        return Err(Error::Usage(
+        return Err(Error::usage(
             "-R - reads the recipients from stdin, which already carries the credential document: give --input FILE"
-                .into(),
+                ,
         ));
     }
     for f in &a.to_file {
@@ -178,17 +179,17 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         recipients.set_passphrase(ask_new_passphrase()?);
     }
     if recipients.is_empty() {
-        return Err(Error::Usage(
-            "no recipients: give -r/--to RECIPIENT, -R/--to-file FILE, or -p/--passphrase".into(),
+        return Err(Error::usage(
+            "no recipients: give -r/--to RECIPIENT, -R/--to-file FILE, or -p/--passphrase",
         ));
     }
     let form = a.form();
     match &a.output {
         Some(path) => files::check_writable(path, cli::overwrite(a.force))?,
         None if form == Form::Binary && std::io::stdout().is_terminal() => {
-            return Err(Error::Usage(
+            return Err(Error::usage(
                 "refusing to write a binary token to the terminal: use -a/--armor, --base64, or -o FILE"
-                    .into(),
+                    ,
             ))
         }
         None => {}
@@ -204,7 +205,7 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
             (a.aws.endpoint_url.is_some(), "--endpoint-url"),
         ];
         if let Some((_, flag)) = stray.iter().find(|(set, _)| *set) {
-            return Err(Error::Usage(format!(
+            return Err(Error::usage(format!(
                 "{flag} applies only when minting (--federation, --session or --role)"
             )));
         }
@@ -286,14 +287,14 @@ fn empty_ledger_note(path: &std::path::Path) {
 fn ask_new_passphrase() -> Result<SecretString> {
     use handoff::secrecy::ExposeSecret;
     let no_tty =
-        || Error::Usage("no terminal to ask for the passphrase: use --passphrase-file FILE".into());
+        || Error::usage("no terminal to ask for the passphrase: use --passphrase-file FILE");
     let first = cli_common::prompt_passphrase("Passphrase: ").ok_or_else(no_tty)?;
     let again = cli_common::prompt_passphrase("Confirm passphrase: ").ok_or_else(no_tty)?;
     if first.expose_secret() != again.expose_secret() {
-        return Err(Error::Usage("the passphrases do not match".into()));
+        return Err(Error::usage("the passphrases do not match"));
     }
     if first.expose_secret().is_empty() {
-        return Err(Error::Usage("the passphrase is empty".into()));
+        return Err(Error::usage("the passphrase is empty"));
     }
     Ok(first)
 }
@@ -305,9 +306,9 @@ fn read_document(path: Option<&Path>) -> Result<Token> {
         _ => {
             let stdin = std::io::stdin();
             if stdin.is_terminal() {
-                return Err(Error::Usage(
+                return Err(Error::usage(
                     "no credential document: pipe one in, give --input FILE, or mint with --federation, --session or --role"
-                        .into(),
+                        ,
                 ));
             }
             handoff::read_document(stdin.lock(), "stdin")
@@ -324,7 +325,7 @@ fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
         _ => {
             let stdin = std::io::stdin();
             if stdin.is_terminal() {
-                return Err(Error::Usage("no token: give FILE, or pipe one in".into()));
+                return Err(Error::usage("no token: give FILE, or pipe one in"));
             }
             handoff::read_sealed(stdin.lock(), "stdin")?
         }
@@ -339,17 +340,21 @@ fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
     identities.add_files_or_default(&ids.identity, |w| eprintln!("handoff: {}", shown(w)))?;
     let signers = handoff::signing::Signers::choose(ids.signers.as_deref())?;
     let name = file.map_or("stdin".into(), |p| p.display().to_string());
-    handoff::open_with(&sealed, &identities, signers.as_ref()).map_err(|e| match e {
-        e @ Error::Unsigned { .. } => Error::Untrusted(format!(
-            "{e}\nto open it without that check, give --signers none"
-        )),
-        Error::NoIdentity => Error::Decrypt(format!(
-            "no identity to open the token with: give -i FILE, or create {} with handoff keygen",
-            handoff::paths::default_identity_path()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|_| "an identity".into())
-        )),
-        e => handoff::mistakes::token_error(&name, &sealed, e),
+    handoff::open_with(&sealed, &identities, signers.as_ref()).map_err(|e| match e.kind() {
+        ErrorKind::Unsigned => Error::new(
+            ErrorKind::Unsigned,
+            format!("{e}\nto open it without that check, give --signers none"),
+        ),
+        ErrorKind::NoIdentity => Error::new(
+            ErrorKind::NoIdentity,
+            format!(
+                "no identity to open the token with: give -i FILE, or create {} with handoff keygen",
+                handoff::paths::default_identity_path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|_| "an identity".into())
+            ),
+        ),
+        _ => handoff::mistakes::token_error(&name, &sealed, e),
     })
 }
 
@@ -447,7 +452,7 @@ fn exec(a: cli::ExecArgs, verbose: bool) -> Result<ExitCode> {
     let (program, args) = a
         .command
         .split_first()
-        .ok_or_else(|| Error::Usage("no command to run after --".into()))?;
+        .ok_or_else(|| Error::usage("no command to run after --"))?;
     let mut cmd = std::process::Command::new(program);
     cmd.args(args);
     if a.server {

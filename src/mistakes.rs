@@ -7,7 +7,7 @@ use std::path::Path;
 
 use zeroize::Zeroizing;
 
-use crate::Error;
+use crate::{Error, ErrorKind};
 
 /// Whether `bytes` begin like an age file: binary, armored, or the binary
 /// file as one line of base64 (`seal --base64`).
@@ -63,13 +63,13 @@ pub fn is_public_key_file(path: &Path) -> bool {
 pub fn identity_error(path: &Path, e: Error) -> Error {
     let head = head(path);
     if looks_like_token(&head) {
-        return Error::Usage(format!(
+        return Error::usage(format!(
             "{} looks like a handoff token, not an identity: give it as the FILE argument, not with -i",
             path.display()
         ));
     }
     if looks_like_public_key(&head) {
-        return Error::Usage(format!(
+        return Error::usage(format!(
             "{} is a public key, not an identity: -i takes the private key (for an SSH key, the file without .pub); a public key is for seal -r or -R",
             path.display()
         ));
@@ -87,13 +87,14 @@ pub fn unexpanded_tilde(path: &Path, e: Error) -> Error {
         return e;
     }
     let hint = "~ is not expanded here: no shell ran this command (botocore runs credential_process without one); give the full path, as in /home/NAME/token.age";
-    match e {
-        Error::Decrypt(m) => Error::Decrypt(format!("{m}\n{hint}")),
-        Error::Usage(m) => Error::Usage(format!("{m}\n{hint}")),
-        e @ (Error::Io { .. } | Error::Other(_) | Error::Document(_)) => {
-            Error::Other(format!("{e}\n{hint}"))
+    match e.kind() {
+        ErrorKind::Damaged | ErrorKind::InvalidArgument => {
+            Error::new(e.kind().clone(), format!("{e}\n{hint}")).with_source(e)
         }
-        e => e,
+        ErrorKind::Io { .. } | ErrorKind::Other | ErrorKind::Document { .. } => {
+            Error::other(format!("{e}\n{hint}")).with_source(e)
+        }
+        _ => e,
     }
 }
 
@@ -102,7 +103,7 @@ pub fn unexpanded_tilde(path: &Path, e: Error) -> Error {
 pub fn recipient_error(recipient: &str, e: Error) -> Error {
     let path = Path::new(recipient.trim());
     if !recipient.trim().is_empty() && path.is_file() {
-        return Error::Usage(format!(
+        return Error::usage(format!(
             "{} is a file, not a recipient: is this a recipients file? use -R {}",
             path.display(),
             path.display()
@@ -115,7 +116,7 @@ pub fn recipient_error(recipient: &str, e: Error) -> Error {
 /// document, says to seal it first (exit status 3); else `e`.
 pub fn token_error(name: &str, bytes: &[u8], e: Error) -> Error {
     if looks_like_credential_document(bytes) {
-        return Error::Decrypt(format!(
+        return Error::damaged(format!(
             "{name} is a credential document, not a sealed token: seal it with handoff seal"
         ));
     }
@@ -191,11 +192,11 @@ mod tests {
         let e = unexpanded_tilde(missing, io);
         assert_eq!(e.exit_code(), 1);
         assert!(e.to_string().contains("\n~ is not expanded here"), "{e}");
-        let e = unexpanded_tilde(missing, Error::Decrypt("cannot read".into()));
+        let e = unexpanded_tilde(missing, Error::damaged("cannot read"));
         assert_eq!(e.exit_code(), 3);
         assert!(e.to_string().contains("botocore"), "{e}");
         // a path without ~ is left alone
-        let e = unexpanded_tilde(Path::new("/nonexistent/t.age"), Error::Decrypt("x".into()));
+        let e = unexpanded_tilde(Path::new("/nonexistent/t.age"), Error::damaged("x"));
         assert_eq!(e.to_string(), "x");
     }
 }

@@ -94,11 +94,7 @@ impl Policy {
     /// A policy document read from a file ([`Policy::from_json`]), its
     /// actions checked ([`Policy::check_actions`]).
     pub fn from_file(path: &std::path::Path, unknown: UnknownActions) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-            what: "cannot read",
-            path: path.to_path_buf(),
-            source: e,
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io("cannot read", path, e))?;
         let p = Policy::from_json(&text)?;
         p.check_actions(unknown)?;
         Ok(p)
@@ -342,7 +338,7 @@ pub fn check_action(action: &str, unknown: UnknownActions) -> Result<String> {
         return Ok(normalized);
     }
     let near = nearest(name, actions.iter().copied());
-    Err(Error::Usage(format!(
+    Err(Error::usage(format!(
         "unknown action {normalized}{}\n--allow-unknown-actions uses it anyway",
         suggestion(&near, |a| format!("{prefix}:{a}"))
     )))

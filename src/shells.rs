@@ -50,7 +50,7 @@ impl Shell {
     /// Appends `v` quoted for this shell, or refuses it.
     fn quote(self, out: &mut String, name: &str, v: &str) -> Result<()> {
         let refuse = |what: &str| {
-            Err(Error::Other(format!(
+            Err(Error::other(format!(
                 "the token's {name} holds {what}, which {} cannot take safely; use another --format (env, fish, powershell, json)",
                 self.name()
             )))

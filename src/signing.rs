@@ -14,7 +14,7 @@ use ssh_key::{HashAlg, LineEnding, PrivateKey, PublicKey, SshSig};
 
 pub use crate::credentials::Signer;
 use crate::files::read_small_file;
-use crate::{clock, Error, Result};
+use crate::{clock, Error, ErrorKind, Result};
 
 /// The SSHSIG namespace of handoff signatures.
 pub const NAMESPACE: &str = "handoff";
@@ -49,7 +49,7 @@ impl SigningKey {
         source: &str,
         passphrase: impl FnOnce() -> Option<SecretString>,
     ) -> Result<Self> {
-        let bad = |why: &str| Error::Usage(format!("signing key {source}: {why}"));
+        let bad = |why: &str| Error::usage(format!("signing key {source}: {why}"));
         let mut key =
             PrivateKey::from_openssh(text.trim()).map_err(|_| bad("not an OpenSSH private key"))?;
         if key.algorithm() != ssh_key::Algorithm::Ed25519 {
@@ -87,12 +87,12 @@ impl SigningKey {
         self.key
             .sign(NAMESPACE, HashAlg::Sha512, msg)
             .and_then(|sig| sig.to_pem(LineEnding::LF))
-            .map_err(|e| Error::Other(format!("signing failed: {e}")))
+            .map_err(|e| Error::other(format!("signing failed: {e}")))
     }
 }
 
 /// The signed-open policy, over a decrypted envelope. With `signers`, the
-/// token must be signed ([`Error::Unsigned`] otherwise) by a key they list
+/// token must be signed ([`ErrorKind::Unsigned`] otherwise) by a key they list
 /// for handoff; a signed token must name, among the recipients it was sealed
 /// to, one that `opened_by` says is the identity that opened it (else it was
 /// re-addressed). The token comes back with its [`Signer`].
@@ -104,9 +104,7 @@ pub(crate) fn trust(
     let (inner, signature) = match decoded {
         crate::envelope::Decoded::Plain(token) => {
             return match signers {
-                Some(s) => Err(Error::Unsigned {
-                    signers: s.source().to_string(),
-                }),
+                Some(s) => Err(Error::unsigned(s.source())),
                 None => Ok(*token),
             }
         }
@@ -126,19 +124,25 @@ pub(crate) fn trust(
     };
     if let Some(s) = signers {
         let principal = s.find(&key, crate::clock::now()).ok_or_else(|| {
-            Error::Untrusted(format!(
-                "the token is signed by {fingerprint}, which {} does not list for handoff",
-                s.source()
-            ))
+            Error::new(
+                ErrorKind::UnknownSigner,
+                format!(
+                    "the token is signed by {fingerprint}, which {} does not list for handoff",
+                    s.source()
+                ),
+            )
         })?;
         signer.principal = Some(principal.to_string());
         signer.verified = true;
     }
     if !token.sealed_to().iter().any(|r| opened_by(r)) {
-        return Err(Error::Untrusted(format!(
+        return Err(Error::new(
+            ErrorKind::ReAddressed,
+            format!(
             "the token was signed for {}, not for the identity that opened it: it was re-addressed",
             token.sealed_to().join(", ")
-        )));
+        ),
+        ));
     }
     Ok(token.with_signer(signer))
 }
@@ -147,28 +151,38 @@ pub(crate) fn trust(
 /// signature by the key it carries. Returns that key.
 pub(crate) fn verify(msg: &[u8], armored: &str) -> Result<PublicKey> {
     let sig = SshSig::from_pem(armored.trim()).map_err(|_| {
-        Error::Untrusted(match sshsig_key_type(armored) {
-            Some(t) if t != "ssh-ed25519" => unsupported_key_type(&t),
-            _ => "the token's signature is not an SSH signature".into(),
-        })
+        Error::new(
+            ErrorKind::BadSignature,
+            match sshsig_key_type(armored) {
+                Some(t) if t != "ssh-ed25519" => unsupported_key_type(&t),
+                _ => "the token's signature is not an SSH signature".into(),
+            },
+        )
     })?;
     if sig.namespace() != NAMESPACE {
-        return Err(Error::Untrusted(format!(
-            "the token's signature is for namespace {:?}, not {NAMESPACE:?}",
-            sig.namespace().chars().take(40).collect::<String>()
-        )));
+        return Err(Error::new(
+            ErrorKind::BadSignature,
+            format!(
+                "the token's signature is for namespace {:?}, not {NAMESPACE:?}",
+                sig.namespace().chars().take(40).collect::<String>()
+            ),
+        ));
     }
     let key = PublicKey::from(sig.public_key().clone());
     if key.algorithm() != ssh_key::Algorithm::Ed25519 {
-        return Err(Error::Untrusted(unsupported_key_type(
-            key.algorithm().as_str(),
-        )));
+        return Err(Error::new(
+            ErrorKind::BadSignature,
+            unsupported_key_type(key.algorithm().as_str()),
+        ));
     }
     key.verify(NAMESPACE, msg, &sig).map_err(|_| {
-        Error::Untrusted(format!(
-            "the token's signature does not verify (key {}): it was changed after signing",
-            key.fingerprint(HashAlg::Sha256)
-        ))
+        Error::new(
+            ErrorKind::BadSignature,
+            format!(
+                "the token's signature does not verify (key {}): it was changed after signing",
+                key.fingerprint(HashAlg::Sha256)
+            ),
+        )
     })?;
     Ok(key)
 }
@@ -256,10 +270,16 @@ impl Signers {
     /// Reads a signers file.
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = read_small_file(path, "signers file").map_err(|e| match e {
-            Error::Io { source, .. } => Error::Untrusted(format!(
-                "cannot read signers file {}: {source}",
-                path.display()
-            )),
+            e if matches!(e.kind(), ErrorKind::Io { .. }) => {
+                let why = std::error::Error::source(&e)
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                Error::new(
+                    ErrorKind::UnknownSigner,
+                    format!("cannot read signers file {}: {why}", path.display()),
+                )
+                .with_source(e)
+            }
             e => e,
         })?;
         Self::parse(&text, &path.display().to_string())
@@ -275,7 +295,10 @@ impl Signers {
                 continue;
             }
             let bad = |why: &str| {
-                Error::Untrusted(format!("signers file {source} line {}: {why}", n + 1))
+                Error::new(
+                    ErrorKind::UnknownSigner,
+                    format!("signers file {source} line {}: {why}", n + 1),
+                )
             };
             let Some((principals, rest)) = principals_field(line) else {
                 return Err(bad("a principals field with an unclosed quote"));

@@ -396,9 +396,11 @@ impl Sts {
         // What open will refuse is not sealed: the token goes through the
         // very encoding and checks open applies (control characters in a
         // credential, an Expiration out of range, ...).
-        crate::envelope::decode(&crate::envelope::encode(&token)).map_err(|e| match e {
-            Error::NotAToken(why) => self.transport.malformed(action, why),
-            e => e,
+        crate::envelope::decode(&crate::envelope::encode(&token)).map_err(|e| match e.kind() {
+            crate::ErrorKind::NotAToken => {
+                self.transport.malformed(action, e.message().to_string())
+            }
+            _ => e,
         })?;
         Ok(token)
     }
@@ -422,23 +424,50 @@ pub fn check_federation_name(name: &str) -> Result<()> {
 }
 
 /// A duration STS accepts: `min`–`max` whole seconds. `what` names it in
-/// the message ("the federation token duration").
+/// the message ("the federation token duration"); the refusal is an
+/// [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument) whose
+/// [`source`](std::error::Error::source) is the [`DurationOutOfRange`], so
+/// a caller can name the duration in its own words.
 pub fn check_duration(d: Duration, min: u64, max: u64, what: &str) -> Result<()> {
-    let secs = d.as_secs();
-    if d.subsec_nanos() != 0 || secs < min || secs > max {
-        return Err(Error::usage(format!(
-            "{what} must be {min} to {max} seconds ({} to {}), not {}",
-            human(min),
-            human(max),
-            if d.subsec_nanos() != 0 {
-                format!("{:.3} s", d.as_secs_f64())
-            } else {
-                format!("{secs} s")
-            }
-        )));
+    if d.subsec_nanos() != 0 || d.as_secs() < min || d.as_secs() > max {
+        let out = DurationOutOfRange { min, max, given: d };
+        return Err(Error::usage(format!("{what} {out}")).with_source(out));
     }
     Ok(())
 }
+
+/// A duration STS does not grant: the cause of [`check_duration`]'s (and
+/// so [`MintRequest::validate`]'s) refusal. Its `Display` is the rule
+/// without the duration's name: `must be 900 to 129600 seconds (15m to
+/// 36h), not 60 s`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DurationOutOfRange {
+    /// The shortest duration of the call, in seconds.
+    pub min: u64,
+    /// The longest duration of the call, in seconds.
+    pub max: u64,
+    /// The duration asked for.
+    pub given: Duration,
+}
+
+impl fmt::Display for DurationOutOfRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (min, max, d) = (self.min, self.max, self.given);
+        write!(
+            f,
+            "must be {min} to {max} seconds ({} to {}), not ",
+            human(min),
+            human(max)
+        )?;
+        if d.subsec_nanos() != 0 {
+            write!(f, "{:.3} s", d.as_secs_f64())
+        } else {
+            write!(f, "{} s", d.as_secs())
+        }
+    }
+}
+
+impl std::error::Error for DurationOutOfRange {}
 
 fn human(secs: u64) -> String {
     if secs.is_multiple_of(3600) {
@@ -683,8 +712,18 @@ mod tests {
             ),
         ] {
             let e = req.validate().unwrap_err();
-            assert_eq!(e.exit_code(), 2);
+            assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
             assert!(e.to_string().contains(phrase), "{e}");
+            // A duration's refusal carries the rule, for a caller's words.
+            let out =
+                std::error::Error::source(&e).and_then(|c| c.downcast_ref::<DurationOutOfRange>());
+            if phrase.contains("duration") {
+                let out = out.unwrap();
+                assert!(e.to_string().ends_with(&out.to_string()), "{e}");
+                assert!(out.to_string().starts_with("must be 900 to "), "{out}");
+            } else {
+                assert!(out.is_none(), "{e}");
+            }
         }
         MintRequest::Session {
             duration: Some(s(900)),

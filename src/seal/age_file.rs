@@ -49,7 +49,7 @@ pub(crate) fn seal_bytes(plaintext: &[u8], recipients: &Recipients, form: Form) 
             let mut scrypt = age::scrypt::Recipient::new(p.clone());
             scrypt.set_work_factor(SEAL_WORK_FACTOR);
             age::Encryptor::with_recipients(std::iter::once(&scrypt as &dyn age::Recipient))
-                .map_err(|e| Error::Other(format!("sealing failed: {e}")))?
+                .map_err(|e| Error::other(format!("sealing failed: {e}")))?
         }
         None if alone => return Err(Error::usage("no recipients: give -r, -R or -p")),
         None => {
@@ -63,15 +63,15 @@ pub(crate) fn seal_bytes(plaintext: &[u8], recipients: &Recipients, form: Form) 
                     .map(|k| k.as_ref() as &dyn age::Recipient),
             )
             .map_err(|e| match plugin_failure.get() {
-                Some(m) => Error::Other(m),
+                Some(m) => Error::other(m),
                 None => Error::usage(format!("cannot seal to these recipients: {e}")),
             })?
         }
     };
     let mut out = Vec::with_capacity(plaintext.len() + 1024);
     let fail = |e: io::Error| match plugin_failure.get() {
-        Some(m) => Error::Other(m),
-        None => Error::Other(format!("sealing failed: {e}")),
+        Some(m) => Error::other(m),
+        None => Error::other(format!("sealing failed: {e}")),
     };
     {
         let mut w = encryptor.wrap_output(&mut out).map_err(fail)?;
@@ -150,26 +150,26 @@ pub(crate) fn open_bytes(
         let mut binary = Vec::with_capacity(start.len());
         ArmoredReader::new(trim_end(start))
             .read_to_end(&mut binary)
-            .map_err(|e| Error::Decrypt(format!("the armored token is damaged: {e}")))?;
+            .map_err(|e| Error::damaged(format!("the armored token is damaged: {e}")))?;
         decoded = binary;
         &decoded
     } else if let Some(text) = base64_text(start) {
         decoded = base64::engine::general_purpose::STANDARD
             .decode(text)
-            .map_err(|_| Error::Decrypt("the base64 token is damaged (invalid base64)".into()))?;
+            .map_err(|_| Error::damaged("the base64 token is damaged (invalid base64)"))?;
         &decoded
     } else if sealed.is_empty() {
-        return Err(Error::Decrypt("the token is empty".into()));
+        return Err(Error::damaged("the token is empty"));
     } else {
-        return Err(Error::NotAToken(
-            "not an age file (binary, armored or base64)".into(),
+        return Err(Error::not_a_token(
+            "not an age file (binary, armored or base64)",
         ));
     };
     check_header(input)?;
     let decryptor = age::Decryptor::new_buffered(WholeHeader::new(input)).map_err(|e| match e {
         // age reports a v1 header it cannot parse as an unknown format
         age::DecryptError::UnknownFormat if input.starts_with(b"age-encryption.org/v1\n") => {
-            Error::Decrypt("the token is damaged: invalid age header".into())
+            Error::damaged("the token is damaged: invalid age header")
         }
         e => decrypt_error(e, false),
     })?;
@@ -186,7 +186,7 @@ pub(crate) fn open_bytes(
             .map_err(|e| decrypt_error(e, true))?
     } else {
         if identities.keys.is_empty() {
-            return Err(Error::NoIdentity);
+            return Err(Error::no_identity());
         }
         identities.plugin_failure.clear();
         // Keys in files first, plugins after: a hardware key is asked only
@@ -204,17 +204,17 @@ pub(crate) fn open_bytes(
         decryptor
             .decrypt(tracked.iter().map(|t| t as &dyn age::Identity))
             .map_err(|e| match e {
-                _ if identities.plugin_failure.get().is_some() => Error::Decrypt(
+                _ if identities.plugin_failure.get().is_some() => Error::damaged(
                     identities.plugin_failure.get().unwrap_or_default(),
                 ),
                 age::DecryptError::NoMatchingKeys if identities.locked.load(Ordering::SeqCst) => {
-                    Error::Decrypt(format!(
+                    Error::damaged(format!(
                         "an SSH key in {} is passphrase-protected and there is no terminal to ask on; \
                          run on a terminal, or remove the passphrase (ssh-keygen -p)",
                         identities.sources.join(", ")
                     ))
                 }
-                age::DecryptError::NoMatchingKeys => Error::Decrypt(format!(
+                age::DecryptError::NoMatchingKeys => Error::damaged(format!(
                     "no identity matches this token (tried {}); it was sealed to someone else",
                     identities.sources.join(", ")
                 )),
@@ -311,7 +311,7 @@ fn too_many_recipients(bytes: usize, how: &str) -> Error {
 /// line) longer than [`MAX_HEADER_BYTES`], without parsing it.
 fn check_header(binary: &[u8]) -> Result<()> {
     if header_len(binary) > MAX_HEADER_BYTES {
-        return Err(Error::Decrypt(format!(
+        return Err(Error::damaged(format!(
             "the token's age header is longer than handoff reads ({} KiB); \
              a token's header is about 100 bytes per recipient",
             MAX_HEADER_BYTES >> 10
@@ -411,7 +411,7 @@ impl io::BufRead for WholeHeader<'_> {
 
 fn decrypt_error(e: age::DecryptError, scrypt: bool) -> Error {
     use age::DecryptError as D;
-    Error::Decrypt(match e {
+    Error::damaged(match e {
         D::DecryptionFailed | D::NoMatchingKeys if scrypt => {
             "wrong passphrase, or the token is damaged".into()
         }
@@ -432,13 +432,13 @@ fn decrypt_error(e: age::DecryptError, scrypt: bool) -> Error {
 
 fn payload_error(e: io::Error) -> Error {
     match e.kind() {
-        io::ErrorKind::UnexpectedEof => Error::Decrypt("the token is truncated".into()),
-        _ => Error::Decrypt(format!("the token is damaged or truncated: {e}")),
+        io::ErrorKind::UnexpectedEof => Error::damaged("the token is truncated"),
+        _ => Error::damaged(format!("the token is damaged or truncated: {e}")),
     }
 }
 
 fn too_large() -> Error {
-    Error::NotAToken(format!(
+    Error::not_a_token(format!(
         "larger than {} KiB; a token is a few KB",
         MAX_SEALED_SIZE / 1024
     ))
@@ -447,9 +447,9 @@ fn too_large() -> Error {
 /// Reads the sealed token in the file at `path`, as [`read_sealed`].
 pub fn read_sealed_file(path: &Path) -> Result<Vec<u8>> {
     let f = std::fs::File::open(path)
-        .map_err(|e| Error::Decrypt(format!("cannot read token {}: {}", path.display(), e)))?;
+        .map_err(|e| Error::damaged(format!("cannot read token {}: {}", path.display(), e)))?;
     if f.metadata().is_ok_and(|m| m.is_dir()) {
-        return Err(Error::Decrypt(format!(
+        return Err(Error::damaged(format!(
             "cannot read token {}: it is a directory",
             path.display()
         )));
@@ -464,7 +464,7 @@ pub fn read_sealed(reader: impl Read, name: &str) -> Result<Vec<u8>> {
     reader
         .take(MAX_SEALED_SIZE as u64 + 1)
         .read_to_end(&mut buf)
-        .map_err(|e| Error::Decrypt(format!("cannot read {name}: {e}")))?;
+        .map_err(|e| Error::damaged(format!("cannot read {name}: {e}")))?;
     if buf.len() > MAX_SEALED_SIZE {
         return Err(too_large());
     }
@@ -741,7 +741,7 @@ mod tests {
         let e = open(&vec![b'x'; MAX_SEALED_SIZE], &i).unwrap_err();
         assert_eq!(
             e.to_string(),
-            Error::NotAToken("not an age file (binary, armored or base64)".into()).to_string()
+            Error::not_a_token("not an age file (binary, armored or base64)").to_string()
         );
         let e = open(&vec![b'x'; MAX_SEALED_SIZE + 1], &i).unwrap_err();
         assert_eq!(e.to_string(), too_large().to_string());
@@ -853,10 +853,9 @@ mod tests {
         assert_eq!(e.exit_code(), 3);
         assert_eq!(
             e.to_string(),
-            Error::Decrypt(
+            Error::damaged(
                 "an SSH key in id_ed25519 is passphrase-protected and there is no terminal to ask on; \
                  run on a terminal, or remove the passphrase (ssh-keygen -p)"
-                    .into()
             )
             .to_string()
         );

@@ -79,13 +79,14 @@ impl Identities {
     /// Adds the identities in a file: an age identity file
     /// (`AGE-SECRET-KEY-1...` lines) or an OpenSSH private key.
     pub fn add_file(&mut self, path: &Path) -> Result<()> {
-        let text = crate::files::read_small_file(path, "identity file").map_err(|e| match e {
-            Error::Io { source, path, .. } => Error::Decrypt(format!(
-                "cannot read identity file {}: {}",
-                path.display(),
-                source
-            )),
-            e => Error::Decrypt(e.to_string()),
+        let text = crate::files::read_small_file(path, "identity file").map_err(|e| {
+            let message = match (e.kind(), std::error::Error::source(&e)) {
+                (ErrorKind::Io { path }, Some(source)) => {
+                    format!("cannot read identity file {}: {source}", path.display())
+                }
+                _ => e.to_string(),
+            };
+            Error::new(ErrorKind::BadIdentity, message).with_source(e)
         })?;
         self.add_text(&text, &path.display().to_string())
     }
@@ -93,7 +94,8 @@ impl Identities {
     /// Adds the identities in `text`, the contents of an identity file or an
     /// OpenSSH private key; `source` names it in messages.
     pub fn add_text(&mut self, text: &str, source: &str) -> Result<()> {
-        let bad = |why: String| Error::Decrypt(format!("identity {source}: {why}"));
+        let bad =
+            |why: String| Error::new(ErrorKind::BadIdentity, format!("identity {source}: {why}"));
         if text.contains("-----BEGIN ") {
             // PEM RSA keys (PKCS#1, or PKCS#8 which age does not read and is
             // given to it as PKCS#1): their public half is worked out here.
@@ -203,9 +205,8 @@ impl Identities {
                 return Ok(p);
             }
         }
-        Err(Error::Decrypt(
-            "this token is sealed with a passphrase: give --passphrase-file, or run on a terminal"
-                .into(),
+        Err(Error::damaged(
+            "this token is sealed with a passphrase: give --passphrase-file, or run on a terminal",
         ))
     }
 }

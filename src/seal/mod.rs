@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 
 use crate::credentials::Token;
 use crate::prompt::{prompt_passphrase, Prompt};
-use crate::{envelope, Error, Result};
+use crate::{envelope, Error, ErrorKind, Result};
 
 mod age_file;
 mod identities;
@@ -77,7 +77,7 @@ pub fn seal_signed(
 ) -> Result<Vec<u8>> {
     let mut id = [0u8; 16];
     getrandom::getrandom(&mut id)
-        .map_err(|e| Error::Other(format!("no randomness for the token id: {e}")))?;
+        .map_err(|e| Error::other(format!("no randomness for the token id: {e}")))?;
     seal_signed_with_id(token, recipients, form, key, &id)
 }
 
@@ -112,7 +112,7 @@ pub fn prepare(token: Token, label: Option<String>, region: Option<&str>) -> Res
     }
     let mut id = [0u8; 16];
     getrandom::getrandom(&mut id)
-        .map_err(|e| crate::Error::Other(format!("no randomness for the token id: {e}")))?;
+        .map_err(|e| crate::Error::other(format!("no randomness for the token id: {e}")))?;
     Ok(token.with_token_id(id.to_vec()))
 }
 
@@ -140,8 +140,8 @@ pub fn open(sealed: &[u8], identities: &Identities) -> Result<Token> {
 }
 
 /// Opens a sealed token and, with `signers`, requires it to be signed by a
-/// key the signers file lists ([`Error::Unsigned`] when it is not signed,
-/// [`Error::Untrusted`] when the signature is not good enough; exit 7).
+/// key the signers file lists ([`ErrorKind::Unsigned`] when it is not signed,
+/// [`ErrorKind::UnknownSigner`], [`ErrorKind::BadSignature`] or [`ErrorKind::ReAddressed`] when the signature is not good enough; exit 7).
 pub fn open_with(
     sealed: &[u8],
     identities: &Identities,
