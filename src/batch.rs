@@ -175,6 +175,7 @@ impl Outcome {
 
 /// A progress report from the batch, from the worker that did it.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Event<'a> {
     /// The batch begins, for this many people: every check has passed, and
     /// the folder is about to be made and locked.

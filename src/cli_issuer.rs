@@ -80,74 +80,14 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         jobs: usize::from(a.jobs),
     };
 
-    // Once every check has passed, as the batch begins: Ctrl-C (or TERM)
-    // stops new mints, a second one ends the process, and a bar shows the
-    // progress on a terminal.
-    let stop = Arc::new(AtomicBool::new(false));
-    let bar: OnceLock<Option<indicatif::ProgressBar>> = OnceLock::new();
-    let failures = AtomicUsize::new(0);
-    let current: Mutex<Vec<String>> = Mutex::new(Vec::new());
-    let on_event = |e: Event<'_>| {
-        let (person, started) = match &e {
-            Event::Begin(total) => {
-                for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-                    let _ =
-                        signal_hook::flag::register_conditional_shutdown(sig, 130, stop.clone());
-                    let _ = signal_hook::flag::register(sig, stop.clone());
-                }
-                bar.get_or_init(|| progress_bar(*total));
-                return;
-            }
-            Event::Started(p) => (*p, true),
-            Event::Finished(p, _) => (*p, false),
-            Event::Recovered(n) => {
-                let (s, it) = if *n == 1 { ("", "it") } else { ("s", "them") };
-                let line = format!(
-                    "handoff: {n} record{s} of an earlier batch into this folder marked undelivered (the files were never put in place; `handoff issued` lists {it}, `handoff revoke` can stop {it})"
-                );
-                match bar.get().and_then(Option::as_ref) {
-                    Some(bar) => bar.println(line),
-                    None => say(&line),
-                }
-                return;
-            }
-        };
-        let bar = bar.get().and_then(Option::as_ref);
-        if let Ok(mut cur) = current.lock() {
-            if started {
-                cur.push(person.name.clone());
-            } else {
-                cur.retain(|n| n != &person.name);
-            }
-        }
-        if let Event::Finished(p, outcome) = &e {
-            if matches!(outcome, Outcome::Failed(_)) {
-                failures.fetch_add(1, Ordering::SeqCst);
-            }
-            match bar {
-                Some(bar) => {
-                    if let Outcome::Failed(err) = outcome {
-                        bar.println(shown(&format!("{}: failed: {err}", p.name)));
-                    }
-                    bar.inc(1);
-                }
-                None => say(&shown(&outcome.line(p))),
-            }
-        }
-        if let Some(bar) = bar {
-            let now = current.lock().map(|c| c.join(", ")).unwrap_or_default();
-            bar.set_message(format!(
-                "{now}  failed: {}",
-                failures.load(Ordering::SeqCst)
-            ));
-        }
-    };
+    let progress = Progress::default();
+    let on_event = |e: Event<'_>| progress.event(e);
     let hooks = Hooks {
         warn: &|w| say(&format!("handoff: {w}")),
         passphrase: &|path| a.signing_key_passphrase(path),
         mfa_code: &ask_mfa_code,
         on_event: &on_event,
-        stop: &stop,
+        stop: &progress.stop,
     };
     let report = match handoff::issue::seal(request, &hooks) {
         Ok(Sealed::Batch(report)) => report,
@@ -164,10 +104,7 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         Err(e) => return Err(in_cli_words(e)),
         Ok(_) => return Err(Error::other("the roster's batch did not run")),
     };
-    if let Some(bar) = bar.get().and_then(Option::as_ref) {
-        bar.set_message(format!("failed: {}", failures.load(Ordering::SeqCst)));
-        bar.finish();
-    }
+    progress.finish();
     let summary = report.summary();
     say(&shown(&summary));
     let _ = std::io::stderr().flush();
@@ -176,6 +113,95 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `seal --each`'s progress on stderr: a bar on a terminal (who is being
+/// minted, how many failed), one line per person otherwise; and Ctrl-C.
+#[derive(Default)]
+struct Progress {
+    /// Set by Ctrl-C (or TERM) once the batch has begun: no new mint starts.
+    stop: Arc<AtomicBool>,
+    bar: OnceLock<Option<indicatif::ProgressBar>>,
+    failures: AtomicUsize,
+    current: Mutex<Vec<String>>,
+}
+
+impl Progress {
+    fn bar(&self) -> Option<&indicatif::ProgressBar> {
+        self.bar.get().and_then(Option::as_ref)
+    }
+
+    fn event(&self, e: Event<'_>) {
+        let (person, started) = match &e {
+            // Every check has passed: Ctrl-C (or TERM) now stops new mints,
+            // a second one ends the process, and the bar appears.
+            Event::Begin(total) => {
+                for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+                    let _ = signal_hook::flag::register_conditional_shutdown(
+                        sig,
+                        130,
+                        self.stop.clone(),
+                    );
+                    let _ = signal_hook::flag::register(sig, self.stop.clone());
+                }
+                self.bar.get_or_init(|| progress_bar(*total));
+                return;
+            }
+            Event::Started(p) => (*p, true),
+            Event::Finished(p, _) => (*p, false),
+            Event::Recovered(n) => {
+                let (s, it) = if *n == 1 { ("", "it") } else { ("s", "them") };
+                let line = format!(
+                    "handoff: {n} record{s} of an earlier batch into this folder marked undelivered (the files were never put in place; `handoff issued` lists {it}, `handoff revoke` can stop {it})"
+                );
+                match self.bar() {
+                    Some(bar) => bar.println(line),
+                    None => say(&line),
+                }
+                return;
+            }
+            _ => return,
+        };
+        if let Ok(mut cur) = self.current.lock() {
+            if started {
+                cur.push(person.name.clone());
+            } else {
+                cur.retain(|n| n != &person.name);
+            }
+        }
+        if let Event::Finished(p, outcome) = &e {
+            if matches!(outcome, Outcome::Failed(_)) {
+                self.failures.fetch_add(1, Ordering::SeqCst);
+            }
+            match self.bar() {
+                Some(bar) => {
+                    if let Outcome::Failed(err) = outcome {
+                        bar.println(shown(&format!("{}: failed: {err}", p.name)));
+                    }
+                    bar.inc(1);
+                }
+                None => say(&shown(&outcome.line(p))),
+            }
+        }
+        if let Some(bar) = self.bar() {
+            let now = self
+                .current
+                .lock()
+                .map(|c| c.join(", "))
+                .unwrap_or_default();
+            bar.set_message(format!(
+                "{now}  failed: {}",
+                self.failures.load(Ordering::SeqCst)
+            ));
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = self.bar() {
+            bar.set_message(format!("failed: {}", self.failures.load(Ordering::SeqCst)));
+            bar.finish();
+        }
+    }
 }
 
 /// A bar for `total` people when stderr is a terminal.
