@@ -235,6 +235,48 @@ pub enum Sealed {
 /// STS call: the signing key is read, the ledger found writable, and the
 /// mint request checked ([`crate::aws::MintRequest::validate`], the one
 /// check of both paths) first.
+///
+/// ```no_run
+/// use handoff::aws::{MintRequest, Settings};
+/// use handoff::batch::{Event, Outcome};
+/// use handoff::files::Overwrite;
+/// use handoff::issue::{seal, Hooks, Mint, SealRequest, Sealed, Source, To};
+/// use handoff::Form;
+/// use std::sync::atomic::AtomicBool;
+///
+/// let request = SealRequest {
+///     to: To::Roster("roster.txt".as_ref()),
+///     form: Form::Binary,
+///     signer: None,
+///     source: Source::Mint(Mint {
+///         request: MintRequest::Federation { name: "ws-{name}".into(), policy: None, duration: None },
+///         settings: Settings::default(),
+///         ask_mfa_code: false,
+///     }),
+///     label: Some("workshop, for {name}".into()),
+///     region: None,
+///     allow_expired: false,
+///     output: Some("tokens".as_ref()),
+///     overwrite: Overwrite::Refuse,
+///     record: true,
+///     jobs: 4,
+/// };
+/// let hooks = Hooks {
+///     warn: &|w| eprintln!("{w}"),
+///     passphrase: &|_| None,
+///     mfa_code: &|_| Err(handoff::Error::usage("no MFA here")),
+///     on_event: &|e| {
+///         if let Event::Finished(p, Outcome::Failed(err)) = e {
+///             eprintln!("{}: {err}", p.name);
+///         }
+///     },
+///     stop: &AtomicBool::new(false),
+/// };
+/// if let Sealed::Batch(report) = seal(request, &hooks)? {
+///     println!("{}", report.summary());
+/// }
+/// # Ok::<(), handoff::Error>(())
+/// ```
 // Without feature `aws` there is no roster: one arm.
 #[cfg_attr(not(feature = "aws"), allow(clippy::infallible_destructuring_match))]
 pub fn seal(req: SealRequest<'_>, hooks: &Hooks<'_>) -> Result<Sealed> {
