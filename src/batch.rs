@@ -180,6 +180,9 @@ pub enum Event<'a> {
     /// The batch begins, for this many people: every check has passed, and
     /// the folder is about to be made and locked.
     Begin(usize),
+    /// Another batch into the folder holds its lock: this one waits for it
+    /// to finish (said once), then skips those who have their file.
+    Waiting(&'a Path),
     /// Minting for this person has started.
     Started(&'a Person),
     /// This person is done: made, skipped, or failed.
@@ -300,9 +303,14 @@ fn out_of_room(e: &Error) -> Option<&'static str> {
 }
 
 /// Takes the lock on `dir` for the batch (a lock on the directory itself,
-/// so nothing is added to it), waiting (and saying so once) for another
-/// batch into it; `None` when `stop` is set while waiting.
-fn lock_dir(dir: &Path, stop: &AtomicBool) -> Result<Option<fs::File>> {
+/// so nothing is added to it), waiting (and saying so once, with
+/// [`Event::Waiting`]) for another batch into it; `None` when `stop` is set
+/// while waiting.
+fn lock_dir(
+    dir: &Path,
+    stop: &AtomicBool,
+    on_event: &(dyn Fn(Event<'_>) + Sync),
+) -> Result<Option<fs::File>> {
     let file = fs::File::open(dir).map_err(|e| Error::io("cannot open", dir, e))?;
     let mut said = false;
     loop {
@@ -317,10 +325,7 @@ fn lock_dir(dir: &Path, stop: &AtomicBool) -> Result<Option<fs::File>> {
             return Ok(None);
         }
         if !said {
-            crate::cli_common::eprint_line(&format!(
-                "handoff: waiting for another batch into {} to finish",
-                crate::describe::shown(&dir.display().to_string())
-            ));
+            on_event(Event::Waiting(dir));
             said = true;
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -454,7 +459,7 @@ pub fn run(
         marked_undelivered: 0,
     };
     // Held to the end of the batch.
-    let Some(_dir_lock) = lock_dir(&batch.dir, stop)? else {
+    let Some(_dir_lock) = lock_dir(&batch.dir, stop, on_event)? else {
         return Ok(not_started());
     };
     let marked_undelivered = recover(&batch.dir, batch.ledger.as_ref())?;

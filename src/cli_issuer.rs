@@ -147,6 +147,13 @@ impl Progress {
                 self.bar.get_or_init(|| progress_bar(*total));
                 return;
             }
+            Event::Waiting(dir) => {
+                say(&format!(
+                    "handoff: waiting for another batch into {} to finish",
+                    shown(&dir.display().to_string())
+                ));
+                return;
+            }
             Event::Started(p) => (*p, true),
             Event::Finished(p, _) => (*p, false),
             Event::Recovered(n) => {
