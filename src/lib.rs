@@ -121,6 +121,7 @@ mod error;
 extern crate self as handoff;
 #[cfg(test)]
 #[path = "cli_errors.rs"]
+#[allow(dead_code)]
 mod cli_errors;
 pub mod files;
 pub mod ini;

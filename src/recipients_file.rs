@@ -163,7 +163,7 @@ mod tests {
     #[test]
     fn nothing_left_fails() {
         let e = parse(&format!("# only\n{ECDSA}\n"), "k").unwrap_err();
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
         assert!(e.to_string().contains("lists no recipients"), "{e}");
         assert!(parse("\n# x\n", "k").is_err());
     }
