@@ -83,10 +83,12 @@ pub(crate) fn target(path: &Path) -> Result<Target> {
     } else {
         "not a regular file"
     };
-    Err(Error::other(format!(
-        "{} is {what}; not writing into it",
-        path.display()
-    )))
+    Err(Error::new(
+        crate::ErrorKind::Io {
+            path: path.to_path_buf(),
+        },
+        format!("{} is {what}; not writing into it", path.display()),
+    ))
 }
 
 /// Writes `bytes` to `path` with mode 0600: a temp file in the same directory,

@@ -48,7 +48,10 @@ pub(crate) fn read(path: &Path) -> Result<Listing> {
 
 fn read_bounded(mut r: impl Read, name: &str) -> Result<Zeroizing<String>> {
     let bytes = crate::files::read_capped(&mut r, MAX_FILE as usize, None)
-        .map_err(|e| Error::other(format!("cannot read recipients file {name}: {e}")))?
+        .map_err(|e| {
+            let message = format!("cannot read recipients file {name}: {e}");
+            Error::new(crate::ErrorKind::Io { path: name.into() }, message).with_source(e)
+        })?
         .ok_or_else(|| Error::usage(format!("recipients file {name} is too large")))?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| Error::usage(format!("recipients file {name} is not UTF-8 text")))?;
