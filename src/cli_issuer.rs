@@ -226,8 +226,10 @@ fn progress_bar(total: usize) -> Option<indicatif::ProgressBar> {
 /// The library's refusals of a seal request in the command line's words,
 /// from their typed causes: a duration STS does not grant is
 /// `--duration`'s, and a batch's names are `--federation`'s and
-/// `--session-name`'s.
+/// `--session-name`'s; the signing key's passphrase is
+/// `--sign-passphrase-file`'s.
 pub fn in_cli_words(e: Error) -> Error {
+    let e = crate::cli_errors::signing_key_error(e);
     if e.kind() != &ErrorKind::InvalidArgument {
         return e;
     }

@@ -18,8 +18,9 @@ pub fn mint_source(_: &cli::SealArgs, _: bool) -> Result<Source> {
     no_aws()
 }
 
+/// The signing key's passphrase is `--sign-passphrase-file`'s.
 pub fn in_cli_words(e: Error) -> Error {
-    e
+    crate::cli_errors::signing_key_error(e)
 }
 
 pub fn seal_each(_: cli::SealArgs, _: bool) -> Result<ExitCode> {

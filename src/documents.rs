@@ -40,8 +40,13 @@ pub fn read_document_file(path: &Path) -> Result<Token> {
 /// Reads a credential document from `r` (a pipe, named `name` in messages),
 /// at most [`MAX_DOCUMENT_SIZE`] bytes, and parses it ([`parse_document`]).
 pub fn read_document(mut r: impl Read, name: &str) -> Result<Token> {
-    let bytes = crate::files::read_capped(&mut r, MAX_DOCUMENT_SIZE, None)
-        .map_err(|e| Error::other(format!("cannot read {name}: {e}")))?;
+    let bytes = crate::files::read_capped(&mut r, MAX_DOCUMENT_SIZE, None).map_err(|e| {
+        Error::new(
+            crate::ErrorKind::Io { path: name.into() },
+            format!("cannot read {name}: {e}"),
+        )
+        .with_source(e)
+    })?;
     document_from(bytes)
 }
 
@@ -600,7 +605,7 @@ mod tests {
         ] {
             let e = parse_document(doc).unwrap_err();
             assert!(e.to_string().contains("holds a NUL byte"), "{e}");
-            assert_eq!(e.exit_code(), 1);
+            assert_eq!(e.kind(), &crate::ErrorKind::Document { line: None });
         }
     }
 
@@ -668,7 +673,11 @@ mod tests {
         ];
         for c in cases {
             let e = parse_document(c).unwrap_err();
-            assert_eq!(e.exit_code(), 1, "{c}: {e}");
+            assert_eq!(
+                e.kind(),
+                &crate::ErrorKind::Document { line: None },
+                "{c}: {e}"
+            );
             assert!(!e.to_string().contains("SECRETMARKER"), "{c}: {e}");
         }
     }
