@@ -35,7 +35,13 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("synopsis: {e}");
-            std::process::ExitCode::from(e.exit_code())
+            // An embedder picks its own statuses from the kind.
+            let status = match e.kind() {
+                handoff::ErrorKind::Aws { .. } => 5,
+                _ if e.is_transport() => 6,
+                _ => 1,
+            };
+            std::process::ExitCode::from(status)
         }
     }
 }

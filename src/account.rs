@@ -51,7 +51,7 @@ impl ExpectedAccounts {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let bad = |why: &str| Error::Usage(format!("{source} line {}: {why}", n + 1));
+            let bad = |why: &str| Error::usage(format!("{source} line {}: {why}", n + 1));
             let (key, value) = line
                 .split_once('=')
                 .ok_or_else(|| bad("expected key = value"))?;
@@ -88,7 +88,7 @@ fn check_account_id(id: &str) -> Result<()> {
     if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(Error::Usage(format!(
+        Err(Error::usage(format!(
             "{:?} is not an AWS account id (12 digits)",
             id.chars().take(20).collect::<String>()
         )))
@@ -97,7 +97,7 @@ fn check_account_id(id: &str) -> Result<()> {
 
 /// Asks STS (GetCallerIdentity, signed with the token's own credentials)
 /// which account the token belongs to, and refuses it with
-/// [`Error::Untrusted`] unless that is `expected`.
+/// [`ErrorKind::WrongAccount`](crate::ErrorKind::WrongAccount) unless that is `expected`.
 ///
 /// The region is `settings.region`, else the environment's (the caller's
 /// region wins, as in the environment `open` and `exec` make), else the
@@ -113,7 +113,7 @@ pub fn check_account(token: &Token, expected: &str, settings: &crate::aws::Setti
     if let (None, Some(region)) = (config.region(), token.region()) {
         // The token's fields are input, not arguments: exit 3, not 2.
         crate::aws::config::check_region(region).map_err(|_| {
-            Error::NotAToken(format!(
+            Error::not_a_token(format!(
                 "the token's Region {:?} is not a region name (like us-east-1)",
                 region.chars().take(40).collect::<String>()
             ))
@@ -124,10 +124,16 @@ pub fn check_account(token: &Token, expected: &str, settings: &crate::aws::Setti
     }
     let who = Sts::new(config)?.get_caller_identity()?;
     if who.account != expected {
-        return Err(Error::Untrusted(format!(
-            "the credentials belong to account {}, not the expected {expected}",
-            who.account
-        )));
+        return Err(Error::new(
+            crate::ErrorKind::WrongAccount {
+                found: Some(who.account.clone()),
+                expected: expected.to_string(),
+            },
+            format!(
+                "the credentials belong to account {}, not the expected {expected}",
+                who.account
+            ),
+        ));
     }
     Ok(())
 }
@@ -178,9 +184,15 @@ pub fn check_expected_account(
     #[cfg(not(feature = "aws"))]
     {
         let _ = (verbose, region);
-        Err(Error::Untrusted(format!(
-            "cannot check that the token belongs to account {account}: this build has no AWS support"
-        )))
+        Err(Error::new(
+            crate::ErrorKind::WrongAccount {
+                found: None,
+                expected: account.to_string(),
+            },
+            format!(
+                "cannot check that the token belongs to account {account}: this build has no AWS support"
+            ),
+        ))
     }
 }
 

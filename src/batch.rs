@@ -37,71 +37,95 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::aws::{AssumeRoleRequest, CallerIdentity, Sts};
+use crate::aws::{check_role_arn, CallerIdentity, MintRequest, Sts};
 use crate::files::{self, Overwrite};
 use crate::ledger::{Ledger, Record};
-use crate::policy::Policy;
-use crate::roster::{fill, Person};
+use crate::roster::{fill, Person, PLACEHOLDER};
 use crate::seal::Form;
 use crate::signing::SigningKey;
-use crate::{Error, Result, Token};
+use crate::{Error, Result};
 
-/// How each person's token is minted; `{name}` in the names is theirs.
-#[derive(Clone, Debug)]
-pub enum Mint {
-    /// STS GetFederationToken for the federated user `name` (a template).
-    Federation {
-        /// The federated user name, with `{name}`.
-        name: String,
-        /// The policy.
-        policy: Policy,
-        /// How long the tokens last.
-        duration: Option<Duration>,
-    },
-    /// STS AssumeRole, with `session_name` a template.
-    Role(AssumeRoleRequest),
+/// Checks `req` as the request of a batch, before the roster is read:
+/// its federated user name (or role session name) holds [`PLACEHOLDER`],
+/// so each person's session is their own, and every other argument passes
+/// [`MintRequest::validate_but_names`]. Each person's filled-in name is
+/// checked by [`check_person`] as the roster is read. A request that does
+/// not mint per person is an
+/// [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument) whose
+/// [`source`](std::error::Error::source) is the [`NotPerPerson`].
+pub fn check_request(req: &MintRequest) -> Result<()> {
+    let not = |why: NotPerPerson| Err(Error::usage(why.to_string()).with_source(why));
+    match req {
+        MintRequest::Federation { name, .. } if !name.contains(PLACEHOLDER) => {
+            return not(NotPerPerson::FederationName);
+        }
+        MintRequest::Role(r)
+            if !r
+                .session_name
+                .as_deref()
+                .is_some_and(|n| n.contains(PLACEHOLDER)) =>
+        {
+            check_role_arn(&r.role_arn)?;
+            return not(NotPerPerson::SessionName);
+        }
+        MintRequest::Session { .. } => return not(NotPerPerson::SessionToken),
+        _ => {}
+    }
+    req.validate_but_names()
 }
 
-impl Mint {
-    /// The federated user name or role session name for `person`.
-    pub fn session_name(&self, person: &str) -> Option<String> {
-        match self {
-            Mint::Federation { name, .. } => Some(fill(name, person)),
-            Mint::Role(r) => r.session_name.as_deref().map(|s| fill(s, person)),
-        }
-    }
+/// Why a request cannot serve a batch: each person's session must be their
+/// own, to be revoked and attributed on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotPerPerson {
+    /// The federated user name has no [`PLACEHOLDER`].
+    FederationName,
+    /// The role session name has no [`PLACEHOLDER`] (or there is none).
+    SessionName,
+    /// GetSessionToken names no one.
+    SessionToken,
+}
 
-    /// Checks the name `person` would mint under as STS would (federated
-    /// user or role session name), for [`crate::roster::read`].
-    pub fn check_person(&self, person: &Person) -> Result<()> {
-        match (self, self.session_name(&person.name)) {
-            (Mint::Federation { .. }, Some(n)) => crate::aws::check_federation_name(&n),
-            (Mint::Role(_), Some(n)) => crate::aws::check_session_name(&n),
-            _ => Ok(()),
-        }
-    }
-
-    /// Mints `person`'s token.
-    pub fn mint(&self, sts: &Sts, person: &str) -> Result<Token> {
+impl std::fmt::Display for NotPerPerson {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const OWN: &str =
+            "each person's session must be their own, to be revoked and attributed on its own";
         match self {
-            Mint::Federation {
-                name,
-                policy,
-                duration,
-            } => sts.get_federation_token(&fill(name, person), Some(policy), *duration),
-            Mint::Role(r) => {
-                let mut req = r.clone();
-                req.session_name = r.session_name.as_deref().map(|s| fill(s, person));
-                sts.assume_role(&req)
-            }
+            NotPerPerson::FederationName => write!(
+                f,
+                "a batch needs {PLACEHOLDER} in the federated user name (say 'ws-{PLACEHOLDER}'): {OWN}"
+            ),
+            NotPerPerson::SessionName => write!(
+                f,
+                "a batch of role sessions needs {PLACEHOLDER} in the session name: {OWN}"
+            ),
+            NotPerPerson::SessionToken => write!(
+                f,
+                "a batch mints a federation token or a role session per person, not a session token: {OWN}"
+            ),
         }
     }
+}
+
+impl std::error::Error for NotPerPerson {}
+
+/// `req` as minted for `person`: `{name}` in its names is theirs.
+pub fn for_person(req: &MintRequest, person: &str) -> MintRequest {
+    req.with_names(|t| fill(t, person))
+}
+
+/// Checks the name `person` would mint under as STS would (federated user
+/// or role session name), for [`crate::roster::read`].
+pub fn check_person(req: &MintRequest, person: &Person) -> Result<()> {
+    for_person(req, &person.name).validate_names()
 }
 
 /// Everything about a batch but the people.
 pub struct Batch<'a> {
-    /// How tokens are minted.
-    pub mint: Mint,
+    /// How tokens are minted; `{name}` in its names is each person's
+    /// ([`check_request`]).
+    pub mint: MintRequest,
     /// The directory the files go to (created, 0700, when missing).
     pub dir: PathBuf,
     /// A label sealed with each token; `{name}` is the person's.
@@ -151,7 +175,14 @@ impl Outcome {
 
 /// A progress report from the batch, from the worker that did it.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Event<'a> {
+    /// The batch begins, for this many people: every check has passed, and
+    /// the folder is about to be made and locked.
+    Begin(usize),
+    /// Another batch into the folder holds its lock: this one waits for it
+    /// to finish (said once), then skips those who have their file.
+    Waiting(&'a Path),
     /// Minting for this person has started.
     Started(&'a Person),
     /// This person is done: made, skipped, or failed.
@@ -240,11 +271,11 @@ impl Report {
 
 /// The short reason of a failure: the AWS error code when there is one.
 pub fn failure_code(e: &Error) -> String {
-    match e {
-        Error::Aws { code, .. } => code.clone(),
-        Error::Transport { .. } => "network".into(),
-        Error::Usage(_) => "usage".into(),
-        e => match out_of_room(e) {
+    match e.kind() {
+        crate::ErrorKind::Aws { code, .. } => code.clone(),
+        _ if e.is_transport() => "network".into(),
+        crate::ErrorKind::InvalidArgument => "usage".into(),
+        _ => match out_of_room(e) {
             Some(why) => why.into(),
             None => "error".into(),
         },
@@ -258,9 +289,10 @@ pub const MAX_SILENT_STS: usize = 3;
 /// `Some` short reason when `e` says the disk cannot take more: no space,
 /// over quota, or a read-only file system.
 fn out_of_room(e: &Error) -> Option<&'static str> {
-    let Error::Io { source, .. } = e else {
+    if !matches!(e.kind(), crate::ErrorKind::Io { .. }) {
         return None;
-    };
+    }
+    let source = std::error::Error::source(e)?.downcast_ref::<std::io::Error>()?;
     use std::io::ErrorKind;
     match source.kind() {
         ErrorKind::StorageFull => Some("no space left"),
@@ -271,9 +303,14 @@ fn out_of_room(e: &Error) -> Option<&'static str> {
 }
 
 /// Takes the lock on `dir` for the batch (a lock on the directory itself,
-/// so nothing is added to it), waiting (and saying so once) for another
-/// batch into it; `None` when `stop` is set while waiting.
-fn lock_dir(dir: &Path, stop: &AtomicBool) -> Result<Option<fs::File>> {
+/// so nothing is added to it), waiting (and saying so once, with
+/// [`Event::Waiting`]) for another batch into it; `None` when `stop` is set
+/// while waiting.
+fn lock_dir(
+    dir: &Path,
+    stop: &AtomicBool,
+    on_event: &(dyn Fn(Event<'_>) + Sync),
+) -> Result<Option<fs::File>> {
     let file = fs::File::open(dir).map_err(|e| Error::io("cannot open", dir, e))?;
     let mut said = false;
     loop {
@@ -288,10 +325,7 @@ fn lock_dir(dir: &Path, stop: &AtomicBool) -> Result<Option<fs::File>> {
             return Ok(None);
         }
         if !said {
-            crate::cli_common::eprint_line(&format!(
-                "handoff: waiting for another batch into {} to finish",
-                crate::describe::shown(&dir.display().to_string())
-            ));
+            on_event(Event::Waiting(dir));
             said = true;
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -373,15 +407,18 @@ fn hash_file(path: &Path) -> Option<String> {
 ///
 /// ```no_run
 /// use handoff::aws::{Service, Settings, Sts};
-/// use handoff::batch::{self, Batch, Event, Mint, Outcome};
+/// use handoff::aws::MintRequest;
+/// use handoff::batch::{self, Batch, Event, Outcome};
 /// use handoff::files::Overwrite;
 /// use handoff::{ledger::Ledger, roster, Form, Policy};
 /// use std::sync::atomic::AtomicBool;
 ///
-/// let people = roster::read("roster.txt".as_ref(), &|_| Ok(()))?;
+/// let mint = MintRequest::Federation { name: "ws-{name}".into(), policy: Some(Policy::new().allow("DescribeImages")), duration: None };
+/// batch::check_request(&mint)?;
+/// let people = roster::read("roster.txt".as_ref(), &|p| batch::check_person(&mint, p))?;
 /// let sts = Sts::new(Settings::default().resolve(Service::Sts)?)?;
 /// let job = Batch {
-///     mint: Mint::Federation { name: "ws-{name}".into(), policy: Policy::new().allow("DescribeImages"), duration: None },
+///     mint,
 ///     dir: "tokens".into(),
 ///     label: None,
 ///     region: None,
@@ -407,6 +444,7 @@ pub fn run(
     stop: &AtomicBool,
     on_event: &(dyn Fn(Event<'_>) + Sync),
 ) -> Result<Report> {
+    on_event(Event::Begin(people.len()));
     files::create_private_dir(&batch.dir)?;
     if let Some(ledger) = &batch.ledger {
         ledger.check_writable()?;
@@ -421,7 +459,7 @@ pub fn run(
         marked_undelivered: 0,
     };
     // Held to the end of the batch.
-    let Some(_dir_lock) = lock_dir(&batch.dir, stop)? else {
+    let Some(_dir_lock) = lock_dir(&batch.dir, stop, on_event)? else {
         return Ok(not_started());
     };
     let marked_undelivered = recover(&batch.dir, batch.ledger.as_ref())?;
@@ -497,7 +535,7 @@ fn existing(path: &Path) -> Result<bool> {
         return Ok(true);
     }
     let what = crate::files::kind_of(&meta);
-    Err(Error::Other(format!(
+    Err(Error::other(format!(
         "{} is {what}, not a token file; not writing there (remove it to make this person's token)",
         path.display()
     )))
@@ -526,8 +564,8 @@ fn make(
     silent: &AtomicUsize,
 ) -> Result<()> {
     let recipients = person.recipients()?;
-    let token = match batch.mint.mint(sts, &person.name) {
-        Err(e @ Error::Transport { .. }) => {
+    let token = match sts.mint(&for_person(&batch.mint, &person.name)) {
+        Err(e) if e.is_transport() => {
             silent.fetch_add(1, Ordering::SeqCst);
             return Err(e);
         }
@@ -537,8 +575,8 @@ fn make(
         }
     };
     let label = batch.label.as_deref().map(|l| fill(l, &person.name));
-    let token = crate::issue::prepare(token, label, batch.region.as_deref())?;
-    let sealed = crate::issue::seal_token(&token, &recipients, batch.form, batch.signing_key)?;
+    let token = crate::seal::prepare(token, label, batch.region.as_deref())?;
+    let sealed = crate::seal::seal_token(&token, &recipients, batch.form, batch.signing_key)?;
     let record = match &batch.ledger {
         Some(_) => {
             let by = batch
@@ -609,7 +647,7 @@ fn put_in_place(tmp: tempfile::NamedTempFile, path: &Path, overwrite: Overwrite)
     };
     done.map_err(|e| {
         if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-            Error::Other(format!(
+            Error::other(format!(
                 "{} appeared while its token was being made; not replacing it",
                 path.display()
             ))
@@ -628,6 +666,8 @@ fn put_in_place(tmp: tempfile::NamedTempFile, path: &Path, overwrite: Overwrite)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::Policy;
+    use crate::Token;
 
     fn person(name: &str) -> Person {
         Person {
@@ -643,7 +683,7 @@ mod tests {
             results: vec![
                 (person("alice"), Outcome::Made("t/alice.age".into())),
                 (person("bob"), Outcome::Skipped("t/bob.age".into())),
-                (person("carol"), Outcome::Failed(Error::Usage("bad".into()))),
+                (person("carol"), Outcome::Failed(Error::usage("bad"))),
                 (person("dave"), Outcome::NotStarted),
             ],
             halted: None,
@@ -667,13 +707,99 @@ mod tests {
 
     #[test]
     fn each_person_mints_under_a_name_sts_takes() {
-        let mint = Mint::Federation {
+        let mint = MintRequest::Federation {
             name: "ws-{name}".into(),
-            policy: Policy::new(),
+            policy: Some(Policy::new()),
             duration: None,
         };
-        assert!(mint.check_person(&person("alice")).is_ok());
-        assert!(mint.check_person(&person(&"x".repeat(40))).is_err());
+        check_request(&mint).unwrap();
+        assert!(check_person(&mint, &person("alice")).is_ok());
+        assert!(check_person(&mint, &person(&"x".repeat(40))).is_err());
+        match for_person(&mint, "alice") {
+            MintRequest::Federation { name, .. } => assert_eq!(name, "ws-alice"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Issue 24: a batch's request and one seal's go through the one
+    /// check: for every rule, the template (checked before the roster,
+    /// then per person) is refused with the words one person's request is.
+    #[test]
+    fn a_batch_and_one_seal_apply_the_same_check() {
+        use crate::aws::AssumeRoleRequest;
+        use std::time::Duration;
+        let alice = person("alice");
+        let arn = "arn:aws:iam::123456789012:role/r";
+        let role = |f: &dyn Fn(&mut AssumeRoleRequest)| {
+            let mut r = AssumeRoleRequest::new(arn);
+            r.session_name = Some("s-{name}".into());
+            f(&mut r);
+            MintRequest::Role(r)
+        };
+        let fed = |name: &str, secs: Option<u64>, policy: Option<Policy>| MintRequest::Federation {
+            name: name.into(),
+            policy,
+            duration: secs.map(Duration::from_secs),
+        };
+        let big = (0..100).fold(Policy::new(), |p, i| {
+            p.allow(&format!("s3:GetObjectNumber{i}"))
+        });
+        let cases = [
+            ("federation duration", fed("ws-{name}", Some(899), None)),
+            ("federation duration", fed("ws-{name}", Some(129_601), None)),
+            ("federation name", fed("ws/{name}", None, None)),
+            (
+                "federation name",
+                fed(&format!("{}{{name}}", "x".repeat(30)), None, None),
+            ),
+            ("policy", fed("ws-{name}", None, Some(big.clone()))),
+            (
+                "role duration",
+                role(&|r| r.duration = Some(Duration::from_secs(43_201))),
+            ),
+            (
+                "role ARN",
+                role(&|r| r.role_arn = "arn:aws:iam::1234:role/r".into()),
+            ),
+            (
+                "session name",
+                role(&|r| r.session_name = Some("s/{name}".into())),
+            ),
+            ("external id", role(&|r| r.external_id = Some("x".into()))),
+            ("role policy", role(&|r| r.policy = Some(big.clone()))),
+        ];
+        for (what, req) in cases {
+            let one = for_person(&req, "alice").validate().unwrap_err();
+            let each = check_request(&req)
+                .and_then(|()| check_person(&req, &alice))
+                .unwrap_err();
+            assert_eq!(one.to_string(), each.to_string(), "{what}");
+            for e in [&one, &each] {
+                assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument, "{what}");
+            }
+        }
+        for good in [fed("ws-{name}", Some(900), None), role(&|_| {})] {
+            check_request(&good).unwrap();
+            check_person(&good, &alice).unwrap();
+            for_person(&good, "alice").validate().unwrap();
+        }
+        // A batch's names must make each person's session their own.
+        for (req, want) in [
+            (fed("workshop", None, None), NotPerPerson::FederationName),
+            (role(&|r| r.session_name = None), NotPerPerson::SessionName),
+            (
+                MintRequest::Session {
+                    duration: None,
+                    mfa: None,
+                },
+                NotPerPerson::SessionToken,
+            ),
+        ] {
+            let e = check_request(&req).unwrap_err();
+            assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
+            let why = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<NotPerPerson>());
+            assert_eq!(why, Some(&want));
+        }
     }
 
     #[test]
@@ -684,19 +810,19 @@ mod tests {
             (Errno::DQUOT, "over quota"),
             (Errno::ROFS, "read-only file system"),
         ] {
-            let e = Error::Io {
-                what: "cannot write",
-                path: "d/x".into(),
-                source: std::io::Error::from_raw_os_error(errno.raw_os_error()),
-            };
+            let e = Error::io(
+                "cannot write",
+                "d/x".as_ref(),
+                std::io::Error::from_raw_os_error(errno.raw_os_error()),
+            );
             assert_eq!(out_of_room(&e), Some(why));
             assert_eq!(failure_code(&e), why);
         }
-        let other = Error::Io {
-            what: "cannot write",
-            path: "d/x".into(),
-            source: std::io::Error::from_raw_os_error(Errno::ACCESS.raw_os_error()),
-        };
+        let other = Error::io(
+            "cannot write",
+            "d/x".as_ref(),
+            std::io::Error::from_raw_os_error(Errno::ACCESS.raw_os_error()),
+        );
         assert_eq!(out_of_room(&other), None);
         assert_eq!(failure_code(&other), "error");
     }

@@ -34,11 +34,12 @@ Examples:
   everyone in team.txt, signed:
     handoff seal --role ARN -R team.txt --sign ~/.ssh/id_ed25519 -o token.age";
 
-/// The end of `handoff --help`: the exit statuses, from the library's list
-/// (handoff::EXIT_STATUSES), each wrapped to 78 columns under its number.
+/// The end of `handoff --help`: the exit statuses, from the binary's list
+/// ([`crate::cli_errors::EXIT_STATUSES`]), each wrapped to 78 columns under its
+/// number.
 pub fn exit_statuses() -> String {
     let mut out = String::from("Exit status:");
-    for (n, what) in handoff::EXIT_STATUSES {
+    for (n, what) in crate::cli_errors::EXIT_STATUSES {
         let mut line = format!("\n  {n}  ");
         let mut width = 5;
         for word in what.split(' ') {
@@ -646,6 +647,21 @@ impl PolicyArgs {
 }
 
 impl SealArgs {
+    /// The passphrase of the `--sign` key in `path`: the first line of
+    /// `--sign-passphrase-file`, else asked on the terminal.
+    pub fn signing_key_passphrase(
+        &self,
+        path: &std::path::Path,
+    ) -> Option<handoff::secrecy::SecretString> {
+        match &self.sign_passphrase_file {
+            Some(f) => handoff::cli_common::read_passphrase_file(f).ok(),
+            None => handoff::cli_common::prompt_passphrase(&format!(
+                "Passphrase for {}: ",
+                path.display()
+            )),
+        }
+    }
+
     /// The form `-a`/`--base64` ask for.
     pub fn form(&self) -> Form {
         if self.armor {

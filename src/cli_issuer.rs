@@ -6,16 +6,14 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use handoff::aws::{
-    self, AssumeRoleRequest, CallerIdentity, Iam, Mfa, MintRequest, Principal, Service, Settings,
-    Sts,
-};
-use handoff::batch::{self, Batch, Event, Mint, Outcome};
+use handoff::aws::{self, AssumeRoleRequest, Iam, Mfa, MintRequest, Principal, Service, Settings};
+use handoff::batch::{self, Event, Outcome};
+use handoff::issue::{Hooks, Mint, SealRequest, Sealed, Signer, Source, To};
 use handoff::ledger::Ledger;
-use handoff::roster::{self, PLACEHOLDER};
-use handoff::{revoke as rv, Error, Policy, Result, Token};
+use handoff::roster::PLACEHOLDER;
+use handoff::{revoke as rv, shown, Error, ErrorKind, Policy, Result};
 
 use crate::cli;
 
@@ -38,283 +36,124 @@ fn iam_settings(a: &cli::IamArgs, verbose: bool) -> Settings {
     }
 }
 
-/// Who minted `token`, just minted, as the ledger names them (ARN and
-/// user id), with [`report_identity`]'s warnings; without a second round
-/// trip when it can: GetCallerIdentity's answer for a long-term access key id
-/// is kept in the [minter cache](MinterCache) and used again while STS
-/// answers for the same account (the token's ARN names it).
-pub fn minted_by_token(a: &cli::AwsArgs, verbose: bool, token: &Token) -> Option<(String, String)> {
-    let key = Settings::resolve(&settings(a, verbose), Service::Sts)
-        .ok()
-        .and_then(|c| MinterCache::key(c.credentials().access_key_id(), c.endpoint()));
-    let account = token.arn().and_then(arn_account);
-    if let (Some(key), Some(account)) = (&key, account) {
-        if let Some(c) = MinterCache::get(key).filter(|c| c.account == account) {
-            return report_identity(Ok(c)).map(|c| (c.arn, c.user_id));
-        }
-    }
-    let who = caller_identity(a, verbose);
-    if let (Some(key), Ok(c)) = (&key, &who) {
-        MinterCache::put(key, c);
-    }
-    report_identity(who).map(|c| (c.arn, c.user_id))
-}
-
-/// The account of an ARN (its fifth field), when it is 12 digits.
-fn arn_account(arn: &str) -> Option<&str> {
-    arn.split(':')
-        .nth(4)
-        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
-}
-
-/// Who each long-term access key id belongs to, as GetCallerIdentity said:
-/// `$XDG_CACHE_HOME/handoff/minters.json` (mode 0600), keyed by the access
-/// key id and the STS endpoint. It holds no secret (an access key id, an
-/// ARN, a user id, an account); deleting it costs one GetCallerIdentity on
-/// the next seal. Only long-term keys (`AKIA…`) are kept: temporary ones
-/// change with every session.
-struct MinterCache;
-
-/// The most entries kept; the oldest go first.
-const MAX_MINTERS: usize = 64;
-
-impl MinterCache {
-    fn path() -> Option<std::path::PathBuf> {
-        handoff::paths::cache_dir()
-            .ok()
-            .map(|d| d.join("minters.json"))
-    }
-
-    fn key(access_key_id: &str, endpoint: &str) -> Option<String> {
-        access_key_id
-            .starts_with("AKIA")
-            .then(|| format!("{access_key_id} {endpoint}"))
-    }
-
-    fn read() -> Vec<(String, CallerIdentity)> {
-        let Some(path) = Self::path() else {
-            return Vec::new();
-        };
-        // A cache that is missing, not ours or not readable is empty.
-        let text = match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.is_file() && m.len() < 1 << 20 => {
-                std::fs::read_to_string(&path).unwrap_or_default()
-            }
-            _ => String::new(),
-        };
-        let Ok(serde_json::Value::Array(entries)) = serde_json::from_str(&text) else {
-            return Vec::new();
-        };
-        entries
-            .iter()
-            .filter_map(|e| {
-                let field = |k: &str| e.get(k).and_then(|v| v.as_str()).map(str::to_string);
-                Some((
-                    field("key")?,
-                    CallerIdentity {
-                        account: field("account")?,
-                        arn: field("arn")?,
-                        user_id: field("user_id")?,
-                    },
-                ))
-            })
-            .collect()
-    }
-
-    fn get(key: &str) -> Option<CallerIdentity> {
-        Self::read()
-            .into_iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, c)| c)
-    }
-
-    /// Best effort: a cache that cannot be written is no reason to fail.
-    fn put(key: &str, who: &CallerIdentity) {
-        let Some(path) = Self::path() else { return };
-        let mut entries = Self::read();
-        entries.retain(|(k, _)| k != key);
-        entries.push((key.to_string(), who.clone()));
-        let skip = entries.len().saturating_sub(MAX_MINTERS);
-        let json: Vec<serde_json::Value> = entries
-            .iter()
-            .skip(skip)
-            .map(|(k, c)| {
-                serde_json::json!({"key": k, "account": c.account, "arn": c.arn, "user_id": c.user_id})
-            })
-            .collect();
-        if let Ok(text) = serde_json::to_string_pretty(&json) {
-            let _ = handoff::files::write_private(
-                &path,
-                text.as_bytes(),
-                handoff::files::Overwrite::Replace,
-            );
-        }
-    }
-}
-
-/// GetCallerIdentity with the minting credentials.
-fn caller_identity(a: &cli::AwsArgs, verbose: bool) -> Result<CallerIdentity> {
-    Settings::resolve(&settings(a, verbose), Service::Sts)
-        .and_then(Sts::new)
-        .and_then(|sts| sts.get_caller_identity())
-}
-
 /// One line on stderr; a closed or broken stderr is no reason to stop (or
 /// to panic mid-batch, after a person's token was minted).
 fn say(line: &str) {
     handoff::cli_common::eprint_line(line);
 }
 
-/// The warnings for what GetCallerIdentity said: when the minting
-/// credentials are the account's root, whose tokens IAM cannot restrict;
-/// `None`, with a warning, when STS does not say.
-fn report_identity(who: Result<CallerIdentity>) -> Option<CallerIdentity> {
-    match who {
-        Ok(c) => {
-            if c.is_root() {
-                say("handoff: warning: minting with the account's root credentials: IAM cannot restrict what root mints, so `handoff revoke` will not be able to stop these tokens");
-            }
-            Some(c)
-        }
-        Err(e) => {
-            say(&format!("handoff: warning: cannot tell who is minting ({}); the ledger will not name the minting user", crate::shown(&e.to_string())));
-            None
-        }
-    }
-}
-
-/// `seal --each ROSTER -o DIR`.
+/// `seal --each ROSTER -o DIR`: the flags that only apply to one seal
+/// refused, then one library call ([`handoff::issue::seal`], whose roster
+/// glue is handoff::batch) with the progress on stderr: a bar on a
+/// terminal, one line per person otherwise, and the summary.
 pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
     let Some(roster_path) = a.each.clone() else {
-        return Err(Error::Usage("--each needs a roster".into()));
+        return Err(Error::usage("--each needs a roster"));
     };
     if !a.to.is_empty() || !a.to_file.is_empty() || a.passphrase || a.passphrase_file.is_some() {
-        return Err(Error::Usage(
-            "--each seals each token to its person's key from the roster; -r, -R and -p do not apply".into(),
+        return Err(Error::usage(
+            "--each seals each token to its person's key from the roster; -r, -R and -p do not apply",
         ));
     }
     let Some(dir) = a.output.clone() else {
-        return Err(Error::Usage(
-            "--each needs -o DIR: each person's token goes to DIR/NAME.age".into(),
+        return Err(Error::usage(
+            "--each needs -o DIR: each person's token goes to DIR/NAME.age",
         ));
     };
     if dir.exists() && !dir.is_dir() {
-        return Err(Error::Usage(format!(
+        return Err(Error::usage(format!(
             "with --each, -o names a directory; {} is not one",
             dir.display()
         )));
     }
-    let (duration, policy) = duration_and_policy(&a)?;
-    let mint = if let Some(name) = &a.federation {
-        if !name.contains(PLACEHOLDER) {
-            return Err(Error::Usage(format!(
-                "--each needs {PLACEHOLDER} in --federation (say 'ws-{PLACEHOLDER}'): each person's session must be their own, to be revoked and attributed on its own"
-            )));
-        }
-        if let Some(d) = duration {
-            aws::check_duration(d, aws::MIN_DURATION, aws::MAX_TOKEN_DURATION, "--duration")?;
-        }
-        Mint::Federation {
-            name: name.clone(),
-            policy: policy.unwrap_or_default(),
-            duration,
-        }
-    } else if let Some(role) = &a.role {
-        aws::check_role_arn(role)?;
-        let session = a.session_name.clone().unwrap_or_default();
-        if !session.contains(PLACEHOLDER) {
-            return Err(Error::Usage(format!(
-                "--each with --role needs {PLACEHOLDER} in --session-name: each person's session must be their own, to be revoked and attributed on its own"
-            )));
-        }
-        if let Some(x) = &a.external_id {
-            aws::check_external_id(x)?;
-        }
-        if let Some(d) = duration {
-            aws::check_duration(d, aws::MIN_DURATION, aws::MAX_ROLE_DURATION, "--duration")?;
-        }
-        Mint::Role(AssumeRoleRequest {
-            role_arn: role.clone(),
-            session_name: Some(session),
-            external_id: a.external_id.clone(),
-            policy,
-            duration,
-        })
-    } else {
-        return Err(Error::Usage(
-            "--each mints one token per person: give --federation 'PREFIX{name}' or --role ARN --session-name '{name}'".into(),
-        ));
-    };
-    // Every roster error, one a line, then one line that sums them up.
-    let people = match roster::read(&roster_path, &|p| mint.check_person(p)) {
-        Err(Error::Usage(m)) if m.lines().count() > 1 => {
-            for l in m.lines() {
-                say(&format!("handoff: {}", crate::shown(l)));
-            }
-            return Err(Error::Usage(format!(
-                "{} errors in the roster; nothing was minted",
-                m.lines().count()
-            )));
-        }
-        r => r?,
-    };
-    let form = a.form();
-    let signing_key = crate::signing_key(&a)?;
-    let ledger = if a.no_ledger {
-        None
-    } else {
-        Some(Ledger::open_default()?)
-    };
-    let sts = Sts::new(settings(&a.aws, verbose).resolve(Service::Sts)?)?;
-    // The ledger is checked before anything is minted, and again by the
-    // batch itself (the directory lock is its own).
-    if let Some(ledger) = &ledger {
-        ledger.check_writable()?;
-    }
-    // Asked once for the whole batch, and kept for later seals.
-    let who = caller_identity(&a.aws, verbose);
-    if let Ok(c) = &who {
-        if let Some(key) = MinterCache::key(
-            sts.config().credentials().access_key_id(),
-            sts.config().endpoint(),
-        ) {
-            MinterCache::put(&key, c);
-        }
-    }
-    let minted_by = report_identity(who);
-    let job = Batch {
-        mint,
-        dir,
+    let request = SealRequest {
+        to: To::Roster(&roster_path),
+        form: a.form(),
+        signer: a.sign.as_deref().map(Signer::File),
+        source: mint_source(&a, verbose)?,
         label: a.label.clone(),
         region: a.aws.region.clone(),
+        allow_expired: a.allow_expired,
+        output: Some(&dir),
         overwrite: cli::overwrite(a.force),
-        form,
-        signing_key: signing_key.as_ref(),
+        record: !a.no_ledger,
         jobs: usize::from(a.jobs),
-        ledger,
-        minted_by,
     };
 
-    // Ctrl-C (or TERM) stops new mints; a second one ends the process.
-    let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        let _ = signal_hook::flag::register_conditional_shutdown(sig, 130, stop.clone());
-        let _ = signal_hook::flag::register(sig, stop.clone());
+    let progress = Progress::default();
+    let on_event = |e: Event<'_>| progress.event(e);
+    let hooks = Hooks {
+        warn: &|w| say(&format!("handoff: {w}")),
+        passphrase: &|path| a.signing_key_passphrase(path),
+        mfa_code: &ask_mfa_code,
+        on_event: &on_event,
+        stop: &progress.stop,
+    };
+    let report = match handoff::issue::seal(request, &hooks) {
+        Ok(Sealed::Batch(report)) => report,
+        // Every roster error, one a line, then one line that sums them up.
+        Err(e) if !e.related().is_empty() => {
+            for each in e.related() {
+                say(&format!("handoff: {}", shown(&each.to_string())));
+            }
+            return Err(Error::usage(format!(
+                "{} errors in the roster; nothing was minted",
+                e.related().len()
+            )));
+        }
+        Err(e) => return Err(in_cli_words(e)),
+        Ok(_) => return Err(Error::other("the roster's batch did not run")),
+    };
+    progress.finish();
+    let summary = report.summary();
+    say(&shown(&summary));
+    let _ = std::io::stderr().flush();
+    Ok(if report.complete() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `seal --each`'s progress on stderr: a bar on a terminal (who is being
+/// minted, how many failed), one line per person otherwise; and Ctrl-C.
+#[derive(Default)]
+struct Progress {
+    /// Set by Ctrl-C (or TERM) once the batch has begun: no new mint starts.
+    stop: Arc<AtomicBool>,
+    bar: OnceLock<Option<indicatif::ProgressBar>>,
+    failures: AtomicUsize,
+    current: Mutex<Vec<String>>,
+}
+
+impl Progress {
+    fn bar(&self) -> Option<&indicatif::ProgressBar> {
+        self.bar.get().and_then(Option::as_ref)
     }
 
-    let total = people.len();
-    let failures = AtomicUsize::new(0);
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(total as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-    let current: Mutex<Vec<String>> = Mutex::new(Vec::new());
-    let on_event = |e: Event<'_>| {
+    fn event(&self, e: Event<'_>) {
         let (person, started) = match &e {
+            // Every check has passed: Ctrl-C (or TERM) now stops new mints,
+            // a second one ends the process, and the bar appears.
+            Event::Begin(total) => {
+                for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+                    let _ = signal_hook::flag::register_conditional_shutdown(
+                        sig,
+                        130,
+                        self.stop.clone(),
+                    );
+                    let _ = signal_hook::flag::register(sig, self.stop.clone());
+                }
+                self.bar.get_or_init(|| progress_bar(*total));
+                return;
+            }
+            Event::Waiting(dir) => {
+                say(&format!(
+                    "handoff: waiting for another batch into {} to finish",
+                    shown(&dir.display().to_string())
+                ));
+                return;
+            }
             Event::Started(p) => (*p, true),
             Event::Finished(p, _) => (*p, false),
             Event::Recovered(n) => {
@@ -322,14 +161,15 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
                 let line = format!(
                     "handoff: {n} record{s} of an earlier batch into this folder marked undelivered (the files were never put in place; `handoff issued` lists {it}, `handoff revoke` can stop {it})"
                 );
-                match &bar {
+                match self.bar() {
                     Some(bar) => bar.println(line),
                     None => say(&line),
                 }
                 return;
             }
+            _ => return,
         };
-        if let Ok(mut cur) = current.lock() {
+        if let Ok(mut cur) = self.current.lock() {
             if started {
                 cur.push(person.name.clone());
             } else {
@@ -338,39 +178,75 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         }
         if let Event::Finished(p, outcome) = &e {
             if matches!(outcome, Outcome::Failed(_)) {
-                failures.fetch_add(1, Ordering::SeqCst);
+                self.failures.fetch_add(1, Ordering::SeqCst);
             }
-            match &bar {
+            match self.bar() {
                 Some(bar) => {
                     if let Outcome::Failed(err) = outcome {
-                        bar.println(crate::shown(&format!("{}: failed: {err}", p.name)));
+                        bar.println(shown(&format!("{}: failed: {err}", p.name)));
                     }
                     bar.inc(1);
                 }
-                None => say(&crate::shown(&outcome.line(p))),
+                None => say(&shown(&outcome.line(p))),
             }
         }
-        if let Some(bar) = &bar {
-            let now = current.lock().map(|c| c.join(", ")).unwrap_or_default();
+        if let Some(bar) = self.bar() {
+            let now = self
+                .current
+                .lock()
+                .map(|c| c.join(", "))
+                .unwrap_or_default();
             bar.set_message(format!(
                 "{now}  failed: {}",
-                failures.load(Ordering::SeqCst)
+                self.failures.load(Ordering::SeqCst)
             ));
         }
-    };
-    let report = batch::run(&sts, &people, &job, &stop, &on_event)?;
-    if let Some(bar) = &bar {
-        bar.set_message(format!("failed: {}", failures.load(Ordering::SeqCst)));
-        bar.finish();
     }
-    let summary = report.summary();
-    say(&crate::shown(&summary));
-    let _ = std::io::stderr().flush();
-    Ok(if report.complete() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+
+    fn finish(&self) {
+        if let Some(bar) = self.bar() {
+            bar.set_message(format!("failed: {}", self.failures.load(Ordering::SeqCst)));
+            bar.finish();
+        }
+    }
+}
+
+/// A bar for `total` people when stderr is a terminal.
+fn progress_bar(total: usize) -> Option<indicatif::ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(total as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
     })
+}
+
+/// The library's refusals of a seal request in the command line's words,
+/// from their typed causes: a duration STS does not grant is
+/// `--duration`'s, and a batch's names are `--federation`'s and
+/// `--session-name`'s; the signing key's passphrase is
+/// `--sign-passphrase-file`'s.
+pub fn in_cli_words(e: Error) -> Error {
+    let e = crate::cli_errors::signing_key_error(e);
+    if e.kind() != &ErrorKind::InvalidArgument {
+        return e;
+    }
+    let cause = std::error::Error::source(&e);
+    if let Some(out) = cause.and_then(|c| c.downcast_ref::<aws::sts::DurationOutOfRange>()) {
+        return Error::usage(format!("--duration {out}"));
+    }
+    let words = match cause.and_then(|c| c.downcast_ref::<batch::NotPerPerson>()) {
+        Some(batch::NotPerPerson::FederationName) => format!(
+            "--each needs {PLACEHOLDER} in --federation (say 'ws-{PLACEHOLDER}'): each person's session must be their own, to be revoked and attributed on its own"
+        ),
+        Some(batch::NotPerPerson::SessionName) => format!(
+            "--each with --role needs {PLACEHOLDER} in --session-name: each person's session must be their own, to be revoked and attributed on its own"
+        ),
+        _ => return e,
+    };
+    Error::usage(words)
 }
 
 /// `handoff revoke`.
@@ -381,13 +257,17 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
         (Some(sel), None) => match rv::targets(&records, sel, a.all_sessions) {
             // An ambiguous selector: each candidate on its own line, then
             // the error.
-            Err(Error::Usage(m)) if m.lines().count() > 2 => {
+            Err(e)
+                if e.kind() == &handoff::ErrorKind::InvalidArgument
+                    && e.to_string().lines().count() > 2 =>
+            {
+                let m = e.to_string();
                 let mut lines = m.lines();
                 let first = lines.next().unwrap_or_default().to_string();
                 for l in lines {
                     eprintln!("handoff: {}", crate::shown(l));
                 }
-                return Err(Error::Usage(first));
+                return Err(Error::usage(first));
             }
             r => r?,
         },
@@ -396,8 +276,8 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
                 (Some(u), None) => Principal::User(u.clone()),
                 (None, Some(r)) => Principal::Role(r.clone()),
                 _ => {
-                    return Err(Error::Usage(
-                        "--userid needs --user NAME (federation or session tokens) or --role NAME (role sessions)".into(),
+                    return Err(Error::usage(
+                        "--userid needs --user NAME (federation or session tokens) or --role NAME (role sessions)",
                     ))
                 }
             };
@@ -409,7 +289,7 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
                 }],
             }]
         }
-        _ => return Err(Error::Usage("give a SELECTOR or --userid ID".into())),
+        _ => return Err(Error::usage("give a SELECTOR or --userid ID")),
     };
     let iam = Iam::new(iam_settings(&a.aws, verbose).resolve(Service::Iam)?)?;
     if !a.dry_run && !a.yes {
@@ -418,7 +298,7 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
             .map(|t| format!("{} on {}", t.userids().join(", "), t.principal))
             .collect();
         if !std::io::stdin().is_terminal() {
-            return Err(Error::Usage(format!(
+            return Err(Error::usage(format!(
                 "revoke would deny {}; confirm with --yes",
                 what.join("; ")
             )));
@@ -535,7 +415,7 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
     }
     if held_only && !a.dry_run {
         let what = a.selector.as_deref().or(a.userid.as_deref()).unwrap_or("");
-        return Err(Error::Other(format!(
+        return Err(Error::other(format!(
             "every handoff {} names is already revoked; nothing written",
             crate::shown(&format!("{what:?}"))
         )));
@@ -552,7 +432,7 @@ pub fn duration_and_policy(
         .as_deref()
         .map(|d| {
             handoff::parse_duration(d).ok_or_else(|| {
-                Error::Usage(format!(
+                Error::usage(format!(
                     "--duration {d:?} is not a duration: give seconds, or 90m, 3h, 1h30m"
                 ))
             })
@@ -573,26 +453,23 @@ pub fn duration_and_policy(
     Ok((duration, policy))
 }
 
-/// Mints with STS. Every argument is checked before the request.
-pub fn mint(a: &cli::SealArgs, verbose: bool) -> Result<Token> {
+/// The mint `--federation`, `--session` or `--role` and their options ask
+/// for, as the library takes it ([`handoff::issue::Source::Mint`]): the
+/// flags parsed and their combinations checked here; every STS rule is the
+/// library's ([`MintRequest::validate`]), applied by the one seal call, for
+/// `seal` and `seal --each` alike.
+pub fn mint_source(a: &cli::SealArgs, verbose: bool) -> Result<Source> {
     let (duration, policy) = duration_and_policy(a)?;
     if a.mfa_serial.is_some() && !a.session {
-        return Err(Error::Usage(
-            "--mfa-serial and --token-code apply to --session".into(),
+        return Err(Error::usage(
+            "--mfa-serial and --token-code apply to --session",
         ));
     }
-    let mfa = match (&a.mfa_serial, &a.token_code) {
-        (Some(serial), Some(code)) => Some(Mfa {
-            serial: serial.clone(),
-            code: code.clone(),
-        }),
-        (Some(serial), None) => Some(Mfa {
-            serial: serial.clone(),
-            code: ask_mfa_code(serial)?,
-        }),
-        _ => None,
-    };
-    let req = if let Some(name) = &a.federation {
+    let mfa = a.mfa_serial.as_ref().map(|serial| Mfa {
+        serial: serial.clone(),
+        code: a.token_code.clone().unwrap_or_default(),
+    });
+    let request = if let Some(name) = &a.federation {
         // Without --allow/--deny the federated user gets the empty
         // policy, which denies ec2:* (the contract's Policy rule).
         MintRequest::Federation {
@@ -602,9 +479,8 @@ pub fn mint(a: &cli::SealArgs, verbose: bool) -> Result<Token> {
         }
     } else if a.session {
         if policy.is_some() {
-            return Err(Error::Usage(
-                "--session takes no policy (GetSessionToken has none); use --federation or --role"
-                    .into(),
+            return Err(Error::usage(
+                "--session takes no policy (GetSessionToken has none); use --federation or --role",
             ));
         }
         MintRequest::Session { duration, mfa }
@@ -616,37 +492,32 @@ pub fn mint(a: &cli::SealArgs, verbose: bool) -> Result<Token> {
             policy,
             duration,
         })
+    } else if a.each.is_some() {
+        return Err(Error::usage(
+            "--each mints one token per person: give --federation 'PREFIX{name}' or --role ARN --session-name '{name}'",
+        ));
     } else {
-        return Err(Error::Usage(
-            "give --federation NAME, --session or --role ARN".into(),
+        return Err(Error::usage(
+            "give --federation NAME, --session or --role ARN",
         ));
     };
-    req.validate("--duration")?;
-    let settings = Settings {
-        profile: a.aws.profile.clone(),
-        region: a.aws.region.clone(),
-        endpoint_url: a.aws.endpoint_url.clone(),
-        verbose,
-    };
-    Sts::new(settings.resolve(Service::Sts)?)?.mint(&req)
+    Ok(Source::Mint(Mint {
+        request,
+        settings: settings(&a.aws, verbose),
+        ask_mfa_code: a.mfa_serial.is_some() && a.token_code.is_none(),
+    }))
 }
 
-/// The MFA code for `serial`, asked on the terminal (as aws-vault does),
-/// once the serial itself has been checked.
-fn ask_mfa_code(serial: &str) -> Result<String> {
-    aws::check_mfa(&Mfa {
-        serial: serial.to_string(),
-        code: "000000".into(),
-    })?;
+/// The MFA code for `serial`, asked on the terminal (as aws-vault does);
+/// the library asks once the serial itself has been checked.
+pub fn ask_mfa_code(serial: &str) -> Result<String> {
     let no_terminal = || {
-        Error::Usage(
-            "--mfa-serial needs --token-code CODE: there is no terminal to ask for it on".into(),
-        )
+        Error::usage("--mfa-serial needs --token-code CODE: there is no terminal to ask for it on")
     };
     if !std::io::stdin().is_terminal() {
         return Err(no_terminal());
     }
-    eprint!("MFA code for {}: ", crate::shown(serial));
+    eprint!("MFA code for {}: ", shown(serial));
     let _ = std::io::stderr().flush();
     let mut code = String::new();
     std::io::stdin()
@@ -674,7 +545,7 @@ pub fn ec2(a: cli::Ec2Args, verbose: bool) -> Result<ExitCode> {
     })?;
     let answer = token.new_ec2_with(&settings)?.call(action, &params)?;
     let mut out = serde_json::to_string_pretty(&answer)
-        .map_err(|e| Error::Other(format!("cannot print the answer: {e}")))?;
+        .map_err(|e| Error::other(format!("cannot print the answer: {e}")))?;
     out.push('\n');
     crate::print(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
@@ -692,7 +563,7 @@ pub fn console(a: cli::ConsoleArgs, verbose: bool) -> Result<ExitCode> {
         .as_deref()
         .map(|d| {
             handoff::parse_duration(d).ok_or_else(|| {
-                Error::Usage(format!(
+                Error::usage(format!(
                     "--session-duration {d:?} is not a duration: give seconds, or 90m, 3h, 1h30m"
                 ))
             })

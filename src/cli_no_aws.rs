@@ -3,22 +3,24 @@
 
 use std::process::ExitCode;
 
-use handoff::{Error, Result, Token};
+use handoff::issue::Source;
+use handoff::{Error, Result};
 
 use crate::cli;
 
 fn no_aws<T>() -> Result<T> {
-    Err(Error::Usage(
-        "this build of handoff has no AWS support (feature aws)".into(),
+    Err(Error::usage(
+        "this build of handoff has no AWS support (feature aws)",
     ))
 }
 
-pub fn mint(_: &cli::SealArgs, _: bool) -> Result<Token> {
+pub fn mint_source(_: &cli::SealArgs, _: bool) -> Result<Source> {
     no_aws()
 }
 
-pub fn minted_by_token(_: &cli::AwsArgs, _: bool, _: &Token) -> Option<(String, String)> {
-    None
+/// The signing key's passphrase is `--sign-passphrase-file`'s.
+pub fn in_cli_words(e: Error) -> Error {
+    crate::cli_errors::signing_key_error(e)
 }
 
 pub fn seal_each(_: cli::SealArgs, _: bool) -> Result<ExitCode> {

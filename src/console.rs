@@ -46,7 +46,7 @@ use zeroize::Zeroizing;
 
 use crate::aws::config::{check_endpoint, check_region};
 use crate::environment::env_var;
-use crate::{clock, Credentials, Error, Kind, Result, Token};
+use crate::{clock, Credentials, Error, ErrorKind, Kind, Result, Token};
 
 /// The shortest console session AWS grants a role token: 15 minutes.
 pub const MIN_SESSION_DURATION: Duration = Duration::from_secs(900);
@@ -179,7 +179,7 @@ pub fn services() -> impl Iterator<Item = &'static str> {
 /// The console URL a sign-in lands on: `service`'s page (see [`services`])
 /// or the console home, in `partition`'s console, with `?region=R` for a
 /// regional page when there is a region. An unknown service is
-/// [`Error::Usage`].
+/// [`ErrorKind::InvalidArgument`].
 pub fn destination(
     partition: &Partition,
     region: Option<&str>,
@@ -234,7 +234,7 @@ impl Options {
     /// not a region name, both a destination and a service, a destination
     /// that is not an `https://` URL, an unknown service, a sign-in endpoint
     /// that is not an http(s) URL, a session duration outside 15 minutes to
-    /// 12 hours. Each is [`Error::Usage`]. [`signin_url`] checks the same.
+    /// 12 hours. Each is [`ErrorKind::InvalidArgument`]. [`signin_url`] checks the same.
     pub fn check(&self) -> Result<()> {
         if let Some(r) = &self.region {
             check_region(r)?;
@@ -248,7 +248,7 @@ impl Options {
             check_destination(d)?;
         }
         if let Some(s) = &self.service {
-            let any = partition(None).ok_or_else(|| Error::Other("no partition".into()))?;
+            let any = partition(None).ok_or_else(|| Error::other("no partition"))?;
             destination(&any, None, Some(s))?;
         }
         if let Some(e) = &self.signin_endpoint {
@@ -301,7 +301,7 @@ fn check_destination(d: &str) -> Result<()> {
 /// `session` token (GetSessionToken credentials; AWS refuses them for
 /// console sign-in), a `static` one (long-term keys cannot be federated),
 /// and one without a session token. The message says what to ask the
-/// sender for. [`Error::Other`], exit status 1.
+/// sender for. [`ErrorKind::Other`], exit status 1.
 pub fn check_token(token: &Token) -> Result<()> {
     let ask = "ask the sender for a token minted with `handoff seal --federation NAME` or `handoff seal --role ARN`";
     let what = match token.kind() {
@@ -310,17 +310,17 @@ pub fn check_token(token: &Token) -> Result<()> {
         Kind::Session => "this is a session token (GetSessionToken), which AWS does not accept for console sign-in",
         Kind::Static => "this one holds long-term access keys, which cannot sign in to the console",
     };
-    Err(Error::Other(format!(
+    Err(Error::other(format!(
         "handoff console needs a federation or role token: {what}\n{ask}"
     )))
 }
 
 /// The `SessionDuration` sent for `token`: `None` for a federation token
 /// (its console session lasts as long as the token; asking for a duration
-/// is [`Error::Usage`]), and for a role token `requested` (else 1 hour),
+/// is [`ErrorKind::InvalidArgument`]), and for a role token `requested` (else 1 hour),
 /// cut to the time the credentials have left. A role token with less than
 /// 15 minutes left cannot open a console session that ends with it:
-/// [`Error::Other`].
+/// [`ErrorKind::Other`].
 pub fn session_duration(token: &Token, requested: Option<Duration>) -> Result<Option<Duration>> {
     session_duration_at(token, requested, clock::now())
 }
@@ -357,7 +357,7 @@ fn session_duration_at(
         } else {
             format!("expire in {}", clock::human(left))
         };
-        return Err(Error::Other(format!(
+        return Err(Error::other(format!(
             "the role credentials {when}: a console session lasts at least 15 minutes and would outlive them\nask the sender for a fresh token"
         )));
     }
@@ -378,7 +378,7 @@ fn region(
     if let Some(r) = token.region() {
         // The token's fields are input, not arguments: exit 3, not 2.
         check_region(r).map_err(|_| {
-            Error::NotAToken(format!(
+            Error::not_a_token(format!(
                 "the token's Region {:?} is not a region name (like us-east-1)",
                 r.chars().take(40).collect::<String>()
             ))
@@ -500,7 +500,7 @@ fn request_url(
 ) -> Result<Zeroizing<String>> {
     let token = credentials
         .session_token()
-        .ok_or_else(|| Error::Other("the token has no session token to sign in with".into()))?;
+        .ok_or_else(|| Error::other("the token has no session token to sign in with"))?;
     let session = Session {
         id: credentials.access_key_id(),
         key: credentials.secret_access_key().expose_secret(),
@@ -508,7 +508,7 @@ fn request_url(
     };
     let json = Zeroizing::new(
         serde_json::to_string(&session)
-            .map_err(|_| Error::Other("cannot write the sign-in request".into()))?,
+            .map_err(|_| Error::other("cannot write the sign-in request"))?,
     );
     let mut out = Zeroizing::new(Vec::with_capacity(
         endpoint.len() + 80 + json.len().saturating_mul(3),
@@ -520,7 +520,7 @@ fn request_url(
         out.extend_from_slice(format!("&SessionDuration={}", d.as_secs()).as_bytes());
     }
     if out.len() > MAX_REQUEST {
-        return Err(Error::Other(format!(
+        return Err(Error::other(format!(
             "the credentials are too long for a sign-in request ({} bytes; at most {MAX_REQUEST})",
             out.len()
         )));
@@ -532,12 +532,12 @@ fn request_url(
 fn ascii(bytes: Zeroizing<Vec<u8>>) -> Result<Zeroizing<String>> {
     let mut bytes = bytes;
     if !bytes.is_ascii() {
-        return Err(Error::Other("cannot write the sign-in URL".into()));
+        return Err(Error::other("cannot write the sign-in URL"));
     }
     let owned = std::mem::take(&mut *bytes);
     String::from_utf8(owned)
         .map(Zeroizing::new)
-        .map_err(|_| Error::Other("cannot write the sign-in URL".into()))
+        .map_err(|_| Error::other("cannot write the sign-in URL"))
 }
 
 /// The answer to getSigninToken, read strictly: a JSON object whose
@@ -582,22 +582,19 @@ fn parse_answer(body: &[u8]) -> std::result::Result<SecretString, String> {
 
 /// What an answer of `status` with `body` from `endpoint` comes to: the
 /// sign-in token for a 200 that reads ([`parse_answer`]); a refusal by AWS
-/// ([`Error::Aws`], exit status 5) for a 4xx; anything else, or a 200 that
-/// does not read, [`Error::Transport`] (exit status 6). No message quotes
+/// ([`ErrorKind::Aws`], exit status 5) for a 4xx; anything else, or a 200 that
+/// does not read, a transport error ([`Error::is_transport`](crate::Error::is_transport)) (exit status 6). No message quotes
 /// the body.
 fn read_answer(status: u16, body: &[u8], endpoint: &str) -> Result<SecretString> {
-    let transport = |message: String| Error::Transport {
-        endpoint: endpoint.to_string(),
-        message,
-    };
+    let transport = |message: String| Error::transport(ErrorKind::Malformed, endpoint, message);
     match status {
         200 => parse_answer(body)
             .map_err(|why| transport(format!("malformed answer to getSigninToken: {why}"))),
-        400..=499 => Err(Error::Aws {
-            code: format!("HTTP {status}"),
-            message: "the sign-in endpoint refused these credentials (expired or revoked, not federation or role credentials, or a SessionDuration AWS does not allow for them)".into(),
-            request_id: None,
-        }),
+        400..=499 => Err(Error::aws(
+            format!("HTTP {status}"),
+            "the sign-in endpoint refused these credentials (expired or revoked, not federation or role credentials, or a SessionDuration AWS does not allow for them)",
+            None,
+        )),
         _ => Err(transport(format!(
             "unexpected HTTP {status} answer to getSigninToken"
         ))),
@@ -627,10 +624,10 @@ fn login_url(endpoint: &str, destination: &str, signin: &SecretString) -> Result
 /// in to the console for 15 minutes, once: hold it as the secret it is.
 ///
 /// Errors: a `session` or `static` token, or one without a session token,
-/// [`Error::Other`] (exit status 1) before any request; a bad option
-/// [`Error::Usage`]; a refusal by AWS (4xx) [`Error::Aws`]; no answer, an
+/// [`ErrorKind::Other`] (exit status 1) before any request; a bad option
+/// [`ErrorKind::InvalidArgument`]; a refusal by AWS (4xx) [`ErrorKind::Aws`]; no answer, an
 /// unexpected status or an answer that does not read
-/// [`Error::Transport`]. None of them holds the URL, the request's query,
+/// a transport error ([`Error::is_transport`](crate::Error::is_transport)). None of them holds the URL, the request's query,
 /// the answer or a credential.
 pub fn signin_url(token: &Token, options: &Options) -> Result<SecretString> {
     let plan = plan(token, options, &env_var, clock::now())?;
@@ -683,21 +680,21 @@ pub fn open_in_browser(url: &SecretString) -> Result<String> {
         match c.status() {
             Ok(s) if s.success() => return Ok(program.clone()),
             Ok(s) => {
-                return Err(Error::Other(format!(
+                return Err(Error::other(format!(
                     "the browser command {} failed ({s}); --print writes the URL instead",
                     crate::shown(program)
                 )))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => tried.push(program.clone()),
             Err(e) => {
-                return Err(Error::Other(format!(
+                return Err(Error::other(format!(
                     "cannot run the browser command {}: {e}",
                     crate::shown(program)
                 )))
             }
         }
     }
-    Err(Error::Other(format!(
+    Err(Error::other(format!(
         "no browser to open the console in (tried {}): set BROWSER, or use --print or -o FILE",
         crate::shown(&tried.join(", "))
     )))

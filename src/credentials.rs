@@ -426,16 +426,14 @@ impl Token {
             .or(self.assumed_role_user.as_ref().map(|u| u.arn.as_str()))
     }
 
-    /// Refuses expired credentials with [`Error::Expired`](crate::Error::Expired).
+    /// Refuses expired credentials with [`ErrorKind::Expired`](crate::ErrorKind::Expired).
     pub fn check_not_expired(&self) -> crate::Result<()> {
         self.check_not_expired_at(clock::now())
     }
 
     pub(crate) fn check_not_expired_at(&self, now: SystemTime) -> crate::Result<()> {
         match self.expiration() {
-            Some(at) if at <= now => Err(crate::Error::Expired {
-                at: clock::format_rfc3339(at),
-            }),
+            Some(at) if at <= now => Err(crate::Error::expired(clock::format_rfc3339(at))),
             _ => Ok(()),
         }
     }
@@ -543,7 +541,12 @@ mod tests {
             .check_not_expired_at(at - std::time::Duration::from_secs(1))
             .is_ok());
         let e = t.check_not_expired_at(at).unwrap_err();
-        assert_eq!(e.exit_code(), 4);
+        assert_eq!(
+            e.kind(),
+            &crate::ErrorKind::Expired {
+                at: "2026-11-26T18:00:00Z".into()
+            }
+        );
         assert!(e.to_string().contains("2026-11-26T18:00:00Z"));
     }
 
@@ -645,7 +648,12 @@ mod tests {
         assert!(!Credentials::new("A", "s".into(), None, late).is_expired());
         assert!(!Credentials::new("A", "s".into(), None, None).is_expired_at(at));
         let t = Token::new(Kind::Static, Credentials::new("A", "s".into(), None, old));
-        assert_eq!(t.check_not_expired().unwrap_err().exit_code(), 4);
+        assert_eq!(
+            t.check_not_expired().unwrap_err().kind(),
+            &crate::ErrorKind::Expired {
+                at: "2000-01-01T00:00:00Z".into()
+            }
+        );
         let t = Token::new(Kind::Static, Credentials::new("A", "s".into(), None, late));
         assert!(t.check_not_expired().is_ok());
     }

@@ -56,10 +56,15 @@ pub fn write_profile(path: &Path, name: &str, token: &Token, force: bool) -> Res
                 && text[l.start..l.text_end].trim_start().starts_with(MARKER)
         });
         if !ours && !force {
-            return Err(Error::Other(format!(
-                "profile [{name}] in {} was not written by handoff; --force replaces it",
-                path.display()
-            )));
+            return Err(Error::new(
+                crate::ErrorKind::Exists {
+                    path: path.to_path_buf(),
+                },
+                format!(
+                    "profile [{name}] in {} was not written by handoff",
+                    path.display()
+                ),
+            ));
         }
     }
     let rendered = render(token, OutputFormat::Ini, name)?;
@@ -103,7 +108,7 @@ pub fn set_region(path: &Path, name: &str, region: &str) -> Result<bool> {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     {
-        return Err(Error::Other(format!("{region:?} is not a region name")));
+        return Err(Error::other(format!("{region:?} is not a region name")));
     }
     ini::check_regular(path, NOT_WRITING)?;
     let lock = lock_beside(path)?;
@@ -185,7 +190,7 @@ fn config_header(name: &str) -> Result<String> {
     if ini::config_profile_name(&quoted).as_deref() == Some(name) {
         return Ok(quoted);
     }
-    Err(Error::Other(format!(
+    Err(Error::other(format!(
         "profile {name:?} cannot be named in the AWS config file"
     )))
 }
@@ -210,8 +215,8 @@ fn read(path: &Path) -> Result<Zeroizing<String>> {
 fn check_result(text: &str, found: impl Fn(&Ini) -> bool) -> Result<()> {
     match ini::parse(text) {
         Ok(ini) if found(&ini) => Ok(()),
-        _ => Err(Error::Other(
-            "the profile could not be written without changing how the rest of the file reads; nothing was written".into(),
+        _ => Err(Error::other(
+            "the profile could not be written without changing how the rest of the file reads; nothing was written",
         )),
     }
 }
@@ -289,11 +294,10 @@ mod tests {
     #[test]
     fn replaces_only_its_section_and_only_when_asked() {
         let e = write(FILE, "work", false).unwrap_err();
-        assert_eq!(e.exit_code(), 1);
+        assert!(matches!(e.kind(), crate::ErrorKind::Exists { .. }), "{e:?}");
         assert!(
             e.to_string().starts_with("profile [work] in ")
-                && e.to_string()
-                    .ends_with("was not written by handoff; --force replaces it"),
+                && e.to_string().ends_with("was not written by handoff"),
             "{e}"
         );
         let out = write(FILE, "work", true).unwrap();
@@ -421,7 +425,7 @@ mod tests {
         let path = dir.path().join("credentials");
         for bad in ["", "a]b", "[a", "a\nb", "a\rb", " a", "a "] {
             let e = write_profile(&path, bad, &token(), true).unwrap_err();
-            assert_eq!(e.exit_code(), 2, "{bad:?}");
+            assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument, "{bad:?}");
             assert_eq!(
                 e.to_string(),
                 format!("{bad:?} is not a usable profile name")

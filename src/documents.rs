@@ -40,20 +40,25 @@ pub fn read_document_file(path: &Path) -> Result<Token> {
 /// Reads a credential document from `r` (a pipe, named `name` in messages),
 /// at most [`MAX_DOCUMENT_SIZE`] bytes, and parses it ([`parse_document`]).
 pub fn read_document(mut r: impl Read, name: &str) -> Result<Token> {
-    let bytes = crate::files::read_capped(&mut r, MAX_DOCUMENT_SIZE, None)
-        .map_err(|e| Error::Other(format!("cannot read {name}: {e}")))?;
+    let bytes = crate::files::read_capped(&mut r, MAX_DOCUMENT_SIZE, None).map_err(|e| {
+        Error::new(
+            crate::ErrorKind::Io { path: name.into() },
+            format!("cannot read {name}: {e}"),
+        )
+        .with_source(e)
+    })?;
     document_from(bytes)
 }
 
 fn document_from(bytes: Option<Zeroizing<Vec<u8>>>) -> Result<Token> {
     let bytes = bytes.ok_or_else(|| {
-        Error::Document(format!(
+        Error::document(format!(
             "the credential document is larger than {} KiB",
             MAX_DOCUMENT_SIZE / 1024
         ))
     })?;
     let text = std::str::from_utf8(&bytes)
-        .map_err(|_| Error::Document("the credential document is not UTF-8 text".into()))?;
+        .map_err(|_| Error::document("the credential document is not UTF-8 text"))?;
     parse_document(text)
 }
 
@@ -600,7 +605,7 @@ mod tests {
         ] {
             let e = parse_document(doc).unwrap_err();
             assert!(e.to_string().contains("holds a NUL byte"), "{e}");
-            assert_eq!(e.exit_code(), 1);
+            assert_eq!(e.kind(), &crate::ErrorKind::Document { line: None });
         }
     }
 
@@ -668,7 +673,11 @@ mod tests {
         ];
         for c in cases {
             let e = parse_document(c).unwrap_err();
-            assert_eq!(e.exit_code(), 1, "{c}: {e}");
+            assert_eq!(
+                e.kind(),
+                &crate::ErrorKind::Document { line: None },
+                "{c}: {e}"
+            );
             assert!(!e.to_string().contains("SECRETMARKER"), "{c}: {e}");
         }
     }
@@ -817,9 +826,10 @@ mod tests {
     }
 
     fn doc_error(text: &str) -> String {
-        match parse_document(text).unwrap_err() {
-            Error::Document(m) => m,
-            e => panic!("not a document error: {e}"),
+        let e = parse_document(text).unwrap_err();
+        match e.kind() {
+            crate::ErrorKind::Document { .. } => e.to_string(),
+            _ => panic!("not a document error: {e}"),
         }
     }
 
@@ -968,8 +978,7 @@ mod tests {
         ] {
             assert_eq!(
                 e.to_string(),
-                Error::Document("the credential document is larger than 1024 KiB".into())
-                    .to_string()
+                Error::document("the credential document is larger than 1024 KiB").to_string()
             );
         }
         big.truncate(MAX_DOCUMENT_SIZE);

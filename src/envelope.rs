@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use crate::clock;
 use crate::credentials::{reveal, AssumedRoleUser, Credentials, FederatedUser, Kind, Token};
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// The envelope format version this build writes and the newest it reads.
 pub const FORMAT_VERSION: u64 = 1;
@@ -278,14 +278,14 @@ fn encode_with(token: &Token, signed: Option<(&[String], &[u8])>) -> Zeroizing<V
 }
 
 /// Decodes a plain envelope. Unknown keys are ignored; a newer `Version` is
-/// refused with [`Error::UnsupportedVersion`]; anything that is not an
-/// envelope is [`Error::NotAToken`]. A signed envelope is refused here: only
+/// refused with [`ErrorKind::UnsupportedVersion`]; anything that is not an
+/// envelope is [`ErrorKind::NotAToken`]. A signed envelope is refused here: only
 /// [`open`](crate::open) verifies and unwraps it.
 pub fn decode(bytes: &[u8]) -> Result<Token> {
     match decode_any(bytes)? {
         Decoded::Plain(t) => Ok(*t),
-        Decoded::Signed { .. } => Err(Error::NotAToken(
-            "a signed envelope: open it with handoff::open, which verifies it".into(),
+        Decoded::Signed { .. } => Err(Error::not_a_token(
+            "a signed envelope: open it with handoff::open, which verifies it",
         )),
     }
 }
@@ -316,8 +316,9 @@ pub(crate) fn decode_inner(bytes: &[u8]) -> Result<Token> {
     check_text_keys(bytes)?;
     let token = decode_with(bytes, &mut scratch)?;
     if token.sealed_to().is_empty() || token.token_id().is_none() || token.issued_at().is_none() {
-        return Err(Error::Untrusted(
-            "the signed envelope lacks SealedTo, TokenId or IssuedAt".into(),
+        return Err(Error::new(
+            ErrorKind::BadSignature,
+            "the signed envelope lacks SealedTo, TokenId or IssuedAt",
         ));
     }
     Ok(token)
@@ -326,13 +327,12 @@ pub(crate) fn decode_inner(bytes: &[u8]) -> Result<Token> {
 fn check_version(bytes: &[u8], scratch: &mut [u8]) -> Result<()> {
     let probe: VersionProbe = from_slice(bytes, scratch)?;
     match probe.version {
-        None => Err(Error::NotAToken("the envelope has no Version".into())),
+        None => Err(Error::not_a_token("the envelope has no Version")),
         Some(FORMAT_VERSION) => Ok(()),
-        Some(found) if found > FORMAT_VERSION => Err(Error::UnsupportedVersion {
-            found,
-            known: FORMAT_VERSION,
-        }),
-        Some(found) => Err(Error::NotAToken(format!(
+        Some(found) if found > FORMAT_VERSION => {
+            Err(Error::unsupported_version(found, FORMAT_VERSION))
+        }
+        Some(found) => Err(Error::not_a_token(format!(
             "unknown envelope version {found}"
         ))),
     }
@@ -341,17 +341,17 @@ fn check_version(bytes: &[u8], scratch: &mut [u8]) -> Result<()> {
 fn decode_with(bytes: &[u8], scratch: &mut [u8]) -> Result<Token> {
     let wire: WireIn = from_slice(bytes, scratch)?;
     if wire.kind == "signed" {
-        return Err(Error::NotAToken(
-            "a signed envelope inside a signed envelope".into(),
+        return Err(Error::not_a_token(
+            "a signed envelope inside a signed envelope",
         ));
     }
     let kind = Kind::from_name(&wire.kind)
-        .ok_or_else(|| Error::NotAToken(format!("unknown kind {:?}", truncate(&wire.kind))))?;
+        .ok_or_else(|| Error::not_a_token(format!("unknown kind {:?}", truncate(&wire.kind))))?;
     let date = |field: &str, s: Option<String>| -> Result<_> {
         s.map(|s| {
             clock::parse_rfc3339(&s).ok_or_else(|| {
                 // The value is not quoted: a misplaced secret must not be echoed.
-                Error::NotAToken(format!(
+                Error::not_a_token(format!(
                     "{field} is not an RFC 3339 date from 1970 to 9999 UTC (like 2026-11-26T18:00:00Z)"
                 ))
             })
@@ -360,10 +360,10 @@ fn decode_with(bytes: &[u8], scratch: &mut [u8]) -> Result<Token> {
     };
     let c = wire.credentials;
     if c.access_key_id.is_empty() {
-        return Err(Error::NotAToken("the AccessKeyId is empty".into()));
+        return Err(Error::not_a_token("the AccessKeyId is empty"));
     }
     if reveal(&c.secret_access_key).is_empty() {
-        return Err(Error::NotAToken("the SecretAccessKey is empty".into()));
+        return Err(Error::not_a_token("the SecretAccessKey is empty"));
     }
     // These end up in shell exports, credentials files and environments: a
     // line break or escape sequence from a hostile sender must not.
@@ -377,7 +377,7 @@ fn decode_with(bytes: &[u8], scratch: &mut [u8]) -> Result<Token> {
         .iter()
         .find(|(_, v)| v.is_some_and(|v| v.chars().any(char::is_control)))
     {
-        return Err(Error::NotAToken(format!(
+        return Err(Error::not_a_token(format!(
             "the {field} holds a control character"
         )));
     }
@@ -389,7 +389,7 @@ fn decode_with(bytes: &[u8], scratch: &mut [u8]) -> Result<Token> {
             && r.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !ok {
-            return Err(Error::NotAToken(format!(
+            return Err(Error::not_a_token(format!(
                 "the token's Region {:?} is not a region name (like us-east-1)",
                 r.chars().take(40).collect::<String>()
             )));
@@ -438,7 +438,7 @@ fn from_slice<T: serde::de::DeserializeOwned>(bytes: &[u8], scratch: &mut [u8]) 
     let mut reader = bytes;
     let value =
         ciborium::de::from_reader_with_buffer::<T, _>(&mut reader, scratch).map_err(|e| {
-            Error::NotAToken(match e {
+            Error::not_a_token(match e {
                 ciborium::de::Error::RecursionLimitExceeded => "the CBOR nests too deeply".into(),
                 ciborium::de::Error::Io(_) => "the CBOR ends early".into(),
                 ciborium::de::Error::Syntax(at) => format!("invalid CBOR at byte {at}"),
@@ -449,7 +449,7 @@ fn from_slice<T: serde::de::DeserializeOwned>(bytes: &[u8], scratch: &mut [u8]) 
         })?;
     if !reader.is_empty() {
         let n = reader.len();
-        return Err(Error::NotAToken(format!(
+        return Err(Error::not_a_token(format!(
             "{n} {} the envelope",
             if n == 1 {
                 "byte follows"
@@ -507,7 +507,7 @@ const MAX_DEPTH: usize = 256;
 /// Reads one item at `*at` (after its head byte) and moves past it; `key`
 /// says the item is a map key.
 fn walk(bytes: &[u8], at: &mut usize, depth: usize, key: bool) -> Result<()> {
-    let bad = |why: &str| Error::NotAToken(why.to_string());
+    let bad = |why: &str| Error::not_a_token(why.to_string());
     if depth > MAX_DEPTH {
         return Err(bad("the CBOR nests too deeply"));
     }
@@ -723,10 +723,16 @@ mod tests {
         set(&mut v, "Credentials", "a different shape".into());
         let e = decode(&to_bytes(&v)).unwrap_err();
         assert!(
-            matches!(e, Error::UnsupportedVersion { found: 2, known: 1 }),
+            matches!(
+                e.kind(),
+                ErrorKind::UnsupportedVersion { found: 2, known: 1 }
+            ),
             "{e}"
         );
-        assert_eq!(e.exit_code(), 3);
+        assert_eq!(
+            e.kind(),
+            &crate::ErrorKind::UnsupportedVersion { found: 2, known: 1 }
+        );
     }
 
     #[test]
@@ -765,7 +771,7 @@ mod tests {
         ];
         for (name, bytes) in cases {
             let e = decode(&bytes).unwrap_err();
-            assert!(matches!(e, Error::NotAToken(_)), "{name}: {e}");
+            assert!(matches!(e.kind(), ErrorKind::NotAToken), "{name}: {e}");
             assert!(!e.to_string().contains("EXAMPLEKEY"), "{name}: {e}");
         }
     }
@@ -817,7 +823,7 @@ mod tests {
         ];
         for (want, bytes) in cases {
             let e = decode(&bytes).unwrap_err();
-            assert!(matches!(e, Error::NotAToken(_)), "{want}: {e}");
+            assert!(matches!(e.kind(), ErrorKind::NotAToken), "{want}: {e}");
             assert!(e.to_string().contains(want), "{want}: {e}");
             assert!(!e.to_string().contains("EXAMPLEKEY"), "{e}");
         }
@@ -844,11 +850,11 @@ mod tests {
         // Integer keys were refused before (serde wants a str or bytes).
         assert!(matches!(
             decode(&to_bytes(&unknown)),
-            Err(Error::NotAToken(_))
+            Err(e) if e.kind() == &ErrorKind::NotAToken
         ));
         for v in [top, inner] {
             let e = decode(&to_bytes(&v)).unwrap_err();
-            assert!(matches!(e, Error::NotAToken(_)), "{e}");
+            assert!(matches!(e.kind(), ErrorKind::NotAToken), "{e}");
             assert!(e.to_string().contains("not a text string"), "{e}");
         }
         // Indefinite-length maps and strings with text keys still decode.
@@ -999,7 +1005,7 @@ mod tests {
 
     fn not_a_token(bytes: &[u8]) -> String {
         match decode(bytes) {
-            Err(Error::NotAToken(why)) => why,
+            Err(e) if e.kind() == &ErrorKind::NotAToken => e.message().to_string(),
             Err(e) => panic!("not NotAToken: {e}"),
             Ok(_) => panic!("decoded"),
         }
@@ -1037,7 +1043,7 @@ mod tests {
         assert_eq!(whole.sealed_to().len(), 1);
         for field in ["SealedTo", "TokenId", "IssuedAt"] {
             let e = decode_inner(&inner_without(field)).unwrap_err();
-            assert!(matches!(e, Error::Untrusted(_)), "{field}: {e}");
+            assert!(matches!(e.kind(), ErrorKind::BadSignature), "{field}: {e}");
             assert!(
                 e.to_string()
                     .contains("lacks SealedTo, TokenId or IssuedAt"),
@@ -1049,14 +1055,14 @@ mod tests {
         set(&mut v, "SealedTo", ciborium::Value::Array(vec![]));
         assert!(matches!(
             decode_inner(&to_bytes(&v)),
-            Err(Error::Untrusted(_))
+            Err(e) if e.kind() == &ErrorKind::BadSignature
         ));
         // the version and the keys are checked first, as for a plain one
         let mut v = value(&inner_without("nothing"));
         set(&mut v, "Version", 0.into());
         assert!(matches!(
             decode_inner(&to_bytes(&v)),
-            Err(Error::NotAToken(_))
+            Err(e) if e.kind() == &ErrorKind::NotAToken
         ));
         let mut v = value(&inner_without("nothing"));
         v.as_map_mut()
@@ -1064,7 +1070,7 @@ mod tests {
             .push((ciborium::Value::Bytes(b"X".to_vec()), 1.into()));
         assert!(matches!(
             decode_inner(&to_bytes(&v)),
-            Err(Error::NotAToken(_))
+            Err(e) if e.kind() == &ErrorKind::NotAToken
         ));
     }
 
@@ -1075,7 +1081,7 @@ mod tests {
         let e = decode_inner(&to_bytes(&v)).unwrap_err();
         // ciborium names what it expected itself ("byte buffer"), not
         // through the visitor's `expecting`
-        assert!(matches!(e, Error::NotAToken(_)), "{e}");
+        assert!(matches!(e.kind(), ErrorKind::NotAToken), "{e}");
         assert!(e.to_string().contains("invalid type: string"), "{e}");
     }
 
@@ -1119,7 +1125,7 @@ mod tests {
         set(&mut v, "Version", 7.into());
         assert!(matches!(
             decode_any(&to_bytes(&v)),
-            Err(Error::UnsupportedVersion { found: 7, .. })
+            Err(e) if matches!(e.kind(), ErrorKind::UnsupportedVersion { found: 7, .. })
         ));
     }
 
@@ -1195,9 +1201,9 @@ mod tests {
     /// container, at the depth bound.
     #[test]
     fn the_key_walker_reads_every_head_and_container() {
-        let why = |e: Error| match e {
-            Error::NotAToken(m) => m,
-            e => panic!("{e}"),
+        let why = |e: Error| match e.kind() {
+            ErrorKind::NotAToken => e.message().to_string(),
+            _ => panic!("{e}"),
         };
         let ok = |b: &[u8]| check_text_keys(b).map_err(why);
         let refused = |b: &[u8]| why(check_text_keys(b).unwrap_err());

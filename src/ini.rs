@@ -112,10 +112,13 @@ impl std::error::Error for IniError {}
 
 /// A text of the file at `path` that botocore refuses, named with its line.
 pub(crate) fn refused(path: &std::path::Path, e: &IniError) -> crate::Error {
-    crate::Error::Other(format!(
-        "{} {e} (the AWS CLI and SDKs refuse this file too)",
-        path.display()
-    ))
+    crate::Error::new(
+        crate::ErrorKind::Document { line: Some(e.line) },
+        format!(
+            "{} {e} (the AWS CLI and SDKs refuse this file too)",
+            path.display()
+        ),
+    )
 }
 
 impl Ini {
@@ -565,10 +568,10 @@ pub(crate) fn read_file_as(
     let bytes = crate::files::read_capped(&mut &file, MAX_FILE_SIZE, Some(meta.len()))
         .map_err(|e| crate::Error::io("cannot read", path, e))?
         .ok_or_else(|| {
-            crate::Error::Other(format!("{} is larger than 1 MiB; {what}", path.display()))
+            crate::Error::other(format!("{} is larger than 1 MiB; {what}", path.display()))
         })?;
     let text = std::str::from_utf8(&bytes).map_err(|_| {
-        crate::Error::Other(format!("{} is not UTF-8 text; {what}", path.display()))
+        crate::Error::other(format!("{} is not UTF-8 text; {what}", path.display()))
     })?;
     Ok(Some(Zeroizing::new(text.to_string())))
 }
@@ -584,7 +587,7 @@ pub(crate) fn check_regular(path: &std::path::Path, what: &str) -> crate::Result
 }
 
 fn not_regular(path: &std::path::Path, what: &str) -> crate::Error {
-    crate::Error::Other(format!("{} is not a regular file; {what}", path.display()))
+    crate::Error::other(format!("{} is not a regular file; {what}", path.display()))
 }
 
 #[cfg(test)]

@@ -101,7 +101,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 pub fn new_token_id() -> Result<String> {
     let mut id = [0u8; 16];
     getrandom::getrandom(&mut id)
-        .map_err(|e| Error::Other(format!("no randomness for the token id: {e}")))?;
+        .map_err(|e| Error::other(format!("no randomness for the token id: {e}")))?;
     Ok(id.iter().map(|b| format!("{b:02x}")).collect())
 }
 
@@ -379,7 +379,7 @@ impl Ledger {
 
     fn check_regular(&self) -> Result<()> {
         match fs::symlink_metadata(&self.path) {
-            Ok(m) if !m.is_file() => Err(Error::Other(format!(
+            Ok(m) if !m.is_file() => Err(Error::other(format!(
                 "the ledger {} is not a regular file ({}); not touching it",
                 self.path.display(),
                 crate::files::kind_of(&m)
@@ -495,14 +495,14 @@ impl Ledger {
             .metadata()
             .map_err(|e| Error::io("cannot read the ledger", &self.path, e))?;
         if !meta.is_file() {
-            return Err(Error::Other(format!(
+            return Err(Error::other(format!(
                 "the ledger {} is not a regular file ({}); not reading it",
                 self.path.display(),
                 crate::files::kind_of(&meta)
             )));
         }
         let too_big = || {
-            Error::Other(format!(
+            Error::other(format!(
                 "the ledger {} is larger than {} MiB, the most handoff reads; move it aside to start a new one",
                 self.path.display(),
                 MAX_LEDGER_SIZE >> 20
@@ -701,7 +701,7 @@ fn capped(s: &str, max: usize) -> String {
 
 fn to_line(r: &Record) -> Result<String> {
     let mut line = serde_json::to_string(r)
-        .map_err(|e| Error::Other(format!("cannot write a ledger record: {e}")))?;
+        .map_err(|e| Error::other(format!("cannot write a ledger record: {e}")))?;
     line.push('\n');
     Ok(line)
 }

@@ -56,21 +56,26 @@
 //!   `~/.aws/credentials` (and its region in `~/.aws/config`), written over
 //!   `documents`, [`ini`] and [`files`]. [`keys`]:
 //!   new identities. [`ledger`]: the issuer's record of what was sealed.
-//!   [`issue`]: one handoff as `handoff seal` makes it (expiry, label,
-//!   region, seal signed or not, ledger, file), over `seal` and `ledger`.
 //! - [`cli_common`]: what only a command-line program needs (passphrase
 //!   prompts and files, the `open -f ini` section name, no core dumps,
 //!   unbuffered stdout).
 //! - [`aws`] (feature `aws`): `config` (settings, profiles) → `sigv4`,
 //!   `tls`, `retry` → `transport` → `xml` → `types`; [`aws::sts`],
 //!   [`aws::ec2`] and [`aws::iam`] on top. [`account`], [`server`],
-//!   [`roster`], [`batch`] (per-person mints over [`issue`]) and [`revoke`]
-//!   use them with a [`Token`]. [`console`] signs a browser in to the AWS
-//!   console with a token (one unsigned request on the same transport).
-//! - The `handoff` binary (`src/main.rs`, `src/cli.rs`, `src/cli_issuer.rs`,
-//!   `src/cli_no_aws.rs`) parses the command line, checks the flag
-//!   combinations clap cannot, sets up prompts and the terminal, calls the
-//!   library and maps [`Error`] to the exit status; nothing here uses it.
+//!   [`roster`], [`batch`] (per-person mints, sealed as `seal` prepares
+//!   each token) and [`revoke`] use them with a [`Token`]. [`console`]
+//!   signs a browser in to the AWS console with a token (one unsigned
+//!   request on the same transport).
+//! - [`issue`]: `handoff seal` as one request ([`issue::SealRequest`]:
+//!   recipients or a roster, form, signer, where the credentials come
+//!   from, label, output, ledger) and one call ([`issue::seal()`]) for a
+//!   single handoff (expiry, label, region, seal signed or not, ledger,
+//!   file) and a roster's batch (over [`batch`], feature `aws`) alike.
+//! - The `handoff` binary (`src/main.rs`, `src/cli.rs`, `src/cli_errors.rs`,
+//!   `src/cli_issuer.rs`, `src/cli_no_aws.rs`) parses the command line,
+//!   checks the flag combinations clap cannot, sets up prompts and the
+//!   terminal, calls the library, maps each [`ErrorKind`] to the exit status
+//!   and adds the flag hints no library message names; nothing here uses it.
 //!
 //! # Secrets in memory
 //!
@@ -115,6 +120,14 @@ mod documents;
 pub mod envelope;
 pub mod environment;
 mod error;
+// The binary's map of kinds to exit statuses, for the unit tests (it names
+// the crate `handoff`, as the binary does).
+#[cfg(test)]
+extern crate self as handoff;
+#[cfg(test)]
+#[path = "cli_errors.rs"]
+#[allow(dead_code)]
+mod cli_errors;
 pub mod files;
 pub mod ini;
 pub mod issue;
@@ -147,8 +160,7 @@ pub use documents::{
     parse_document, read_document, read_document_file, render, OutputFormat, MAX_DOCUMENT_SIZE,
 };
 pub use environment::{environment, Environment};
-pub use error::EXIT_STATUSES;
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use policy::{check_action, iam_actions_source, Policy, UnknownActions};
 pub use prompt::Prompt;
 pub use seal::{

@@ -24,6 +24,7 @@ macro_rules! eprint {
 }
 
 mod cli;
+mod cli_errors;
 #[cfg(feature = "aws")]
 mod cli_issuer;
 #[cfg(not(feature = "aws"))]
@@ -39,9 +40,10 @@ use clap::FromArgMatches;
 use handoff::cli_common::{self, write_stdout as print};
 use handoff::credentials_file;
 use handoff::files;
+use handoff::issue::{Hooks, SealRequest, Sealed, Signer, Source, To};
 use handoff::secrecy::SecretString;
 use handoff::shown;
-use handoff::{Error, Form, Identities, Policy, Prompt, Recipients, Result, Token};
+use handoff::{Error, ErrorKind, Form, Identities, Policy, Prompt, Recipients, Result, Token};
 
 use cli::{Cli, Command};
 
@@ -67,18 +69,17 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             // Messages quote what others wrote (an AWS answer, a file name):
-            // their escape sequences are shown, not obeyed.
-            let msg = e.to_string();
-            let mut lines = msg.lines();
-            // A closed or broken stderr is no reason to panic on the way out.
-            cli_common::eprint_line(&format!(
-                "handoff: {}",
-                shown(lines.next().unwrap_or("failed"))
-            ));
-            if let Some(second) = lines.next() {
-                cli_common::eprint_line(&shown(second));
+            // their escape sequences are shown, not obeyed. A closed or
+            // broken stderr is no reason to panic on the way out.
+            for (n, line) in cli_errors::lines(&e).iter().enumerate() {
+                let line = shown(line);
+                cli_common::eprint_line(&if n == 0 {
+                    format!("handoff: {line}")
+                } else {
+                    line
+                });
             }
-            ExitCode::from(e.exit_code())
+            ExitCode::from(cli_errors::exit_status(e.kind()))
         }
     }
 }
@@ -108,8 +109,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
 fn keygen(a: cli::KeygenArgs) -> Result<ExitCode> {
     if let Some(file) = a.public {
         if file.is_some() && a.file.is_some() {
-            return Err(Error::Usage(
-                "give the file of -y once: keygen -y FILE or keygen -y -- FILE".into(),
+            return Err(Error::usage(
+                "give the file of -y once: keygen -y FILE or keygen -y -- FILE",
             ));
         }
         // keygen -y -- FILE: the file comes after --
@@ -147,7 +148,7 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
     for r in &a.to {
         recipients
             .add(r)
-            .map_err(|e| handoff::mistakes::recipient_error(r, e))?;
+            .map_err(|e| cli_errors::recipient_error(r, e))?;
     }
     if a.to_file.iter().any(|f| f == Path::new("-"))
         && a.federation.is_none()
@@ -155,9 +156,9 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         && a.role.is_none()
         && a.input.as_deref().is_none_or(|i| i == Path::new("-"))
     {
-        return Err(Error::Usage(
+        return Err(Error::usage(
             "-R - reads the recipients from stdin, which already carries the credential document: give --input FILE"
-                .into(),
+                ,
         ));
     }
     for f in &a.to_file {
@@ -179,22 +180,21 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         recipients.set_passphrase(ask_new_passphrase()?);
     }
     if recipients.is_empty() {
-        return Err(Error::Usage(
-            "no recipients: give -r/--to RECIPIENT, -R/--to-file FILE, or -p/--passphrase".into(),
+        return Err(Error::usage(
+            "no recipients: give -r/--to RECIPIENT, -R/--to-file FILE, or -p/--passphrase",
         ));
     }
     let form = a.form();
     match &a.output {
         Some(path) => files::check_writable(path, cli::overwrite(a.force))?,
         None if form == Form::Binary && std::io::stdout().is_terminal() => {
-            return Err(Error::Usage(
+            return Err(Error::usage(
                 "refusing to write a binary token to the terminal: use -a/--armor, --base64, or -o FILE"
-                    .into(),
+                    ,
             ))
         }
         None => {}
     }
-    let signing_key = signing_key(&a)?;
     if !minting {
         let stray = [
             (a.duration.is_some(), "--duration"),
@@ -206,45 +206,49 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
             (a.aws.endpoint_url.is_some(), "--endpoint-url"),
         ];
         if let Some((_, flag)) = stray.iter().find(|(set, _)| *set) {
-            return Err(Error::Usage(format!(
+            return Err(Error::usage(format!(
                 "{flag} applies only when minting (--federation, --session or --role)"
             )));
         }
     }
-    // A ledger that cannot take the record is found before anything is
-    // minted (no place for one at all is a warning, later).
-    if !a.no_ledger {
-        if let Ok(ledger) = handoff::ledger::Ledger::open_default() {
-            ledger.check_writable()?;
-        }
-    }
-    // Who minted, for the ledger (and the root warning): asked once the
-    // mint has succeeded (and only when the minter cache does not know the
-    // access key), so a failing mint is reported as it always was and an
-    // endpoint sees the mint first.
-    let (token, minted_by) = if minting {
-        let token = cli_issuer::mint(&a, verbose)?;
-        let by = cli_issuer::minted_by_token(&a.aws, verbose, &token);
-        (token, by)
+    let source = if minting {
+        cli_issuer::mint_source(&a, verbose)?
     } else {
-        let token = match document {
+        Source::Token(match document {
             Some(t) => t,
             None => read_document(a.input.as_deref())?,
-        };
-        (token, None)
+        })
     };
-    let how = handoff::issue::Issue {
-        signing_key: signing_key.as_ref(),
+    // One request, one library call: the signing key, the ledger check,
+    // the mint and who minted, the seal, the record and the file.
+    let request = SealRequest {
+        to: To::Recipients(&recipients),
+        form,
+        signer: a.sign.as_deref().map(Signer::File),
+        source,
         label: a.label.clone(),
         region: a.aws.region.clone(),
         allow_expired: a.allow_expired,
-        record: !a.no_ledger,
-        minted_by,
         output: a.output.as_deref(),
         overwrite: cli::overwrite(a.force),
-        ..handoff::issue::Issue::new(&recipients, form)
+        record: !a.no_ledger,
+        jobs: 1,
     };
-    if let Some(sealed) = handoff::issue::issue(token, &how, &|w| eprintln!("handoff: {w}"))? {
+    #[cfg(feature = "aws")]
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let hooks = Hooks {
+        warn: &|w| cli_common::eprint_line(&format!("handoff: {w}")),
+        passphrase: &|path| a.signing_key_passphrase(path),
+        #[cfg(feature = "aws")]
+        mfa_code: &cli_issuer::ask_mfa_code,
+        #[cfg(feature = "aws")]
+        on_event: &|_| {},
+        #[cfg(feature = "aws")]
+        stop: &stop,
+    };
+    if let Sealed::Bytes(sealed) =
+        handoff::issue::seal(request, &hooks).map_err(cli_issuer::in_cli_words)?
+    {
         print(&sealed)?;
     }
     Ok(ExitCode::SUCCESS)
@@ -281,39 +285,17 @@ fn empty_ledger_note(path: &std::path::Path) {
     );
 }
 
-/// The `--sign` key, its passphrase asked or read from a file.
-fn signing_key(a: &cli::SealArgs) -> Result<Option<handoff::signing::SigningKey>> {
-    if let Some(w) = a
-        .sign
-        .as_deref()
-        .and_then(|p| files::readable_by_others(p, "signing key"))
-    {
-        eprintln!("handoff: {}", shown(&w));
-    }
-    a.sign
-        .as_ref()
-        .map(|path| {
-            handoff::signing::SigningKey::from_file(path, || match &a.sign_passphrase_file {
-                Some(f) => cli_common::read_passphrase_file(f).ok(),
-                None => {
-                    cli_common::prompt_passphrase(&format!("Passphrase for {}: ", path.display()))
-                }
-            })
-        })
-        .transpose()
-}
-
 fn ask_new_passphrase() -> Result<SecretString> {
     use handoff::secrecy::ExposeSecret;
     let no_tty =
-        || Error::Usage("no terminal to ask for the passphrase: use --passphrase-file FILE".into());
+        || Error::usage("no terminal to ask for the passphrase: use --passphrase-file FILE");
     let first = cli_common::prompt_passphrase("Passphrase: ").ok_or_else(no_tty)?;
     let again = cli_common::prompt_passphrase("Confirm passphrase: ").ok_or_else(no_tty)?;
     if first.expose_secret() != again.expose_secret() {
-        return Err(Error::Usage("the passphrases do not match".into()));
+        return Err(Error::usage("the passphrases do not match"));
     }
     if first.expose_secret().is_empty() {
-        return Err(Error::Usage("the passphrase is empty".into()));
+        return Err(Error::usage("the passphrase is empty"));
     }
     Ok(first)
 }
@@ -325,9 +307,9 @@ fn read_document(path: Option<&Path>) -> Result<Token> {
         _ => {
             let stdin = std::io::stdin();
             if stdin.is_terminal() {
-                return Err(Error::Usage(
+                return Err(Error::usage(
                     "no credential document: pipe one in, give --input FILE, or mint with --federation, --session or --role"
-                        .into(),
+                        ,
                 ));
             }
             handoff::read_document(stdin.lock(), "stdin")
@@ -338,15 +320,15 @@ fn read_document(path: Option<&Path>) -> Result<Token> {
 /// Reads and decrypts the token named on the command line.
 fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
     let sealed = match file {
-        Some(p) if p != Path::new("-") => {
-            handoff::read_sealed_file(p).map_err(|e| handoff::mistakes::unexpanded_tilde(p, e))?
-        }
+        Some(p) if p != Path::new("-") => handoff::read_sealed_file(p)
+            .map_err(cli_errors::unreadable_token)
+            .map_err(|e| cli_errors::unexpanded_tilde(p, e))?,
         _ => {
             let stdin = std::io::stdin();
             if stdin.is_terminal() {
-                return Err(Error::Usage("no token: give FILE, or pipe one in".into()));
+                return Err(Error::usage("no token: give FILE, or pipe one in"));
             }
-            handoff::read_sealed(stdin.lock(), "stdin")?
+            handoff::read_sealed(stdin.lock(), "stdin").map_err(cli_errors::unreadable_token)?
         }
     };
     let mut identities = Identities::new();
@@ -356,21 +338,34 @@ fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
     if let Some(f) = &ids.passphrase_file {
         identities.set_passphrase(cli_common::read_passphrase_file(f)?);
     }
-    identities.add_files_or_default(&ids.identity, |w| eprintln!("handoff: {}", shown(w)))?;
+    add_identities(&mut identities, &ids.identity)?;
     let signers = handoff::signing::Signers::choose(ids.signers.as_deref())?;
     let name = file.map_or("stdin".into(), |p| p.display().to_string());
-    handoff::open_with(&sealed, &identities, signers.as_ref()).map_err(|e| match e {
-        e @ Error::Unsigned { .. } => Error::Untrusted(format!(
-            "{e}\nto open it without that check, give --signers none"
-        )),
-        Error::NoIdentity => Error::Decrypt(format!(
-            "no identity to open the token with: give -i FILE, or create {} with handoff keygen",
-            handoff::paths::default_identity_path()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|_| "an identity".into())
-        )),
-        e => handoff::mistakes::token_error(&name, &sealed, e),
+    handoff::open_with(&sealed, &identities, signers.as_ref()).map_err(|e| match e.kind() {
+        ErrorKind::Unsigned => cli_errors::unsigned(e),
+        ErrorKind::NoIdentity => cli_errors::no_identity(e),
+        _ => cli_errors::token_error(&name, &sealed, e),
     })
+}
+
+/// The `-i` files, one at a time so that a file of the wrong kind is named
+/// as such; none: the default identity file, when there is one.
+fn add_identities(identities: &mut Identities, paths: &[std::path::PathBuf]) -> Result<()> {
+    let warn = |w: &str| eprintln!("handoff: {}", shown(w));
+    if paths.is_empty() {
+        return identities.add_files_or_default(&[], warn).map_err(|e| {
+            match handoff::paths::default_identity_path() {
+                Ok(p) => cli_errors::identity_error(&p, e),
+                Err(_) => e,
+            }
+        });
+    }
+    for p in paths {
+        identities
+            .add_files_or_default(std::slice::from_ref(p), warn)
+            .map_err(|e| cli_errors::identity_error(p, e))?;
+    }
+    Ok(())
 }
 
 /// Opens a token that is about to be used: decrypted, trusted, not
@@ -467,7 +462,7 @@ fn exec(a: cli::ExecArgs, verbose: bool) -> Result<ExitCode> {
     let (program, args) = a
         .command
         .split_first()
-        .ok_or_else(|| Error::Usage("no command to run after --".into()))?;
+        .ok_or_else(|| Error::usage("no command to run after --"))?;
     let mut cmd = std::process::Command::new(program);
     cmd.args(args);
     if a.server {

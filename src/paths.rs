@@ -85,5 +85,5 @@ pub(crate) fn home() -> Result<PathBuf> {
     std::env::var_os("HOME")
         .filter(|h| !h.is_empty())
         .map(PathBuf::from)
-        .ok_or_else(|| Error::Other("HOME is not set".into()))
+        .ok_or_else(|| Error::other("HOME is not set"))
 }

@@ -132,7 +132,7 @@ impl RevocationPolicy {
     /// write are kept as they are.
     pub fn parse(document: &str) -> Result<RevocationPolicy> {
         let bad = |why: &str| {
-            Error::Other(format!(
+            Error::other(format!(
                 "the existing {POLICY_NAME} policy cannot be read ({why}); fix or delete it first"
             ))
         };
@@ -381,7 +381,7 @@ pub fn select<'r>(records: &'r [Record], selector: &str) -> Result<Vec<&'r Recor
                 fields.join(" and ")
             ));
         }
-        return Err(Error::Usage(lines.join("\n")));
+        return Err(Error::usage(lines.join("\n")));
     }
     Ok(hits.into_iter().map(|(r, _)| r).collect())
 }
@@ -390,7 +390,7 @@ pub fn select<'r>(records: &'r [Record], selector: &str) -> Result<Vec<&'r Recor
 #[cfg(feature = "aws")]
 fn minting_user(r: &Record) -> Result<Option<String>> {
     let arn = r.minted_by.as_deref().ok_or_else(|| {
-        Error::Other(format!(
+        Error::other(format!(
             "the ledger does not say who minted {}; give --userid {} --user NAME",
             r.token_id,
             r.userid.as_deref().unwrap_or("ID")
@@ -401,7 +401,7 @@ fn minting_user(r: &Record) -> Result<Option<String>> {
     }
     match arn.split_once(":user/") {
         Some((_, path_and_name)) => Ok(path_and_name.rsplit('/').next().map(str::to_string)),
-        None => Err(Error::Other(format!(
+        None => Err(Error::other(format!(
             "{} was minted by {arn}, not an IAM user; IAM can only restrict what users and roles mint",
             r.token_id
         ))),
@@ -456,17 +456,17 @@ pub fn targets(records: &[Record], selector: &str, all_sessions: bool) -> Result
     use crate::aws::Principal;
     let chosen = select(records, selector)?;
     if chosen.is_empty() {
-        return Err(Error::Other(format!("nothing in the ledger is {selector:?}: give a token id, roster name, session name or access key id (handoff issued --all lists them), or --userid ID with --user NAME or --role NAME")));
+        return Err(Error::other(format!("nothing in the ledger is {selector:?}: give a token id, roster name, session name or access key id (handoff issued --all lists them), or --userid ID with --user NAME or --role NAME")));
     }
     let mut out: Vec<Target> = Vec::new();
     for r in chosen {
         let userid = r.userid.clone().ok_or_else(|| {
-            Error::Other(format!("the ledger has no aws:userid for {}", r.token_id))
+            Error::other(format!("the ledger has no aws:userid for {}", r.token_id))
         })?;
         let principal = match r.kind.as_str() {
             "federation" | "session" => {
                 if r.kind == "session" && !all_sessions {
-                    return Err(Error::Usage(format!(
+                    return Err(Error::usage(format!(
                         "{} is a session token: its aws:userid is its IAM user's own, so only every session token of that user issued before now can be revoked; --all-sessions does that",
                         r.token_id
                     )));
@@ -474,7 +474,7 @@ pub fn targets(records: &[Record], selector: &str, all_sessions: bool) -> Result
                 match minting_user(r)? {
                     Some(u) => Principal::User(u),
                     None => {
-                        return Err(Error::Other(format!(
+                        return Err(Error::other(format!(
                             "{} was minted with root credentials, which IAM cannot restrict; it lasts until it expires ({})",
                             r.token_id,
                             r.expires_at.as_deref().unwrap_or("unknown")
@@ -486,10 +486,10 @@ pub fn targets(records: &[Record], selector: &str, all_sessions: bool) -> Result
                 r.arn
                     .as_deref()
                     .and_then(role_of)
-                    .ok_or_else(|| Error::Other(format!("the ledger has no role for {}", r.token_id)))?,
+                    .ok_or_else(|| Error::other(format!("the ledger has no role for {}", r.token_id)))?,
             ),
             other => {
-                return Err(Error::Other(format!(
+                return Err(Error::other(format!(
                     "{} holds {other} credentials handoff did not mint; revoke those where they came from",
                     r.token_id
                 )))
@@ -654,7 +654,7 @@ pub fn revoke(
     // before the managed fallback existed) the inline policy still works:
     // say what is not seen, and go on.
     let attached = match iam.attached_policies(who) {
-        Err(Error::Aws { code, .. }) if code == "AccessDenied" => {
+        Err(e) if e.is_aws("AccessDenied") => {
             warn(&format!(
                 "warning: cannot see the managed policies attached to {who} (needs iam:ListAttached{}Policies; docs/PERMISSIONS.md): revocations in handoff's managed fallback are not read",
                 if matches!(who, Principal::User(_)) { "User" } else { "Role" }
@@ -777,7 +777,7 @@ pub fn revoke(
         }
         out.lost_writes += 1;
         if round == MAX_ROUNDS {
-            return Err(Error::Other(format!(
+            return Err(Error::other(format!(
                 "NOT revoked: {} on {who}: after {MAX_ROUNDS} writes, IAM read back still does not hold {} (another writer keeps replacing the {place}); nothing recorded for {}\nrun the same revoke again; if it keeps failing, find who else writes that policy",
                 missing.join(", "),
                 if missing.len() == 1 { "it" } else { "them" },
@@ -791,7 +791,7 @@ pub fn revoke(
             Place::Managed(_) => MANAGED_LIMIT,
         };
         if doc.size > room {
-            return Err(Error::Other(format!(
+            return Err(Error::other(format!(
                 "NOT revoked: {} on {who}: another writer filled the {place} meanwhile ({} characters would be more than {room}); run the same revoke again",
                 missing.join(", "),
                 doc.size
@@ -832,7 +832,7 @@ fn write_managed(
         }
         None => match iam.create_policy(name, MANAGED_PATH, &doc.document) {
             Ok(a) => (a, false),
-            Err(Error::Aws { code, .. }) if code == "EntityAlreadyExists" => {
+            Err(e) if e.is_aws("EntityAlreadyExists") => {
                 // Made earlier but not attached (a run stopped between the
                 // two calls): find it, merge into it, write a version.
                 let a = iam
@@ -841,7 +841,7 @@ fn write_managed(
                     .find(|(n, _)| n == name)
                     .map(|(_, a)| a)
                     .ok_or_else(|| {
-                        Error::Other(format!(
+                        Error::other(format!(
                             "IAM says the policy {name} exists, but it is not under {MANAGED_PATH}; rename or delete it"
                         ))
                     })?;
@@ -891,7 +891,7 @@ fn full(
     help.push(format!(
         "or stop every token {who} issued before now with one statement without aws:userid (AWS's \"revoke active sessions\"; docs/SECURITY.md shows it)"
     ));
-    Error::Other(format!(
+    Error::other(format!(
         "nothing written: the {POLICY_NAME} policy would be {} characters, more than {who}'s inline budget ({limit}, of which other inline policies take {others}), and the managed fallback {} characters, more than IAM's {MANAGED_LIMIT}\nto revoke it: {}",
         inline.size,
         managed.size,

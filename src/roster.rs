@@ -70,14 +70,15 @@ pub fn fill(template: &str, name: &str) -> String {
 /// `check` is asked about each person (say, whether the minted name the
 /// template makes from their name is one STS takes) and its error is
 /// reported on that person's line. All errors come back together, one a
-/// line, as [`Error::Usage`].
+/// line, as one [`Error`] whose [`related`](Error::related) list holds each
+/// (one alone is returned as it is).
 pub fn parse(
     text: &str,
     source: &str,
     check: &dyn Fn(&Person) -> Result<()>,
 ) -> Result<Vec<Person>> {
     let mut people: Vec<Person> = Vec::new();
-    let mut errors = Vec::new();
+    let mut errors: Vec<Error> = Vec::new();
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
@@ -88,31 +89,31 @@ pub fn parse(
         let (name, recipient) = match trimmed.split_once(char::is_whitespace) {
             Some((n, r)) => (n, r.trim()),
             None => {
-                errors.push(format!(
+                errors.push(Error::usage(format!(
                     "{source} line {line}: expected NAME RECIPIENT, found one word"
-                ));
+                )));
                 continue;
             }
         };
         if !name_ok(name) {
-            errors.push(format!(
+            errors.push(Error::usage(format!(
                 "{source} line {line}: name {:?} must be 1 to {MAX_NAME} characters of letters, digits and +=,.@_-, not starting with . or -",
                 name.chars().take(40).collect::<String>()
-            ));
+            )));
             continue;
         }
         if let Some(first) = people.iter().find(|p| p.name == name) {
-            errors.push(format!(
+            errors.push(Error::usage(format!(
                 "{source} line {line}: {name} is already on line {}",
                 first.line
-            ));
+            )));
             continue;
         }
         if let Some(first) = people.iter().find(|p| p.name.eq_ignore_ascii_case(name)) {
-            errors.push(format!(
+            errors.push(Error::usage(format!(
                 "{source} line {line}: {name} and {} (line {}) differ only in case; their files would be one on macOS and Windows",
                 first.name, first.line
-            ));
+            )));
             continue;
         }
         let starts: Vec<&str> = recipient
@@ -121,12 +122,12 @@ pub fn parse(
             .collect();
         if starts.len() > 1 {
             let short = |w: &str| w.chars().take(16).collect::<String>();
-            errors.push(format!(
+            errors.push(Error::usage(format!(
                 "{source} line {line}: {} recipients ({}…, {}…); a roster line is NAME RECIPIENT, one key per person",
                 starts.len(),
                 short(starts[0]),
                 short(starts[1])
-            ));
+            )));
             continue;
         }
         let person = Person {
@@ -134,18 +135,18 @@ pub fn parse(
             recipient: recipient.to_string(),
             line,
         };
-        if let Err(e) = person.recipients() {
-            errors.push(format!("{source} line {line}: {e}"));
-            continue;
-        }
-        if let Err(e) = check(&person) {
-            errors.push(format!("{source} line {line}: {e}"));
+        if let Err(e) = person.recipients().and_then(|_| check(&person)) {
+            errors.push(Error::usage(format!("{source} line {line}: {e}")).with_source(e));
             continue;
         }
         people.push(person);
     }
-    if !errors.is_empty() {
-        return Err(Error::usage(errors.join("\n")));
+    match errors.len() {
+        0 => {}
+        1 => return Err(errors.remove(0)),
+        n => {
+            return Err(Error::usage(format!("{n} errors in roster {source}")).with_related(errors))
+        }
     }
     if people.is_empty() {
         return Err(Error::usage(format!("roster {source} lists nobody")));
@@ -161,7 +162,7 @@ pub fn read(path: &Path, check: &dyn Fn(&Person) -> Result<()>) -> Result<Vec<Pe
             .lock()
             .take(MAX_ROSTER_SIZE + 1)
             .read_to_string(&mut buf)
-            .map_err(|e| Error::Other(format!("cannot read the roster from stdin: {e}")))?;
+            .map_err(|e| Error::other(format!("cannot read the roster from stdin: {e}")))?;
         (buf, "stdin".to_string())
     } else {
         let f = std::fs::File::open(path).map_err(|e| Error::io("cannot read", path, e))?;
@@ -202,7 +203,7 @@ mod tests {
             "R0BKl4GY== carol",
             "\n",
         );
-        let err = parse(text, "roster", &|_| Ok(())).unwrap_err().to_string();
+        let err = each(&parse(text, "roster", &|_| Ok(())).unwrap_err());
         assert!(
             err.contains("roster line 2: invalid age recipient"),
             "{err}"
@@ -232,6 +233,12 @@ mod tests {
         assert_eq!(fill("ws-{name}", "bob"), "ws-bob");
     }
 
+    /// The errors an error stands for, one a line.
+    fn each(e: &Error) -> String {
+        let all: Vec<String> = e.related().iter().map(ToString::to_string).collect();
+        all.join("\n")
+    }
+
     #[test]
     fn every_error_with_its_line() {
         let long = "x".repeat(33);
@@ -246,8 +253,13 @@ mod tests {
             }
         };
         let e = parse(&text, "r.txt", &check).unwrap_err();
-        assert_eq!(e.exit_code(), 2);
-        let msg = e.to_string();
+        assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
+        assert_eq!(e.to_string(), "6 errors in roster r.txt");
+        assert!(e
+            .related()
+            .iter()
+            .all(|r| r.kind() == &crate::ErrorKind::InvalidArgument));
+        let msg = each(&e);
         let lines: Vec<&str> = msg.lines().collect();
         assert_eq!(lines.len(), 6, "{msg}");
         assert!(
@@ -296,7 +308,7 @@ mod tests {
         let text = format!(
             "\u{feff}alice {ALICE}\n. {ALICE}\n.. {ALICE}\n-rf {ALICE}\n--force {ALICE}\nAlice {ALICE}\nbob {ALICE} {ALICE}\n"
         );
-        let msg = parse(&text, "r", &none).unwrap_err().to_string();
+        let msg = each(&parse(&text, "r", &none).unwrap_err());
         let lines: Vec<&str> = msg.lines().collect();
         assert_eq!(lines.len(), 6, "{msg}");
         for (i, n) in ["\".\"", "\"..\"", "\"-rf\"", "\"--force\""]

@@ -117,7 +117,7 @@ impl CredentialServer {
         }
         let mut bytes = Zeroizing::new([0u8; 32]);
         getrandom::getrandom(bytes.as_mut())
-            .map_err(|e| Error::Other(format!("no randomness for the server token: {e}")))?;
+            .map_err(|e| Error::other(format!("no randomness for the server token: {e}")))?;
         let mut hex = String::with_capacity(64);
         for b in bytes.iter() {
             hex.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
@@ -125,10 +125,10 @@ impl CredentialServer {
         }
         let authorization = crate::credentials::into_secret(hex);
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .map_err(|e| Error::Other(format!("cannot start the credential server: {e}")))?;
+            .map_err(|e| Error::other(format!("cannot start the credential server: {e}")))?;
         let addr = listener
             .local_addr()
-            .map_err(|e| Error::Other(format!("cannot start the credential server: {e}")))?;
+            .map_err(|e| Error::other(format!("cannot start the credential server: {e}")))?;
         let state = Arc::new(State {
             token: Mutex::new(Some(token)),
             authorization: authorization.clone(),
@@ -141,7 +141,7 @@ impl CredentialServer {
         let thread = std::thread::Builder::new()
             .name("credential-server".into())
             .spawn(move || serve(listener, serving))
-            .map_err(|e| Error::Other(format!("cannot start the credential server: {e}")))?;
+            .map_err(|e| Error::other(format!("cannot start the credential server: {e}")))?;
         Ok(CredentialServer {
             addr,
             authorization,
@@ -489,7 +489,7 @@ pub fn exec(token: Token, mut cmd: Command, lingering: impl FnOnce(usize)) -> Re
     let mut signals = signal_hook::iterator::SignalsInfo::<
         signal_hook::iterator::exfiltrator::WithOrigin,
     >::new(FORWARDED)
-    .map_err(|e| Error::Other(format!("cannot forward signals: {e}")))?;
+    .map_err(|e| Error::other(format!("cannot forward signals: {e}")))?;
     let handle = signals.handle();
     let program = cmd.get_program().to_string_lossy().into_owned();
     let child = match cmd.spawn() {
@@ -541,7 +541,7 @@ pub fn exec(token: Token, mut cmd: Command, lingering: impl FnOnce(usize)) -> Re
     let status = wait_for(pid, child);
     ended.store(true, Ordering::SeqCst);
     server.retire();
-    let status = status.map_err(|e| Error::Other(format!("cannot wait for {program}: {e}")))?;
+    let status = status.map_err(|e| Error::other(format!("cannot wait for {program}: {e}")))?;
     #[cfg(target_os = "linux")]
     {
         let left = left_behind();
@@ -575,14 +575,14 @@ fn private_config(region: Option<&str>) -> Result<tempfile::NamedTempFile> {
     let mut file = tempfile::Builder::new()
         .prefix("handoff-config-")
         .tempfile()
-        .map_err(|e| Error::Other(format!("cannot write the command's AWS config file: {e}")))?;
+        .map_err(|e| Error::other(format!("cannot write the command's AWS config file: {e}")))?;
     let mut text = String::from("[default]\n");
     if let Some(r) = region.filter(|r| is_region_name(r)) {
         text.push_str(&format!("region = {r}\n"));
     }
     file.write_all(text.as_bytes())
         .and_then(|()| file.flush())
-        .map_err(|e| Error::Other(format!("cannot write the command's AWS config file: {e}")))?;
+        .map_err(|e| Error::other(format!("cannot write the command's AWS config file: {e}")))?;
     Ok(file)
 }
 

@@ -14,7 +14,7 @@ use ssh_key::{HashAlg, LineEnding, PrivateKey, PublicKey, SshSig};
 
 pub use crate::credentials::Signer;
 use crate::files::read_small_file;
-use crate::{clock, Error, Result};
+use crate::{clock, Error, ErrorKind, Result};
 
 /// The SSHSIG namespace of handoff signatures.
 pub const NAMESPACE: &str = "handoff";
@@ -49,7 +49,7 @@ impl SigningKey {
         source: &str,
         passphrase: impl FnOnce() -> Option<SecretString>,
     ) -> Result<Self> {
-        let bad = |why: &str| Error::Usage(format!("signing key {source}: {why}"));
+        let bad = |why: &str| Error::usage(format!("signing key {source}: {why}"));
         let mut key =
             PrivateKey::from_openssh(text.trim()).map_err(|_| bad("not an OpenSSH private key"))?;
         if key.algorithm() != ssh_key::Algorithm::Ed25519 {
@@ -60,11 +60,18 @@ impl SigningKey {
         }
         if key.is_encrypted() {
             let pass = passphrase().ok_or_else(|| {
-                bad("the key is encrypted: give --sign-passphrase-file, or run on a terminal")
+                Error::new(
+                    ErrorKind::NoPassphrase,
+                    format!("signing key {source}: the key is encrypted"),
+                )
             })?;
-            key = key
-                .decrypt(pass.expose_secret().as_bytes())
-                .map_err(|_| bad("wrong passphrase"))?;
+            key = key.decrypt(pass.expose_secret().as_bytes()).map_err(|e| {
+                Error::new(
+                    ErrorKind::WrongPassphrase,
+                    format!("signing key {source}: wrong passphrase"),
+                )
+                .with_source(e)
+            })?;
         }
         Ok(SigningKey { key })
     }
@@ -87,12 +94,12 @@ impl SigningKey {
         self.key
             .sign(NAMESPACE, HashAlg::Sha512, msg)
             .and_then(|sig| sig.to_pem(LineEnding::LF))
-            .map_err(|e| Error::Other(format!("signing failed: {e}")))
+            .map_err(|e| Error::other(format!("signing failed: {e}")))
     }
 }
 
 /// The signed-open policy, over a decrypted envelope. With `signers`, the
-/// token must be signed ([`Error::Unsigned`] otherwise) by a key they list
+/// token must be signed ([`ErrorKind::Unsigned`] otherwise) by a key they list
 /// for handoff; a signed token must name, among the recipients it was sealed
 /// to, one that `opened_by` says is the identity that opened it (else it was
 /// re-addressed). The token comes back with its [`Signer`].
@@ -104,9 +111,7 @@ pub(crate) fn trust(
     let (inner, signature) = match decoded {
         crate::envelope::Decoded::Plain(token) => {
             return match signers {
-                Some(s) => Err(Error::Unsigned {
-                    signers: s.source().to_string(),
-                }),
+                Some(s) => Err(Error::unsigned(s.source())),
                 None => Ok(*token),
             }
         }
@@ -126,19 +131,25 @@ pub(crate) fn trust(
     };
     if let Some(s) = signers {
         let principal = s.find(&key, crate::clock::now()).ok_or_else(|| {
-            Error::Untrusted(format!(
-                "the token is signed by {fingerprint}, which {} does not list for handoff",
-                s.source()
-            ))
+            Error::new(
+                ErrorKind::UnknownSigner,
+                format!(
+                    "the token is signed by {fingerprint}, which {} does not list for handoff",
+                    s.source()
+                ),
+            )
         })?;
         signer.principal = Some(principal.to_string());
         signer.verified = true;
     }
     if !token.sealed_to().iter().any(|r| opened_by(r)) {
-        return Err(Error::Untrusted(format!(
+        return Err(Error::new(
+            ErrorKind::ReAddressed,
+            format!(
             "the token was signed for {}, not for the identity that opened it: it was re-addressed",
             token.sealed_to().join(", ")
-        )));
+        ),
+        ));
     }
     Ok(token.with_signer(signer))
 }
@@ -147,28 +158,38 @@ pub(crate) fn trust(
 /// signature by the key it carries. Returns that key.
 pub(crate) fn verify(msg: &[u8], armored: &str) -> Result<PublicKey> {
     let sig = SshSig::from_pem(armored.trim()).map_err(|_| {
-        Error::Untrusted(match sshsig_key_type(armored) {
-            Some(t) if t != "ssh-ed25519" => unsupported_key_type(&t),
-            _ => "the token's signature is not an SSH signature".into(),
-        })
+        Error::new(
+            ErrorKind::BadSignature,
+            match sshsig_key_type(armored) {
+                Some(t) if t != "ssh-ed25519" => unsupported_key_type(&t),
+                _ => "the token's signature is not an SSH signature".into(),
+            },
+        )
     })?;
     if sig.namespace() != NAMESPACE {
-        return Err(Error::Untrusted(format!(
-            "the token's signature is for namespace {:?}, not {NAMESPACE:?}",
-            sig.namespace().chars().take(40).collect::<String>()
-        )));
+        return Err(Error::new(
+            ErrorKind::BadSignature,
+            format!(
+                "the token's signature is for namespace {:?}, not {NAMESPACE:?}",
+                sig.namespace().chars().take(40).collect::<String>()
+            ),
+        ));
     }
     let key = PublicKey::from(sig.public_key().clone());
     if key.algorithm() != ssh_key::Algorithm::Ed25519 {
-        return Err(Error::Untrusted(unsupported_key_type(
-            key.algorithm().as_str(),
-        )));
+        return Err(Error::new(
+            ErrorKind::BadSignature,
+            unsupported_key_type(key.algorithm().as_str()),
+        ));
     }
     key.verify(NAMESPACE, msg, &sig).map_err(|_| {
-        Error::Untrusted(format!(
-            "the token's signature does not verify (key {}): it was changed after signing",
-            key.fingerprint(HashAlg::Sha256)
-        ))
+        Error::new(
+            ErrorKind::BadSignature,
+            format!(
+                "the token's signature does not verify (key {}): it was changed after signing",
+                key.fingerprint(HashAlg::Sha256)
+            ),
+        )
     })?;
     Ok(key)
 }
@@ -256,10 +277,16 @@ impl Signers {
     /// Reads a signers file.
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = read_small_file(path, "signers file").map_err(|e| match e {
-            Error::Io { source, .. } => Error::Untrusted(format!(
-                "cannot read signers file {}: {source}",
-                path.display()
-            )),
+            e if matches!(e.kind(), ErrorKind::Io { .. }) => {
+                let why = std::error::Error::source(&e)
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                Error::new(
+                    ErrorKind::UnknownSigner,
+                    format!("cannot read signers file {}: {why}", path.display()),
+                )
+                .with_source(e)
+            }
             e => e,
         })?;
         Self::parse(&text, &path.display().to_string())
@@ -275,7 +302,10 @@ impl Signers {
                 continue;
             }
             let bad = |why: &str| {
-                Error::Untrusted(format!("signers file {source} line {}: {why}", n + 1))
+                Error::new(
+                    ErrorKind::UnknownSigner,
+                    format!("signers file {source} line {}: {why}", n + 1),
+                )
             };
             let Some((principals, rest)) = principals_field(line) else {
                 return Err(bad("a principals field with an unclosed quote"));
@@ -591,8 +621,11 @@ mod tests {
         let pk = verify(b"hello", &sig).unwrap();
         assert_eq!(pk.fingerprint(HashAlg::Sha256).to_string(), k.fingerprint());
         let e = verify(b"hellO", &sig).unwrap_err();
-        assert_eq!(e.exit_code(), 7);
-        assert_eq!(verify(b"hello", "junk").unwrap_err().exit_code(), 7);
+        assert_eq!(e.kind(), &crate::ErrorKind::BadSignature);
+        assert_eq!(
+            verify(b"hello", "junk").unwrap_err().kind(),
+            &crate::ErrorKind::BadSignature
+        );
         assert!(!format!("{k:?}").contains("PRIVATE"));
         assert_eq!(
             format!("{k:?}"),
@@ -641,8 +674,8 @@ mod tests {
         assert_eq!(
             Signers::parse("alice ssh-ed25519 notbase64", "f")
                 .unwrap_err()
-                .exit_code(),
-            7
+                .kind(),
+            &crate::ErrorKind::UnknownSigner
         );
         assert!(Signers::parse(&format!("alice frob {line}"), "f").is_err());
         // the edges of the time range: the last second works, year 0 and
@@ -653,7 +686,7 @@ mod tests {
         );
         for bad in ["00000101", "99991232", "20261301", "99999999999999"] {
             let e = Signers::parse(&format!("alice valid-before={bad} {line}"), "f").unwrap_err();
-            assert_eq!(e.exit_code(), 7, "{bad}");
+            assert_eq!(e.kind(), &crate::ErrorKind::UnknownSigner, "{bad}");
         }
     }
 
@@ -689,13 +722,11 @@ mod tests {
             .to_openssh(LineEnding::LF)
             .unwrap();
         let e = SigningKey::from_openssh(&locked, "k", || None).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "signing key k: the key is encrypted: give --sign-passphrase-file, or run on a terminal"
-        );
+        assert_eq!(e.to_string(), "signing key k: the key is encrypted");
+        assert_eq!(e.kind(), &ErrorKind::NoPassphrase);
         let e = SigningKey::from_openssh(&locked, "k", || Some("no".into())).unwrap_err();
         assert_eq!(e.to_string(), "signing key k: wrong passphrase");
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.kind(), &ErrorKind::WrongPassphrase);
         let k2 = SigningKey::from_openssh(&locked, "k", || Some("pw".into())).unwrap();
         assert_eq!(k2.fingerprint(), want);
         let e = SigningKey::from_openssh("junk", "k", || None).unwrap_err();
@@ -828,7 +859,7 @@ mod tests {
         );
         let missing = dir.path().join("missing");
         let e = Signers::from_file(&missing).unwrap_err();
-        assert_eq!(e.exit_code(), 7);
+        assert_eq!(e.kind(), &crate::ErrorKind::UnknownSigner);
         assert!(
             e.to_string()
                 .starts_with(&format!("cannot read signers file {}: ", missing.display())),

@@ -5,6 +5,9 @@
 //! child processes only, never read from the developer's own files.
 #![cfg(feature = "aws")]
 
+#[path = "../src/cli_errors.rs"]
+#[allow(dead_code)]
+mod cli_errors;
 mod common;
 
 use std::io::{Read, Write};
@@ -17,7 +20,9 @@ use std::time::{Duration, Instant, SystemTime};
 use common::moto::{free_port, Moto};
 use handoff::aws::{AssumeRoleRequest, DescribeImages, Ec2, Mfa, Service, Settings, Sts};
 use handoff::secrecy::ExposeSecret;
-use handoff::{open, seal, Credentials, Error, Form, Identities, Kind, Policy, Recipients, Token};
+use handoff::{
+    open, seal, Credentials, Error, ErrorKind, Form, Identities, Kind, Policy, Recipients, Token,
+};
 
 const AKID: &str = "AKIAIOSFODNN7EXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -70,8 +75,8 @@ fn within(t: Option<SystemTime>, from_now: Duration) {
 
 #[track_caller]
 fn aws_error(e: &Error) -> (&str, &str) {
-    match e {
-        Error::Aws { code, message, .. } => (code.as_str(), message.as_str()),
+    match e.kind() {
+        ErrorKind::Aws { code, message, .. } => (code.as_str(), message.as_str()),
         other => panic!("expected an AWS error, got {other:?}"),
     }
 }
@@ -79,7 +84,7 @@ fn aws_error(e: &Error) -> (&str, &str) {
 #[track_caller]
 fn transport_error(e: &Error) -> &str {
     match e {
-        Error::Transport { message, .. } => message.as_str(),
+        _ if e.is_transport() => e.message(),
         other => panic!("expected a transport error, got {other:?}"),
     }
 }
@@ -283,7 +288,7 @@ fn ec2_calls_with_an_opened_token() {
             &params(&[("ImageId.1", "ami-00000000000000000")]),
         )
         .unwrap_err();
-    assert_eq!(e.exit_code(), 5);
+    assert_eq!(cli_errors::exit_status(e.kind()), 5);
     assert_eq!(aws_error(&e).0, "InvalidAMIID.NotFound");
 
     // Bad action names and reserved parameters are refused before any request.
@@ -294,7 +299,7 @@ fn ec2_calls_with_an_opened_token() {
         ("DescribeImages", params(&[("Version", "2010-01-01")])),
     ] {
         assert_eq!(
-            ec2.call(action, &p).unwrap_err().exit_code(),
+            cli_errors::exit_status(ec2.call(action, &p).unwrap_err().kind()),
             2,
             "{action} {p:?}"
         );
@@ -331,9 +336,15 @@ fn new_ec2_takes_region_from_settings_over_the_token() {
     );
     // A configuration for one service does not make a client for the other.
     let sts_config = s2.resolve_with(Service::Sts, creds.clone()).unwrap();
-    assert_eq!(Ec2::new(sts_config).unwrap_err().exit_code(), 2);
+    assert_eq!(
+        cli_errors::exit_status(Ec2::new(sts_config).unwrap_err().kind()),
+        2
+    );
     let ec2_config = s2.resolve_with(Service::Ec2, creds).unwrap();
-    assert_eq!(Sts::new(ec2_config).unwrap_err().exit_code(), 2);
+    assert_eq!(
+        cli_errors::exit_status(Sts::new(ec2_config).unwrap_err().kind()),
+        2
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -467,7 +478,7 @@ fn bad_arguments_are_refused_before_any_request() {
         ),
     ];
     for (what, e, rule) in cases {
-        assert_eq!(e.exit_code(), 2, "{what}: {e}");
+        assert_eq!(cli_errors::exit_status(e.kind()), 2, "{what}: {e}");
         assert!(
             e.to_string().contains(rule),
             "{what}: {e:?} should name {rule:?}"
@@ -513,7 +524,7 @@ fn iam_mode_checks_signatures_and_policies() {
     let e = sts_at(&moto.url, keys(id, &wrong))
         .get_federation_token("TemporaryUser", Some(&policy()), None)
         .unwrap_err();
-    assert_eq!(e.exit_code(), 5, "{e}");
+    assert_eq!(cli_errors::exit_status(e.kind()), 5, "{e}");
     assert_eq!(aws_error(&e).0, "SignatureDoesNotMatch");
     assert!(!e.to_string().contains(&wrong) && !e.to_string().contains(secret));
 
@@ -535,7 +546,7 @@ fn iam_mode_checks_signatures_and_policies() {
     let e = ec2
         .describe_images(&DescribeImages::owned_by("self"))
         .unwrap_err();
-    assert_eq!(e.exit_code(), 5, "{e}");
+    assert_eq!(cli_errors::exit_status(e.kind()), 5, "{e}");
     let (code, message) = aws_error(&e);
     assert!(
         code == "AccessDenied" || code == "UnauthorizedOperation",
@@ -555,7 +566,7 @@ fn iam_mode_checks_signatures_and_policies() {
         .unwrap()
         .describe_availability_zones()
         .unwrap_err();
-    assert_eq!(e.exit_code(), 5, "{e}");
+    assert_eq!(cli_errors::exit_status(e.kind()), 5, "{e}");
 }
 
 // ---------------------------------------------------------------------------
@@ -789,7 +800,7 @@ fn retries_stop_after_three_attempts() {
         5
     ]);
     let e = quick(&f.url).get_caller_identity().unwrap_err();
-    assert_eq!(e.exit_code(), 5, "{e}");
+    assert_eq!(cli_errors::exit_status(e.kind()), 5, "{e}");
     assert_eq!(aws_error(&e), ("InternalError", "down"));
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(f.hits.load(Ordering::SeqCst), 3);
@@ -800,7 +811,7 @@ fn retries_stop_after_three_attempts() {
         5
     ]);
     let e = quick(&f.url).get_caller_identity().unwrap_err();
-    assert_eq!(e.exit_code(), 6, "{e}");
+    assert_eq!(cli_errors::exit_status(e.kind()), 6, "{e}");
     assert!(transport_error(&e).contains("HTTP 502"), "{e}");
     assert!(e.to_string().contains("after 3 attempts"), "{e}");
     std::thread::sleep(Duration::from_millis(200));
@@ -826,7 +837,7 @@ fn throttling_is_retried() {
     ]);
     let e = quick(&f.url).get_caller_identity().unwrap_err();
     assert_eq!(aws_error(&e), ("Throttling", "Rate exceeded"));
-    assert_eq!(e.exit_code(), 5);
+    assert_eq!(cli_errors::exit_status(e.kind()), 5);
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(f.hits.load(Ordering::SeqCst), 3);
 }
@@ -839,9 +850,9 @@ fn other_4xx_errors_are_not_retried() {
         ok_identity(),
     ]);
     let e = quick(&f.url).get_caller_identity().unwrap_err();
-    assert_eq!(e.exit_code(), 5);
-    match &e {
-        Error::Aws {
+    assert_eq!(cli_errors::exit_status(e.kind()), 5);
+    match e.kind() {
+        ErrorKind::Aws {
             code,
             message,
             request_id,
@@ -868,7 +879,7 @@ fn other_4xx_errors_are_not_retried() {
         ok_identity(),
     ]);
     let e = quick(&f.url).get_caller_identity().unwrap_err();
-    assert_eq!(e.exit_code(), 5, "{e}");
+    assert_eq!(cli_errors::exit_status(e.kind()), 5, "{e}");
     assert!(
         e.to_string()
             .starts_with("AWS error HTTP 404: the endpoint does not know this action ("),
@@ -883,7 +894,7 @@ fn other_4xx_errors_are_not_retried() {
         ok_identity(),
     ]);
     let e = quick(&f.url).get_caller_identity().unwrap_err();
-    assert_eq!(e.exit_code(), 6);
+    assert_eq!(cli_errors::exit_status(e.kind()), 6);
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(f.hits.load(Ordering::SeqCst), 1);
 }
@@ -916,7 +927,7 @@ fn malformed_answers_are_transport_failures() {
         } else {
             sts.get_caller_identity().unwrap_err()
         };
-        assert_eq!(e.exit_code(), 6, "{e}");
+        assert_eq!(cli_errors::exit_status(e.kind()), 6, "{e}");
         let msg = e.to_string();
         assert!(msg.contains("malformed response"), "{msg}");
         assert!(msg.contains(&f.url), "{msg}");
@@ -933,7 +944,7 @@ fn connection_refused_is_exit_6() {
     let url = format!("http://127.0.0.1:{}", free_port());
     let started = Instant::now();
     let e = quick(&url).get_caller_identity().unwrap_err();
-    assert_eq!(e.exit_code(), 6, "{e}");
+    assert_eq!(cli_errors::exit_status(e.kind()), 6, "{e}");
     let msg = e.to_string();
     assert!(msg.contains("cannot connect"), "{msg}");
     assert!(
@@ -950,7 +961,7 @@ fn a_silent_server_times_out() {
     let started = Instant::now();
     let e = quick(&f.url).get_caller_identity().unwrap_err();
     let took = started.elapsed();
-    assert_eq!(e.exit_code(), 6, "{e}");
+    assert_eq!(cli_errors::exit_status(e.kind()), 6, "{e}");
     assert!(
         transport_error(&e).contains("no answer within 500 ms"),
         "{e}"
@@ -968,7 +979,7 @@ fn a_hangup_is_retried_then_exit_6() {
 
     let f = fake(vec![Reply::Hangup; 3]);
     let e = quick(&f.url).get_caller_identity().unwrap_err();
-    assert_eq!(e.exit_code(), 6, "{e}");
+    assert_eq!(cli_errors::exit_status(e.kind()), 6, "{e}");
 }
 
 #[test]
@@ -976,7 +987,7 @@ fn a_huge_answer_is_refused() {
     loopback_only();
     let f = fake(vec![Reply::Huge(3 << 20), ok_identity()]);
     let e = quick(&f.url).get_caller_identity().unwrap_err();
-    assert_eq!(e.exit_code(), 6, "{e}");
+    assert_eq!(cli_errors::exit_status(e.kind()), 6, "{e}");
     assert!(transport_error(&e).contains("larger than 1 MiB"), "{e}");
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(f.hits.load(Ordering::SeqCst), 1, "not retried");
@@ -1178,7 +1189,7 @@ fn https_is_tls_and_checks_the_certificate() {
     seen.extend(rx.try_iter());
     let _ = server.kill();
     let _ = server.wait();
-    assert_eq!(e.exit_code(), 6, "{e}");
+    assert_eq!(cli_errors::exit_status(e.kind()), 6, "{e}");
     let msg = transport_error(&e);
     assert!(msg.contains("certificate"), "{msg}");
     // In words, not rustls's Debug output (`Other(OtherError(CaUsedAsEndEntity))`).
@@ -1207,7 +1218,7 @@ fn https_is_tls_and_checks_the_certificate() {
         }
     });
     let e = quick(&url).get_caller_identity().unwrap_err();
-    assert_eq!(e.exit_code(), 6, "{e}");
+    assert_eq!(cli_errors::exit_status(e.kind()), 6, "{e}");
     let msg = transport_error(&e);
     assert!(msg.contains("does not speak TLS"), "{msg}");
     assert!(
@@ -1442,7 +1453,7 @@ fn aws_error_messages_never_repeat_a_secret() {
     let e = quick(&f.url)
         .get_session_token(None, Some(&mfa))
         .unwrap_err();
-    assert_eq!(e.exit_code(), 5);
+    assert_eq!(cli_errors::exit_status(e.kind()), 5);
     assert!(!e.to_string().contains("654321"), "{e}");
     assert!(!format!("{e:?}").contains("654321"), "{e:?}");
 
@@ -1491,7 +1502,7 @@ fn a_dripping_answer_ends_at_the_deadline() {
     let started = Instant::now();
     let e = Sts::new(config).unwrap().get_caller_identity().unwrap_err();
     let took = started.elapsed();
-    assert_eq!(e.exit_code(), 6, "{e}");
+    assert_eq!(cli_errors::exit_status(e.kind()), 6, "{e}");
     assert!(
         transport_error(&e).contains("within the call's deadline of 1500 ms"),
         "{e}"
@@ -1571,7 +1582,7 @@ fn retried_launches_carry_one_client_token() {
     };
     let f = fake(vec![Reply::Http(500, ec2_error("InternalError")); 3]);
     let e = run(&f, &[]).unwrap_err();
-    assert_eq!(e.exit_code(), 5, "{e}");
+    assert_eq!(cli_errors::exit_status(e.kind()), 5, "{e}");
     assert_eq!(f.hits.load(Ordering::SeqCst), 3);
     let first = client_tokens(&f);
     assert_eq!(first.len(), 3);
@@ -1584,7 +1595,7 @@ fn retried_launches_carry_one_client_token() {
 
     let f = fake(vec![Reply::Cut; 3]);
     let e = run(&f, &[]).unwrap_err();
-    assert_eq!(e.exit_code(), 6, "{e}");
+    assert_eq!(cli_errors::exit_status(e.kind()), 6, "{e}");
     assert_eq!(f.hits.load(Ordering::SeqCst), 3);
     let second = client_tokens(&f);
     assert!(second.iter().all(|t| t == &second[0]), "{second:?}");
@@ -1607,7 +1618,7 @@ fn retried_launches_carry_one_client_token() {
     };
     let f = fake(vec![Reply::Cut, Reply::Cut, Reply::Cut]);
     let e = terminate(&f).unwrap_err();
-    assert_eq!(e.exit_code(), 6, "{e}");
+    assert_eq!(cli_errors::exit_status(e.kind()), 6, "{e}");
     assert!(transport_error(&e).contains("not retried"), "{e}");
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(f.hits.load(Ordering::SeqCst), 1);

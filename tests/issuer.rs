@@ -407,6 +407,157 @@ fn roster_errors_come_before_any_call() {
     assert!(fails(&o, 2, &[]).contains("roster"));
 }
 
+/// Issue 24: `seal` and `seal --each` are one request with one check. For
+/// every STS rule (the duration of each kind, the role ARN, the external
+/// id, MFA, the federated user and role session names, the policy's size),
+/// the same bad input is refused by both with the same words and exit 2,
+/// before any call (nothing listens at the endpoint) and before any file or
+/// ledger line is made; a name is refused on the roster line of the person
+/// whose filled-in name it is.
+#[test]
+fn seal_and_seal_each_refuse_a_bad_mint_alike() {
+    let (dir, key) = home_with_key();
+    let roster = dir.path().join("r.txt");
+    fs::write(&roster, format!("alice {key}\n")).unwrap();
+    let port = common::moto::free_port();
+    let out = dir.path().join("out");
+    let seal = |each: bool, args: &[String]| {
+        let mut c = handoff(dir.path());
+        c.env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))
+            .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+            .env("AWS_SECRET_ACCESS_KEY", SECRET)
+            .arg("seal")
+            .args(args);
+        if each {
+            c.arg("--each").arg(&roster).arg("-o").arg(&out);
+        } else {
+            c.args(["-r", &key, "-o"]).arg(out.join("one.age"));
+        }
+        let o = run(&mut c);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "each={each} {args:?}: {}",
+            stderr(&o)
+        );
+        stderr(&o)
+    };
+    let arn = format!("arn:aws:iam::{ACCOUNT}:role/r");
+    let many: Vec<String> = (0..100)
+        .flat_map(|i| ["--allow".to_string(), format!("s3:GetObjectNumber{i}")])
+        .chain(["--allow-unknown-actions".to_string()])
+        .collect();
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+    // (what, the flags of `seal`, those of `seal --each` when they differ
+    // only by {name}, a phrase of the refusal)
+    let fed = |extra: &[&str]| {
+        let mut one = args(&["--federation", "ws-alice"]);
+        let mut each = args(&["--federation", "ws-{name}"]);
+        one.extend(args(extra));
+        each.extend(args(extra));
+        (one, each)
+    };
+    let role = |extra: &[&str]| {
+        let mut one = args(&["--role", &arn, "--session-name", "s-alice"]);
+        let mut each = args(&["--role", &arn, "--session-name", "s-{name}"]);
+        one.extend(args(extra));
+        each.extend(args(extra));
+        (one, each)
+    };
+    let mut policy = fed(&[]);
+    policy.0.extend(many.clone());
+    policy.1.extend(many.clone());
+    let bad_arn = (
+        args(&[
+            "--role",
+            "arn:aws:iam::1234:role/r",
+            "--session-name",
+            "s-alice",
+        ]),
+        args(&[
+            "--role",
+            "arn:aws:iam::1234:role/r",
+            "--session-name",
+            "s-{name}",
+        ]),
+    );
+    let cases = [
+        (
+            "federation duration, long",
+            fed(&["--duration", "37h"]),
+            "--duration must be 900 to 129600 seconds",
+        ),
+        (
+            "federation duration, short",
+            fed(&["--duration", "10m"]),
+            "--duration must be 900 to 129600 seconds",
+        ),
+        (
+            "role duration",
+            role(&["--duration", "13h"]),
+            "--duration must be 900 to 43200 seconds",
+        ),
+        ("role ARN", bad_arn, "is not a role ARN"),
+        (
+            "external id",
+            role(&["--external-id", "x"]),
+            "the external id must be 2 to 1224",
+        ),
+        (
+            "MFA",
+            fed(&[
+                "--mfa-serial",
+                "arn:aws:iam::123456789012:mfa/me",
+                "--token-code",
+                "123456",
+            ]),
+            "--mfa-serial and --token-code apply to --session",
+        ),
+        ("policy size", policy, "STS takes at most 2048"),
+    ];
+    for (what, (one, each), phrase) in cases {
+        let a = seal(false, &one);
+        let b = seal(true, &each);
+        assert!(a.contains(phrase), "{what}: {a}");
+        assert_eq!(a, b, "{what}");
+    }
+    // A name is checked once filled in: on the roster line of its person.
+    for (what, one, each, phrase) in [
+        (
+            "federated user name",
+            fed(&[]).0,
+            fed(&[]).1,
+            "federated user name",
+        ),
+        (
+            "role session name",
+            role(&[]).0,
+            role(&[]).1,
+            "role session name",
+        ),
+    ] {
+        let bad = |v: Vec<String>| -> Vec<String> {
+            v.into_iter()
+                .map(|s| s.replace("ws-", "ws/").replace("s-", "s/"))
+                .collect()
+        };
+        let a = seal(false, &bad(one));
+        let b = seal(true, &bad(each));
+        assert!(a.contains(phrase), "{what}: {a}");
+        let rule = a.strip_prefix("handoff: ").unwrap();
+        assert_eq!(
+            b,
+            format!("handoff: {} line 1: {rule}", roster.display()),
+            "{what}"
+        );
+    }
+    assert!(!out.exists());
+    assert!(!dir
+        .path()
+        .join(".local/state/handoff/issued.jsonl")
+        .exists());
+}
+
 /// A loopback proxy in front of moto that answers `Throttling` for the
 /// requests `throttle` picks (by their body) and forwards the rest.
 struct Proxy {

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use handoff::secrecy::ExposeSecret;
 use handoff::{
-    envelope, parse_document, render, AssumedRoleUser, Credentials, FederatedUser, Form,
+    envelope, parse_document, render, AssumedRoleUser, Credentials, ErrorKind, FederatedUser, Form,
     Identities, Kind, OutputFormat, Recipients, Token,
 };
 use proptest::prelude::*;
@@ -130,7 +130,11 @@ proptest! {
         let i = at.index(bytes.len());
         bytes[i] ^= 1 << bit;
         if let Err(e) = envelope::decode(&bytes) {
-            prop_assert_eq!(e.exit_code(), 3);
+            prop_assert!(
+                matches!(e.kind(), ErrorKind::NotAToken | ErrorKind::UnsupportedVersion { .. }),
+                "{:?}",
+                e
+            );
             // (a secret of a few characters may occur in any message)
             let secret = t.secret_access_key().expose_secret();
             prop_assert!(secret.len() < 8 || !e.to_string().contains(secret));

@@ -3,6 +3,9 @@
 //! teaches, and the usual mistakes are named for what they are. Also the
 //! help and a usage error on an 80-column terminal (tmux), kept as fixtures.
 
+#[path = "../src/cli_errors.rs"]
+#[allow(dead_code)]
+mod cli_errors;
 mod common;
 
 use std::fs;
@@ -699,7 +702,7 @@ fn help_lists_the_exit_statuses() {
     let dir = home();
     let help = ok(&run(handoff(dir.path()).arg("--help")));
     let tail = &help[help.find("\nExit status:\n").expect("Exit status:")..];
-    for (n, what) in handoff::EXIT_STATUSES {
+    for (n, what) in cli_errors::EXIT_STATUSES {
         let first: String = what.split(' ').take(3).collect::<Vec<_>>().join(" ");
         assert!(
             tail.contains(&format!("\n  {n}  {first}")),

@@ -145,7 +145,7 @@ pub(crate) fn may_repeat(action: &str, has_client_token: bool) -> bool {
 pub(crate) fn new_client_token() -> crate::Result<String> {
     let mut b = [0u8; 16];
     getrandom::getrandom(&mut b)
-        .map_err(|e| crate::Error::Other(format!("cannot make a client token: {e}")))?;
+        .map_err(|e| crate::Error::other(format!("cannot make a client token: {e}")))?;
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();

@@ -240,12 +240,12 @@ impl Settings {
     /// `https://sts.REGION.amazonaws.com` (`https://sts.amazonaws.com`, signed
     /// for `us-east-1`, when there is no region) or
     /// `https://ec2.REGION.amazonaws.com`. EC2 needs a region
-    /// ([`Error::Usage`] otherwise).
+    /// ([`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument) otherwise).
     ///
-    /// No credentials anywhere is [`Error::Other`], naming what was searched.
+    /// No credentials anywhere is [`ErrorKind::Other`](crate::ErrorKind::Other), naming what was searched.
     /// A variable that is set but not UTF-8, a profile, region or endpoint
     /// given but empty, and an endpoint whose port is outside 1–65535 are
-    /// [`Error::Usage`] (exit status 2), naming what is wrong.
+    /// [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument) (exit status 2), naming what is wrong.
     pub fn resolve(&self, service: Service) -> Result<ClientConfig> {
         Resolver::process().resolve(self, service, None)
     }
@@ -254,7 +254,7 @@ impl Settings {
     /// profile, region or endpoint given but empty (a mistake, not "use the
     /// default"), a region that is not a region name, an endpoint that is
     /// not an http(s) URL or whose port is outside 1–65535 are
-    /// [`Error::Usage`]. [`Settings::resolve`] checks the same; calling it
+    /// [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument). [`Settings::resolve`] checks the same; calling it
     /// first refuses bad flags before any other work (a request made with
     /// other settings, say).
     pub fn check(&self) -> Result<()> {
@@ -554,11 +554,11 @@ impl<'a> Resolver<'a> {
         match (akid, secret) {
             (Some(a), Some(s)) => Ok(Some(Credentials::new(a.trim(), s, token, None))),
             (None, None) => Ok(None),
-            (Some(_), None) => Err(Error::Other(
-                "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not".into(),
+            (Some(_), None) => Err(Error::other(
+                "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not",
             )),
-            (None, Some(_)) => Err(Error::Other(
-                "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not".into(),
+            (None, Some(_)) => Err(Error::other(
+                "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not",
             )),
         }
     }
@@ -701,7 +701,7 @@ impl Profiles {
                     ));
                 }
                 (Some(_), None) | (None, Some(_)) => {
-                    return Err(Error::Other(format!(
+                    return Err(Error::other(format!(
                         "profile {name} in {} has only one of aws_access_key_id and aws_secret_access_key",
                         file.display()
                     )))
@@ -731,17 +731,17 @@ impl Profiles {
             .find(|k| c.get(k).is_some())
         });
         if let Some(key) = indirect {
-            return Err(Error::Other(format!(
+            return Err(Error::other(format!(
                 "profile {name} gets its credentials through {key}, which handoff does not follow; \
                  export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (e.g. with `aws configure export-credentials --format env`)"
             )));
         }
         if named && self.credentials.is_none() && self.config.is_none() {
-            return Err(Error::Other(format!(
+            return Err(Error::other(format!(
                 "no AWS credentials: profile {name} is not in {files}"
             )));
         }
-        Err(Error::Other(format!(
+        Err(Error::other(format!(
             "no AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set, \
              and profile {name} has no aws_access_key_id in {files}"
         )))

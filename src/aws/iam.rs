@@ -19,7 +19,7 @@ use serde_json::Value;
 use super::config::{ClientConfig, Service};
 use super::transport::Transport;
 use super::xml;
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// Who an inline policy belongs to: an IAM user or a role, by name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -164,7 +164,7 @@ impl Iam {
             Ok(body) => xml::inline_policy(&body)
                 .map(Some)
                 .map_err(|e| self.transport.malformed(&action, e)),
-            Err(Error::Aws { code, .. }) if code == "NoSuchEntity" => Ok(None),
+            Err(e) if e.is_aws("NoSuchEntity") => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -258,7 +258,7 @@ impl Iam {
     pub fn managed_document(&self, arn: &str) -> Result<Option<String>> {
         let r = match self.json("GetPolicy", &[("PolicyArn", arn)]) {
             Ok(r) => r,
-            Err(Error::Aws { code, .. }) if code == "NoSuchEntity" => return Ok(None),
+            Err(e) if e.is_aws("NoSuchEntity") => return Ok(None),
             Err(e) => return Err(e),
         };
         let version = r["Policy"]["DefaultVersionId"]
@@ -389,19 +389,17 @@ fn next_marker(result: &Value) -> Option<String> {
 /// IAM action it needs named in the message: AWS's own message names it
 /// only sometimes, and docs/PERMISSIONS.md lists them all.
 fn needs(e: Error, action: &str) -> Error {
-    match e {
-        Error::Aws {
+    match e.kind().clone() {
+        ErrorKind::Aws {
             code,
             message,
             request_id,
-        } if code == "AccessDenied" || code == "UnauthorizedOperation" => Error::Aws {
-            message: format!(
-                "{message} [needs iam:{action}; docs/PERMISSIONS.md lists what revoke needs]"
-            ),
+        } if code == "AccessDenied" || code == "UnauthorizedOperation" => Error::aws(
             code,
+            format!("{message} [needs iam:{action}; docs/PERMISSIONS.md lists what revoke needs]"),
             request_id,
-        },
-        e => e,
+        ),
+        _ => e,
     }
 }
 
@@ -412,22 +410,11 @@ mod tests {
     #[test]
     fn access_denied_names_the_action() {
         let e = needs(
-            Error::Aws {
-                code: "AccessDenied".into(),
-                message: "not authorized".into(),
-                request_id: None,
-            },
+            Error::aws("AccessDenied", "not authorized", None),
             "ListUserPolicies",
         );
         assert!(e.to_string().contains("needs iam:ListUserPolicies"), "{e}");
-        let other = needs(
-            Error::Aws {
-                code: "NoSuchEntity".into(),
-                message: "x".into(),
-                request_id: None,
-            },
-            "GetUserPolicy",
-        );
+        let other = needs(Error::aws("NoSuchEntity", "x", None), "GetUserPolicy");
         assert!(!other.to_string().contains("needs"), "{other}");
     }
 

@@ -24,9 +24,9 @@
 //! `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` are honoured
 //! (one that is not a URL is an error; `NO_PROXY=*` covers IP addresses
 //! too). Every secret of a call is redacted from what it prints.
-//! An AWS error is [`Error::Aws`](crate::Error::Aws) (exit status 5); no
+//! An AWS error is [`ErrorKind::Aws`](crate::ErrorKind::Aws) (exit status 5); no
 //! answer, or one that cannot be read, is
-//! [`Error::Transport`](crate::Error::Transport) (exit status 6).
+//! a transport error ([`Error::is_transport`](crate::Error::is_transport)) (exit status 6).
 //!
 //! ```no_run
 //! use handoff::aws::{DescribeImages, Service, Settings, Sts};

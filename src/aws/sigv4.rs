@@ -102,7 +102,7 @@ pub(crate) fn sign(
         .time(time)
         .settings(SigningSettings::default())
         .build()
-        .map_err(|e| Error::Other(format!("cannot sign the request: {e}")))?
+        .map_err(|e| Error::other(format!("cannot sign the request: {e}")))?
         .into();
     let signable = SignableRequest::new(
         method,
@@ -110,9 +110,9 @@ pub(crate) fn sign(
         headers.iter().copied(),
         SignableBody::Bytes(body),
     )
-    .map_err(|e| Error::Other(format!("cannot sign the request to {url}: {e}")))?;
+    .map_err(|e| Error::other(format!("cannot sign the request to {url}: {e}")))?;
     let (instructions, _signature) = aws_sigv4::http_request::sign(signable, &params)
-        .map_err(|e| Error::Other(format!("cannot sign the request to {url}: {e}")))?
+        .map_err(|e| Error::other(format!("cannot sign the request to {url}: {e}")))?
         .into_parts();
     let (headers, _query) = instructions.into_parts();
     Ok(headers

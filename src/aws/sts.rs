@@ -121,19 +121,76 @@ pub enum MintRequest {
 }
 
 impl MintRequest {
-    /// Checks every argument as STS would, before any request, naming the
-    /// duration `duration_name` (e.g. `--duration`) when it is out of range.
-    pub fn validate(&self, duration_name: &str) -> Result<()> {
+    /// Checks every argument as STS would, before any request: the names,
+    /// the duration for the call's kind, the MFA device and code, the role
+    /// ARN, the external id and the policy's size. `seal` and `seal --each`
+    /// (per person, through [`MintRequest::with_names`]) apply this one
+    /// check.
+    pub fn validate(&self) -> Result<()> {
+        self.check(true)
+    }
+
+    /// [`MintRequest::validate`] but for the federated user or role session
+    /// name: for a request whose names are templates, each filled in and
+    /// checked on its own ([`MintRequest::validate_names`]).
+    pub fn validate_but_names(&self) -> Result<()> {
+        self.check(false)
+    }
+
+    /// Checks the federated user or role session name alone.
+    pub fn validate_names(&self) -> Result<()> {
         match self {
-            MintRequest::Federation { name, duration, .. } => {
-                check_federation_name(name)?;
+            MintRequest::Federation { name, .. } => check_federation_name(name),
+            MintRequest::Role(AssumeRoleRequest {
+                session_name: Some(n),
+                ..
+            }) => check_session_name(n),
+            _ => Ok(()),
+        }
+    }
+
+    /// The federated user name or role session name, when the request has
+    /// one.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            MintRequest::Federation { name, .. } => Some(name),
+            MintRequest::Role(r) => r.session_name.as_deref(),
+            MintRequest::Session { .. } => None,
+        }
+    }
+
+    /// The request with its federated user or role session name mapped by
+    /// `f` (a template filled for one person).
+    pub fn with_names(&self, f: impl Fn(&str) -> String) -> MintRequest {
+        let mut req = self.clone();
+        match &mut req {
+            MintRequest::Federation { name, .. } => *name = f(name),
+            MintRequest::Role(r) => r.session_name = r.session_name.as_deref().map(f),
+            MintRequest::Session { .. } => {}
+        }
+        req
+    }
+
+    fn check(&self, names: bool) -> Result<()> {
+        match self {
+            MintRequest::Federation {
+                name,
+                duration,
+                policy,
+            } => {
+                if names {
+                    check_federation_name(name)?;
+                }
                 if let Some(d) = duration {
-                    check_duration(*d, MIN_DURATION, MAX_TOKEN_DURATION, duration_name)?;
+                    check_duration(*d, MIN_DURATION, MAX_TOKEN_DURATION, FEDERATION_DURATION)?;
+                }
+                if let Some(p) = policy {
+                    check_policy(p)?;
                 }
             }
             MintRequest::Session { duration, mfa } => {
                 if let Some(d) = duration {
-                    check_duration(*d, MIN_DURATION, MAX_TOKEN_DURATION, duration_name)?;
+                    check_duration(*d, MIN_DURATION, MAX_TOKEN_DURATION, SESSION_DURATION)?;
                 }
                 if let Some(m) = mfa {
                     check_mfa(m)?;
@@ -141,20 +198,30 @@ impl MintRequest {
             }
             MintRequest::Role(req) => {
                 check_role_arn(&req.role_arn)?;
-                if let Some(n) = &req.session_name {
+                if let (true, Some(n)) = (names, &req.session_name) {
                     check_session_name(n)?;
                 }
                 if let Some(x) = &req.external_id {
                     check_external_id(x)?;
                 }
                 if let Some(d) = req.duration {
-                    check_duration(d, MIN_DURATION, MAX_ROLE_DURATION, duration_name)?;
+                    check_duration(d, MIN_DURATION, MAX_ROLE_DURATION, ROLE_DURATION)?;
+                }
+                if let Some(p) = &req.policy {
+                    check_policy(p)?;
                 }
             }
         }
         Ok(())
     }
 }
+
+/// How [`check_duration`] names each kind's duration.
+pub const FEDERATION_DURATION: &str = "the federation token duration";
+/// See [`FEDERATION_DURATION`].
+pub const SESSION_DURATION: &str = "the session token duration";
+/// See [`FEDERATION_DURATION`].
+pub const ROLE_DURATION: &str = "the role session duration";
 
 impl Sts {
     /// A client for the endpoint, region and credentials in `config`
@@ -188,12 +255,7 @@ impl Sts {
     ) -> Result<Token> {
         check_federation_name(name)?;
         if let Some(d) = duration {
-            check_duration(
-                d,
-                MIN_DURATION,
-                MAX_TOKEN_DURATION,
-                "the federation token duration",
-            )?;
+            check_duration(d, MIN_DURATION, MAX_TOKEN_DURATION, FEDERATION_DURATION)?;
         }
         let policy_json = policy.map(|p| p.to_string());
         if let Some(p) = &policy_json {
@@ -243,12 +305,7 @@ impl Sts {
         mfa: Option<&Mfa>,
     ) -> Result<Token> {
         if let Some(d) = duration {
-            check_duration(
-                d,
-                MIN_DURATION,
-                MAX_TOKEN_DURATION,
-                "the session token duration",
-            )?;
+            check_duration(d, MIN_DURATION, MAX_TOKEN_DURATION, SESSION_DURATION)?;
         }
         if let Some(m) = mfa {
             check_mfa(m)?;
@@ -283,12 +340,7 @@ impl Sts {
             check_external_id(x)?;
         }
         if let Some(d) = req.duration {
-            check_duration(
-                d,
-                MIN_DURATION,
-                MAX_ROLE_DURATION,
-                "the role session duration",
-            )?;
+            check_duration(d, MIN_DURATION, MAX_ROLE_DURATION, ROLE_DURATION)?;
         }
         let policy_json = req.policy.as_ref().map(|p| p.to_string());
         if let Some(p) = &policy_json {
@@ -344,9 +396,11 @@ impl Sts {
         // What open will refuse is not sealed: the token goes through the
         // very encoding and checks open applies (control characters in a
         // credential, an Expiration out of range, ...).
-        crate::envelope::decode(&crate::envelope::encode(&token)).map_err(|e| match e {
-            Error::NotAToken(why) => self.transport.malformed(action, why),
-            e => e,
+        crate::envelope::decode(&crate::envelope::encode(&token)).map_err(|e| match e.kind() {
+            crate::ErrorKind::NotAToken => {
+                self.transport.malformed(action, e.message().to_string())
+            }
+            _ => e,
         })?;
         Ok(token)
     }
@@ -370,23 +424,50 @@ pub fn check_federation_name(name: &str) -> Result<()> {
 }
 
 /// A duration STS accepts: `min`–`max` whole seconds. `what` names it in
-/// the message ("the federation token duration").
+/// the message ("the federation token duration"); the refusal is an
+/// [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument) whose
+/// [`source`](std::error::Error::source) is the [`DurationOutOfRange`], so
+/// a caller can name the duration in its own words.
 pub fn check_duration(d: Duration, min: u64, max: u64, what: &str) -> Result<()> {
-    let secs = d.as_secs();
-    if d.subsec_nanos() != 0 || secs < min || secs > max {
-        return Err(Error::usage(format!(
-            "{what} must be {min} to {max} seconds ({} to {}), not {}",
-            human(min),
-            human(max),
-            if d.subsec_nanos() != 0 {
-                format!("{:.3} s", d.as_secs_f64())
-            } else {
-                format!("{secs} s")
-            }
-        )));
+    if d.subsec_nanos() != 0 || d.as_secs() < min || d.as_secs() > max {
+        let out = DurationOutOfRange { min, max, given: d };
+        return Err(Error::usage(format!("{what} {out}")).with_source(out));
     }
     Ok(())
 }
+
+/// A duration STS does not grant: the cause of [`check_duration`]'s (and
+/// so [`MintRequest::validate`]'s) refusal. Its `Display` is the rule
+/// without the duration's name: `must be 900 to 129600 seconds (15m to
+/// 36h), not 60 s`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DurationOutOfRange {
+    /// The shortest duration of the call, in seconds.
+    pub min: u64,
+    /// The longest duration of the call, in seconds.
+    pub max: u64,
+    /// The duration asked for.
+    pub given: Duration,
+}
+
+impl fmt::Display for DurationOutOfRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (min, max, d) = (self.min, self.max, self.given);
+        write!(
+            f,
+            "must be {min} to {max} seconds ({} to {}), not ",
+            human(min),
+            human(max)
+        )?;
+        if d.subsec_nanos() != 0 {
+            write!(f, "{:.3} s", d.as_secs_f64())
+        } else {
+            write!(f, "{} s", d.as_secs())
+        }
+    }
+}
+
+impl std::error::Error for DurationOutOfRange {}
 
 fn human(secs: u64) -> String {
     if secs.is_multiple_of(3600) {
@@ -587,6 +668,69 @@ mod tests {
         }
         let d = format!("{:?}", m("GAHT12345678", "654321"));
         assert!(!d.contains("654321"), "{d}");
+    }
+
+    #[test]
+    fn validate_applies_every_rule_of_the_calls_kind() {
+        let s = Duration::from_secs;
+        let mfa = |code: &str| Mfa {
+            serial: "arn:aws:iam::123456789012:mfa/alice".into(),
+            code: code.into(),
+        };
+        let big = (0..100).fold(Policy::new(), |p, i| {
+            p.allow(&format!("s3:GetObjectNumber{i}"))
+        });
+        for (req, phrase) in [
+            (
+                MintRequest::Session {
+                    duration: Some(s(129_601)),
+                    mfa: None,
+                },
+                "the session token duration must be 900 to 129600",
+            ),
+            (
+                MintRequest::Session {
+                    duration: None,
+                    mfa: Some(mfa("12345")),
+                },
+                "exactly 6 digits",
+            ),
+            (
+                MintRequest::Federation {
+                    name: "ws-alice".into(),
+                    policy: Some(big),
+                    duration: None,
+                },
+                "at most 2048",
+            ),
+            (
+                MintRequest::Role(AssumeRoleRequest {
+                    duration: Some(s(43_201)),
+                    ..AssumeRoleRequest::new("arn:aws:iam::123456789012:role/r")
+                }),
+                "the role session duration must be 900 to 43200",
+            ),
+        ] {
+            let e = req.validate().unwrap_err();
+            assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
+            assert!(e.to_string().contains(phrase), "{e}");
+            // A duration's refusal carries the rule, for a caller's words.
+            let out =
+                std::error::Error::source(&e).and_then(|c| c.downcast_ref::<DurationOutOfRange>());
+            if phrase.contains("duration") {
+                let out = out.unwrap();
+                assert!(e.to_string().ends_with(&out.to_string()), "{e}");
+                assert!(out.to_string().starts_with("must be 900 to "), "{out}");
+            } else {
+                assert!(out.is_none(), "{e}");
+            }
+        }
+        MintRequest::Session {
+            duration: Some(s(900)),
+            mfa: Some(mfa("123456")),
+        }
+        .validate()
+        .unwrap();
     }
 
     #[test]

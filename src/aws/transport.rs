@@ -28,7 +28,7 @@ use super::sigv4::*;
 use super::tls::*;
 use super::xml;
 use crate::clock;
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// STS answers are a few KB; 1 MiB is far beyond any real one.
 pub(crate) const STS_BODY_CAP: usize = 1 << 20;
@@ -86,32 +86,19 @@ fn redact(text: String, secrets: &[&str]) -> String {
 /// `e` with every secret of the call redacted from its text: an AWS error
 /// message may repeat what the request carried.
 fn redact_error(e: Error, secrets: &[&str]) -> Error {
-    match e {
-        Error::Aws {
-            code,
-            message,
-            request_id,
-        } => Error::Aws {
-            code: redact(code, secrets),
-            message: redact(message, secrets),
-            request_id: request_id.map(|r| redact(r, secrets)),
-        },
-        Error::Transport { endpoint, message } => Error::Transport {
-            endpoint,
-            message: redact(message, secrets),
-        },
-        e => e,
+    if matches!(e.kind(), ErrorKind::Aws { .. }) || e.is_transport() {
+        e.map_message(|m| redact(m, secrets))
+    } else {
+        e
     }
 }
 
 /// `e` with `note` added to a transport error's message.
 fn with_note(e: Error, note: &str) -> Error {
-    match e {
-        Error::Transport { endpoint, message } => Error::Transport {
-            endpoint,
-            message: format!("{message} ({note})"),
-        },
-        e => e,
+    if e.is_transport() {
+        e.map_message(|m| format!("{m} ({note})"))
+    } else {
+        e
     }
 }
 
@@ -157,8 +144,8 @@ impl Transport {
 
     /// Calls `action` with `params` (without `Action` and `Version`, which
     /// are added), retrying as the module says. Returns the body of a 2xx
-    /// answer; AWS errors become [`Error::Aws`], everything else
-    /// [`Error::Transport`].
+    /// answer; AWS errors become [`ErrorKind::Aws`], everything else
+    /// a transport error ([`Error::is_transport`](crate::Error::is_transport)).
     pub(crate) fn call(&self, action: &str, params: &[(&str, &str)]) -> Result<Zeroizing<Vec<u8>>> {
         self.call_with(action, params, true)
     }
@@ -250,11 +237,8 @@ impl Transport {
         }
     }
 
-    fn transport_error(&self, message: impl Into<String>) -> Error {
-        Error::Transport {
-            endpoint: self.config.endpoint().to_string(),
-            message: message.into(),
-        }
+    fn transport_error(&self, kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error::transport(kind, self.config.endpoint(), message)
     }
 
     fn attempt(&self, request: &FormRequest, deadline: Instant) -> Outcome {
@@ -290,7 +274,7 @@ impl Transport {
             let mut value = match reqwest::header::HeaderValue::from_str(&h.value) {
                 Ok(v) => v,
                 Err(_) => {
-                    return Outcome::Fail(Error::Other(format!(
+                    return Outcome::Fail(Error::other(format!(
                         "the credentials cannot be sent: the {} header would hold characters HTTP does not allow",
                         h.name
                     )))
@@ -304,7 +288,10 @@ impl Transport {
             Err(e) => {
                 if let Some(words) = certificate_error(&e) {
                     // Not transient: asking again gets the same certificate.
-                    return Outcome::Fail(self.transport_error(format!("cannot connect: {words}")));
+                    return Outcome::Fail(self.transport_error(
+                        ErrorKind::Certificate,
+                        format!("cannot connect: {words}"),
+                    ));
                 }
                 if bounded && e.is_timeout() && !e.is_connect() {
                     return Outcome::Fail(self.deadline_error());
@@ -313,7 +300,7 @@ impl Transport {
                 return Outcome::Retry {
                     reason: message.clone(),
                     throttled: false,
-                    error: self.transport_error(message),
+                    error: self.transport_error(send_error_kind(&e), message),
                     sent: !e.is_connect(),
                 };
             }
@@ -342,10 +329,13 @@ impl Transport {
         let body = match crate::files::read_capped(&mut reader, self.cap, hint) {
             Ok(Some(b)) => b,
             Ok(None) => {
-                return Outcome::Fail(self.transport_error(format!(
-                    "the response is larger than {} MiB; refused",
-                    self.cap >> 20
-                )))
+                return Outcome::Fail(self.transport_error(
+                    ErrorKind::TooLarge,
+                    format!(
+                        "the response is larger than {} MiB; refused",
+                        self.cap >> 20
+                    ),
+                ))
             }
             Err(e) => {
                 if Instant::now() >= deadline
@@ -353,20 +343,26 @@ impl Transport {
                 {
                     return Outcome::Fail(self.deadline_error());
                 }
-                let message = if e.kind() == std::io::ErrorKind::TimedOut
+                let (kind, message) = if e.kind() == std::io::ErrorKind::TimedOut
                     || e.to_string().contains("timed out")
                 {
-                    format!(
-                        "no more of the response within {}",
-                        seconds(c.read_timeout())
+                    (
+                        ErrorKind::Timeout,
+                        format!(
+                            "no more of the response within {}",
+                            seconds(c.read_timeout())
+                        ),
                     )
                 } else {
-                    format!("the response was cut off: {}", io_cause(&e))
+                    (
+                        ErrorKind::CutOff,
+                        format!("the response was cut off: {}", io_cause(&e)),
+                    )
                 };
                 return Outcome::Retry {
                     reason: message.clone(),
                     throttled: false,
-                    error: self.transport_error(message),
+                    error: self.transport_error(kind, message),
                     sent: true,
                 };
             }
@@ -381,11 +377,7 @@ impl Transport {
                 let transient =
                     status.is_server_error() || TRANSIENT_CODES.contains(&err.code.as_str());
                 let reason = format!("HTTP {} {}", status.as_u16(), err.code);
-                let error = Error::Aws {
-                    code: err.code,
-                    message: err.message,
-                    request_id: err.request_id.or(header_request_id),
-                };
+                let error = Error::aws(err.code, err.message, err.request_id.or(header_request_id));
                 if throttled || transient {
                     Outcome::Retry {
                         reason,
@@ -406,22 +398,22 @@ impl Transport {
                     Outcome::Retry {
                         reason: format!("HTTP {}", status.as_u16()),
                         throttled: status.as_u16() == 429,
-                        error: self.transport_error(message),
+                        error: self.transport_error(ErrorKind::Malformed, message),
                         sent: false,
                     }
                 } else if status.as_u16() == 404 {
                     // The endpoint answered, and has nothing at this
                     // action: an answer (exit 5), not a network failure.
-                    Outcome::Fail(Error::Aws {
-                        code: "HTTP 404".into(),
-                        message: format!(
+                    Outcome::Fail(Error::aws(
+                        "HTTP 404",
+                        format!(
                             "the endpoint does not know this action ({}; its answer holds no AWS error)",
                             self.config.endpoint()
                         ),
-                        request_id: header_request_id,
-                    })
+                        header_request_id,
+                    ))
                 } else {
-                    Outcome::Fail(self.transport_error(message))
+                    Outcome::Fail(self.transport_error(ErrorKind::Malformed, message))
                 }
             }
         }
@@ -429,15 +421,21 @@ impl Transport {
 
     /// The call ran out of time: exit 6.
     fn deadline_error(&self) -> Error {
-        self.transport_error(format!(
-            "no complete answer within the call's deadline of {}",
-            seconds(self.config.deadline())
-        ))
+        self.transport_error(
+            ErrorKind::Deadline,
+            format!(
+                "no complete answer within the call's deadline of {}",
+                seconds(self.config.deadline())
+            ),
+        )
     }
 
     /// A malformed answer: exit 6, naming the endpoint.
     pub(crate) fn malformed(&self, action: &str, why: String) -> Error {
-        self.transport_error(format!("malformed response to {action}: {why}"))
+        self.transport_error(
+            ErrorKind::Malformed,
+            format!("malformed response to {action}: {why}"),
+        )
     }
 }
 
@@ -452,9 +450,12 @@ fn http_client(
     read_timeout: Duration,
     ca_bundle: Option<&std::path::Path>,
 ) -> Result<reqwest::blocking::Client> {
-    let tls = tls_config(ca_bundle).map_err(|e| Error::Transport {
-        endpoint: endpoint.to_string(),
-        message: format!("cannot set up the HTTP client: {e}"),
+    let tls = tls_config(ca_bundle).map_err(|e| {
+        Error::transport(
+            ErrorKind::Certificate,
+            endpoint,
+            format!("cannot set up the HTTP client: {e}"),
+        )
     })?;
     let bypass_proxy = super::config::proxy_env()?;
     let mut builder = reqwest::blocking::Client::builder();
@@ -471,9 +472,9 @@ fn http_client(
         .retry(reqwest::retry::never())
         .user_agent(concat!("handoff/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| Error::Transport {
-            endpoint: endpoint.to_string(),
-            message: format!("cannot set up the HTTP client: {}", root_cause(&e)),
+        .map_err(|e| {
+            let message = format!("cannot set up the HTTP client: {}", root_cause(&e));
+            Error::transport(ErrorKind::Connect, endpoint, message).with_source(e)
         })
 }
 
@@ -492,7 +493,7 @@ pub(crate) struct Answer {
 ///
 /// `url` is a secret: it appears in no message. Errors name `endpoint`
 /// (the URL without its query) and say what happened in handoff's words
-/// ([`Error::Transport`], exit status 6); any answer, whatever its status,
+/// (a transport error ([`Error::is_transport`](crate::Error::is_transport)), exit status 6); any answer, whatever its status,
 /// is returned for the caller to judge. Sent once, never retried: each
 /// request mints something new, and a person is waiting to try again.
 ///
@@ -504,19 +505,22 @@ pub(crate) fn get_once(url: &str, endpoint: &str, cap: usize) -> Result<Answer> 
     // No message is expected to hold the query; should a cause quote the
     // URL all the same, its query is cut out.
     let query = url.split_once('?').map_or("", |(_, q)| q);
-    let failed = |message: String| Error::Transport {
-        endpoint: endpoint.to_string(),
-        message: if query.is_empty() {
+    let failed = |kind: ErrorKind, message: String| {
+        let message = if query.is_empty() {
             message
         } else {
             redact(message, &[query])
-        },
+        };
+        Error::transport(kind, endpoint, message)
     };
     let deadline_passed = || {
-        failed(format!(
-            "no complete answer within the call's deadline of {}",
-            seconds(CALL_DEADLINE)
-        ))
+        failed(
+            ErrorKind::Deadline,
+            format!(
+                "no complete answer within the call's deadline of {}",
+                seconds(CALL_DEADLINE)
+            ),
+        )
     };
     // AWS_CA_BUNDLE, as for every other AWS call; there is no profile here
     // whose ca_bundle could apply.
@@ -537,9 +541,15 @@ pub(crate) fn get_once(url: &str, endpoint: &str, cap: usize) -> Result<Answer> 
         Err(e) => {
             let e = e.without_url();
             if let Some(words) = certificate_error(&e) {
-                return Err(failed(format!("cannot connect: {words}")));
+                return Err(failed(
+                    ErrorKind::Certificate,
+                    format!("cannot connect: {words}"),
+                ));
             }
-            return Err(failed(describe_send_error(&e, READ_TIMEOUT)));
+            return Err(failed(
+                send_error_kind(&e),
+                describe_send_error(&e, READ_TIMEOUT),
+            ));
         }
     };
     let status = response.status().as_u16();
@@ -550,20 +560,20 @@ pub(crate) fn get_once(url: &str, endpoint: &str, cap: usize) -> Result<Answer> 
     };
     match crate::files::read_capped(&mut reader, cap, hint) {
         Ok(Some(body)) => Ok(Answer { status, body }),
-        Ok(None) => Err(failed(format!(
-            "the response is larger than {} KiB; refused",
-            cap >> 10
-        ))),
+        Ok(None) => Err(failed(
+            ErrorKind::TooLarge,
+            format!("the response is larger than {} KiB; refused", cap >> 10),
+        )),
         Err(e)
             if Instant::now() >= deadline
                 || e.get_ref().is_some_and(|i| i.is::<DeadlinePassed>()) =>
         {
             Err(deadline_passed())
         }
-        Err(e) => Err(failed(format!(
-            "the response was cut off: {}",
-            io_cause(&e)
-        ))),
+        Err(e) => Err(failed(
+            ErrorKind::CutOff,
+            format!("the response was cut off: {}", io_cause(&e)),
+        )),
     }
 }
 
@@ -635,6 +645,17 @@ fn seconds(d: Duration) -> String {
         format!("{} s", d.as_secs())
     } else {
         format!("{} ms", d.as_millis())
+    }
+}
+
+/// The kind of transport failure a request that got no answer is.
+fn send_error_kind(e: &reqwest::Error) -> ErrorKind {
+    if e.is_connect() {
+        ErrorKind::Connect
+    } else if e.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::CutOff
     }
 }
 
@@ -814,14 +835,7 @@ mod tests {
             out,
             "[redacted] and again [redacted]; code [redacted], key s"
         );
-        let e = redact_error(
-            Error::Aws {
-                code: "X".into(),
-                message: format!("token {secret}"),
-                request_id: None,
-            },
-            &[secret],
-        );
+        let e = redact_error(Error::aws("X", format!("token {secret}"), None), &[secret]);
         assert!(!e.to_string().contains(secret), "{e}");
     }
 

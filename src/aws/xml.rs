@@ -5,7 +5,7 @@
 //! becomes a [`Token`] in exactly one function, [`sts_token`]. quick-xml
 //! types never leave this module. Errors returned from here are short
 //! descriptions that never carry a value from the document (so never a
-//! secret); callers wrap them into [`Error::Transport`](crate::Error::Transport).
+//! secret); callers wrap them into a transport error ([`Error::is_transport`](crate::Error::is_transport)).
 
 use serde::Deserialize;
 use serde_json::{Map, Value};

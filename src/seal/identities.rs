@@ -46,7 +46,7 @@ impl Identities {
     /// Adds the identity files at `paths` or, when there are none, the
     /// default identity ([`crate::paths::default_identity_path`]) if it
     /// exists. `warn` hears of each file other users can read, before it is
-    /// used; a file that is a token, not an identity, is named as one.
+    /// used.
     pub fn add_files_or_default(
         &mut self,
         paths: &[std::path::PathBuf],
@@ -70,8 +70,7 @@ impl Identities {
             {
                 warn(&w);
             }
-            self.add_file(p)
-                .map_err(|e| crate::mistakes::identity_error(p, e))?;
+            self.add_file(p)?;
         }
         Ok(())
     }
@@ -79,13 +78,14 @@ impl Identities {
     /// Adds the identities in a file: an age identity file
     /// (`AGE-SECRET-KEY-1...` lines) or an OpenSSH private key.
     pub fn add_file(&mut self, path: &Path) -> Result<()> {
-        let text = crate::files::read_small_file(path, "identity file").map_err(|e| match e {
-            Error::Io { source, path, .. } => Error::Decrypt(format!(
-                "cannot read identity file {}: {}",
-                path.display(),
-                source
-            )),
-            e => Error::Decrypt(e.to_string()),
+        let text = crate::files::read_small_file(path, "identity file").map_err(|e| {
+            let message = match (e.kind(), std::error::Error::source(&e)) {
+                (ErrorKind::Io { path }, Some(source)) => {
+                    format!("cannot read identity file {}: {source}", path.display())
+                }
+                _ => e.to_string(),
+            };
+            Error::new(ErrorKind::BadIdentity, message).with_source(e)
         })?;
         self.add_text(&text, &path.display().to_string())
     }
@@ -93,7 +93,8 @@ impl Identities {
     /// Adds the identities in `text`, the contents of an identity file or an
     /// OpenSSH private key; `source` names it in messages.
     pub fn add_text(&mut self, text: &str, source: &str) -> Result<()> {
-        let bad = |why: String| Error::Decrypt(format!("identity {source}: {why}"));
+        let bad =
+            |why: String| Error::new(ErrorKind::BadIdentity, format!("identity {source}: {why}"));
         if text.contains("-----BEGIN ") {
             // PEM RSA keys (PKCS#1, or PKCS#8 which age does not read and is
             // given to it as PKCS#1): their public half is worked out here.
@@ -203,9 +204,9 @@ impl Identities {
                 return Ok(p);
             }
         }
-        Err(Error::Decrypt(
-            "this token is sealed with a passphrase: give --passphrase-file, or run on a terminal"
-                .into(),
+        Err(Error::new(
+            ErrorKind::NoPassphrase,
+            "this token is sealed with a passphrase",
         ))
     }
 }
@@ -378,23 +379,28 @@ mod tests {
         assert!(ids.keys[0].answers_to(&key.to_public().to_string()));
         assert!(!ids.keys[0].answers_to("age1other"));
 
-        // a token given as an identity is named as one
+        // a token given as an identity is not one (the command line names
+        // it as a token: src/cli_errors.rs)
         let token = dir.path().join("token.age");
         std::fs::write(&token, "age-encryption.org/v1\n-> X25519 abc\n").unwrap();
         let e = Identities::new()
             .add_files_or_default(std::slice::from_ref(&token), |_| {})
             .unwrap_err();
-        assert!(e.to_string().contains("looks like a handoff token"), "{e}");
-        let e = Identities::new()
-            .add_file(&dir.path().join("none"))
-            .unwrap_err();
-        assert_eq!(e.exit_code(), 3);
+        assert_eq!(e.kind(), &ErrorKind::BadIdentity);
+        let none = dir.path().join("none");
+        let e = Identities::new().add_file(&none).unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::BadIdentity);
+        let cause = std::error::Error::source(&e).and_then(|c| c.downcast_ref::<Error>());
+        assert_eq!(
+            cause.map(Error::kind),
+            Some(&ErrorKind::Io { path: none.clone() })
+        );
         assert!(
             e.to_string().starts_with("cannot read identity file"),
             "{e}"
         );
         let e = Identities::new().add_file(&token).unwrap_err();
-        assert_eq!(e.exit_code(), 3);
+        assert_eq!(e.kind(), &ErrorKind::BadIdentity);
         assert!(
             e.to_string()
                 .starts_with(&format!("identity {}: line 1", token.display())),
@@ -412,7 +418,7 @@ mod tests {
         ] {
             let e = ids.add_text(text, "t").unwrap_err();
             assert_eq!(e.to_string(), want);
-            assert_eq!(e.exit_code(), 3);
+            assert_eq!(e.kind(), &ErrorKind::BadIdentity);
         }
         assert!(ids.is_empty() && ids.sources.is_empty());
     }
@@ -421,10 +427,8 @@ mod tests {
     fn a_passphrase_given_or_asked_for() {
         let mut ids = Identities::new();
         let e = ids.passphrase().unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "this token is sealed with a passphrase: give --passphrase-file, or run on a terminal"
-        );
+        assert_eq!(e.to_string(), "this token is sealed with a passphrase");
+        assert_eq!(e.kind(), &ErrorKind::NoPassphrase);
         assert_eq!(ids.prompt, Prompt::Never);
         ids.set_prompt(Prompt::Terminal);
         assert_eq!(ids.prompt, Prompt::Terminal);
@@ -446,7 +450,7 @@ mod tests {
                 e.to_string(),
                 format!("passphrase file {} is empty", p.display())
             );
-            assert_eq!(e.exit_code(), 2);
+            assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
         }
     }
 

@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 
 use crate::credentials::Token;
 use crate::prompt::{prompt_passphrase, Prompt};
-use crate::{envelope, Error, Result};
+use crate::{envelope, Error, ErrorKind, Result};
 
 mod age_file;
 mod identities;
@@ -77,7 +77,7 @@ pub fn seal_signed(
 ) -> Result<Vec<u8>> {
     let mut id = [0u8; 16];
     getrandom::getrandom(&mut id)
-        .map_err(|e| Error::Other(format!("no randomness for the token id: {e}")))?;
+        .map_err(|e| Error::other(format!("no randomness for the token id: {e}")))?;
     seal_signed_with_id(token, recipients, form, key, &id)
 }
 
@@ -97,6 +97,40 @@ pub(crate) fn seal_signed_with_id(
     seal_bytes(&outer, recipients, form)
 }
 
+/// The token as it is sealed: `label` set, `region` recorded when it has
+/// none, `IssuedAt` stamped ([`seal()`] stamps the same way, so a
+/// token prepared here keeps the time the ledger records), and a fresh
+/// random token id, which a signed handoff carries as its `TokenId` and the
+/// ledger records, so the id `show` prints is the one `issued` lists.
+pub fn prepare(token: Token, label: Option<String>, region: Option<&str>) -> Result<Token> {
+    let mut token = stamped(&token).into_owned();
+    if let Some(label) = label {
+        token = token.with_label(label);
+    }
+    if let (Some(region), None) = (region, token.region()) {
+        token = token.with_region(region.to_string());
+    }
+    let mut id = [0u8; 16];
+    getrandom::getrandom(&mut id)
+        .map_err(|e| crate::Error::other(format!("no randomness for the token id: {e}")))?;
+    Ok(token.with_token_id(id.to_vec()))
+}
+
+/// Seals `token` to `recipients`, signed with `key` when there is one (with
+/// the token's own id, set by [`prepare`], as its `TokenId`).
+pub fn seal_token(
+    token: &Token,
+    recipients: &Recipients,
+    form: Form,
+    key: Option<&crate::signing::SigningKey>,
+) -> Result<Vec<u8>> {
+    match (key, token.token_id()) {
+        (Some(key), Some(id)) => seal_signed_with_id(token, recipients, form, key, id),
+        (Some(key), None) => seal_signed(token, recipients, form, key),
+        (None, _) => seal(token, recipients, form),
+    }
+}
+
 /// Opens a sealed token (binary, armored or one-line base64) with
 /// `identities`. A signed token's signature must verify and the token must
 /// name the identity that opened it; its signer is reported unverified (see
@@ -106,8 +140,8 @@ pub fn open(sealed: &[u8], identities: &Identities) -> Result<Token> {
 }
 
 /// Opens a sealed token and, with `signers`, requires it to be signed by a
-/// key the signers file lists ([`Error::Unsigned`] when it is not signed,
-/// [`Error::Untrusted`] when the signature is not good enough; exit 7).
+/// key the signers file lists ([`ErrorKind::Unsigned`] when it is not signed,
+/// [`ErrorKind::UnknownSigner`], [`ErrorKind::BadSignature`] or [`ErrorKind::ReAddressed`] when the signature is not good enough; exit 7).
 pub fn open_with(
     sealed: &[u8],
     identities: &Identities,
@@ -194,7 +228,10 @@ mod tests {
             &envelope::encode(&t)[..]
         );
         let (_, other) = pair();
-        assert_eq!(decrypt(&sealed, &other).unwrap_err().exit_code(), 3);
+        assert_eq!(
+            decrypt(&sealed, &other).unwrap_err().kind(),
+            &crate::ErrorKind::NoMatchingIdentity
+        );
     }
 
     #[test]
@@ -204,9 +241,15 @@ mod tests {
         assert_eq!(r.names(), ["scrypt"]);
         let sealed = seal(&token(), &r, Form::Binary).unwrap();
         let mut i = Identities::new();
-        assert_eq!(open(&sealed, &i).unwrap_err().exit_code(), 3);
+        assert_eq!(
+            open(&sealed, &i).unwrap_err().kind(),
+            &crate::ErrorKind::NoPassphrase
+        );
         i.set_passphrase("wrong".into());
-        assert_eq!(open(&sealed, &i).unwrap_err().exit_code(), 3);
+        assert_eq!(
+            open(&sealed, &i).unwrap_err().kind(),
+            &crate::ErrorKind::WrongPassphrase
+        );
         i.set_passphrase("correct horse".into());
         assert!(open(&sealed, &i).is_ok());
     }
@@ -217,18 +260,30 @@ mod tests {
         let (_, other) = pair();
         let sealed = seal(&token(), &r, Form::Binary).unwrap();
         let e = open(&sealed, &other).unwrap_err();
-        assert_eq!(e.exit_code(), 3);
+        assert_eq!(e.kind(), &crate::ErrorKind::NoMatchingIdentity);
         assert!(e.to_string().contains("no identity matches"), "{e}");
-        for cut in [0, 10, sealed.len() / 2, sealed.len() - 1] {
-            assert_eq!(open(&sealed[..cut], &other).unwrap_err().exit_code(), 3);
-        }
+        // cut: empty, not yet an age file, in its header, then after a
+        // whole header that names someone else
+        use crate::ErrorKind as K;
+        let kinds: Vec<K> = [0, 10, sealed.len() / 2, sealed.len() - 1]
+            .iter()
+            .map(|&cut| open(&sealed[..cut], &other).unwrap_err().kind().clone())
+            .collect();
+        assert_eq!(
+            kinds,
+            [K::Damaged, K::NotAToken, K::Damaged, K::NoMatchingIdentity]
+        );
     }
 
     #[test]
     fn bad_recipients_are_usage_errors() {
         let mut r = Recipients::new();
         for bad in ["age1nope", "bob@example.com", "ssh-dss AAAA", ""] {
-            assert_eq!(r.add(bad).unwrap_err().exit_code(), 2, "{bad}");
+            assert_eq!(
+                r.add(bad).unwrap_err().kind(),
+                &crate::ErrorKind::InvalidArgument,
+                "{bad}"
+            );
         }
         let key = age::x25519::Identity::generate();
         let secret = key.to_string();
@@ -239,7 +294,7 @@ mod tests {
         );
         assert!(r.is_empty());
         let e = seal(&token(), &r, Form::Binary).unwrap_err();
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
     }
 
     #[test]
@@ -259,7 +314,10 @@ mod tests {
     fn passphrase_is_alone() {
         let (mut r, _) = pair();
         r.set_passphrase("x".into());
-        assert_eq!(seal(&token(), &r, Form::Binary).unwrap_err().exit_code(), 2);
+        assert_eq!(
+            seal(&token(), &r, Form::Binary).unwrap_err().kind(),
+            &crate::ErrorKind::InvalidArgument
+        );
     }
 
     #[test]
@@ -272,7 +330,10 @@ mod tests {
     #[test]
     fn oversized_input_is_refused() {
         let big = std::io::repeat(b'a').take(3 * MAX_SEALED_SIZE as u64);
-        assert_eq!(read_sealed(big, "stdin").unwrap_err().exit_code(), 3);
+        assert_eq!(
+            read_sealed(big, "stdin").unwrap_err().kind(),
+            &crate::ErrorKind::NotAToken
+        );
     }
 }
 
@@ -329,18 +390,14 @@ mod signed_tests {
         // another signer's file
         let other = Signers::parse(&format!("bob {}", key().public_key()), "f").unwrap();
         assert_eq!(
-            open_with(&sealed, &i, Some(&other))
-                .unwrap_err()
-                .exit_code(),
-            7
+            open_with(&sealed, &i, Some(&other)).unwrap_err().kind(),
+            &crate::ErrorKind::UnknownSigner
         );
         // unsigned with signers
         let plain = seal(&token(), &r, Form::Binary).unwrap();
         assert_eq!(
-            open_with(&plain, &i, Some(&signers))
-                .unwrap_err()
-                .exit_code(),
-            7
+            open_with(&plain, &i, Some(&signers)).unwrap_err().kind(),
+            &crate::ErrorKind::Unsigned
         );
         assert!(open(&plain, &i).unwrap().signer().is_none());
     }
@@ -355,7 +412,7 @@ mod signed_tests {
         let (r2, i2, _) = pair();
         let readdressed = seal_bytes(&plaintext, &r2, Form::Binary).unwrap();
         let e = open(&readdressed, &i2).unwrap_err();
-        assert_eq!(e.exit_code(), 7);
+        assert_eq!(e.kind(), &crate::ErrorKind::ReAddressed);
         assert!(e.to_string().contains("re-addressed"), "{e}");
         // Change one byte inside Envelope, keep the signature.
         let mut v: ciborium::Value = ciborium::from_reader(&plaintext[..]).unwrap();
@@ -370,7 +427,7 @@ mod signed_tests {
         ciborium::into_writer(&v, &mut changed).unwrap();
         let tampered = seal_bytes(&changed, &r, Form::Binary).unwrap();
         let e = open(&tampered, &i).unwrap_err();
-        assert_eq!(e.exit_code(), 7, "{e}");
+        assert_eq!(e.kind(), &crate::ErrorKind::BadSignature, "{e}");
     }
 
     #[test]
