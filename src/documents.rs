@@ -989,7 +989,9 @@ mod tests {
                 .contains("the credential document is not UTF-8 text"),
             "{e}"
         );
-        let e = read_document_file(&dir.path().join("none")).unwrap_err();
+        let none = dir.path().join("none");
+        let e = read_document_file(&none).unwrap_err();
         assert!(e.to_string().starts_with("cannot read"), "{e}");
+        assert_eq!(e.kind(), &crate::ErrorKind::Io { path: none });
     }
 }
