@@ -535,6 +535,7 @@ mod tests {
         fs::write(&path, "[profile c]\n[profile c]\n").unwrap();
         let e = set_region(&path, "c", "eu-west-1").unwrap_err();
         assert!(e.to_string().contains("config line 2: "), "{e}");
+        assert_eq!(e.kind(), &crate::ErrorKind::Document { line: Some(2) });
         let e = set_region(&path, "c", "eu-west-1\n[x]").unwrap_err();
         assert!(e.to_string().contains("not a region name"), "{e}");
     }

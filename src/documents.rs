@@ -195,11 +195,15 @@ struct StsCredentials {
 }
 
 fn parse_json(text: &str) -> Result<Token> {
+    // (serde_json's error is not kept as the source: its words can quote
+    // the input, which holds secrets)
     let doc: DocIn = serde_json::from_str(text).map_err(|e| {
-        Error::document(format!(
-            "the credential document is not valid: {}",
-            json_error(&e)
-        ))
+        Error::new(
+            crate::ErrorKind::Document {
+                line: Some(e.line()),
+            },
+            format!("the credential document is not valid: {}", json_error(&e)),
+        )
     })?;
     let (akid, secret, session, expiration) = match doc.credentials {
         Some(c) => (
@@ -673,9 +677,8 @@ mod tests {
         ];
         for c in cases {
             let e = parse_document(c).unwrap_err();
-            assert_eq!(
-                e.kind(),
-                &crate::ErrorKind::Document { line: None },
+            assert!(
+                matches!(e.kind(), crate::ErrorKind::Document { .. }),
                 "{c}: {e}"
             );
             assert!(!e.to_string().contains("SECRETMARKER"), "{c}: {e}");
@@ -835,6 +838,12 @@ mod tests {
 
     #[test]
     fn document_errors_say_which_and_where() {
+        let e = parse_document("{\n]").unwrap_err();
+        assert_eq!(e.kind(), &crate::ErrorKind::Document { line: Some(2) });
+        assert!(
+            std::error::Error::source(&e).is_none(),
+            "serde's words may quote secrets"
+        );
         for (text, want) in [
             ("{", "the credential document is not valid: it ends early at line 1 column 1"),
             ("{]", "the credential document is not valid: invalid JSON at line 1 column 2"),
@@ -989,7 +998,9 @@ mod tests {
                 .contains("the credential document is not UTF-8 text"),
             "{e}"
         );
-        let e = read_document_file(&dir.path().join("none")).unwrap_err();
+        let none = dir.path().join("none");
+        let e = read_document_file(&none).unwrap_err();
         assert!(e.to_string().starts_with("cannot read"), "{e}");
+        assert_eq!(e.kind(), &crate::ErrorKind::Io { path: none });
     }
 }

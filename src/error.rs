@@ -463,6 +463,25 @@ mod tests {
     use std::error::Error as _;
 
     #[test]
+    fn an_error_crosses_threads_and_boxes_into_others() {
+        fn check<T: std::error::Error + Send + Sync + 'static>() {}
+        check::<Error>();
+        // one pointer: a Result<T, Error> stays small
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+    }
+
+    #[test]
+    fn several_errors_are_one_with_a_list() {
+        let e = Error::usage("2 errors in roster r").with_related(vec![
+            Error::usage("r line 1: x"),
+            Error::usage("r line 2: y"),
+        ]);
+        assert_eq!(e.to_string(), "2 errors in roster r");
+        let each: Vec<String> = e.related().iter().map(ToString::to_string).collect();
+        assert_eq!(each, ["r line 1: x", "r line 2: y"]);
+    }
+
+    #[test]
     fn aws_error_names_code_and_request_id() {
         let aws = Error::aws("AccessDenied", "no", Some("r1".into()));
         assert_eq!(

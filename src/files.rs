@@ -548,6 +548,12 @@ mod tests {
         for overwrite in [Overwrite::Refuse, Overwrite::Replace] {
             let e = check_writable(&file.join("x"), overwrite).unwrap_err();
             assert!(e.to_string().starts_with("cannot write"), "{e}");
+            assert_eq!(
+                e.kind(),
+                &crate::ErrorKind::Io {
+                    path: file.join("x")
+                }
+            );
         }
     }
 

@@ -934,8 +934,10 @@ mod tests {
             }
         );
         assert!(Policy::from_file(&bad, UnknownActions::Allow).is_ok());
-        let e = Policy::from_file(&dir.path().join("none.json"), refuse).unwrap_err();
+        let none = dir.path().join("none.json");
+        let e = Policy::from_file(&none, refuse).unwrap_err();
         assert!(e.to_string().starts_with("cannot read"), "{e}");
+        assert_eq!(e.kind(), &crate::ErrorKind::Io { path: none });
         // the file first, else any action, else nothing
         let allow = strings(&["DescribeImages"]);
         let deny = strings(&["RunInstances"]);

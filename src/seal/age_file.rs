@@ -733,11 +733,18 @@ mod tests {
         let e = read_sealed(&bigger[..], "x").unwrap_err();
         assert_eq!(e.to_string(), too_large().to_string());
         assert!(e.to_string().contains("larger than 1024 KiB"), "{e}");
+        assert_eq!(e.kind(), &crate::ErrorKind::NotAToken);
         let dir = tempfile::tempdir().unwrap();
         let e = read_sealed_file(dir.path()).unwrap_err();
         assert!(e.to_string().ends_with("it is a directory"), "{e}");
-        let e = read_sealed_file(&dir.path().join("none")).unwrap_err();
+        let io = |p: &Path| crate::ErrorKind::Io { path: p.into() };
+        assert_eq!(e.kind(), &io(dir.path()));
+        let none = dir.path().join("none");
+        let e = read_sealed_file(&none).unwrap_err();
         assert!(e.to_string().starts_with("cannot read token"), "{e}");
+        assert_eq!(e.kind(), &io(&none));
+        let cause = std::error::Error::source(&e).and_then(|c| c.downcast_ref::<io::Error>());
+        assert_eq!(cause.map(io::Error::kind), Some(io::ErrorKind::NotFound));
         assert_eq!(trim_start(b" \n\tx y \n"), b"x y \n");
         assert_eq!(trim_end(b" \n\tx y \n"), b" \n\tx y");
         assert_eq!(trim_start(b" \n"), b"");
@@ -907,6 +914,7 @@ mod tests {
         // what is not base64 still is not
         let e = open(format!("{} !", chunks(76, "\n")).as_bytes(), &i).unwrap_err();
         assert!(e.to_string().contains("invalid base64"), "{e}");
+        assert_eq!(e.kind(), &crate::ErrorKind::Damaged);
         assert!(base64_text(b"YWdl LWVu").is_none());
     }
 
@@ -925,6 +933,7 @@ mod tests {
         sealed.truncate(last - 20);
         let e = open(&sealed, &i).unwrap_err();
         assert!(e.to_string().contains("truncated"), "{e}");
+        assert_eq!(e.kind(), &crate::ErrorKind::Damaged);
     }
 
     #[test]
