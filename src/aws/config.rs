@@ -71,6 +71,10 @@ pub enum Service {
     /// one global endpoint, `https://iam.amazonaws.com/`, signed for
     /// `us-east-1` whatever the region.
     Iam,
+    /// Amazon DynamoDB (JSON protocol, target prefix `DynamoDB_20120810`):
+    /// the team ledger's table. Needs a region, as EC2 does (signed for
+    /// `us-east-1` with an endpoint URL and no region, as STS is).
+    Dynamodb,
 }
 
 impl Service {
@@ -80,6 +84,7 @@ impl Service {
             Service::Sts => "sts",
             Service::Ec2 => "ec2",
             Service::Iam => "iam",
+            Service::Dynamodb => "dynamodb",
         }
     }
 
@@ -89,6 +94,7 @@ impl Service {
             Service::Sts => "2011-06-15",
             Service::Ec2 => "2016-11-15",
             Service::Iam => "2010-05-08",
+            Service::Dynamodb => "2012-08-10",
         }
     }
 
@@ -99,6 +105,7 @@ impl Service {
             Service::Sts => crate::environment::ENDPOINT_VAR_STS,
             Service::Ec2 => crate::environment::ENDPOINT_VAR_EC2,
             Service::Iam => crate::environment::ENDPOINT_VAR_IAM,
+            Service::Dynamodb => crate::environment::ENDPOINT_VAR_DYNAMODB,
         }
     }
 }
@@ -470,7 +477,7 @@ impl<'a> Resolver<'a> {
                 (host.to_string(), "the global default".to_string(), signing)
             }
             (Some((url, from)), Some(r), _) => (check_endpoint(&url)?, from, r.clone()),
-            (Some((url, from)), None, Service::Sts) => {
+            (Some((url, from)), None, Service::Sts | Service::Dynamodb) => {
                 (check_endpoint(&url)?, from, "us-east-1".to_string())
             }
             (None, Some(r), s) => (
@@ -486,6 +493,10 @@ impl<'a> Resolver<'a> {
             (_, None, Service::Ec2) => return Err(Error::usage(
                 "EC2 needs a region: give one with --region, AWS_REGION or AWS_DEFAULT_REGION, \
                      or set region in the profile's section of ~/.aws/config",
+            )),
+            (None, None, Service::Dynamodb) => return Err(Error::usage(
+                "DynamoDB needs a region: give one with ?region=R in the ledger's URL, AWS_REGION or \
+                     AWS_DEFAULT_REGION, or set region in the profile's section of ~/.aws/config",
             )),
         };
 
