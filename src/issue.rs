@@ -137,6 +137,16 @@ pub fn issue(token: Token, how: &Issue<'_>, warn: &dyn Fn(&str)) -> Result<Optio
                 ledger.append(std::slice::from_ref(&record))?;
                 recorded = Some((ledger, record.token_id));
             }
+            // A team ledger that cannot be opened is a failure, not a
+            // warning: no handoff goes out unrecorded.
+            Err(e)
+                if matches!(
+                    crate::ledger::Location::default_location(),
+                    Ok(crate::ledger::Location::Table(_))
+                ) =>
+            {
+                return Err(e)
+            }
             Err(e) => warn(&format!("warning: not recorded in the ledger: {e}")),
         }
     }

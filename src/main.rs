@@ -27,6 +27,10 @@ mod cli_issuer;
 #[cfg(not(feature = "aws"))]
 #[path = "cli_no_aws.rs"]
 mod cli_issuer;
+#[cfg(feature = "aws")]
+mod cli_ledger;
+#[cfg(not(feature = "aws"))]
+use cli_issuer as cli_ledger;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -93,7 +97,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Show(a) => show(a),
         Command::Exec(a) => exec(a, cli.verbose),
         Command::Ec2(a) => cli_issuer::ec2(a, cli.verbose),
-        Command::Issued(a) => issued(a),
+        Command::Issued(a) => issued(a, cli.verbose),
+        Command::Ledger(c) => cli_ledger::ledger(c, cli.verbose),
         Command::Revoke(a) => cli_issuer::revoke(a, cli.verbose),
         Command::Console(a) => cli_issuer::console(a, cli.verbose),
         Command::Completions { shell } => {
@@ -135,6 +140,17 @@ fn build_policy(a: &cli::PolicyArgs) -> Result<Policy> {
 }
 
 fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
+    // A team ledger left out is said out loud.
+    if a.no_ledger {
+        if let Ok(handoff::ledger::Location::Table(url)) =
+            handoff::ledger::Location::default_location()
+        {
+            eprintln!(
+                "handoff: --no-ledger: not recorded in the team ledger {}",
+                shown(&url)
+            );
+        }
+    }
     if a.each.is_some() {
         return cli_issuer::seal_each(a, verbose);
     }
@@ -212,8 +228,16 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
     // A ledger that cannot take the record is found before anything is
     // minted (no place for one at all is a warning, later).
     if !a.no_ledger {
-        if let Ok(ledger) = handoff::ledger::Ledger::open_default() {
-            ledger.check_writable()?;
+        match handoff::ledger::Location::default_location() {
+            // A team ledger: reachable and writable, or nothing is minted.
+            Ok(table @ handoff::ledger::Location::Table(_)) => {
+                handoff::ledger::Ledger::open(&table)?.check_writable()?
+            }
+            _ => {
+                if let Ok(ledger) = handoff::ledger::Ledger::open_default() {
+                    ledger.check_writable()?;
+                }
+            }
         }
     }
     // Who minted, for the ledger (and the root warning): asked once the
@@ -249,7 +273,7 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
 }
 
 /// `handoff issued`: the ledger, as a table or JSON lines.
-fn issued(a: cli::IssuedArgs) -> Result<ExitCode> {
+fn issued(a: cli::IssuedArgs, verbose: bool) -> Result<ExitCode> {
     // One read: its warnings said once, its emptiness noted.
     let ledger = handoff::ledger::Ledger::open_default()?;
     let reading = ledger.read()?;
@@ -257,10 +281,26 @@ fn issued(a: cli::IssuedArgs) -> Result<ExitCode> {
         cli_common::eprint_line(&format!("handoff: warning: {}", shown(w)));
     }
     let empty = reading.records.is_empty();
-    let out = handoff::ledger::render(reading.records, a.all, a.json, SystemTime::now())?;
+    let mut records = reading.records;
+    if a.mine {
+        let me = cli_ledger::caller_arn(&ledger, verbose)?;
+        records.retain(|r| r.minted_by.as_deref() == Some(me.as_str()));
+    }
+    // A team ledger shows who minted each.
+    let out = if ledger.is_table() && !a.json {
+        handoff::ledger::render_team(records, a.all, SystemTime::now())
+    } else {
+        handoff::ledger::render(records, a.all, a.json, SystemTime::now())?
+    };
     print(out.as_bytes())?;
     if empty {
-        empty_ledger_note(ledger.path());
+        match ledger.path() {
+            Some(p) => empty_ledger_note(p),
+            None => eprintln!(
+                "handoff: the team ledger {} holds no handoff yet",
+                shown(&ledger.describe())
+            ),
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

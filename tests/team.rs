@@ -160,3 +160,239 @@ fn dynamodb_client_against_moto() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0]["kind"].as_s(), Some("record"));
 }
+
+// ---------------------------------------------------------------------------
+// The team ledger through the binary: two IAM users, two HOMEs, one table.
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{fails, handoff, home_with_identity, isolate, ok, run, stderr, venv_bin};
+use serde_json::Value;
+
+const ACCOUNT: &str = "123456789012";
+
+/// Creates IAM users alice and bob (sts:* and dynamodb:* each) with an
+/// access key each: six requests, made while moto in IAM mode still
+/// accepts unsigned ones (`Moto::start_iam(6)`). Prints their keys.
+const TEAM_SETUP: &str = r#"
+import json, sys, boto3
+iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",
+                   aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+                   aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+doc = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["sts:*", "dynamodb:*"], "Resource": "*"}]})
+out = {}
+for user in ["alice", "bob"]:
+    iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName="issuer", PolicyDocument=doc)
+    k = iam.create_access_key(UserName=user)["AccessKey"]
+    out[user] = [k["AccessKeyId"], k["SecretAccessKey"]]
+print(json.dumps(out))
+"#;
+
+/// One issuer: a HOME with an identity, and IAM user keys.
+struct Issuer {
+    home: tempfile::TempDir,
+    public: String,
+    key: (String, String),
+    user: &'static str,
+}
+
+impl Issuer {
+    /// handoff in this issuer's HOME, signed with its keys, at `moto`, the
+    /// ledger `url`.
+    fn handoff(&self, moto: &str, url: &str) -> Command {
+        let mut c = handoff(self.home.path());
+        c.env("AWS_ENDPOINT_URL", moto)
+            .env("AWS_ACCESS_KEY_ID", &self.key.0)
+            .env("AWS_SECRET_ACCESS_KEY", &self.key.1)
+            .env("AWS_REGION", "us-east-1")
+            .env("HANDOFF_LEDGER", url);
+        c
+    }
+
+    fn arn(&self) -> String {
+        format!("arn:aws:iam::{ACCOUNT}:user/{}", self.user)
+    }
+
+    /// Seals a federation token for `name` into the HOME.
+    fn seal(&self, moto: &str, url: &str, name: &str) {
+        let out = self.home.path().join(format!("{name}.age"));
+        ok(&run(self
+            .handoff(moto, url)
+            .args(["seal", "--federation", name, "-r", &self.public, "-o"])
+            .arg(&out)));
+    }
+}
+
+fn team(moto: &Moto) -> (Issuer, Issuer) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut py = Command::new(venv_bin("python"));
+    isolate(&mut py, dir.path());
+    py.args(["-c", TEAM_SETUP, &moto.url]);
+    let keys: Value = serde_json::from_str(ok(&run(&mut py)).trim()).unwrap();
+    let key = |u: &str| {
+        (
+            keys[u][0].as_str().unwrap().to_string(),
+            keys[u][1].as_str().unwrap().to_string(),
+        )
+    };
+    let issuer = |user: &'static str| {
+        let (home, public) = home_with_identity();
+        Issuer {
+            home,
+            public,
+            key: key(user),
+            user,
+        }
+    };
+    (issuer("alice"), issuer("bob"))
+}
+
+/// `issued --all --json` as records.
+fn issued_json(c: &mut Command) -> Vec<Value> {
+    ok(&run(c.args(["issued", "--all", "--json"])))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn minters(records: &[Value]) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().map_or_else(
+                    || {
+                        r["arn"]
+                            .as_str()
+                            .unwrap()
+                            .rsplit('/')
+                            .next()
+                            .unwrap()
+                            .to_string()
+                    },
+                    str::to_string,
+                ),
+                r["minted_by"].as_str().unwrap_or("-").to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Two issuers, one table: `ledger init` (twice, idempotent) and `check`;
+/// A seals 3 and B seals 2; `issued` by either lists all 5 with the right
+/// minter (a column in the table, `minted_by` in `--json`), `--mine` each
+/// one's own; `ledger import` twice copies each record once.
+#[test]
+fn two_issuers_share_one_table() {
+    let moto = Moto::start_iam(6);
+    let (a, b) = team(&moto);
+    let url = "dynamodb://team-ledger?region=us-east-1";
+    let init = ok(&run(a
+        .handoff(&moto.url, url)
+        .args(["ledger", "init", url])));
+    assert!(init.starts_with("created dynamodb://team-ledger"), "{init}");
+    let again = ok(&run(b
+        .handoff(&moto.url, url)
+        .args(["ledger", "init", url])));
+    assert!(
+        again.contains("is there and active; nothing to do"),
+        "{again}"
+    );
+    let check = ok(&run(b
+        .handoff(&moto.url, url)
+        .args(["ledger", "check", url])));
+    for what in [
+        "reachable:",
+        "shape:",
+        "read:",
+        "list:",
+        "write:",
+        "update:",
+        "delete:",
+    ] {
+        let line = check
+            .lines()
+            .find(|l| l.starts_with(what))
+            .unwrap_or_else(|| panic!("{what} in {check}"));
+        assert!(line.contains(" ok "), "{line}");
+    }
+    assert!(check.contains(&b.arn()), "{check}");
+
+    for n in ["a1", "a2", "a3"] {
+        a.seal(&moto.url, url, n);
+    }
+    for n in ["b1", "b2"] {
+        b.seal(&moto.url, url, n);
+    }
+    let want: Vec<(String, String)> = [("a1", &a), ("a2", &a), ("a3", &a), ("b1", &b), ("b2", &b)]
+        .iter()
+        .map(|(n, i)| (n.to_string(), i.arn()))
+        .collect();
+    for i in [&a, &b] {
+        let records = issued_json(&mut i.handoff(&moto.url, url));
+        assert_eq!(minters(&records), want, "issued run by {}", i.user);
+        // Nothing local was written.
+        assert!(!i
+            .home
+            .path()
+            .join(".local/state/handoff/issued.jsonl")
+            .exists());
+    }
+    let table = ok(&run(b.handoff(&moto.url, url).args(["issued"])));
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].contains("MINTED BY"), "{table}");
+    assert_eq!(lines.len(), 6, "{table}");
+    for l in &lines[1..] {
+        let who = if l.contains("a1") || l.contains("a2") || l.contains("a3") {
+            "user/alice"
+        } else {
+            "user/bob"
+        };
+        assert!(l.contains(who), "{l}");
+    }
+    let mine: Vec<Value> = ok(&run(b
+        .handoff(&moto.url, url)
+        .args(["issued", "--mine", "--json"])))
+    .lines()
+    .map(|l| serde_json::from_str(l).unwrap())
+    .collect();
+    assert_eq!(minters(&mine), want[3..].to_vec());
+    let mine: Vec<Value> = ok(&run(a
+        .handoff(&moto.url, url)
+        .args(["issued", "--mine", "--json"])))
+    .lines()
+    .map(|l| serde_json::from_str(l).unwrap())
+    .collect();
+    assert_eq!(minters(&mine), want[..3].to_vec());
+
+    // A file ledger of 3 (one of them already in the table), imported twice.
+    let file = a.home.path().join("old.jsonl");
+    let mut text = String::new();
+    let existing = &issued_json(&mut a.handoff(&moto.url, url))[0];
+    text.push_str(&format!("{existing}\n"));
+    for i in 0..2 {
+        let mut r = existing.clone();
+        r["token_id"] = Value::String(format!("{:032x}", 0xfeed_0000u64 + i));
+        r["name"] = Value::String(format!("old{i}"));
+        text.push_str(&format!("{r}\n"));
+    }
+    std::fs::write(&file, text).unwrap();
+    let import = |i: &Issuer| {
+        ok(&run(i
+            .handoff(&moto.url, url)
+            .args(["ledger", "import"])
+            .arg(&file)
+            .args(["--to", url])))
+    };
+    assert_eq!(import(&a).trim(), "copied 2, already there 1");
+    assert_eq!(import(&b).trim(), "copied 0, already there 3");
+    let all = issued_json(&mut b.handoff(&moto.url, url));
+    assert_eq!(all.len(), 7);
+    let names: Vec<&str> = all.iter().filter_map(|r| r["name"].as_str()).collect();
+    assert_eq!(names.iter().filter(|n| n.starts_with("old")).count(), 2);
+}
