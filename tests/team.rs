@@ -11,6 +11,8 @@ use std::sync::Once;
 use common::moto::Moto;
 use handoff::aws::dynamodb::{is_condition_failed, Attr, Condition, Dynamodb, Item, Read};
 use handoff::aws::{Service, Settings};
+use handoff::ledger::Record;
+use handoff::ledger_table::{TableLedger, TableUrl, INIT_WAIT};
 use handoff::{Credentials, Error};
 
 const AKID: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -25,6 +27,11 @@ fn loopback_only() {
         }
         np.push_str("127.0.0.1,localhost");
         std::env::set_var("NO_PROXY", np);
+        // The table ledgers opened in this process sign with these (the
+        // chain, as the binary's do); set once, before any test reads them.
+        std::env::set_var("AWS_ACCESS_KEY_ID", AKID);
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", SECRET);
+        std::env::remove_var("AWS_PROFILE");
     });
 }
 
@@ -164,10 +171,11 @@ fn dynamodb_client_against_moto() {
 // ---------------------------------------------------------------------------
 // The team ledger through the binary: two IAM users, two HOMEs, one table.
 
-use std::path::Path;
 use std::process::Command;
 
-use common::{fails, handoff, home_with_identity, isolate, ok, run, stderr, venv_bin};
+use common::{
+    fails, handoff, home_with_identity, isolate, ok, run, run_with_input, stderr, venv_bin,
+};
 use serde_json::Value;
 
 const ACCOUNT: &str = "123456789012";
@@ -395,4 +403,173 @@ fn two_issuers_share_one_table() {
     assert_eq!(all.len(), 7);
     let names: Vec<&str> = all.iter().filter_map(|r| r["name"].as_str()).collect();
     assert_eq!(names.iter().filter(|n| n.starts_with("old")).count(), 2);
+}
+
+/// A table ledger opened in this process at `endpoint`.
+fn table_at(endpoint: &str, table: &str) -> TableLedger {
+    loopback_only();
+    let url = TableUrl::parse(&format!("dynamodb://{table}?region=us-east-1")).unwrap();
+    TableLedger::open(&url, Some(endpoint.to_string()), false).unwrap()
+}
+
+fn a_record(id: &str, user: &str) -> Record {
+    serde_json::from_value(serde_json::json!({
+        "token_id": id,
+        "kind": "federation",
+        "access_key_id": "ASIAEXAMPLE",
+        "userid": format!("{ACCOUNT}:{user}"),
+        "minted_by": format!("arn:aws:iam::{ACCOUNT}:user/alice"),
+        "recipients": ["age1x"],
+        "recipients_fingerprint": "abc",
+        "issued_at": "2026-12-07T04:00:00Z",
+    }))
+    .unwrap()
+}
+
+/// A stale conditional update, forced by a second writer between the
+/// first one's read and its write: a change to another field is merged
+/// into the fresh copy (both kept, the revision moved twice); a change to
+/// the same field is reported naming it, and the second writer's value
+/// stays. A record's revocation is marked once, with who revoked it.
+#[test]
+fn a_stale_update_is_merged_or_reported_never_overwritten() {
+    let moto = Moto::start();
+    let one = table_at(&moto.url, "stale");
+    let two = table_at(&moto.url, "stale");
+    assert!(one.init(INIT_WAIT).unwrap());
+    assert!(!two.init(INIT_WAIT).unwrap());
+    let (x, y) = ("0".repeat(31) + "1", "0".repeat(31) + "2");
+    one.append(&[a_record(&x, "ws-x"), a_record(&y, "ws-y")])
+        .unwrap();
+    // Appending the same token id again is refused, naming it.
+    let e = two.append(&[a_record(&x, "ws-x")]).unwrap_err();
+    assert!(e.to_string().contains(&x), "{e}");
+    let t1 = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
+    let t2 = t1 + std::time::Duration::from_secs(60);
+
+    // Another field: merged.
+    one.update(|records| {
+        assert!(two
+            .mark_revoked(&x, t1, Some("arn:aws:iam::123456789012:user/bob"))
+            .unwrap());
+        let r = records.iter_mut().find(|r| r.token_id == x).unwrap();
+        r.delivered = Some(false);
+        Ok(())
+    })
+    .unwrap();
+    let (r, rev) = one.get(&x).unwrap().unwrap();
+    assert_eq!(r.delivered, Some(false));
+    assert_eq!(r.revoked_at.as_deref(), Some("2027-01-15T08:00:00Z"));
+    assert_eq!(
+        r.revoked_by.as_deref(),
+        Some("arn:aws:iam::123456789012:user/bob")
+    );
+    assert_eq!(rev, 3);
+
+    // The same field: reported, not overwritten.
+    let e = one
+        .update(|records| {
+            assert!(two.mark_revoked(&y, t1, Some("bob")).unwrap());
+            let r = records.iter_mut().find(|r| r.token_id == y).unwrap();
+            r.revoked_at = Some("2027-01-15T08:01:00Z".into());
+            r.revoked_by = Some("alice".into());
+            Ok(())
+        })
+        .unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains(&y) && msg.contains("revoked_at") && msg.contains("not overwritten"),
+        "{msg}"
+    );
+    let (r, rev) = one.get(&y).unwrap().unwrap();
+    assert_eq!(r.revoked_by.as_deref(), Some("bob"));
+    assert_eq!(rev, 2);
+    // Already revoked: not marked again, by anyone.
+    assert!(!one.mark_revoked(&y, t2, Some("alice")).unwrap());
+    assert_eq!(one.get(&y).unwrap().unwrap().1, 2);
+}
+
+/// With the table unreachable: a record that cannot be written is an error
+/// naming its token id (exit 6), `seal` and `seal --each` refuse before
+/// minting (exit 6; the STS endpoint, alive, was never called), `--no-ledger`
+/// says it on stderr; and the local file default works with no network.
+#[test]
+fn an_unreachable_table_refuses_before_minting() {
+    let dead = format!("http://127.0.0.1:{}", common::moto::free_port());
+    let e = table_at(&dead, "gone")
+        .append(&[a_record(&"ab".repeat(16), "ws")])
+        .unwrap_err();
+    assert_eq!(e.exit_code(), 6, "{e}");
+    assert!(e.to_string().contains(&"ab".repeat(16)), "{e}");
+
+    let sts = Moto::start();
+    let (home, public) = home_with_identity();
+    let url = "dynamodb://team-ledger?region=us-east-1";
+    let with_table = || {
+        let mut c = handoff(home.path());
+        c.env("AWS_ENDPOINT_URL_STS", &sts.url)
+            .env("AWS_ENDPOINT_URL_DYNAMODB", &dead)
+            .env("AWS_ACCESS_KEY_ID", AKID)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET)
+            .env("HANDOFF_LEDGER", url);
+        c
+    };
+    let out = home.path().join("t.age");
+    let err = fails(
+        &run(with_table()
+            .args(["seal", "--federation", "ws-1", "-r", &public, "-o"])
+            .arg(&out)),
+        6,
+        &[SECRET],
+    );
+    assert!(err.contains("team ledger"), "{err}");
+    assert!(!out.exists());
+    let roster = home.path().join("roster.txt");
+    std::fs::write(&roster, format!("ann {public}\n")).unwrap();
+    fails(
+        &run(with_table()
+            .args(["seal", "--federation", "ws-{name}", "--each"])
+            .arg(&roster)
+            .arg("-o")
+            .arg(home.path().join("out"))),
+        6,
+        &[SECRET],
+    );
+    assert_eq!(sts.requests(), 0, "STS was called: {}", sts.log_text());
+    // --no-ledger mints and says so.
+    let o = run(with_table()
+        .args([
+            "seal",
+            "--no-ledger",
+            "--federation",
+            "ws-2",
+            "-r",
+            &public,
+            "-o",
+        ])
+        .arg(&out));
+    ok(&o);
+    assert!(
+        stderr(&o).contains("--no-ledger: not recorded in the team ledger dynamodb://team-ledger"),
+        "{}",
+        stderr(&o)
+    );
+    drop(sts);
+
+    // The file default: no AWS variable, no network, recorded locally.
+    let doc = common::sts_document();
+    let o = run_with_input(
+        handoff(home.path())
+            .args(["seal", "-r", &public, "--force", "-o"])
+            .arg(&out),
+        doc.as_bytes(),
+    );
+    ok(&o);
+    assert!(!stderr(&o).contains("no-ledger"), "{}", stderr(&o));
+    let listed = ok(&run(
+        handoff(home.path()).args(["issued", "--all", "--json"])
+    ));
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    let table = ok(&run(handoff(home.path()).args(["issued", "--all"])));
+    assert!(!table.contains("MINTED BY"), "{table}");
 }
