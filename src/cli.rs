@@ -152,14 +152,15 @@ pub enum Command {
     /// Set up, fill and check a team ledger (a DynamoDB table).
     ///
     /// A team ledger is HANDOFF_LEDGER=dynamodb://TABLE (or ledger = ... in
-    /// handoff's config file), with ?region=R and &profile=P allowed. The
-    /// credential chain signs for it; the endpoint is --endpoint-url, else
-    /// AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL, else AWS's.
+    /// handoff’s config file), with ?region=R and &profile=P allowed (quote
+    /// them in a shell). The credential chain signs for it; the endpoint is
+    /// --endpoint-url, else AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL,
+    /// else AWS’s. docs/TEAM.md has the IAM policy each issuer needs.
     ///
     /// Examples:
-    ///   handoff ledger init 'dynamodb://handoff?region=eu-west-1'
-    ///   handoff ledger import ~/.local/state/handoff/issued.jsonl --to 'dynamodb://handoff?region=eu-west-1'
-    ///   handoff ledger check 'dynamodb://handoff?region=eu-west-1'
+    ///   handoff ledger init dynamodb://handoff
+    ///   handoff ledger import ~/.local/state/handoff/issued.jsonl --to dynamodb://handoff
+    ///   handoff ledger check dynamodb://handoff
     #[command(verbatim_doc_comment, subcommand)]
     Ledger(LedgerCommand),
     /// Sign in to the AWS console with a federation or role token.
@@ -399,7 +400,7 @@ pub enum LedgerCommand {
     /// Create the table if it is missing (on-demand capacity) and wait until
     /// it is active; a table already there is checked and kept.
     Init(LedgerInitArgs),
-    /// Copy a ledger file's records into a table, each only if its token id
+    /// Copy a ledger file’s records into a table, each only if its token id
     /// is not there yet; prints how many were copied and how many were
     /// already there.
     Import(LedgerImportArgs),
