@@ -486,7 +486,7 @@ impl TableLedger {
 
     /// Every record with its revision, and a warning for each record item
     /// that cannot be read.
-    fn read_items(&self) -> Result<(Vec<(Record, u64)>, Vec<String>)> {
+    fn read_items(&self) -> Result<(Revisioned, Vec<String>)> {
         let read = Read {
             table: self.table().into(),
             filter: Some(
@@ -636,6 +636,9 @@ impl TableLedger {
         )))
     }
 }
+
+/// Records with the revision each was read at.
+type Revisioned = Vec<(Record, u64)>;
 
 fn key(id: &str) -> Item {
     Item::from([(KEY.to_string(), Attr::s(id))])
