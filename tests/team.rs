@@ -247,8 +247,20 @@ impl Issuer {
         c.env("AWS_ENDPOINT_URL", moto)
             .env("AWS_ACCESS_KEY_ID", &self.key.0)
             .env("AWS_SECRET_ACCESS_KEY", &self.key.1)
-            .env("AWS_REGION", "us-east-1")
-            .env("HANDOFF_LEDGER", url);
+            .env("AWS_REGION", "us-east-1");
+        if self.user == "bob" {
+            // bob names the ledger in handoff's config file, beside the
+            // setting already there.
+            let dir = self.home.path().join(".config/handoff");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(
+                dir.join("config"),
+                format!("expect-account = {ACCOUNT}\nledger = {url}\n"),
+            )
+            .unwrap();
+        } else {
+            c.env("HANDOFF_LEDGER", url);
+        }
         c
     }
 

@@ -52,7 +52,8 @@ pub struct Settings {
     /// profile's `region`.
     pub region: Option<String>,
     /// The endpoint URL (`--endpoint-url`). Else `AWS_ENDPOINT_URL_STS` /
-    /// `AWS_ENDPOINT_URL_EC2` / `AWS_ENDPOINT_URL_IAM`, `AWS_ENDPOINT_URL`,
+    /// `AWS_ENDPOINT_URL_EC2` / `AWS_ENDPOINT_URL_IAM` /
+    /// `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`,
     /// else AWS's own.
     pub endpoint_url: Option<String>,
     /// Print one line per request and per retry on stderr (never a body,
@@ -1102,6 +1103,38 @@ sso_session = corp
             .resolve(&Settings::default(), Service::Ec2, Some(given()))
             .unwrap_err();
         assert!(e.to_string().contains("is not a regular file"), "{e}");
+    }
+
+    #[test]
+    fn dynamodb_endpoints_and_region() {
+        let keys = [
+            ("AWS_ACCESS_KEY_ID", "AKIAENVEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "envsecretEXAMPLEKEY"),
+        ];
+        // No region, no endpoint: a usage error naming the URL's ?region=.
+        let e = resolve_in(&keys, &Settings::default(), Service::Dynamodb).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("?region="), "{e}");
+        let mut v = keys.to_vec();
+        v.push(("AWS_REGION", "eu-west-1"));
+        let c = resolve_in(&v, &Settings::default(), Service::Dynamodb).unwrap();
+        assert_eq!(c.endpoint(), "https://dynamodb.eu-west-1.amazonaws.com/");
+        assert_eq!(c.signing_region(), "eu-west-1");
+        v.push(("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"));
+        v.push(("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:5003"));
+        let c = resolve_in(&v, &Settings::default(), Service::Dynamodb).unwrap();
+        assert_eq!(c.endpoint(), "http://127.0.0.1:5003/");
+        assert_eq!(c.endpoint_source(), "AWS_ENDPOINT_URL_DYNAMODB");
+        let flag = Settings {
+            endpoint_url: Some("http://127.0.0.1:5004".into()),
+            ..Settings::default()
+        };
+        let c = resolve_in(&v, &flag, Service::Dynamodb).unwrap();
+        assert_eq!(c.endpoint_source(), "--endpoint-url");
+        // An endpoint and no region: signed for us-east-1, as STS is.
+        let c = resolve_in(&keys, &flag, Service::Dynamodb).unwrap();
+        assert_eq!(c.signing_region(), "us-east-1");
+        assert_eq!(c.service().name(), "dynamodb");
     }
 
     #[test]
