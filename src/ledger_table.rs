@@ -206,6 +206,13 @@ impl TableLedger {
         &self.url.table
     }
 
+    /// The DynamoDB client the table is read and written with: for the
+    /// other kinds of item the table holds (revocation leases, `id`
+    /// [`LEASE_PREFIX`]…, `type` `lease`).
+    pub fn client(&self) -> &Dynamodb {
+        &self.db
+    }
+
     /// The ARN of the credentials that sign for the table (STS
     /// GetCallerIdentity, asked once).
     pub fn caller_arn(&self) -> Result<String> {
