@@ -56,6 +56,10 @@ impl ExpectedAccounts {
                 .split_once('=')
                 .ok_or_else(|| bad("expected key = value"))?;
             let (key, value) = (key.trim(), value.trim());
+            // Where the ledger lives (crate::ledger::Location).
+            if key == "ledger" {
+                continue;
+            }
             check_account_id(value).map_err(|_| bad("not a 12-digit AWS account id"))?;
             match key.strip_prefix("expect-account") {
                 Some("") => out.any = Some(value.to_string()),

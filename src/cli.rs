@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use handoff::environment::{
-    ENDPOINT_VAR, ENDPOINT_VAR_EC2, ENDPOINT_VAR_IAM, ENDPOINT_VAR_STS, KEY_VARS, PROFILE_VAR,
-    REGION_VARS,
+    ENDPOINT_VAR, ENDPOINT_VAR_DYNAMODB, ENDPOINT_VAR_EC2, ENDPOINT_VAR_IAM, ENDPOINT_VAR_STS,
+    KEY_VARS, PROFILE_VAR, REGION_VARS,
 };
 use handoff::files::Overwrite;
 use handoff::{Form, OutputFormat, UnknownActions};
@@ -150,6 +150,20 @@ pub enum Command {
     Issued(IssuedArgs),
     /// Make the sessions of handed-off tokens stop working before they expire.
     Revoke(RevokeArgs),
+    /// Set up, fill and check a team ledger (a DynamoDB table).
+    ///
+    /// A team ledger is HANDOFF_LEDGER=dynamodb://TABLE (or ledger = ... in
+    /// handoff’s config file), with ?region=R and &profile=P allowed (quote
+    /// them in a shell). The credential chain signs for it; the endpoint is
+    /// --endpoint-url, else AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL,
+    /// else AWS’s. docs/TEAM.md has the IAM policy each issuer needs.
+    ///
+    /// Examples:
+    ///   handoff ledger init dynamodb://handoff
+    ///   handoff ledger import ~/.local/state/handoff/issued.jsonl --to dynamodb://handoff
+    ///   handoff ledger check dynamodb://handoff
+    #[command(verbatim_doc_comment, subcommand)]
+    Ledger(LedgerCommand),
     /// Sign in to the AWS console with a federation or role token.
     ///
     /// Opens the token as open does (identities, signers, --expect-account,
@@ -371,9 +385,54 @@ pub struct IssuedArgs {
     #[arg(long)]
     pub all: bool,
 
+    /// Only the handoffs the caller minted (the ARN STS GetCallerIdentity
+    /// gives for the credential chain), in a team ledger or the file.
+    #[arg(long)]
+    pub mine: bool,
+
     /// One JSON object a line instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `handoff ledger`'s subcommands.
+#[derive(Subcommand, Debug)]
+pub enum LedgerCommand {
+    /// Create the table if it is missing (on-demand capacity) and wait until
+    /// it is active; a table already there is checked and kept.
+    Init(LedgerInitArgs),
+    /// Copy a ledger file’s records into a table, each only if its token id
+    /// is not there yet; prints how many were copied and how many were
+    /// already there.
+    Import(LedgerImportArgs),
+    /// Say whether the table is reachable, has the expected shape, and what
+    /// this caller may do there (read, list, write, update, delete); exit
+    /// status 1 when something is missing.
+    Check(LedgerInitArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct LedgerInitArgs {
+    /// The table: dynamodb://TABLE, with ?region=R and &profile=P allowed.
+    #[arg(value_name = "URL")]
+    pub url: String,
+
+    #[arg(long, value_name = "URL", help = endpoint_help("DynamoDB", ENDPOINT_VAR_DYNAMODB, "https://dynamodb.REGION.amazonaws.com"))]
+    pub endpoint_url: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct LedgerImportArgs {
+    /// The ledger file to copy (one JSON record a line).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// The table: dynamodb://TABLE, with ?region=R and &profile=P allowed.
+    #[arg(long = "to", value_name = "URL")]
+    pub to: String,
+
+    #[arg(long, value_name = "URL", help = endpoint_help("DynamoDB", ENDPOINT_VAR_DYNAMODB, "https://dynamodb.REGION.amazonaws.com"))]
+    pub endpoint_url: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -315,6 +315,8 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
     // The per-principal locks live beside the ledger.
     let lock_dir = ledger
         .path()
+        .map_or(Ledger::default_path()?, |p| p.to_path_buf());
+    let lock_dir = lock_dir
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map(|p| p.to_path_buf())

@@ -38,3 +38,11 @@ pub fn ec2(_: cli::Ec2Args, _: bool) -> Result<ExitCode> {
 pub fn console(_: cli::ConsoleArgs, _: bool) -> Result<ExitCode> {
     no_aws()
 }
+
+pub fn ledger(_: cli::LedgerCommand, _: bool) -> Result<ExitCode> {
+    no_aws()
+}
+
+pub fn caller_arn(_: &handoff::ledger::Ledger, _: bool) -> Result<String> {
+    no_aws()
+}

@@ -70,6 +70,9 @@ pub const ENDPOINT_VAR_EC2: &str = "AWS_ENDPOINT_URL_EC2";
 /// IAM's own endpoint variable.
 pub const ENDPOINT_VAR_IAM: &str = "AWS_ENDPOINT_URL_IAM";
 
+/// DynamoDB's own endpoint variable (the team ledger's table).
+pub const ENDPOINT_VAR_DYNAMODB: &str = "AWS_ENDPOINT_URL_DYNAMODB";
+
 /// What a token puts into an environment; see the [module](self) for the rule.
 pub struct Environment<'a> {
     set: Vec<(&'static str, Cow<'a, str>)>,

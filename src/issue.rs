@@ -106,6 +106,16 @@ pub fn issue(token: Token, how: &Issue<'_>, warn: &dyn Fn(&str)) -> Result<Optio
                 ledger.append(std::slice::from_ref(&record))?;
                 recorded = Some((ledger, record.token_id));
             }
+            // A team ledger that cannot be opened is a failure, not a
+            // warning: no handoff goes out unrecorded.
+            Err(e)
+                if matches!(
+                    crate::ledger::Location::default_location(),
+                    Ok(crate::ledger::Location::Table(_))
+                ) =>
+            {
+                return Err(e)
+            }
             Err(e) => warn(&format!("warning: not recorded in the ledger: {e}")),
         }
     }
@@ -320,9 +330,17 @@ pub fn seal(req: SealRequest<'_>, hooks: &Hooks<'_>) -> Result<Sealed> {
     };
     // A ledger that cannot take the record is found before anything is
     // minted (no place for one at all is a warning, later).
+    // A team ledger: reachable and writable, or nothing is minted.
     if req.record {
-        if let Ok(ledger) = crate::ledger::Ledger::open_default() {
-            ledger.check_writable()?;
+        match crate::ledger::Location::default_location() {
+            Ok(table @ crate::ledger::Location::Table(_)) => {
+                crate::ledger::Ledger::open(&table)?.check_writable()?
+            }
+            _ => {
+                if let Ok(ledger) = crate::ledger::Ledger::open_default() {
+                    ledger.check_writable()?;
+                }
+            }
         }
     }
     let (token, minted_by) = match req.source {

@@ -133,6 +133,8 @@ pub mod ini;
 pub mod issue;
 pub mod keys;
 pub mod ledger;
+#[cfg(feature = "aws")]
+pub mod ledger_table;
 pub mod mistakes;
 pub mod paths;
 mod pem_rsa;

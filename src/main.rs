@@ -30,6 +30,10 @@ mod cli_issuer;
 #[cfg(not(feature = "aws"))]
 #[path = "cli_no_aws.rs"]
 mod cli_issuer;
+#[cfg(feature = "aws")]
+mod cli_ledger;
+#[cfg(not(feature = "aws"))]
+use cli_issuer as cli_ledger;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -96,7 +100,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Show(a) => show(a),
         Command::Exec(a) => exec(a, cli.verbose),
         Command::Ec2(a) => cli_issuer::ec2(a, cli.verbose),
-        Command::Issued(a) => issued(a),
+        Command::Issued(a) => issued(a, cli.verbose),
+        Command::Ledger(c) => cli_ledger::ledger(c, cli.verbose),
         Command::Revoke(a) => cli_issuer::revoke(a, cli.verbose),
         Command::Console(a) => cli_issuer::console(a, cli.verbose),
         Command::Completions { shell } => {
@@ -138,6 +143,17 @@ fn build_policy(a: &cli::PolicyArgs) -> Result<Policy> {
 }
 
 fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
+    // A team ledger left out is said out loud.
+    if a.no_ledger {
+        if let Ok(handoff::ledger::Location::Table(url)) =
+            handoff::ledger::Location::default_location()
+        {
+            eprintln!(
+                "handoff: --no-ledger: not recorded in the team ledger {}",
+                shown(&url)
+            );
+        }
+    }
     if a.each.is_some() {
         return cli_issuer::seal_each(a, verbose);
     }
@@ -255,7 +271,7 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
 }
 
 /// `handoff issued`: the ledger, as a table or JSON lines.
-fn issued(a: cli::IssuedArgs) -> Result<ExitCode> {
+fn issued(a: cli::IssuedArgs, verbose: bool) -> Result<ExitCode> {
     // One read: its warnings said once, its emptiness noted.
     let ledger = handoff::ledger::Ledger::open_default()?;
     let reading = ledger.read()?;
@@ -263,10 +279,26 @@ fn issued(a: cli::IssuedArgs) -> Result<ExitCode> {
         cli_common::eprint_line(&format!("handoff: warning: {}", shown(w)));
     }
     let empty = reading.records.is_empty();
-    let out = handoff::ledger::render(reading.records, a.all, a.json, SystemTime::now())?;
+    let mut records = reading.records;
+    if a.mine {
+        let me = cli_ledger::caller_arn(&ledger, verbose)?;
+        records.retain(|r| r.minted_by.as_deref() == Some(me.as_str()));
+    }
+    // A team ledger shows who minted each.
+    let out = if ledger.is_table() && !a.json {
+        handoff::ledger::render_team(records, a.all, SystemTime::now())
+    } else {
+        handoff::ledger::render(records, a.all, a.json, SystemTime::now())?
+    };
     print(out.as_bytes())?;
     if empty {
-        empty_ledger_note(ledger.path());
+        match ledger.path() {
+            Some(p) => empty_ledger_note(p),
+            None => eprintln!(
+                "handoff: the team ledger {} holds no handoff yet",
+                shown(&ledger.describe())
+            ),
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -49,11 +49,14 @@ pub fn config_file() -> Result<PathBuf> {
     Ok(config_dir()?.join("config"))
 }
 
-/// The ledger of issued tokens: `$HANDOFF_LEDGER`, else
+/// The ledger of issued tokens: `$HANDOFF_LEDGER` (unless it is a
+/// `dynamodb://` URL, a team ledger), else
 /// `$XDG_STATE_HOME/handoff/issued.jsonl`, else
 /// `~/.local/state/handoff/issued.jsonl`.
 pub fn ledger_file() -> Result<PathBuf> {
-    if let Some(p) = std::env::var_os("HANDOFF_LEDGER").filter(|p| !p.is_empty()) {
+    if let Some(p) = std::env::var_os("HANDOFF_LEDGER")
+        .filter(|p| !p.is_empty() && !p.as_encoded_bytes().starts_with(b"dynamodb://"))
+    {
         return Ok(PathBuf::from(p));
     }
     let base = match std::env::var_os("XDG_STATE_HOME").filter(|p| !p.is_empty()) {

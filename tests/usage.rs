@@ -565,6 +565,8 @@ fn help_names_only_variables_the_command_reads() {
         ("open", "AWS_PROFILE"),
         ("open", "AWS_DEFAULT_PROFILE"),
         ("exec", "AWS_CONTAINER_CREDENTIALS_FULL_URI"),
+        // Where a team ledger's URL goes; ledger takes it as an argument.
+        ("ledger", "HANDOFF_LEDGER"),
     ];
     // Runs that reach every read of a command's variables: (arguments,
     // stdin, minting keys and a closed endpoint or not).
@@ -604,6 +606,14 @@ fn help_names_only_variables_the_command_reads() {
         (
             "console",
             vec![(s(&["console", &tf, "--print"]), None, false)],
+        ),
+        (
+            "ledger",
+            vec![(
+                s(&["ledger", "check", "dynamodb://probe?region=us-east-1"]),
+                None,
+                true,
+            )],
         ),
         (
             "revoke",

@@ -52,7 +52,8 @@ pub struct Settings {
     /// profile's `region`.
     pub region: Option<String>,
     /// The endpoint URL (`--endpoint-url`). Else `AWS_ENDPOINT_URL_STS` /
-    /// `AWS_ENDPOINT_URL_EC2` / `AWS_ENDPOINT_URL_IAM`, `AWS_ENDPOINT_URL`,
+    /// `AWS_ENDPOINT_URL_EC2` / `AWS_ENDPOINT_URL_IAM` /
+    /// `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`,
     /// else AWS's own.
     pub endpoint_url: Option<String>,
     /// Print one line per request and per retry on stderr (never a body,
@@ -71,6 +72,10 @@ pub enum Service {
     /// one global endpoint, `https://iam.amazonaws.com/`, signed for
     /// `us-east-1` whatever the region.
     Iam,
+    /// Amazon DynamoDB (JSON protocol, target prefix `DynamoDB_20120810`):
+    /// the team ledger's table. Needs a region, as EC2 does (signed for
+    /// `us-east-1` with an endpoint URL and no region, as STS is).
+    Dynamodb,
 }
 
 impl Service {
@@ -80,6 +85,7 @@ impl Service {
             Service::Sts => "sts",
             Service::Ec2 => "ec2",
             Service::Iam => "iam",
+            Service::Dynamodb => "dynamodb",
         }
     }
 
@@ -89,6 +95,7 @@ impl Service {
             Service::Sts => "2011-06-15",
             Service::Ec2 => "2016-11-15",
             Service::Iam => "2010-05-08",
+            Service::Dynamodb => "2012-08-10",
         }
     }
 
@@ -99,6 +106,7 @@ impl Service {
             Service::Sts => crate::environment::ENDPOINT_VAR_STS,
             Service::Ec2 => crate::environment::ENDPOINT_VAR_EC2,
             Service::Iam => crate::environment::ENDPOINT_VAR_IAM,
+            Service::Dynamodb => crate::environment::ENDPOINT_VAR_DYNAMODB,
         }
     }
 }
@@ -470,7 +478,7 @@ impl<'a> Resolver<'a> {
                 (host.to_string(), "the global default".to_string(), signing)
             }
             (Some((url, from)), Some(r), _) => (check_endpoint(&url)?, from, r.clone()),
-            (Some((url, from)), None, Service::Sts) => {
+            (Some((url, from)), None, Service::Sts | Service::Dynamodb) => {
                 (check_endpoint(&url)?, from, "us-east-1".to_string())
             }
             (None, Some(r), s) => (
@@ -486,6 +494,10 @@ impl<'a> Resolver<'a> {
             (_, None, Service::Ec2) => return Err(Error::usage(
                 "EC2 needs a region: give one with --region, AWS_REGION or AWS_DEFAULT_REGION, \
                      or set region in the profile's section of ~/.aws/config",
+            )),
+            (None, None, Service::Dynamodb) => return Err(Error::usage(
+                "DynamoDB needs a region: give one with ?region=R in the ledger's URL, AWS_REGION or \
+                     AWS_DEFAULT_REGION, or set region in the profile's section of ~/.aws/config",
             )),
         };
 
@@ -1091,6 +1103,38 @@ sso_session = corp
             .resolve(&Settings::default(), Service::Ec2, Some(given()))
             .unwrap_err();
         assert!(e.to_string().contains("is not a regular file"), "{e}");
+    }
+
+    #[test]
+    fn dynamodb_endpoints_and_region() {
+        let keys = [
+            ("AWS_ACCESS_KEY_ID", "AKIAENVEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "envsecretEXAMPLEKEY"),
+        ];
+        // No region, no endpoint: a usage error naming the URL's ?region=.
+        let e = resolve_in(&keys, &Settings::default(), Service::Dynamodb).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("?region="), "{e}");
+        let mut v = keys.to_vec();
+        v.push(("AWS_REGION", "eu-west-1"));
+        let c = resolve_in(&v, &Settings::default(), Service::Dynamodb).unwrap();
+        assert_eq!(c.endpoint(), "https://dynamodb.eu-west-1.amazonaws.com/");
+        assert_eq!(c.signing_region(), "eu-west-1");
+        v.push(("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"));
+        v.push(("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:5003"));
+        let c = resolve_in(&v, &Settings::default(), Service::Dynamodb).unwrap();
+        assert_eq!(c.endpoint(), "http://127.0.0.1:5003/");
+        assert_eq!(c.endpoint_source(), "AWS_ENDPOINT_URL_DYNAMODB");
+        let flag = Settings {
+            endpoint_url: Some("http://127.0.0.1:5004".into()),
+            ..Settings::default()
+        };
+        let c = resolve_in(&v, &flag, Service::Dynamodb).unwrap();
+        assert_eq!(c.endpoint_source(), "--endpoint-url");
+        // An endpoint and no region: signed for us-east-1, as STS is.
+        let c = resolve_in(&keys, &flag, Service::Dynamodb).unwrap();
+        assert_eq!(c.signing_region(), "us-east-1");
+        assert_eq!(c.service().name(), "dynamodb");
     }
 
     #[test]

@@ -9,6 +9,9 @@
 //!   ([`check_federation_name`], [`check_duration`], ...).
 //! - [`Service::Iam`]: the IAM entry (global endpoint, signed for
 //!   `us-east-1`) for an IAM client on the same transport.
+//! - [`Dynamodb`]: the JSON protocol's CreateTable, DescribeTable,
+//!   PutItem, GetItem, UpdateItem, DeleteItem, Query and Scan (every page),
+//!   for the team ledger ([`is_condition_failed`] tells a failed condition).
 //! - [`Ec2`]: typed `describe_images`, `describe_availability_zones`,
 //!   `describe_regions`, and [`Ec2::call`] for any action. A
 //!   [`Token`](crate::Token) makes one with `new_ec2()`.
@@ -43,6 +46,7 @@
 
 mod client_token;
 pub mod config;
+pub mod dynamodb;
 pub mod ec2;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
@@ -62,6 +66,7 @@ pub(crate) use sigv4::percent_encode;
 pub(crate) use transport::get_once;
 
 pub use config::{ClientConfig, Service, Settings, CALL_DEADLINE, CONNECT_TIMEOUT, READ_TIMEOUT};
+pub use dynamodb::{is_condition_failed, Dynamodb};
 pub use ec2::{AvailabilityZone, DescribeImages, Ec2, Image, Region};
 pub use iam::{Iam, Principal};
 pub use sts::{

@@ -35,6 +35,8 @@ pub(crate) const STS_BODY_CAP: usize = 1 << 20;
 /// EC2 answers can be large (DescribeImages of public images runs to
 /// megabytes); 16 MiB.
 pub(crate) const EC2_BODY_CAP: usize = 16 << 20;
+/// A DynamoDB page is at most 1 MB of items, more as JSON; 16 MiB.
+pub(crate) const DYNAMODB_BODY_CAP: usize = 16 << 20;
 
 /// A client for one service at one endpoint.
 pub(crate) struct Transport {
@@ -116,6 +118,7 @@ impl Transport {
             // IAM answers (policies of at most 10 KB, lists) are small.
             Service::Sts | Service::Iam => STS_BODY_CAP,
             Service::Ec2 => EC2_BODY_CAP,
+            Service::Dynamodb => DYNAMODB_BODY_CAP,
         };
         Ok(Transport {
             http,
@@ -173,24 +176,60 @@ impl Transport {
         all.push(("Version", service.api_version()));
         all.extend_from_slice(params);
         let request = form_request(self.config.endpoint(), &all);
+        let secret_params: Vec<&str> = params
+            .iter()
+            .filter(|(k, _)| SECRET_PARAMS.contains(k))
+            .map(|(_, v)| *v)
+            .collect();
+        self.send(&request, action, &secret_params, may_repeat)
+    }
+
+    /// A JSON-protocol call (DynamoDB's): a POST of `body` with
+    /// `X-Amz-Target: target` (`DynamoDB_20120810.PutItem`) and
+    /// `Content-Type: application/x-amz-json-1.0`, signed, retried and
+    /// bounded as [`Transport::call_with`]. An error answer is the JSON
+    /// `{"__type": "...#Code", "message": ...}`, read into
+    /// [`Error::Aws`] with the short code.
+    pub(crate) fn call_json(
+        &self,
+        target: &'static str,
+        body: Vec<u8>,
+        may_repeat: bool,
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        let request = FormRequest {
+            url: self.config.endpoint().to_string(),
+            headers: vec![
+                ("content-type", JSON_CONTENT_TYPE),
+                ("x-amz-target", target),
+            ],
+            body,
+        };
+        let action = target.rsplit_once('.').map_or(target, |(_, a)| a);
+        self.send(&request, action, &[], may_repeat)
+    }
+
+    /// Sends `request` as [`Transport::call_with`] says; `secret_params`
+    /// are redacted from what is said, with the credentials' secrets.
+    fn send(
+        &self,
+        request: &FormRequest,
+        action: &str,
+        secret_params: &[&str],
+        may_repeat: bool,
+    ) -> Result<Zeroizing<Vec<u8>>> {
         let credentials = self.config.credentials();
         let mut secrets: Vec<&str> = vec![credentials.secret_access_key().expose_secret()];
         if let Some(t) = credentials.session_token() {
             secrets.push(t.expose_secret());
         }
-        secrets.extend(
-            params
-                .iter()
-                .filter(|(k, _)| SECRET_PARAMS.contains(k))
-                .map(|(_, v)| *v),
-        );
+        secrets.extend_from_slice(secret_params);
         if self.config.verbose() {
             eprintln!("{}", request_line(&self.config, action));
         }
         let deadline = Instant::now() + self.config.deadline();
         let mut attempt = 1;
         loop {
-            match self.attempt(&request, deadline) {
+            match self.attempt(request, deadline) {
                 Outcome::Done(body) => return Ok(body),
                 Outcome::Fail(e) => return Err(redact_error(e, &secrets)),
                 Outcome::Retry {
@@ -370,7 +409,7 @@ impl Transport {
         if status.is_success() {
             return Outcome::Done(body);
         }
-        match xml::aws_error(&body) {
+        match xml::aws_error(&body).or_else(|| json_error(&body)) {
             Some(err) => {
                 let throttled =
                     THROTTLING_CODES.contains(&err.code.as_str()) || status.as_u16() == 429;
@@ -437,6 +476,31 @@ impl Transport {
             format!("malformed response to {action}: {why}"),
         )
     }
+}
+
+/// The content type of a JSON-protocol request (DynamoDB's).
+const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+
+/// Reads a JSON-protocol error answer: `{"__type": "NAMESPACE#Code",
+/// "message": "..."}` (or `Message`); the code is what follows the last
+/// `#`. `None` when the body is not one.
+fn json_error(body: &[u8]) -> Option<xml::AwsError> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let kind = v.get("__type")?.as_str()?;
+    let code = kind.rsplit_once('#').map_or(kind, |(_, c)| c).trim();
+    if code.is_empty() {
+        return None;
+    }
+    let message = v
+        .get("message")
+        .or_else(|| v.get("Message"))
+        .and_then(|m| m.as_str())
+        .unwrap_or_default();
+    Some(xml::AwsError {
+        code: xml::cut(code.to_string(), xml::MAX_CODE),
+        message: xml::cut(message.trim().to_string(), xml::MAX_MESSAGE),
+        request_id: None,
+    })
 }
 
 /// The HTTP client every request goes out on: rustls (ring) trusting
@@ -837,6 +901,23 @@ mod tests {
         );
         let e = redact_error(Error::aws("X", format!("token {secret}"), None), &[secret]);
         assert!(!e.to_string().contains(secret), "{e}");
+    }
+
+    #[test]
+    fn json_errors_give_the_short_code() {
+        let e = json_error(
+            br#"{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed"}"#,
+        )
+        .unwrap();
+        assert_eq!(e.code, "ConditionalCheckFailedException");
+        assert_eq!(e.message, "The conditional request failed");
+        let e = json_error(br#"{"__type":"ValidationException","Message":"bad"}"#).unwrap();
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("ValidationException", "bad")
+        );
+        assert!(json_error(b"{}").is_none());
+        assert!(json_error(b"<Error/>").is_none());
     }
 
     #[test]
