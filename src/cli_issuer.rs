@@ -432,7 +432,19 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     }
-    // The per-principal locks live beside the ledger.
+    // A file ledger: the per-principal locks live beside it. A team
+    // ledger: a lease per principal in its table, in the name of the
+    // revoking credentials, who the records say revoked.
+    let revoker = match (&ledger, a.dry_run) {
+        (Ledger::Table(_), false) => Some(
+            iam_settings(&a.aws, verbose)
+                .resolve(Service::Sts)
+                .and_then(Sts::new)
+                .and_then(|s| s.get_caller_identity())
+                .map(|c| c.arn)?,
+        ),
+        _ => None,
+    };
     let lock_dir = ledger
         .path()
         .map_or(Ledger::default_path()?, |p| p.to_path_buf());
@@ -441,12 +453,20 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
         .filter(|p| !p.as_os_str().is_empty())
         .map(|p| p.to_path_buf())
         .unwrap_or_else(|| std::path::PathBuf::from("."));
+    let serial = match (&ledger, &revoker) {
+        (Ledger::Table(table), Some(holder)) => rv::Serial::Lease {
+            table,
+            holder,
+            wait: handoff::lease::WAIT,
+        },
+        _ => rv::Serial::LockFile(&lock_dir),
+    };
     let mut failed: Option<Error> = None;
     let mut wrote = false;
     let mut held_only = true;
     for t in &targets {
         let mut warn = |w: &str| eprintln!("handoff: {}", crate::shown(w));
-        let out = match rv::revoke(&iam, t, a.dry_run, Some(&lock_dir), &mut warn) {
+        let out = match rv::revoke(&iam, t, a.dry_run, &serial, &mut warn) {
             Ok(o) => o,
             Err(e) => {
                 // Other principals still get their revocation; the first
@@ -495,7 +515,12 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
         // Only what IAM was read back holding is recorded.
         let mut confirmed: Vec<(String, std::time::SystemTime)> = out.already.clone();
         confirmed.extend(out.revoked.iter().map(|u| (u.clone(), out.at)));
-        let n = rv::record(&ledger, &confirmed)?;
+        let n = match &ledger {
+            Ledger::Table(table) => {
+                rv::record_in_table(table, &records, &confirmed, revoker.as_deref())?
+            }
+            _ => rv::record(&ledger, &confirmed)?,
+        };
         if let (Some(place), Some(plan)) = (&out.place, &out.plan) {
             wrote = true;
             held_only = false;

@@ -206,6 +206,11 @@ impl TableLedger {
         &self.url.table
     }
 
+    /// The DynamoDB client (revocation leases, [`crate::lease`], use it).
+    pub fn client(&self) -> &Dynamodb {
+        &self.db
+    }
+
     /// The ARN of the credentials that sign for the table (STS
     /// GetCallerIdentity, asked once).
     pub fn caller_arn(&self) -> Result<String> {
