@@ -376,7 +376,38 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
 /// `handoff revoke`.
 pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
     let ledger = Ledger::open_default()?;
-    let records = ledger.records()?;
+    // A team ledger: its records with their revisions (the revocation is
+    // a write conditional on them), and, meanwhile, who revokes (the lease
+    // and the records name them).
+    let (read, revoker) = std::thread::scope(|s| {
+        let who = s.spawn(|| match (&ledger, a.dry_run) {
+            (Ledger::Table(_), false) => Some(
+                iam_settings(&a.aws, verbose)
+                    .resolve(Service::Sts)
+                    .and_then(Sts::new)
+                    .and_then(|s| s.get_caller_identity())
+                    .map(|c| c.arn),
+            ),
+            _ => None,
+        });
+        let read = match &ledger {
+            Ledger::Table(t) => t.read_revisions().map(|(items, warnings)| {
+                for w in &warnings {
+                    eprintln!("handoff: warning: {}", crate::shown(w));
+                }
+                items
+            }),
+            _ => ledger
+                .records()
+                .map(|r| r.into_iter().map(|r| (r, 0)).collect()),
+        };
+        (read, who.join())
+    });
+    let revisions: Vec<(handoff::ledger::Record, u64)> = read?;
+    let revoker = revoker
+        .map_err(|_| Error::Other("the caller identity lookup failed".into()))?
+        .transpose()?;
+    let records: Vec<handoff::ledger::Record> = revisions.iter().map(|(r, _)| r.clone()).collect();
     let targets = match (&a.selector, &a.userid) {
         (Some(sel), None) => match rv::targets(&records, sel, a.all_sessions) {
             // An ambiguous selector: each candidate on its own line, then
@@ -434,17 +465,7 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
     }
     // A file ledger: the per-principal locks live beside it. A team
     // ledger: a lease per principal in its table, in the name of the
-    // revoking credentials, who the records say revoked.
-    let revoker = match (&ledger, a.dry_run) {
-        (Ledger::Table(_), false) => Some(
-            iam_settings(&a.aws, verbose)
-                .resolve(Service::Sts)
-                .and_then(Sts::new)
-                .and_then(|s| s.get_caller_identity())
-                .map(|c| c.arn)?,
-        ),
-        _ => None,
-    };
+    // revoking credentials.
     let lock_dir = ledger
         .path()
         .map_or(Ledger::default_path()?, |p| p.to_path_buf());
@@ -517,7 +538,7 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
         confirmed.extend(out.revoked.iter().map(|u| (u.clone(), out.at)));
         let n = match &ledger {
             Ledger::Table(table) => {
-                rv::record_in_table(table, &records, &confirmed, revoker.as_deref())?
+                rv::record_in_table(table, &revisions, &confirmed, revoker.as_deref())?
             }
             _ => rv::record(&ledger, &confirmed)?,
         };

@@ -614,6 +614,37 @@ impl TableLedger {
         )))
     }
 
+    /// Every record with the revision it was read at, oldest first, and a
+    /// warning for each item that is not a readable record (what
+    /// [`TableLedger::read`] reads).
+    pub fn read_revisions(&self) -> Result<(Vec<(Record, u64)>, Vec<String>)> {
+        self.read_items()
+    }
+
+    /// [`TableLedger::mark_revoked`] for a record already read at
+    /// `revision`: written at once, conditional on that revision; read
+    /// again and retried as `mark_revoked` does only when another writer
+    /// changed it since.
+    pub fn mark_revoked_read(
+        &self,
+        record: &Record,
+        revision: u64,
+        at: SystemTime,
+        by: Option<&str>,
+    ) -> Result<bool> {
+        if record.revoked_at.is_some() {
+            return Ok(false);
+        }
+        let mut new = record.clone();
+        new.revoked_at = Some(clock::format_rfc3339(at));
+        new.revoked_by = by.map(str::to_string);
+        match self.put_at(&new, revision) {
+            Ok(()) => Ok(true),
+            Err(e) if is_condition_failed(&e) => self.mark_revoked(&record.token_id, at, by),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Marks the record `token_id` revoked at `at` by `by`, conditional on
     /// its revision, read again and retried when another writer changed it
     /// first. Returns whether this call marked it (false: it was already

@@ -1003,21 +1003,22 @@ pub fn record(ledger: &crate::ledger::Ledger, revoked: &[(String, SystemTime)]) 
 
 /// Marks the revoked records in a team ledger, as [`record`] does in a
 /// file: for each (userid, cut-off), the records (as read before the
-/// revocation) of that session issued before the cut-off and not marked
-/// then. Each is a change conditional on the record's revision
-/// ([`crate::ledger_table::TableLedger::mark_revoked`]), read again and
-/// retried when another writer changed it first, and keeps `by` (the
+/// revocation, with their revisions) of that session issued before the
+/// cut-off and not marked then. Each is a write conditional on the
+/// record's revision
+/// ([`crate::ledger_table::TableLedger::mark_revoked_read`]), read again
+/// and retried when another writer changed it first, and keeps `by` (the
 /// revoking credentials' ARN). Call only once IAM has been read back
 /// holding them. Returns how many this call marked.
 #[cfg(feature = "aws")]
 pub fn record_in_table(
     table: &crate::ledger_table::TableLedger,
-    records: &[Record],
+    records: &[(Record, u64)],
     revoked: &[(String, SystemTime)],
     by: Option<&str>,
 ) -> Result<usize> {
     let mut n = 0;
-    for r in records {
+    for (r, revision) in records {
         let Some(u) = r.userid.as_deref() else {
             continue;
         };
@@ -1026,7 +1027,7 @@ pub fn record_in_table(
         };
         if r.revoked_at.is_none()
             && r.issued().is_none_or(|t| t < *at)
-            && table.mark_revoked(&r.token_id, *at, by)?
+            && table.mark_revoked_read(r, *revision, *at, by)?
         {
             n += 1;
         }
