@@ -127,8 +127,8 @@ def main():
     ap.add_argument("--endpoint", required=True)
     ap.add_argument("--venv", required=True)
     ap.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "60")))
-    ap.add_argument("--only", choices=["server", "revoke"],
-                    help="run only this row: server (exec --server under load), revoke (the team ledger's lease)")
+    ap.add_argument("--only", choices=["server", "team", "revoke"],
+                    help="run only this row: server (exec --server under load), team (issued over a 10,000-record table), revoke (the team ledger's lease)")
     ap.add_argument("--old", help="compare this handoff binary (A = --handoff, B = --old) instead of the other tools")
     args = ap.parse_args()
     work = Path(args.work)
@@ -161,6 +161,10 @@ def main():
         return compare(args, env, n)
     if args.only == "server":
         print(server_load(h, env, args))
+        return
+    if args.only == "team":
+        team_issued(h, env, args, max(5, n // 12))
+        print_table()
         return
     if args.only == "revoke":
         revoke_table_vs_file(h, env, args, max(8, n // 6))
@@ -198,6 +202,7 @@ def main():
 
     story(h, env, args, pub, policy_json, max(5, n // 12))
     batch(h, env, args, policy_json, max(3, n // 20))
+    team_issued(h, env, args, max(5, n // 12))
     revoke_table_vs_file(h, env, args, max(8, n // 6))
     load = server_load(h, env, args)
     print_table()
@@ -450,6 +455,51 @@ def server_load(h, env, args, idle=20, clients=50, per=20):
             f"max {ms(r['max'])} | p99 <= 20 ms, none failed | {met} |")
     print(f"  {line}", file=sys.stderr, flush=True)
     return line
+
+
+def team_issued(h, env, args, n, records=10_000):
+    """issued --all over a team ledger of 10,000 records in moto's DynamoDB
+    (filled with boto3 batch_write_item) against the same 10,000 records in
+    a file ledger: every page of the table read, sorted, printed."""
+    import boto3
+    work = Path(args.work)
+    url = "dynamodb://bench-ledger?region=us-east-1"
+    subprocess.run([h, "ledger", "init", url, "--endpoint-url", args.endpoint], env=env,
+                   check=True, capture_output=True)
+    db = boto3.client("dynamodb", endpoint_url=args.endpoint, region_name="us-east-1",
+                      aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                      aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+    lines, batch_items = [], []
+    for i in range(records):
+        who = ["alice", "bob", "carol"][i % 3]
+        r = {"token_id": f"{i:032x}", "kind": "federation", "access_key_id": f"ASIABENCH{i:011d}",
+             "userid": f"123456789012:ws-{i}", "arn": f"arn:aws:sts::123456789012:federated-user/ws-{i}",
+             "minted_by": f"arn:aws:iam::123456789012:user/{who}", "name": f"person-{i}",
+             "recipients": ["age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq"],
+             "recipients_fingerprint": "0123456789ab", "label": None,
+             "policy_sha256": "0" * 64, "issued_at": f"2026-12-07T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}Z",
+             "expires_at": "2099-01-01T00:00:00Z", "file": f"/home/issuer/out/person-{i}.age", "revoked_at": None}
+        text = json.dumps(r)
+        lines.append(text)
+        batch_items.append({"PutRequest": {"Item": {
+            "id": {"S": f"record#{r['token_id']}"}, "type": {"S": "record"},
+            "token_id": {"S": r["token_id"]}, "revision": {"N": "1"}, "issued_at": {"S": r["issued_at"]},
+            "minted_by": {"S": r["minted_by"]}, "record": {"S": text}}}})
+        if len(batch_items) == 25:
+            db.batch_write_item(RequestItems={"bench-ledger": batch_items})
+            batch_items = []
+    if batch_items:
+        db.batch_write_item(RequestItems={"bench-ledger": batch_items})
+    ledger = work / "issued-10k.jsonl"
+    ledger.write_text("\n".join(lines) + "\n")
+    table_env = dict(env, HANDOFF_LEDGER=url, AWS_ENDPOINT_URL=args.endpoint)
+    file_env = dict(env, HANDOFF_LEDGER=str(ledger))
+    out = subprocess.run([h, "issued", "--all"], env=table_env, capture_output=True, check=True).stdout
+    assert out.count(b"\n") == records + 1, out[:200]
+    r = pair(Case([h, "issued", "--all"], table_env), Case([h, "issued", "--all"], file_env), n, warmup=1)
+    took = statistics.median(r[1])
+    row(f"issued, {records} records: table vs file", None, *r,
+        note=f"issued over a {records}-line file; table goal <= 3 s: {'met' if took <= 3.0 else 'NOT met'}")
 
 
 def compare(args, env, n):

@@ -984,6 +984,26 @@ mod tests {
     }
 
     #[test]
+    fn locations_are_paths_or_tables() {
+        assert_eq!(
+            Location::parse("dynamodb://team?region=eu-west-1"),
+            Location::Table("dynamodb://team?region=eu-west-1".into())
+        );
+        assert_eq!(
+            Location::parse("/var/x.jsonl"),
+            Location::File(PathBuf::from("/var/x.jsonl"))
+        );
+        let config = "# x\nexpect-account = 123456789012\nledger = /tmp/a\nledger=dynamodb://t1?region=us-east-1\n";
+        assert_eq!(
+            config_value(config).as_deref(),
+            Some("dynamodb://t1?region=us-east-1")
+        );
+        assert_eq!(config_value("expect-account = 123456789012\n"), None);
+        // The config file's other reader takes the line too.
+        assert!(crate::account::ExpectedAccounts::parse(config, "cfg").is_ok());
+    }
+
+    #[test]
     fn records_hold_no_secret_and_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::new(dir.path().join("state/handoff/issued.jsonl"));
@@ -1006,10 +1026,13 @@ mod tests {
         ledger
             .append(&[Record::new(&token("bob"), vec!["age1b".into()], None, None).unwrap()])
             .unwrap();
-        let text = fs::read_to_string(ledger.path()).unwrap();
+        let text = fs::read_to_string(ledger.path().unwrap()).unwrap();
         assert!(!text.contains("secretEXAMPLEKEY") && !text.contains("sessiontokenEXAMPLE"));
         assert_eq!(text.lines().count(), 2);
-        let mode = fs::metadata(ledger.path()).unwrap().permissions().mode();
+        let mode = fs::metadata(ledger.path().unwrap())
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         let back = ledger.records().unwrap();
         assert_eq!(back[0], r);
@@ -1018,7 +1041,7 @@ mod tests {
         // A revocation rewrites the record and keeps foreign lines.
         fs::OpenOptions::new()
             .append(true)
-            .open(ledger.path())
+            .open(ledger.path().unwrap())
             .unwrap()
             .write_all(b"not a record\n")
             .unwrap();
@@ -1031,7 +1054,7 @@ mod tests {
         let back = ledger.records().unwrap();
         assert_eq!(back.len(), 2);
         assert!(!back[0].is_live_at(clock::now()));
-        assert!(fs::read_to_string(ledger.path())
+        assert!(fs::read_to_string(ledger.path().unwrap())
             .unwrap()
             .ends_with("not a record\n"));
     }
@@ -1065,7 +1088,7 @@ mod tests {
         let whole = to_line(&Record::new(&token("bob"), vec![], None, None).unwrap()).unwrap();
         fs::OpenOptions::new()
             .append(true)
-            .open(ledger.path())
+            .open(ledger.path().unwrap())
             .unwrap()
             .write_all(&whole.as_bytes()[..40])
             .unwrap();
@@ -1108,7 +1131,7 @@ mod tests {
         // a rewrite keeps them all, byte for byte
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::new(dir.path().join("issued.jsonl"));
-        fs::write(ledger.path(), &bytes).unwrap();
+        fs::write(ledger.path().unwrap(), &bytes).unwrap();
         ledger
             .update(|rs| {
                 rs[1].revoked_at = Some("2026-01-01T00:00:00Z".into());
@@ -1149,7 +1172,7 @@ mod tests {
             assert!(ledger.append(&[r]).is_err());
         }
         let big = Ledger::new(dir.path().join("big.jsonl"));
-        fs::File::create(big.path())
+        fs::File::create(big.path().unwrap())
             .unwrap()
             .set_len(MAX_LEDGER_SIZE + 1)
             .unwrap();
@@ -1158,7 +1181,7 @@ mod tests {
         // a missing ledger in a place that can take one is writable
         let fresh = Ledger::new(dir.path().join("state/handoff/issued.jsonl"));
         fresh.check_writable().unwrap();
-        assert!(!fresh.path().exists());
+        assert!(!fresh.path().unwrap().exists());
     }
 
     #[test]

@@ -489,9 +489,17 @@ impl TableLedger {
         }
     }
 
-    /// Every record with its revision, and a warning for each record item
-    /// that cannot be read.
-    fn read_items(&self) -> Result<(Vec<(Record, u64)>, Vec<String>)> {
+    /// Every record with its revision (0 unless `revisions`), and a warning
+    /// for each record item that cannot be read. Only the attributes needed
+    /// come back (fewer attributes, a quicker answer).
+    fn read_items(&self, revisions: bool) -> Result<(Revisioned, Vec<String>)> {
+        let projection = if revisions {
+            Condition::new("#id, #rec, #rev")
+                .name("#rev", "revision")
+                .name("#id", KEY)
+        } else {
+            Condition::new("#rec")
+        };
         let read = Read {
             table: self.table().into(),
             filter: Some(
@@ -499,6 +507,7 @@ impl TableLedger {
                     .name("#t", "type")
                     .value(":r", Attr::s("record")),
             ),
+            projection: Some(projection.name("#rec", "record")),
             consistent: true,
             ..Read::default()
         };
@@ -507,7 +516,7 @@ impl TableLedger {
         self.db
             .scan_each(&read, &mut |items| {
                 for item in items {
-                    match from_item(&item) {
+                    match from_item(&item, revisions) {
                         Ok(r) => out.push(r),
                         Err(why) => warnings.push(format!(
                             "ledger {} item {}: {why}; skipped",
@@ -528,7 +537,7 @@ impl TableLedger {
     /// Every record, oldest first (by issue time), and a warning for each
     /// item that is not a readable record.
     pub fn read(&self) -> Result<Reading> {
-        let (items, warnings) = self.read_items()?;
+        let (items, warnings) = self.read_items(false)?;
         Ok(Reading {
             records: items.into_iter().map(|(r, _)| r).collect(),
             warnings,
@@ -542,7 +551,7 @@ impl TableLedger {
             .get_item(self.table(), &key(&record_key(token_id)), true)?
         {
             None => Ok(None),
-            Some(item) => from_item(&item).map(Some).map_err(|why| {
+            Some(item) => from_item(&item, true).map(Some).map_err(|why| {
                 table_error(format!("the record {token_id} in {}: {why}", self.url()))
             }),
         }
@@ -565,7 +574,7 @@ impl TableLedger {
     /// else is reported (an error naming the record and the field), never
     /// overwritten.
     pub fn update<T>(&self, f: impl FnOnce(&mut [Record]) -> Result<T>) -> Result<T> {
-        let (items, _) = self.read_items()?;
+        let (items, _) = self.read_items(true)?;
         let mut after: Vec<Record> = items.iter().map(|(r, _)| r.clone()).collect();
         let out = f(&mut after)?;
         for ((old, rev), new) in items.iter().zip(&after) {
@@ -618,7 +627,7 @@ impl TableLedger {
     /// warning for each item that is not a readable record (what
     /// [`TableLedger::read`] reads).
     pub fn read_revisions(&self) -> Result<(Vec<(Record, u64)>, Vec<String>)> {
-        self.read_items()
+        self.read_items(true)
     }
 
     /// [`TableLedger::mark_revoked`] for a record already read at
@@ -673,6 +682,9 @@ impl TableLedger {
     }
 }
 
+/// Records with the revision each was read at.
+type Revisioned = Vec<(Record, u64)>;
+
 fn key(id: &str) -> Item {
     Item::from([(KEY.to_string(), Attr::s(id))])
 }
@@ -697,18 +709,26 @@ fn to_item(r: &Record, revision: u64) -> Result<Item> {
     Ok(item)
 }
 
-/// The record and revision an item holds, or why it holds none.
-fn from_item(item: &Item) -> std::result::Result<(Record, u64), String> {
+/// The record and revision an item holds (0 without `revision`), or why
+/// it holds none.
+fn from_item(item: &Item, revision: bool) -> std::result::Result<(Record, u64), String> {
     let json = item
         .get("record")
         .and_then(Attr::as_s)
         .ok_or("no record attribute")?;
     let record: Record = serde_json::from_str(json).map_err(|_| "not a ledger record")?;
-    let revision = item
-        .get("revision")
-        .and_then(Attr::as_u64)
-        .ok_or("no revision")?;
-    if item.get(KEY).and_then(Attr::as_s) != Some(record_key(&record.token_id).as_str()) {
+    let revision = match revision {
+        true => item
+            .get("revision")
+            .and_then(Attr::as_u64)
+            .ok_or("no revision")?,
+        false => 0,
+    };
+    // (A listing reads the record alone: its key is checked when read.)
+    if item
+        .get(KEY)
+        .is_some_and(|k| k.as_s() != Some(record_key(&record.token_id).as_str()))
+    {
         return Err("its key is not its token id".into());
     }
     Ok((record, revision))
@@ -815,10 +835,12 @@ mod tests {
         assert_eq!(item["id"].as_s(), Some("record#0123abcd"));
         assert_eq!(item["type"].as_s(), Some("record"));
         assert_eq!(item["minted_by"].as_s(), r.minted_by.as_deref());
-        assert_eq!(from_item(&item).unwrap(), (r.clone(), 4));
+        assert_eq!(from_item(&item, true).unwrap(), (r.clone(), 4));
+        assert_eq!(from_item(&item, false).unwrap(), (r.clone(), 0));
         let mut moved = item.clone();
         moved.insert("id".into(), Attr::s("record#other"));
-        assert!(from_item(&moved).is_err());
+        assert!(from_item(&moved, true).is_err());
+        assert!(from_item(&moved, false).is_err());
     }
 
     #[test]

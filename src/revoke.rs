@@ -1315,6 +1315,7 @@ mod tests {
             expires_at: Some("2099-01-01T00:00:00Z".into()),
             file: None,
             revoked_at: None,
+            revoked_by: None,
             file_sha256: None,
             delivered: None,
         }

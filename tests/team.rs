@@ -180,24 +180,56 @@ use serde_json::Value;
 
 const ACCOUNT: &str = "123456789012";
 
-/// Creates IAM users alice and bob (sts:* and dynamodb:* each) with an
-/// access key each: six requests, made while moto in IAM mode still
-/// accepts unsigned ones (`Moto::start_iam(6)`). Prints their keys.
+/// Creates IAM users alice and bob, each holding exactly the team-ledger
+/// policy of docs/TEAM.md (argv[2]) and sts:GetFederationToken, alice also
+/// dynamodb:CreateTable (for `ledger init`), with an access key each: nine
+/// requests, made while moto in IAM mode still accepts unsigned ones
+/// (`Moto::start_iam(9)`). Prints their keys.
 const TEAM_SETUP: &str = r#"
 import json, sys, boto3
 iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",
                    aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
                    aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
-doc = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": ["sts:*", "dynamodb:*"], "Resource": "*"}]})
+doc = lambda *s: json.dumps({"Version": "2012-10-17", "Statement": list(s)})
 out = {}
 for user in ["alice", "bob"]:
     iam.create_user(UserName=user)
-    iam.put_user_policy(UserName=user, PolicyName="issuer", PolicyDocument=doc)
+    iam.put_user_policy(UserName=user, PolicyName="team-ledger", PolicyDocument=sys.argv[2])
+    iam.put_user_policy(UserName=user, PolicyName="mint", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "sts:GetFederationToken", "Resource": "*"}))
+    if user == "alice":
+        iam.put_user_policy(UserName=user, PolicyName="init", PolicyDocument=doc(
+            {"Effect": "Allow", "Action": "dynamodb:CreateTable", "Resource": "*"}))
     k = iam.create_access_key(UserName=user)["AccessKey"]
     out[user] = [k["AccessKeyId"], k["SecretAccessKey"]]
 print(json.dumps(out))
 "#;
+
+/// The team-ledger policy of docs/TEAM.md, for table `table` in us-east-1,
+/// as moto can check it.
+fn documented_policy(table: &str) -> String {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/TEAM.md")).unwrap();
+    let (_, rest) = text
+        .split_once("<!-- policy: team-ledger -->\n```json\n")
+        .expect("the policy in docs/TEAM.md");
+    let (json, _) = rest.split_once("```").unwrap();
+    let doc = json
+        .replace("REGION", "us-east-1")
+        .replace("ACCOUNT", ACCOUNT)
+        .replace("TABLE", table);
+    // As moto can check it: every Resource `*` (moto matches no resource
+    // ARN but `*`; docs/PERMISSIONS.md, "What the test changes").
+    let mut doc: Value = serde_json::from_str(&doc).expect("the documented policy is JSON");
+    for st in doc["Statement"].as_array_mut().unwrap() {
+        assert!(st["Resource"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(":table/{table}")));
+        st["Resource"] = Value::String("*".into());
+    }
+    doc.to_string()
+}
 
 /// One issuer: a HOME with an identity, and IAM user keys.
 struct Issuer {
@@ -234,11 +266,11 @@ impl Issuer {
     }
 }
 
-fn team(moto: &Moto) -> (Issuer, Issuer) {
+fn team(moto: &Moto, table: &str) -> (Issuer, Issuer) {
     let dir = tempfile::tempdir().unwrap();
     let mut py = Command::new(venv_bin("python"));
     isolate(&mut py, dir.path());
-    py.args(["-c", TEAM_SETUP, &moto.url]);
+    py.args(["-c", TEAM_SETUP, &moto.url, &documented_policy(table)]);
     let keys: Value = serde_json::from_str(ok(&run(&mut py)).trim()).unwrap();
     let key = |u: &str| {
         (
@@ -297,8 +329,8 @@ fn minters(records: &[Value]) -> Vec<(String, String)> {
 /// one's own; `ledger import` twice copies each record once.
 #[test]
 fn two_issuers_share_one_table() {
-    let moto = Moto::start_iam(6);
-    let (a, b) = team(&moto);
+    let moto = Moto::start_iam(9);
+    let (a, b) = team(&moto, "team-ledger");
     let url = "dynamodb://team-ledger?region=us-east-1";
     let init = ok(&run(a
         .handoff(&moto.url, url)
@@ -311,6 +343,14 @@ fn two_issuers_share_one_table() {
         again.contains("is there and active; nothing to do"),
         "{again}"
     );
+    // moto checks DynamoDB actions against IAM: bob may not create tables.
+    let other = "dynamodb://other-ledger?region=us-east-1";
+    let denied = fails(
+        &run(b.handoff(&moto.url, other).args(["ledger", "init", other])),
+        5,
+        &[&b.key.1],
+    );
+    assert!(denied.contains("AccessDenied"), "{denied}");
     let check = ok(&run(b
         .handoff(&moto.url, url)
         .args(["ledger", "check", url])));

@@ -287,6 +287,9 @@ pub struct Read {
     pub consistent: bool,
     /// At most this many items read per page (`Limit`).
     pub page_limit: Option<u32>,
+    /// Only these attributes of each item (`ProjectionExpression`: `#a, #b`
+    /// with its names).
+    pub projection: Option<Condition>,
 }
 
 #[derive(Deserialize)]
@@ -574,6 +577,10 @@ impl Dynamodb {
             if let Some(f) = &read.filter {
                 req.insert("FilterExpression".into(), json!(f.expression));
                 all.push(f);
+            }
+            if let Some(p) = &read.projection {
+                req.insert("ProjectionExpression".into(), json!(p.expression));
+                all.push(p);
             }
             put_placeholders(&mut req, &all)?;
             if let Some(k) = &start {
