@@ -463,9 +463,10 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     }
-    // A file ledger: the per-principal locks live beside it. A team
-    // ledger: a lease per principal in its table, in the name of the
-    // revoking credentials.
+    // The per-principal locks live beside a file ledger (else in the
+    // default ledger's folder). A team ledger: this machine's revokes queue
+    // on that lock, then take a lease per principal in the table, in the
+    // name of the revoking credentials.
     let lock_dir = ledger
         .path()
         .map_or(Ledger::default_path()?, |p| p.to_path_buf());
@@ -476,6 +477,7 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
         .unwrap_or_else(|| std::path::PathBuf::from("."));
     let serial = match (&ledger, &revoker) {
         (Ledger::Table(table), Some(holder)) => rv::Serial::Lease {
+            lock_dir: Some(&lock_dir),
             table,
             holder,
             wait: handoff::lease::WAIT,

@@ -631,8 +631,12 @@ pub enum Serial<'a> {
     /// file ledger): revokes on this machine.
     LockFile(&'a Path),
     /// A lease item in the team ledger's table ([`crate::lease`]): revokes
-    /// on every machine that shares the table.
+    /// on every machine that shares the table; with `lock_dir`, the lock
+    /// file there first, so that the revokes of one machine queue there
+    /// rather than poll the table.
     Lease {
+        /// Where the lock file goes, if any.
+        lock_dir: Option<&'a Path>,
         /// The team ledger.
         table: &'a std::sync::Arc<crate::ledger_table::TableLedger>,
         /// The ARN of the revoking credentials, named in the lease.
@@ -647,7 +651,10 @@ pub enum Serial<'a> {
 enum Held {
     Nothing,
     LockFile(#[allow(dead_code)] std::fs::File),
-    Lease(crate::lease::Lease),
+    Lease(
+        crate::lease::Lease,
+        #[allow(dead_code)] Option<std::fs::File>,
+    ),
 }
 
 #[cfg(feature = "aws")]
@@ -655,7 +662,7 @@ impl Held {
     /// Before every IAM write: a lease lost or not renewed stops the work.
     fn check(&self) -> Result<()> {
         match self {
-            Held::Lease(l) => l.check(),
+            Held::Lease(l, _) => l.check(),
             _ => Ok(()),
         }
     }
@@ -690,16 +697,24 @@ pub fn revoke(
         Serial::Nothing => Held::Nothing,
         Serial::LockFile(d) => Held::LockFile(lock(d, who)?),
         Serial::Lease {
+            lock_dir,
             table,
             holder,
             wait,
-        } => Held::Lease(crate::lease::Lease::acquire(
-            table, who, holder, *wait, warn,
-        )?),
+        } => {
+            let local = match lock_dir {
+                Some(d) => Some(lock(d, who)?),
+                None => None,
+            };
+            let lease = crate::lease::Lease::acquire(table, who, holder, *wait, warn)?;
+            Held::Lease(lease, local)
+        }
     };
     let out = revoke_held(iam, target, dry_run, &held, warn);
-    if let Held::Lease(l) = held {
-        match l.release() {
+    if let Held::Lease(l, local) = held {
+        let released = l.release();
+        drop(local);
+        match released {
             Ok(None) => {}
             Ok(Some(w)) => warn(&w),
             // The work is done either way; the lease expires by itself.

@@ -534,6 +534,7 @@ fn a_held_lease_is_waited_for_then_refused_and_a_lost_one_stops_the_work() {
         }],
     };
     let serial = Serial::Lease {
+        lock_dir: None,
         table: &table,
         holder: "arn:second",
         wait: Duration::from_secs(1),
