@@ -626,7 +626,7 @@ impl TableLedger {
     /// Every record with the revision it was read at, oldest first, and a
     /// warning for each item that is not a readable record (what
     /// [`TableLedger::read`] reads).
-    pub fn read_revisions(&self) -> Result<(Vec<(Record, u64)>, Vec<String>)> {
+    pub fn read_revisions(&self) -> Result<(Revisioned, Vec<String>)> {
         self.read_items(true)
     }
 
@@ -683,7 +683,8 @@ impl TableLedger {
 }
 
 /// Records with the revision each was read at.
-type Revisioned = Vec<(Record, u64)>;
+/// Records with the revision each was read at.
+pub type Revisioned = Vec<(Record, u64)>;
 
 fn key(id: &str) -> Item {
     Item::from([(KEY.to_string(), Attr::s(id))])

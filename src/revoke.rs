@@ -607,6 +607,26 @@ pub fn lock(dir: &Path, who: &crate::aws::Principal) -> Result<std::fs::File> {
     )
 }
 
+/// A local clock further than this from AWS's is warned about when a
+/// revocation lease is held: leases assume the clocks of the issuers
+/// sharing a table agree within [`crate::lease::MIN_LEFT`].
+pub const LEASE_SKEW_WARNING: Duration = Duration::from_secs(2);
+
+/// The warning for a local clock `skew` seconds off AWS's, when it is more
+/// than [`LEASE_SKEW_WARNING`] and a lease is held.
+#[cfg(feature = "aws")]
+pub fn lease_skew_warning(skew: Option<i64>) -> Option<String> {
+    let s = skew?;
+    (s.unsigned_abs() > LEASE_SKEW_WARNING.as_secs()).then(|| {
+        format!(
+            "warning: this machine's clock is {} s {} AWS's; revocation leases on a team ledger assume the issuers' clocks agree within {} s (docs/TEAM.md)",
+            s.unsigned_abs(),
+            if s > 0 { "behind" } else { "ahead of" },
+            crate::lease::MIN_LEFT.as_secs()
+        )
+    })
+}
+
 /// The warning for a local clock `skew` seconds behind AWS's (negative:
 /// ahead), when it is more than [`SKEW_WARNING`].
 pub fn skew_warning(skew: Option<i64>) -> Option<String> {
@@ -737,6 +757,8 @@ fn revoke_held(
     let inline = iam.get_policy(who, POLICY_NAME)?;
     let (at, skew) = iam.aws_now();
     if let Some(w) = skew_warning(skew) {
+        warn(&w);
+    } else if let (Held::Lease(..), Some(w)) = (held, lease_skew_warning(skew)) {
         warn(&w);
     }
     let name = managed_name(who);
@@ -1464,6 +1486,17 @@ mod tests {
             lock_path(d, &Principal::User("../x y".into())),
             Path::new("/s/revoke-user-..%2Fx%20y.lock")
         );
+    }
+
+    #[cfg(feature = "aws")]
+    #[test]
+    fn the_lease_clock_warning() {
+        assert_eq!(lease_skew_warning(None), None);
+        assert_eq!(lease_skew_warning(Some(2)), None);
+        assert_eq!(lease_skew_warning(Some(-2)), None);
+        let w = lease_skew_warning(Some(-3)).unwrap();
+        assert!(w.contains("3 s ahead of AWS's"), "{w}");
+        assert!(w.contains("agree within 5 s"), "{w}");
     }
 
     #[test]

@@ -321,7 +321,7 @@ fn twenty_concurrent_revokes_from_two_homes_serialise() {
         let started = Instant::now();
         let children: Vec<_> = (0..N)
             .map(|i| {
-                let who = if i % 2 == 0 { &a } else { &b };
+                let who = if i.is_multiple_of(2) { &a } else { &b };
                 who.handoff(&moto.url)
                     .args(["revoke", &format!("name:p{round}-{i:02}"), "--yes"])
                     .stdout(Stdio::piped())
@@ -367,7 +367,11 @@ fn twenty_concurrent_revokes_from_two_homes_serialise() {
     for r in &records {
         let name = r["name"].as_str().unwrap();
         let i: usize = name.rsplit('-').next().unwrap().parse().unwrap();
-        let by = if i % 2 == 0 { a.arn() } else { b.arn() };
+        let by = if i.is_multiple_of(2) {
+            a.arn()
+        } else {
+            b.arn()
+        };
         assert!(r["revoked_at"].is_string(), "{r}");
         assert_eq!(r["revoked_by"], by.as_str(), "{r}");
     }
