@@ -99,7 +99,7 @@ impl Issuer {
 /// Starts moto in IAM mode with alice, bob and `targets` workshop users,
 /// and makes the team's table (as alice).
 fn team(targets: u32) -> (Moto, Issuer, Issuer) {
-    let moto = Moto::start_iam(6 + targets);
+    let moto = Moto::start_iam_serial(6 + targets);
     let dir = tempfile::tempdir().unwrap();
     let mut py = Command::new(venv_bin("python"));
     isolate(&mut py, dir.path());
