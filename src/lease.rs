@@ -288,7 +288,26 @@ impl Lease {
                 }
                 // Held (or taken first by another waiter): read who.
                 Err(e) if is_condition_failed(&e) => look_first = true,
-                Err(e) => return Err(lease_call_error(e, &format!("cannot take {what}"))),
+                Err(e) => {
+                    // The put may have been stored though its answer was
+                    // lost: a lease left behind would hold others up until
+                    // it expires. Read whose it is.
+                    let ours = table
+                        .client()
+                        .get_item(
+                            table.table(),
+                            &Item::from([(KEY.to_string(), Attr::s(&key))]),
+                            true,
+                        )
+                        .ok()
+                        .flatten()
+                        .and_then(|item| Held::from_item(&item))
+                        .filter(|h| h.owner == owner);
+                    return match ours {
+                        Some(h) => Ok(Lease::start(table, key, what, owner, h.expires)),
+                        None => Err(lease_call_error(e, &format!("cannot take {what}"))),
+                    };
+                }
             }
         }
     }
