@@ -65,7 +65,8 @@
 //!   `tls`, `retry` → `transport` → `xml` → `types`; [`aws::sts`],
 //!   [`aws::ec2`] and [`aws::iam`] on top. [`account`], [`server`],
 //!   [`roster`], [`batch`] (per-person mints over [`issue`]) and [`revoke`]
-//!   use them with a [`Token`]. [`console`] signs a browser in to the AWS
+//!   use them with a [`Token`]; [`lease`] serialises revokes across
+//!   machines with an item in a team ledger's table. [`console`] signs a browser in to the AWS
 //!   console with a token (one unsigned request on the same transport).
 //! - The `handoff` binary (`src/main.rs`, `src/cli.rs`, `src/cli_issuer.rs`,
 //!   `src/cli_no_aws.rs`) parses the command line, checks the flag
