@@ -8,6 +8,7 @@
 
 mod common;
 
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -493,9 +494,10 @@ fn a_killed_holders_lease_is_taken_over_after_it_expires() {
 
 /// The library's side, against moto without IAM checks: a lease held by
 /// another revoke (alive, renewing) makes a revoke that may wait one
-/// second fail, exit 1, naming the holder, with nothing written to IAM;
-/// a lease found taken by its renewal is lost, and the work stops before
-/// its next IAM write; a released lease is gone.
+/// second fail, exit 1, naming the holder, with nothing written to IAM; a
+/// lease taken from under a revoke while it waits on IAM (a slow proxy)
+/// is found lost by its renewal, and the revoke stops before its IAM
+/// write, exit 1, leaving the other owner's lease in place.
 #[test]
 fn a_held_lease_is_waited_for_then_refused_and_a_lost_one_stops_the_work() {
     static ENV: Once = Once::new();
@@ -558,32 +560,76 @@ fn a_held_lease_is_waited_for_then_refused_and_a_lost_one_stops_the_work() {
     assert!(said.iter().any(|s| s.contains("waiting for")), "{said:?}");
     assert_eq!(iam.get_policy(&carol, rv::POLICY_NAME).unwrap(), None);
 
-    // Another owner's lease in its place: the next renewal finds it lost.
-    let mut theirs = Item::from([("id".to_string(), Attr::s("lease#user/carol"))]);
-    theirs.insert("owner".into(), Attr::s("elsewhere:1:00"));
-    theirs.insert("expires_at".into(), Attr::n(u64::MAX / 2));
-    table.client().put_item("leases", &theirs, None).unwrap();
-    let until = Instant::now() + Duration::from_secs(30);
-    while first.check().is_ok() {
-        assert!(Instant::now() < until, "the renewal never noticed");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let m = first.check().unwrap_err().to_string();
+    assert_eq!(first.release().unwrap(), None);
+
+    // A lease taken from under a revoke while it waits on IAM (a loopback
+    // proxy holds its GetUserPolicy 2.6 s, after another owner's lease
+    // was put in its place): the renewal finds it lost, and the revoke
+    // stops before it writes to IAM, saying so.
+    let hole = TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy = format!("http://{}", hole.local_addr().unwrap());
+    let (thief, upstream) = (table.clone(), moto.port);
+    std::thread::spawn(move || {
+        for conn in hole.incoming() {
+            let Ok(conn) = conn else { break };
+            let thief = thief.clone();
+            std::thread::spawn(move || {
+                let mut reader = std::io::BufReader::new(conn.try_clone().unwrap());
+                let mut conn = conn;
+                while let Some((head, body)) = common::read_message(&mut reader) {
+                    if String::from_utf8_lossy(&body).contains("Action=GetUserPolicy") {
+                        let mut theirs =
+                            Item::from([("id".to_string(), Attr::s("lease#user/carol"))]);
+                        theirs.insert("owner".into(), Attr::s("elsewhere:1:00"));
+                        theirs.insert("expires_at".into(), Attr::n(u64::MAX / 2));
+                        thief.client().put_item("leases", &theirs, None).unwrap();
+                        std::thread::sleep(Duration::from_millis(2600));
+                    }
+                    let mut up = std::net::TcpStream::connect(("127.0.0.1", upstream)).unwrap();
+                    let head = head.replacen("\r\n", "\r\nConnection: close\r\n", 1);
+                    up.write_all(head.as_bytes()).unwrap();
+                    up.write_all(&body).unwrap();
+                    let (rhead, rbody) =
+                        common::read_message(&mut std::io::BufReader::new(up)).unwrap();
+                    if conn.write_all(rhead.as_bytes()).is_err() || conn.write_all(&rbody).is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let slow = Settings {
+        endpoint_url: Some(proxy),
+        ..settings.clone()
+    };
+    let slow_iam = Iam::new(slow.resolve_with(Service::Iam, creds()).unwrap()).unwrap();
+    said.clear();
+    let e = rv::revoke(&slow_iam, &target, false, &serial, &mut |m| {
+        said.push(m.to_string())
+    })
+    .unwrap_err();
+    assert_eq!(e.exit_code(), 1, "{e}");
+    let m = e.to_string();
     assert!(
         m.contains("lost the revocation lease on IAM user carol"),
         "{m}"
     );
     assert!(m.contains("stopped before writing to IAM"), "{m}");
-    let w = first.release().unwrap().expect("a warning");
-    assert!(w.contains("taken by another revoke"), "{w}");
-    // Theirs is not released by us.
-    assert!(table
+    assert!(
+        said.iter().any(|s| s.contains("taken by another revoke")),
+        "{said:?}"
+    );
+    assert_eq!(iam.get_policy(&carol, rv::POLICY_NAME).unwrap(), None);
+    // Theirs is not released by the revoke that lost it.
+    let left = table
         .client()
         .get_item(
             "leases",
             &Item::from([("id".to_string(), Attr::s("lease#user/carol"))]),
-            true
+            true,
         )
         .unwrap()
-        .is_some());
+        .unwrap();
+    assert_eq!(left["owner"].as_s(), Some("elsewhere:1:00"));
 }
