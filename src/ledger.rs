@@ -782,6 +782,11 @@ pub fn mark_undelivered(ledger: &Ledger, token_ids: &[String]) -> Result<usize> 
     if token_ids.is_empty() {
         return Ok(0);
     }
+    // A table: each record on its own, not a read of the whole table.
+    #[cfg(feature = "aws")]
+    if let Ledger::Table(t) = ledger {
+        return t.mark_undelivered(token_ids);
+    }
     ledger.update(|records| {
         let mut n = 0;
         for r in records.iter_mut() {

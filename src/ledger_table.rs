@@ -654,35 +654,63 @@ impl TableLedger {
         }
     }
 
-    /// Marks the record `token_id` revoked at `at` by `by`, conditional on
-    /// its revision, read again and retried when another writer changed it
-    /// first. Returns whether this call marked it (false: it was already
-    /// revoked, by whoever did).
-    pub fn mark_revoked(&self, token_id: &str, at: SystemTime, by: Option<&str>) -> Result<bool> {
+    /// Marks the records with these token ids undelivered, each
+    /// conditional on its revision (read again and retried when another
+    /// writer changed it first). Returns how many were marked.
+    pub fn mark_undelivered(&self, token_ids: &[String]) -> Result<usize> {
+        let mut n = 0;
+        for id in token_ids {
+            n += usize::from(self.change_one(id, |r| {
+                if r.is_undelivered() {
+                    return false;
+                }
+                r.delivered = Some(false);
+                true
+            })?);
+        }
+        Ok(n)
+    }
+
+    /// Reads the record `token_id`, lets `f` change it (`f` says whether
+    /// it did), and writes it conditional on the revision read; on a
+    /// failed condition, all over again. Returns whether `f` changed it.
+    fn change_one(&self, token_id: &str, mut f: impl FnMut(&mut Record) -> bool) -> Result<bool> {
         for _ in 0..MAX_TRIES {
-            let (record, revision) = self
+            let (mut record, revision) = self
                 .get(token_id)?
                 .ok_or_else(|| table_error(format!("{} has no record {token_id}", self.url())))?;
-            if record.revoked_at.is_some() {
+            if !f(&mut record) {
                 return Ok(false);
             }
-            let mut new = record.clone();
-            new.revoked_at = Some(clock::format_rfc3339(at));
-            new.revoked_by = by.map(str::to_string);
-            match self.put_at(&new, revision) {
+            match self.put_at(&record, revision) {
                 Ok(()) => return Ok(true),
                 Err(e) if is_condition_failed(&e) => continue,
                 Err(e) => return Err(e),
             }
         }
         Err(table_error(format!(
-            "the record {token_id} in {} kept changing under {MAX_TRIES} tries; not marked revoked",
+            "the record {token_id} in {} kept changing under {MAX_TRIES} tries; not written",
             self.url()
         )))
     }
+
+    /// Marks the record `token_id` revoked at `at` by `by`, conditional on
+    /// its revision, read again and retried when another writer changed it
+    /// first. Returns whether this call marked it (false: it was already
+    /// revoked, by whoever did).
+    pub fn mark_revoked(&self, token_id: &str, at: SystemTime, by: Option<&str>) -> Result<bool> {
+        let at = clock::format_rfc3339(at);
+        self.change_one(token_id, |r| {
+            if r.revoked_at.is_some() {
+                return false;
+            }
+            r.revoked_at = Some(at.clone());
+            r.revoked_by = by.map(str::to_string);
+            true
+        })
+    }
 }
 
-/// Records with the revision each was read at.
 /// Records with the revision each was read at.
 pub type Revisioned = Vec<(Record, u64)>;
 

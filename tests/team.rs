@@ -527,6 +527,16 @@ fn a_stale_update_is_merged_or_reported_never_overwritten() {
     // Already revoked: not marked again, by anyone.
     assert!(!one.mark_revoked(&y, t2, Some("alice")).unwrap());
     assert_eq!(one.get(&y).unwrap().unwrap().1, 2);
+    // Undelivered, through the library's entry: once.
+    let shared = handoff::ledger::Ledger::Table(std::sync::Arc::new(two));
+    let ids = [y.clone()];
+    assert_eq!(handoff::ledger::mark_undelivered(&shared, &ids).unwrap(), 1);
+    assert_eq!(handoff::ledger::mark_undelivered(&shared, &ids).unwrap(), 0);
+    let (r, rev) = one.get(&y).unwrap().unwrap();
+    assert_eq!(
+        (r.delivered, r.revoked_by.as_deref(), rev),
+        (Some(false), Some("bob"), 3)
+    );
 }
 
 /// With the table unreachable: a record that cannot be written is an error
