@@ -21,9 +21,12 @@ import time
 from pathlib import Path
 
 
-def spawn_wait(argv, env, stdin_path=None):
-    """Runs argv once; returns (seconds, exit status, rusage)."""
+def spawn_wait(argv, env, stdin_path=None, quiet=False):
+    """Runs argv once (stderr to /dev/null too when quiet); returns
+    (seconds, exit status, rusage)."""
     actions = [(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)]
+    if quiet:
+        actions.append((os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0))
     if stdin_path:
         actions.append((os.POSIX_SPAWN_OPEN, 0, str(stdin_path), os.O_RDONLY, 0))
     else:
@@ -36,13 +39,14 @@ def spawn_wait(argv, env, stdin_path=None):
 
 
 class Case:
-    def __init__(self, argv, env, stdin=None):
+    def __init__(self, argv, env, stdin=None, quiet=False):
         self.argv = [shutil.which(argv[0], path=env.get("PATH")) or argv[0]] + list(argv[1:])
         self.env = env
         self.stdin = stdin
+        self.quiet = quiet
 
     def run(self):
-        t, code, _ = spawn_wait(self.argv, self.env, self.stdin)
+        t, code, _ = spawn_wait(self.argv, self.env, self.stdin, self.quiet)
         if code != 0:
             check = subprocess.run(self.argv, env=self.env, capture_output=True,
                                    stdin=open(self.stdin or os.devnull, "rb"))
@@ -123,8 +127,8 @@ def main():
     ap.add_argument("--endpoint", required=True)
     ap.add_argument("--venv", required=True)
     ap.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "60")))
-    ap.add_argument("--only", choices=["server", "team"],
-                    help="run only this row: server (exec --server under load), team (issued over a 10,000-record table)")
+    ap.add_argument("--only", choices=["server", "team", "revoke"],
+                    help="run only this row: server (exec --server under load), team (issued over a 10,000-record table), revoke (the team ledger's lease)")
     ap.add_argument("--old", help="compare this handoff binary (A = --handoff, B = --old) instead of the other tools")
     args = ap.parse_args()
     work = Path(args.work)
@@ -162,6 +166,10 @@ def main():
         team_issued(h, env, args, max(5, n // 12))
         print_table()
         return
+    if args.only == "revoke":
+        revoke_table_vs_file(h, env, args, max(8, n // 6))
+        print_table("table", "file")
+        return
 
     print(f"bench: {n} interleaved pairs per row (fewer where the other tool is slow)", file=sys.stderr)
     r = pair(Case([h, "open", str(token), "-i", str(ident), "--format", "credential-process"], env),
@@ -195,6 +203,7 @@ def main():
     story(h, env, args, pub, policy_json, max(5, n // 12))
     batch(h, env, args, policy_json, max(3, n // 20))
     team_issued(h, env, args, max(5, n // 12))
+    revoke_table_vs_file(h, env, args, max(8, n // 6))
     load = server_load(h, env, args)
     print_table()
     print()
@@ -298,6 +307,68 @@ def batch(h, env, args, policy_json, n, people=40):
             ra.append(ours())
             rb.append(other())
         row(name, goal, [x / y for x, y in zip(ra, rb)], ra, rb, note=note)
+
+
+# IAM users made in moto for the revoke row: one per revoke, so that every
+# revoke starts from an empty policy on either side.
+REVOKE_SETUP = r"""
+import boto3, sys
+iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1")
+for name in sys.argv[2:]:
+    iam.create_user(UserName=name)
+"""
+
+
+def revoke_table_vs_file(h, env, args, n):
+    """handoff revoke with a team ledger (dynamodb://, against moto's
+    DynamoDB: GetCallerIdentity, the lease taken, renewed and released, the
+    record marked with a conditional update) against handoff revoke with
+    the local file ledger (a lock file), interleaved. Each revoke denies
+    one federated session on an IAM user of its own (an empty policy to
+    start from); both read the IAM policies, write, and read back."""
+    work = Path(args.work)
+    ep = args.endpoint
+    runs = n + 1
+    users = [f"rv-{side}-{i}" for side in ("table", "file") for i in range(runs)]
+    subprocess.run([f"{args.venv}/bin/python", "-c", REVOKE_SETUP, ep] + users, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    now = time.time()
+    stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+    def records(side):
+        out = []
+        for i in range(runs):
+            out.append(json.dumps({
+                "token_id": "%032x" % (0xbe0c000000 + i + (0x1000 if side == "table" else 0)),
+                "kind": "federation", "access_key_id": f"ASIABENCH{i:06}",
+                "userid": f"123456789012:rv-{side}-{i}",
+                "arn": f"arn:aws:sts::123456789012:federated-user/rv-{side}-{i}",
+                "minted_by": f"arn:aws:iam::123456789012:user/rv-{side}-{i}",
+                "name": f"rv-{side}-{i}", "recipients": [], "recipients_fingerprint": "",
+                "issued_at": stamp(now - 60), "expires_at": stamp(now + 3600)}))
+        return "".join(l + "\n" for l in out)
+
+    ledger = work / "revoke-ledger.jsonl"
+    ledger.write_text(records("file"))
+    table = "dynamodb://bench-ledger?region=us-east-1"
+    file_env = dict(env, HANDOFF_LEDGER=str(ledger))
+    table_env = dict(env, HANDOFF_LEDGER=table, AWS_ENDPOINT_URL=ep)
+    imported = work / "revoke-table.jsonl"
+    imported.write_text(records("table"))
+    for argv in (["ledger", "init", table], ["ledger", "import", str(imported), "--to", table]):
+        subprocess.run([h] + argv, env=table_env, check=True, stdout=subprocess.DEVNULL)
+
+    def revoke(side, i):
+        e = table_env if side == "table" else file_env
+        return Case([h, "revoke", f"name:rv-{side}-{i}", "--yes", "--endpoint-url", ep], e, quiet=True).run()
+
+    revoke("table", 0), revoke("file", 0)
+    ra, rb = [], []
+    for i in range(1, runs):
+        ra.append(revoke("table", i))
+        rb.append(revoke("file", i))
+    row("revoke, team ledger (lease) vs file ledger", 2.0, [x / y for x, y in zip(ra, rb)], ra, rb,
+        note="handoff revoke, HANDOFF_LEDGER=FILE")
 
 
 # The command that exec --server runs for the load row: keeps IDLE

@@ -252,7 +252,38 @@ pub fn in_cli_words(e: Error) -> Error {
 /// `handoff revoke`.
 pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
     let ledger = Ledger::open_default()?;
-    let records = ledger.records()?;
+    // A team ledger: its records with their revisions (the revocation is
+    // a write conditional on them), and, meanwhile, who revokes (the lease
+    // and the records name them).
+    let (read, revoker) = std::thread::scope(|s| {
+        let who = s.spawn(|| match (&ledger, a.dry_run) {
+            (Ledger::Table(_), false) => Some(
+                iam_settings(&a.aws, verbose)
+                    .resolve(Service::Sts)
+                    .and_then(Sts::new)
+                    .and_then(|s| s.get_caller_identity())
+                    .map(|c| c.arn),
+            ),
+            _ => None,
+        });
+        let read = match &ledger {
+            Ledger::Table(t) => t.read_revisions().map(|(items, warnings)| {
+                for w in &warnings {
+                    eprintln!("handoff: warning: {}", crate::shown(w));
+                }
+                items
+            }),
+            _ => ledger
+                .records()
+                .map(|r| r.into_iter().map(|r| (r, 0)).collect()),
+        };
+        (read, who.join())
+    });
+    let revisions: Vec<(handoff::ledger::Record, u64)> = read?;
+    let revoker = revoker
+        .map_err(|_| Error::Other("the caller identity lookup failed".into()))?
+        .transpose()?;
+    let records: Vec<handoff::ledger::Record> = revisions.iter().map(|(r, _)| r.clone()).collect();
     let targets = match (&a.selector, &a.userid) {
         (Some(sel), None) => match rv::targets(&records, sel, a.all_sessions) {
             // An ambiguous selector: each candidate on its own line, then
@@ -312,7 +343,10 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     }
-    // The per-principal locks live beside the ledger.
+    // The per-principal locks live beside a file ledger (else in the
+    // default ledger's folder). A team ledger: this machine's revokes queue
+    // on that lock, then take a lease per principal in the table, in the
+    // name of the revoking credentials.
     let lock_dir = ledger
         .path()
         .map_or(Ledger::default_path()?, |p| p.to_path_buf());
@@ -321,12 +355,21 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
         .filter(|p| !p.as_os_str().is_empty())
         .map(|p| p.to_path_buf())
         .unwrap_or_else(|| std::path::PathBuf::from("."));
+    let serial = match (&ledger, &revoker) {
+        (Ledger::Table(table), Some(holder)) => rv::Serial::Lease {
+            lock_dir: Some(&lock_dir),
+            table,
+            holder,
+            wait: handoff::lease::WAIT,
+        },
+        _ => rv::Serial::LockFile(&lock_dir),
+    };
     let mut failed: Option<Error> = None;
     let mut wrote = false;
     let mut held_only = true;
     for t in &targets {
         let mut warn = |w: &str| eprintln!("handoff: {}", crate::shown(w));
-        let out = match rv::revoke(&iam, t, a.dry_run, Some(&lock_dir), &mut warn) {
+        let out = match rv::revoke(&iam, t, a.dry_run, &serial, &mut warn) {
             Ok(o) => o,
             Err(e) => {
                 // Other principals still get their revocation; the first
@@ -375,7 +418,12 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
         // Only what IAM was read back holding is recorded.
         let mut confirmed: Vec<(String, std::time::SystemTime)> = out.already.clone();
         confirmed.extend(out.revoked.iter().map(|u| (u.clone(), out.at)));
-        let n = rv::record(&ledger, &confirmed)?;
+        let n = match &ledger {
+            Ledger::Table(table) => {
+                rv::record_in_table(table, &revisions, &confirmed, revoker.as_deref())?
+            }
+            _ => rv::record(&ledger, &confirmed)?,
+        };
         if let (Some(place), Some(plan)) = (&out.place, &out.plan) {
             wrote = true;
             held_only = false;

@@ -206,9 +206,7 @@ impl TableLedger {
         &self.url.table
     }
 
-    /// The DynamoDB client the table is read and written with: for the
-    /// other kinds of item the table holds (revocation leases, `id`
-    /// [`LEASE_PREFIX`]…, `type` `lease`).
+    /// The DynamoDB client (revocation leases, [`crate::lease`], use it).
     pub fn client(&self) -> &Dynamodb {
         &self.db
     }
@@ -625,6 +623,37 @@ impl TableLedger {
         )))
     }
 
+    /// Every record with the revision it was read at, oldest first, and a
+    /// warning for each item that is not a readable record (what
+    /// [`TableLedger::read`] reads).
+    pub fn read_revisions(&self) -> Result<(Revisioned, Vec<String>)> {
+        self.read_items(true)
+    }
+
+    /// [`TableLedger::mark_revoked`] for a record already read at
+    /// `revision`: written at once, conditional on that revision; read
+    /// again and retried as `mark_revoked` does only when another writer
+    /// changed it since.
+    pub fn mark_revoked_read(
+        &self,
+        record: &Record,
+        revision: u64,
+        at: SystemTime,
+        by: Option<&str>,
+    ) -> Result<bool> {
+        if record.revoked_at.is_some() {
+            return Ok(false);
+        }
+        let mut new = record.clone();
+        new.revoked_at = Some(clock::format_rfc3339(at));
+        new.revoked_by = by.map(str::to_string);
+        match self.put_at(&new, revision) {
+            Ok(()) => Ok(true),
+            Err(e) if is_condition_failed(&e) => self.mark_revoked(&record.token_id, at, by),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Marks the records with these token ids undelivered, each
     /// conditional on its revision (read again and retried when another
     /// writer changed it first). Returns how many were marked.
@@ -683,7 +712,7 @@ impl TableLedger {
 }
 
 /// Records with the revision each was read at.
-type Revisioned = Vec<(Record, u64)>;
+pub type Revisioned = Vec<(Record, u64)>;
 
 fn key(id: &str) -> Item {
     Item::from([(KEY.to_string(), Attr::s(id))])

@@ -132,6 +132,8 @@ pub mod files;
 pub mod ini;
 pub mod issue;
 pub mod keys;
+#[cfg(feature = "aws")]
+pub mod lease;
 pub mod ledger;
 #[cfg(feature = "aws")]
 pub mod ledger_table;

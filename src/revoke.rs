@@ -34,8 +34,10 @@
 //! - The cut-off is AWS's time: the later of the local clock and the `Date`
 //!   of the IAM answer just received, rounded up to the next second.
 //! - One machine: a lock per IAM principal (beside the ledger) is held across
-//!   the whole read, plan, write and read-back. Across machines, IAM has no
-//!   conditional write: after writing, the document is read back, and every
+//!   the whole read, plan, write and read-back. A team ledger (a DynamoDB
+//!   table) holds a lease item per IAM principal instead, which serialises
+//!   revokes across machines ([`crate::lease`], docs/TEAM.md). Besides, IAM
+//!   has no conditional write: after writing, the document is read back, and every
 //!   session this run revoked must be there with a cut-off at or after this
 //!   run's; if not, it is merged again and written again, [`MAX_ROUNDS`]
 //!   times at most, then the run fails naming what is NOT revoked. The ledger
@@ -605,6 +607,26 @@ pub fn lock(dir: &Path, who: &crate::aws::Principal) -> Result<std::fs::File> {
     )
 }
 
+/// A local clock further than this from AWS's is warned about when a
+/// revocation lease is held: leases assume the clocks of the issuers
+/// sharing a table agree within [`crate::lease::MIN_LEFT`].
+pub const LEASE_SKEW_WARNING: Duration = Duration::from_secs(2);
+
+/// The warning for a local clock `skew` seconds off AWS's, when it is more
+/// than [`LEASE_SKEW_WARNING`] and a lease is held.
+#[cfg(feature = "aws")]
+pub fn lease_skew_warning(skew: Option<i64>) -> Option<String> {
+    let s = skew?;
+    (s.unsigned_abs() > LEASE_SKEW_WARNING.as_secs()).then(|| {
+        format!(
+            "warning: this machine's clock is {} s {} AWS's; revocation leases on a team ledger assume the issuers' clocks agree within {} s (docs/TEAM.md)",
+            s.unsigned_abs(),
+            if s > 0 { "behind" } else { "ahead of" },
+            crate::lease::MIN_LEFT.as_secs()
+        )
+    })
+}
+
 /// The warning for a local clock `skew` seconds behind AWS's (negative:
 /// ahead), when it is more than [`SKEW_WARNING`].
 pub fn skew_warning(skew: Option<i64>) -> Option<String> {
@@ -618,8 +640,58 @@ pub fn skew_warning(skew: Option<i64>) -> Option<String> {
     })
 }
 
-/// Revokes `target`'s sessions. With `lock_dir` (not in a dry run) the
-/// lock of the principal ([`lock`]) is held across everything below.
+/// How a revoke keeps other revokes of the same IAM principal out while it
+/// reads, plans, writes and reads back.
+#[cfg(feature = "aws")]
+#[derive(Debug)]
+pub enum Serial<'a> {
+    /// Nothing (what a dry run does anyway).
+    Nothing,
+    /// The lock file for the principal ([`lock`]) in this folder (beside a
+    /// file ledger): revokes on this machine.
+    LockFile(&'a Path),
+    /// A lease item in the team ledger's table ([`crate::lease`]): revokes
+    /// on every machine that shares the table; with `lock_dir`, the lock
+    /// file there first, so that the revokes of one machine queue there
+    /// rather than poll the table.
+    Lease {
+        /// Where the lock file goes, if any.
+        lock_dir: Option<&'a Path>,
+        /// The team ledger.
+        table: &'a std::sync::Arc<crate::ledger_table::TableLedger>,
+        /// The ARN of the revoking credentials, named in the lease.
+        holder: &'a str,
+        /// How long to wait for another revoke's lease, in all.
+        wait: Duration,
+    },
+}
+
+/// What is held while a revoke works.
+#[cfg(feature = "aws")]
+enum Held {
+    Nothing,
+    LockFile(#[allow(dead_code)] std::fs::File),
+    Lease(
+        crate::lease::Lease,
+        #[allow(dead_code)] Option<std::fs::File>,
+    ),
+}
+
+#[cfg(feature = "aws")]
+impl Held {
+    /// Before every IAM write: a lease lost or not renewed stops the work.
+    fn check(&self) -> Result<()> {
+        match self {
+            Held::Lease(l, _) => l.check(),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Revokes `target`'s sessions, holding what `serial` says (unless a dry
+/// run) across everything below: a lease that cannot be had within its
+/// wait is an error before anything is read from or written to IAM, and
+/// one lost meanwhile stops the work before the next IAM write.
 ///
 /// Reads what IAM holds (the inline [`POLICY_NAME`] and, when attached, the
 /// managed fallback); sessions it already holds with a cut-off after their
@@ -629,24 +701,64 @@ pub fn skew_warning(skew: Option<i64>) -> Option<String> {
 /// document is written and read back until IAM holds every session this run
 /// revokes ([`MAX_ROUNDS`] writes at most; then an error that names the
 /// sessions NOT revoked, exit 1). Warnings (a clock far from AWS's, the
-/// fallback taken, a list it may not read) go to `warn` as they arise.
+/// fallback taken, a list it may not read, a lease waited for or taken
+/// over) go to `warn` as they arise.
 #[cfg(feature = "aws")]
 pub fn revoke(
     iam: &crate::aws::Iam,
     target: &Target,
     dry_run: bool,
-    lock_dir: Option<&Path>,
+    serial: &Serial<'_>,
+    warn: &mut dyn FnMut(&str),
+) -> Result<Outcome> {
+    let who = &target.principal;
+    let held = match serial {
+        _ if dry_run => Held::Nothing,
+        Serial::Nothing => Held::Nothing,
+        Serial::LockFile(d) => Held::LockFile(lock(d, who)?),
+        Serial::Lease {
+            lock_dir,
+            table,
+            holder,
+            wait,
+        } => {
+            let local = match lock_dir {
+                Some(d) => Some(lock(d, who)?),
+                None => None,
+            };
+            let lease = crate::lease::Lease::acquire(table, who, holder, *wait, warn)?;
+            Held::Lease(lease, local)
+        }
+    };
+    let out = revoke_held(iam, target, dry_run, &held, warn);
+    if let Held::Lease(l, local) = held {
+        let released = l.release();
+        drop(local);
+        match released {
+            Ok(None) => {}
+            Ok(Some(w)) => warn(&w),
+            // The work is done either way; the lease expires by itself.
+            Err(e) => warn(&format!("warning: {e}")),
+        }
+    }
+    out
+}
+
+#[cfg(feature = "aws")]
+fn revoke_held(
+    iam: &crate::aws::Iam,
+    target: &Target,
+    dry_run: bool,
+    held: &Held,
     warn: &mut dyn FnMut(&str),
 ) -> Result<Outcome> {
     use crate::aws::Principal;
     let who = &target.principal;
-    let _lock = match lock_dir {
-        Some(d) if !dry_run => Some(lock(d, who)?),
-        _ => None,
-    };
     let inline = iam.get_policy(who, POLICY_NAME)?;
     let (at, skew) = iam.aws_now();
     if let Some(w) = skew_warning(skew) {
+        warn(&w);
+    } else if let (Held::Lease(..), Some(w)) = (held, lease_skew_warning(skew)) {
         warn(&w);
     }
     let name = managed_name(who);
@@ -751,6 +863,7 @@ pub fn revoke(
     let mut round = 0;
     loop {
         round += 1;
+        held.check()?;
         let back = match &place {
             Place::Inline => {
                 iam.put_policy(who, POLICY_NAME, &doc.document)?;
@@ -923,6 +1036,40 @@ pub fn record(ledger: &crate::ledger::Ledger, revoked: &[(String, SystemTime)]) 
         }
         Ok(n)
     })
+}
+
+/// Marks the revoked records in a team ledger, as [`record`] does in a
+/// file: for each (userid, cut-off), the records (as read before the
+/// revocation, with their revisions) of that session issued before the
+/// cut-off and not marked then. Each is a write conditional on the
+/// record's revision
+/// ([`crate::ledger_table::TableLedger::mark_revoked_read`]), read again
+/// and retried when another writer changed it first, and keeps `by` (the
+/// revoking credentials' ARN). Call only once IAM has been read back
+/// holding them. Returns how many this call marked.
+#[cfg(feature = "aws")]
+pub fn record_in_table(
+    table: &crate::ledger_table::TableLedger,
+    records: &[(Record, u64)],
+    revoked: &[(String, SystemTime)],
+    by: Option<&str>,
+) -> Result<usize> {
+    let mut n = 0;
+    for (r, revision) in records {
+        let Some(u) = r.userid.as_deref() else {
+            continue;
+        };
+        let Some((_, at)) = revoked.iter().find(|(id, _)| id == u) else {
+            continue;
+        };
+        if r.revoked_at.is_none()
+            && r.issued().is_none_or(|t| t < *at)
+            && table.mark_revoked_read(r, *revision, *at, by)?
+        {
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 #[cfg(test)]
@@ -1339,6 +1486,17 @@ mod tests {
             lock_path(d, &Principal::User("../x y".into())),
             Path::new("/s/revoke-user-..%2Fx%20y.lock")
         );
+    }
+
+    #[cfg(feature = "aws")]
+    #[test]
+    fn the_lease_clock_warning() {
+        assert_eq!(lease_skew_warning(None), None);
+        assert_eq!(lease_skew_warning(Some(2)), None);
+        assert_eq!(lease_skew_warning(Some(-2)), None);
+        let w = lease_skew_warning(Some(-3)).unwrap();
+        assert!(w.contains("3 s ahead of AWS's"), "{w}");
+        assert!(w.contains("agree within 5 s"), "{w}");
     }
 
     #[test]

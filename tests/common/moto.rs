@@ -45,12 +45,25 @@ impl Moto {
         Self::spawn(Some(unchecked))
     }
 
+    /// [`Moto::start_iam`], with moto answering one request at a time.
+    /// moto's conditional writes (DynamoDB's `attribute_not_exists` puts)
+    /// check and then store in two steps, so two requests on two of its
+    /// threads can both pass one condition; DynamoDB's are atomic. Tests of
+    /// what concurrent conditional writes exclude use this.
+    pub fn start_iam_serial(unchecked: u32) -> Moto {
+        Self::spawn_with(Some(unchecked), true)
+    }
+
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
 
     fn spawn(iam: Option<u32>) -> Moto {
+        Self::spawn_with(iam, false)
+    }
+
+    fn spawn_with(iam: Option<u32>, serial: bool) -> Moto {
         let mut last = String::new();
         // A port found free can be taken before moto binds it; try a few.
         for _ in 0..3 {
@@ -59,7 +72,13 @@ impl Moto {
             let log = dir.path().join(format!("moto-{port}.log"));
             let out = std::fs::File::create(&log).expect("moto log file");
             let err = out.try_clone().expect("moto log file");
-            let mut cmd = Command::new(venv_bin("moto_server"));
+            let mut cmd = if serial {
+                let mut c = Command::new(venv_bin("python"));
+                c.args(["-c", SERIAL_MOTO_SERVER]);
+                c
+            } else {
+                Command::new(venv_bin("moto_server"))
+            };
             cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .stdin(Stdio::null())
                 .stdout(out)
@@ -157,6 +176,20 @@ impl Drop for Moto {
         let _ = self.child.wait();
     }
 }
+
+/// moto_server with werkzeug's `threaded=False`: one request at a time
+/// (and HTTP/1.0, so no idle connection holds the server).
+const SERIAL_MOTO_SERVER: &str = r#"
+import sys
+import moto.server as server
+run_simple = server.run_simple
+def one_at_a_time(*args, **kwargs):
+    kwargs["threaded"] = False
+    return run_simple(*args, **kwargs)
+server.run_simple = one_at_a_time
+sys.argv[0] = "moto_server"
+server.main()
+"#;
 
 /// A loopback port nothing listens on right now.
 pub fn free_port() -> u16 {
