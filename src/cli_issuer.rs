@@ -260,7 +260,7 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
             (Ledger::Table(_), false) => Some(
                 iam_settings(&a.aws, verbose)
                     .resolve(Service::Sts)
-                    .and_then(Sts::new)
+                    .and_then(aws::Sts::new)
                     .and_then(|s| s.get_caller_identity())
                     .map(|c| c.arn),
             ),
@@ -281,7 +281,7 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
     });
     let revisions: Vec<(handoff::ledger::Record, u64)> = read?;
     let revoker = revoker
-        .map_err(|_| Error::Other("the caller identity lookup failed".into()))?
+        .map_err(|_| Error::other("the caller identity lookup failed"))?
         .transpose()?;
     let records: Vec<handoff::ledger::Record> = revisions.iter().map(|(r, _)| r.clone()).collect();
     let targets = match (&a.selector, &a.userid) {

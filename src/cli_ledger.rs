@@ -55,7 +55,7 @@ pub fn ledger(c: LedgerCommand, verbose: bool) -> Result<ExitCode> {
 /// token id is absent; the counts on stdout.
 fn import(a: cli::LedgerImportArgs, verbose: bool) -> Result<ExitCode> {
     if std::fs::symlink_metadata(&a.file).is_err() {
-        return Err(Error::Usage(format!(
+        return Err(Error::usage(format!(
             "no ledger file {}",
             shown(&a.file.display().to_string())
         )));

@@ -398,6 +398,16 @@ impl Error {
     }
 }
 
+impl Error {
+    /// This error with `context` (what was being done) put before its
+    /// message; its kind, cause and AWS's own words in the kind are kept.
+    #[cfg_attr(not(feature = "aws"), allow(dead_code))]
+    pub(crate) fn within(mut self, context: &str) -> Self {
+        self.inner.message = format!("{context}: {}", self.inner.message);
+        self
+    }
+}
+
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let inner = &self.inner;

@@ -59,28 +59,12 @@ const MAX_POLL: Duration = Duration::from_millis(800);
 /// A lease that could not be had or kept: the revocation did not happen
 /// (exit 1).
 fn lease_error(message: String) -> Error {
-    Error::Other(message)
+    Error::other(message)
 }
 
 /// `e` (a DynamoDB error) with what was being done, its kind kept.
 fn lease_call_error(e: Error, context: &str) -> Error {
-    match e {
-        Error::Aws {
-            code,
-            message,
-            request_id,
-        } => Error::Aws {
-            code,
-            message: format!("{context}: {message}"),
-            request_id,
-        },
-        Error::Transport { endpoint, message } => Error::Transport {
-            endpoint,
-            message: format!("{context}: {message}"),
-        },
-        Error::Other(m) => Error::Other(format!("{context}: {m}")),
-        e => e,
-    }
+    e.within(context)
 }
 
 /// The key of the lease on `who`.

@@ -765,7 +765,7 @@ impl Ledger {
             let r = records
                 .iter_mut()
                 .find(|r| r.token_id == token_id)
-                .ok_or_else(|| Error::Other(format!("the ledger has no record {token_id}")))?;
+                .ok_or_else(|| Error::other(format!("the ledger has no record {token_id}")))?;
             if r.revoked_at.is_some() {
                 return Ok(false);
             }

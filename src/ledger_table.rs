@@ -116,34 +116,17 @@ impl std::fmt::Display for TableUrl {
 // The errors this module makes, each in one place.
 
 fn url_error(message: String) -> Error {
-    Error::Usage(message)
+    Error::usage(message)
 }
 
 fn table_error(message: String) -> Error {
-    Error::Other(message)
+    Error::other(message)
 }
 
 /// `e` with `context` put before its message, its kind (and so its exit
 /// status) kept.
 fn within(e: Error, context: &str) -> Error {
-    match e {
-        Error::Aws {
-            code,
-            message,
-            request_id,
-        } => Error::Aws {
-            code,
-            message: format!("{context}: {message}"),
-            request_id,
-        },
-        Error::Transport { endpoint, message } => Error::Transport {
-            endpoint,
-            message: format!("{context}: {message}"),
-        },
-        Error::Other(m) => Error::Other(format!("{context}: {m}")),
-        Error::Usage(m) => Error::Usage(format!("{context}: {m}")),
-        e => e,
-    }
+    e.within(context)
 }
 
 /// One line of `ledger check`: what was tried, whether it worked, and what
@@ -238,7 +221,7 @@ impl TableLedger {
             None => match self.db.create_table(self.table(), KEY, &[]) {
                 Ok(_) => true,
                 // Made by another issuer in the meantime.
-                Err(Error::Aws { code, .. }) if code == "ResourceInUseException" => false,
+                Err(e) if e.is_aws("ResourceInUseException") => false,
                 Err(e) => return Err(within(e, &format!("cannot create {}", self.url()))),
             },
         };

@@ -26,7 +26,7 @@ use serde_json::{json, Map, Value};
 
 use super::config::{ClientConfig, Service};
 use super::transport::Transport;
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// One attribute value, as DynamoDB's JSON writes it (`{"S": "text"}`,
 /// `{"N": "42"}`, ...).
@@ -148,26 +148,26 @@ fn to_value<T: Serialize>(v: &T) -> Result<Value> {
 
 /// The one place this module makes an error of its own.
 fn table_error(message: String) -> Error {
-    Error::Other(message)
+    Error::other(message)
 }
 
 /// Whether `e` is DynamoDB's answer that a condition did not hold
 /// (`ConditionalCheckFailedException`): the item was there (or not), or
 /// its revision had moved on.
 pub fn is_condition_failed(e: &Error) -> bool {
-    matches!(e, Error::Aws { code, .. } if code == "ConditionalCheckFailedException")
+    e.is_aws("ConditionalCheckFailedException")
 }
 
 /// Whether `e` is DynamoDB's answer that the table (or index) does not
 /// exist (`ResourceNotFoundException`).
 pub fn is_not_found(e: &Error) -> bool {
-    matches!(e, Error::Aws { code, .. } if code == "ResourceNotFoundException")
+    e.is_aws("ResourceNotFoundException")
 }
 
 /// Whether `e` is a refusal for want of permission
 /// (`AccessDeniedException`, moto's `AccessDenied`, ...).
 pub fn is_access_denied(e: &Error) -> bool {
-    matches!(e, Error::Aws { code, .. } if code.starts_with("AccessDenied")
+    matches!(e.kind(), ErrorKind::Aws { code, .. } if code.starts_with("AccessDenied")
         || code == "UnrecognizedClientException"
         || code == "InvalidClientTokenId")
 }
@@ -649,15 +649,11 @@ mod tests {
 
     #[test]
     fn condition_failures_are_told_by_code() {
-        let e = |code: &str| Error::Aws {
-            code: code.into(),
-            message: "The conditional request failed".into(),
-            request_id: Some("R".into()),
-        };
+        let e = |code: &str| Error::aws(code, "The conditional request failed", Some("R".into()));
         assert!(is_condition_failed(&e("ConditionalCheckFailedException")));
         assert!(!is_condition_failed(&e("ResourceNotFoundException")));
-        assert!(!is_condition_failed(&Error::Other(
-            "ConditionalCheckFailedException".into()
+        assert!(!is_condition_failed(&Error::other(
+            "ConditionalCheckFailedException"
         )));
         assert!(is_not_found(&e("ResourceNotFoundException")));
         assert!(is_access_denied(&e("AccessDeniedException")));
