@@ -589,6 +589,9 @@ enum Reply {
     /// Answers 200 with a head that promises 1000 bytes, sends 10 and
     /// closes the connection.
     Cut,
+    /// Answers 200 with a head that promises 1000 bytes, sends 10, then
+    /// says nothing more for this long.
+    Stall(Duration),
 }
 
 /// A server on a loopback port that plays `replies`, one per connection,
@@ -660,6 +663,13 @@ fn fake(replies: Vec<Reply>) -> Fake {
                     Reply::Cut => s.write_all(
                         b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n<Response",
                     ),
+                    Reply::Stall(d) => {
+                        let res = s.write_all(
+                            b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 1000\r\n\r\n<Response",
+                        );
+                        std::thread::sleep(d);
+                        res
+                    }
                 };
             });
         }
@@ -951,6 +961,10 @@ fn connection_refused_is_exit_6() {
         msg.contains(&url) && msg.contains("after 3 attempts"),
         "{msg}"
     );
+    // Told from the types, the cause kept: reqwest's error.
+    assert_eq!(e.kind(), &ErrorKind::Connect, "{e:?}");
+    let cause = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<reqwest::Error>());
+    assert!(cause.is_some_and(reqwest::Error::is_connect), "{e:?}");
     assert!(started.elapsed() < Duration::from_secs(10));
 }
 
@@ -968,6 +982,25 @@ fn a_silent_server_times_out() {
     );
     assert_eq!(f.hits.load(Ordering::SeqCst), 3);
     assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
+/// An answer that stops mid-body is a timeout, told from reqwest's and
+/// io's error types (the read timeout's error says "error decoding response
+/// body", not "timed out"): not a cut-off answer.
+#[test]
+fn an_answer_that_stalls_times_out() {
+    loopback_only();
+    let f = fake(vec![Reply::Stall(Duration::from_secs(3)); 3]);
+    let e = quick(&f.url).get_caller_identity().unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Timeout, "{e:?}");
+    assert!(
+        transport_error(&e).starts_with("no more of the response within 500 ms"),
+        "{e}"
+    );
+    // The cause is kept: reqwest's error, inside the read's io::Error.
+    let cause = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<std::io::Error>());
+    assert!(cause.is_some(), "{e:?}");
+    assert_eq!(f.hits.load(Ordering::SeqCst), 3);
 }
 
 #[test]
