@@ -111,8 +111,8 @@ impl CredentialServer {
         let c = token.credentials();
         if c.session_token().is_none() || c.expiration().is_none() {
             return Err(Error::usage(
-                "exec --server serves temporary credentials, and this token holds long-term keys \
-                 (no session token or expiration): use handoff exec without --server",
+                "the credential server serves temporary credentials, and this token holds long-term keys \
+                 (no session token or expiration)",
             ));
         }
         let mut bytes = Zeroizing::new([0u8; 32]);

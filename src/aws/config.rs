@@ -701,7 +701,7 @@ impl Profiles {
                     ));
                 }
                 (Some(_), None) | (None, Some(_)) => {
-                    return Err(Error::other(format!(
+                    return Err(Error::document(format!(
                         "profile {name} in {} has only one of aws_access_key_id and aws_secret_access_key",
                         file.display()
                     )))
@@ -997,20 +997,20 @@ sso_session = corp
                 ..r.clone()
             };
             let err = resolve_in(&keys, &s, Service::Sts).unwrap_err();
-            assert_eq!(err.exit_code(), 2, "{bad}: {err}");
+            assert_eq!(err.kind(), &crate::ErrorKind::InvalidArgument, "{bad}: {err}");
         }
         let s = Settings {
             region: Some("us-east-1.evil.com/".into()),
             ..Settings::default()
         };
         assert_eq!(
-            resolve_in(&keys, &s, Service::Sts).unwrap_err().exit_code(),
-            2
+            resolve_in(&keys, &s, Service::Sts).unwrap_err().kind(),
+            &crate::ErrorKind::InvalidArgument
         );
 
         // EC2 without a region says how to give one.
         let err = resolve_in(&keys, &Settings::default(), Service::Ec2).unwrap_err();
-        assert_eq!(err.exit_code(), 2);
+        assert_eq!(err.kind(), &crate::ErrorKind::InvalidArgument);
         assert!(err.to_string().contains("AWS_REGION"), "{err}");
     }
 
@@ -1019,7 +1019,7 @@ sso_session = corp
         let home = home_with("", CONFIG);
         let h = home.path().to_str().unwrap();
         let err = resolve_in(&[("HOME", h)], &Settings::default(), Service::Sts).unwrap_err();
-        assert_eq!(err.exit_code(), 1);
+        assert_eq!(err.kind(), &crate::ErrorKind::Other);
         let msg = err.to_string();
         assert!(msg.contains("AWS_ACCESS_KEY_ID"), "{msg}");
         assert!(
@@ -1135,7 +1135,7 @@ sso_session = corp
             "http://proxy.example:0",
         ] {
             let e = check_proxy("HTTPS_PROXY", bad).unwrap_err();
-            assert_eq!(e.exit_code(), 2, "{bad}");
+            assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument, "{bad}");
             assert!(
                 e.to_string().starts_with("HTTPS_PROXY is not a proxy URL"),
                 "{e}"
@@ -1170,8 +1170,8 @@ sso_session = corp
         assert_eq!(
             resolve_in(&v, &Settings::default(), Service::Sts)
                 .unwrap_err()
-                .exit_code(),
-            2
+                .kind(),
+            &crate::ErrorKind::InvalidArgument
         );
     }
 

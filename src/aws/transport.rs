@@ -856,6 +856,21 @@ mod tests {
             assert!(words.starts_with("the server's certificate "), "{words}");
             assert!(words.ends_with(want), "{words}");
         }
+        // webpki's error inside rustls's, told by its type.
+        let ca = rustls::Error::InvalidCertificate(C::Other(rustls::OtherError(
+            std::sync::Arc::new(webpki::Error::CaUsedAsEndEntity),
+        )));
+        assert_eq!(
+            certificate_error(&ca).as_deref(),
+            Some("the server's certificate is a certificate authority's, not a server's")
+        );
+        let other = rustls::Error::InvalidCertificate(C::Other(rustls::OtherError(
+            std::sync::Arc::new(webpki::Error::BadDer),
+        )));
+        assert_eq!(
+            certificate_error(&other).as_deref(),
+            Some("the server's certificate was refused")
+        );
         let wrapped = std::io::Error::other(rustls::Error::NoCertificatesPresented);
         assert_eq!(
             certificate_error(&wrapped).as_deref(),
