@@ -215,6 +215,9 @@ mod tests {
         assert!(ExpectedAccounts::parse("expect-account = 12", "cfg").is_err());
         assert!(ExpectedAccounts::parse("colour = blue", "cfg").is_err());
         assert_eq!(ExpectedAccounts::default().for_token(&t), None);
-        assert_eq!(ExpectedAccounts::exactly("abc").unwrap_err().kind(), &crate::ErrorKind::InvalidArgument);
+        assert_eq!(
+            ExpectedAccounts::exactly("abc").unwrap_err().kind(),
+            &crate::ErrorKind::InvalidArgument
+        );
     }
 }

@@ -14,7 +14,8 @@ fn with_words(e: Error, more: &str) -> Error {
 
 /// An error of `handoff::revoke::targets` for `selector`: a session token
 /// without `--all-sessions` names the flag; a selector that names nothing
-/// says what a selector can be.
+/// says what a selector can be; a token whose minter the ledger does not
+/// know names `--userid` and `--user`.
 #[cfg(feature = "aws")]
 pub fn revoke_targets(e: Error, selector: &str, records: &[handoff::ledger::Record]) -> Error {
     match e.kind() {
@@ -28,6 +29,24 @@ pub fn revoke_targets(e: Error, selector: &str, records: &[handoff::ledger::Reco
                 e,
                 ": give a token id, roster name, session name or access key id (handoff issued --all lists them), or --userid ID with --user NAME or --role NAME",
             )
+        }
+        ErrorKind::Document { .. } => {
+            // the first record targets() refused for it: every one before
+            // it passed
+            let unknown = handoff::revoke::select(records, selector)
+                .ok()
+                .into_iter()
+                .flatten()
+                .find(|r| {
+                    matches!(r.kind.as_str(), "federation" | "session")
+                        && r.userid.is_some()
+                        && r.minted_by.is_none()
+                })
+                .map(|r| r.userid.clone().unwrap_or_default());
+            match unknown {
+                Some(userid) => with_words(e, &format!("; give --userid {userid} --user NAME")),
+                None => e,
+            }
         }
         _ => e,
     }

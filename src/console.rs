@@ -989,7 +989,11 @@ mod tests {
             },
         ];
         for o in bad {
-            assert_eq!(o.check().unwrap_err().kind(), &crate::ErrorKind::InvalidArgument, "{o:?}");
+            assert_eq!(
+                o.check().unwrap_err().kind(),
+                &crate::ErrorKind::InvalidArgument,
+                "{o:?}"
+            );
         }
         let good = Options {
             region: Some("eu-west-1".into()),

@@ -132,7 +132,7 @@ impl RevocationPolicy {
     /// write are kept as they are.
     pub fn parse(document: &str) -> Result<RevocationPolicy> {
         let bad = |why: &str| {
-            Error::other(format!(
+            Error::document(format!(
                 "the existing {POLICY_NAME} policy cannot be read ({why}); fix or delete it first"
             ))
         };
@@ -388,15 +388,12 @@ pub fn select<'r>(records: &'r [Record], selector: &str) -> Result<Vec<&'r Recor
     Ok(hits.into_iter().map(|(r, _)| r).collect())
 }
 
-/// Who minted a record: `None` for root, an error when unknown.
+/// Who minted a record: `None` for root, an error when unknown (the record
+/// lacks `minted_by`: [`ErrorKind::Document`](crate::ErrorKind::Document)).
 #[cfg(feature = "aws")]
 fn minting_user(r: &Record) -> Result<Option<String>> {
     let arn = r.minted_by.as_deref().ok_or_else(|| {
-        Error::other(format!(
-            "the ledger does not say who minted {}; give --userid {} --user NAME",
-            r.token_id,
-            r.userid.as_deref().unwrap_or("ID")
-        ))
+        Error::document(format!("the ledger does not say who minted {}", r.token_id))
     })?;
     if arn.ends_with(":root") {
         return Ok(None);
@@ -457,16 +454,21 @@ impl Target {
 /// Errors: a selector that names nothing is [`ErrorKind::Other`]; an
 /// ambiguous one is [`ErrorKind::InvalidArgument`] with the candidates in
 /// [`related`](Error::related) ([`select`]); a session token without
-/// `all_sessions` is [`ErrorKind::InvalidArgument`] with none.
+/// `all_sessions` is [`ErrorKind::InvalidArgument`] with none; a federation
+/// or session token whose record does not say who minted it is
+/// [`ErrorKind::Document`].
 ///
 /// [`ErrorKind::Other`]: crate::ErrorKind::Other
 /// [`ErrorKind::InvalidArgument`]: crate::ErrorKind::InvalidArgument
+/// [`ErrorKind::Document`]: crate::ErrorKind::Document
 #[cfg(feature = "aws")]
 pub fn targets(records: &[Record], selector: &str, all_sessions: bool) -> Result<Vec<Target>> {
     use crate::aws::Principal;
     let chosen = select(records, selector)?;
     if chosen.is_empty() {
-        return Err(Error::other(format!("nothing in the ledger is {selector:?}")));
+        return Err(Error::other(format!(
+            "nothing in the ledger is {selector:?}"
+        )));
     }
     let mut out: Vec<Target> = Vec::new();
     for r in chosen {

@@ -997,7 +997,11 @@ sso_session = corp
                 ..r.clone()
             };
             let err = resolve_in(&keys, &s, Service::Sts).unwrap_err();
-            assert_eq!(err.kind(), &crate::ErrorKind::InvalidArgument, "{bad}: {err}");
+            assert_eq!(
+                err.kind(),
+                &crate::ErrorKind::InvalidArgument,
+                "{bad}: {err}"
+            );
         }
         let s = Settings {
             region: Some("us-east-1.evil.com/".into()),

@@ -542,11 +542,10 @@ pub(crate) fn get_once(url: &str, endpoint: &str, cap: usize) -> Result<Answer> 
         Err(e) => {
             let e = e.without_url();
             if let Some(words) = certificate_error(&e) {
-                return Err(failed(
-                    ErrorKind::Certificate,
-                    format!("cannot connect: {words}"),
-                )
-                .with_source(e));
+                return Err(
+                    failed(ErrorKind::Certificate, format!("cannot connect: {words}"))
+                        .with_source(e),
+                );
             }
             let kind = send_error_kind(&e);
             let message = describe_send_error(&e, &kind, READ_TIMEOUT);
@@ -680,7 +679,9 @@ fn describe_send_error(e: &reqwest::Error, kind: &ErrorKind, read_timeout: Durat
 
 /// Every error in `e`'s chain, `e` first, with the errors an
 /// [`std::io::Error`] wraps (which its `source()` skips).
-fn chain<'e>(e: &'e (dyn std::error::Error + 'static)) -> Vec<&'e (dyn std::error::Error + 'static)> {
+fn chain<'e>(
+    e: &'e (dyn std::error::Error + 'static),
+) -> Vec<&'e (dyn std::error::Error + 'static)> {
     let mut out = Vec::new();
     let mut stack = vec![e];
     while let Some(err) = stack.pop() {
