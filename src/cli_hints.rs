@@ -4,9 +4,12 @@
 //! the call that can return the error, from its kind and the facts the
 //! command line holds, so that what is printed stays as it was.
 
-use handoff::{Error, ErrorKind};
+use handoff::Error;
+#[cfg(feature = "aws")]
+use handoff::ErrorKind;
 
 /// `e` with `more` after its message, the kind kept and `e` as the cause.
+#[cfg(feature = "aws")]
 fn with_words(e: Error, more: &str) -> Error {
     let message = format!("{e}{more}");
     Error::new(e.kind().clone(), message).with_source(e)
