@@ -68,14 +68,20 @@ pub fn write_stdout(bytes: &[u8]) -> Result<()> {
     let fd = std::io::stdout()
         .as_fd()
         .try_clone_to_owned()
-        .map_err(|e| Error::other(format!("cannot write to stdout: {e}")))?;
+        .map_err(stdout_error)?;
     let mut out = std::fs::File::from(fd);
     match out.write_all(bytes) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Error::other(format!("cannot write to stdout: {e}")))
-        }
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(stdout_error(e)),
         _ => Ok(()),
     }
+}
+
+/// Writing to stdout failed.
+fn stdout_error(e: std::io::Error) -> Error {
+    let kind = crate::ErrorKind::Io {
+        path: "stdout".into(),
+    };
+    Error::new(kind, format!("cannot write to stdout: {e}")).with_source(e)
 }
 
 /// Writes one line to stderr and ignores a failure: a closed stderr or a

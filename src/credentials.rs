@@ -541,7 +541,12 @@ mod tests {
             .check_not_expired_at(at - std::time::Duration::from_secs(1))
             .is_ok());
         let e = t.check_not_expired_at(at).unwrap_err();
-        assert_eq!(e.exit_code(), 4);
+        assert_eq!(
+            e.kind(),
+            &crate::ErrorKind::Expired {
+                at: "2026-11-26T18:00:00Z".into()
+            }
+        );
         assert!(e.to_string().contains("2026-11-26T18:00:00Z"));
     }
 
@@ -643,7 +648,12 @@ mod tests {
         assert!(!Credentials::new("A", "s".into(), None, late).is_expired());
         assert!(!Credentials::new("A", "s".into(), None, None).is_expired_at(at));
         let t = Token::new(Kind::Static, Credentials::new("A", "s".into(), None, old));
-        assert_eq!(t.check_not_expired().unwrap_err().exit_code(), 4);
+        assert_eq!(
+            t.check_not_expired().unwrap_err().kind(),
+            &crate::ErrorKind::Expired {
+                at: "2000-01-01T00:00:00Z".into()
+            }
+        );
         let t = Token::new(Kind::Static, Credentials::new("A", "s".into(), None, late));
         assert!(t.check_not_expired().is_ok());
     }

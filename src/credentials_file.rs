@@ -56,10 +56,15 @@ pub fn write_profile(path: &Path, name: &str, token: &Token, force: bool) -> Res
                 && text[l.start..l.text_end].trim_start().starts_with(MARKER)
         });
         if !ours && !force {
-            return Err(Error::other(format!(
-                "profile [{name}] in {} was not written by handoff; --force replaces it",
-                path.display()
-            )));
+            return Err(Error::new(
+                crate::ErrorKind::Exists {
+                    path: path.to_path_buf(),
+                },
+                format!(
+                    "profile [{name}] in {} was not written by handoff",
+                    path.display()
+                ),
+            ));
         }
     }
     let rendered = render(token, OutputFormat::Ini, name)?;
@@ -289,11 +294,10 @@ mod tests {
     #[test]
     fn replaces_only_its_section_and_only_when_asked() {
         let e = write(FILE, "work", false).unwrap_err();
-        assert_eq!(e.exit_code(), 1);
+        assert!(matches!(e.kind(), crate::ErrorKind::Exists { .. }), "{e:?}");
         assert!(
             e.to_string().starts_with("profile [work] in ")
-                && e.to_string()
-                    .ends_with("was not written by handoff; --force replaces it"),
+                && e.to_string().ends_with("was not written by handoff"),
             "{e}"
         );
         let out = write(FILE, "work", true).unwrap();
@@ -421,7 +425,7 @@ mod tests {
         let path = dir.path().join("credentials");
         for bad in ["", "a]b", "[a", "a\nb", "a\rb", " a", "a "] {
             let e = write_profile(&path, bad, &token(), true).unwrap_err();
-            assert_eq!(e.exit_code(), 2, "{bad:?}");
+            assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument, "{bad:?}");
             assert_eq!(
                 e.to_string(),
                 format!("{bad:?} is not a usable profile name")
@@ -531,6 +535,7 @@ mod tests {
         fs::write(&path, "[profile c]\n[profile c]\n").unwrap();
         let e = set_region(&path, "c", "eu-west-1").unwrap_err();
         assert!(e.to_string().contains("config line 2: "), "{e}");
+        assert_eq!(e.kind(), &crate::ErrorKind::Document { line: Some(2) });
         let e = set_region(&path, "c", "eu-west-1\n[x]").unwrap_err();
         assert!(e.to_string().contains("not a region name"), "{e}");
     }

@@ -40,8 +40,13 @@ pub fn read_document_file(path: &Path) -> Result<Token> {
 /// Reads a credential document from `r` (a pipe, named `name` in messages),
 /// at most [`MAX_DOCUMENT_SIZE`] bytes, and parses it ([`parse_document`]).
 pub fn read_document(mut r: impl Read, name: &str) -> Result<Token> {
-    let bytes = crate::files::read_capped(&mut r, MAX_DOCUMENT_SIZE, None)
-        .map_err(|e| Error::other(format!("cannot read {name}: {e}")))?;
+    let bytes = crate::files::read_capped(&mut r, MAX_DOCUMENT_SIZE, None).map_err(|e| {
+        Error::new(
+            crate::ErrorKind::Io { path: name.into() },
+            format!("cannot read {name}: {e}"),
+        )
+        .with_source(e)
+    })?;
     document_from(bytes)
 }
 
@@ -190,11 +195,15 @@ struct StsCredentials {
 }
 
 fn parse_json(text: &str) -> Result<Token> {
+    // (serde_json's error is not kept as the source: its words can quote
+    // the input, which holds secrets)
     let doc: DocIn = serde_json::from_str(text).map_err(|e| {
-        Error::document(format!(
-            "the credential document is not valid: {}",
-            json_error(&e)
-        ))
+        Error::new(
+            crate::ErrorKind::Document {
+                line: Some(e.line()),
+            },
+            format!("the credential document is not valid: {}", json_error(&e)),
+        )
     })?;
     let (akid, secret, session, expiration) = match doc.credentials {
         Some(c) => (
@@ -600,7 +609,7 @@ mod tests {
         ] {
             let e = parse_document(doc).unwrap_err();
             assert!(e.to_string().contains("holds a NUL byte"), "{e}");
-            assert_eq!(e.exit_code(), 1);
+            assert_eq!(e.kind(), &crate::ErrorKind::Document { line: None });
         }
     }
 
@@ -668,7 +677,10 @@ mod tests {
         ];
         for c in cases {
             let e = parse_document(c).unwrap_err();
-            assert_eq!(e.exit_code(), 1, "{c}: {e}");
+            assert!(
+                matches!(e.kind(), crate::ErrorKind::Document { .. }),
+                "{c}: {e}"
+            );
             assert!(!e.to_string().contains("SECRETMARKER"), "{c}: {e}");
         }
     }
@@ -826,6 +838,12 @@ mod tests {
 
     #[test]
     fn document_errors_say_which_and_where() {
+        let e = parse_document("{\n]").unwrap_err();
+        assert_eq!(e.kind(), &crate::ErrorKind::Document { line: Some(2) });
+        assert!(
+            std::error::Error::source(&e).is_none(),
+            "serde's words may quote secrets"
+        );
         for (text, want) in [
             ("{", "the credential document is not valid: it ends early at line 1 column 1"),
             ("{]", "the credential document is not valid: invalid JSON at line 1 column 2"),
@@ -980,7 +998,9 @@ mod tests {
                 .contains("the credential document is not UTF-8 text"),
             "{e}"
         );
-        let e = read_document_file(&dir.path().join("none")).unwrap_err();
+        let none = dir.path().join("none");
+        let e = read_document_file(&none).unwrap_err();
         assert!(e.to_string().starts_with("cannot read"), "{e}");
+        assert_eq!(e.kind(), &crate::ErrorKind::Io { path: none });
     }
 }

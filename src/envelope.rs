@@ -729,7 +729,10 @@ mod tests {
             ),
             "{e}"
         );
-        assert_eq!(e.exit_code(), 3);
+        assert_eq!(
+            e.kind(),
+            &crate::ErrorKind::UnsupportedVersion { found: 2, known: 1 }
+        );
     }
 
     #[test]

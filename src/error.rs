@@ -9,8 +9,47 @@
 //! lines of a roster) are one error whose [`related`](Error::related) list
 //! holds each.
 //!
-//! The exit statuses of the command line are the binary's business: it maps
-//! kinds to them.
+//! The exit statuses of the command line, and the flags a message could
+//! suggest, are the binary's business: it maps kinds to them. No message
+//! here names a command-line flag.
+//!
+//! An embedder tells the causes apart by kind, not by words:
+//!
+//! ```
+//! use handoff::{open, seal, Credentials, ErrorKind, Form, Identities, Kind, Recipients, Token};
+//!
+//! // a token sealed to one identity
+//! let (ours_text, ours_public) = handoff::keys::generate();
+//! let mut to = Recipients::new();
+//! to.add(&ours_public)?;
+//! let creds = Credentials::new("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(), None, None);
+//! let sealed = seal(&Token::new(Kind::Static, creds), &to, Form::Binary)?;
+//! let mut ours = Identities::new();
+//! ours.add_text(&ours_text, "ours")?;
+//!
+//! // someone else's identity: no matching identity
+//! let (theirs_text, _) = handoff::keys::generate();
+//! let mut theirs = Identities::new();
+//! theirs.add_text(&theirs_text, "theirs")?;
+//! let e = open(&sealed, &theirs).unwrap_err();
+//! assert_eq!(e.kind(), &ErrorKind::NoMatchingIdentity);
+//!
+//! // the right identity, but a damaged file: another cause
+//! let mut damaged = sealed.to_vec();
+//! let last = damaged.len() - 1;
+//! damaged[last] ^= 1;
+//! let e = open(&damaged, &ours).unwrap_err();
+//! assert_eq!(e.kind(), &ErrorKind::Damaged);
+//! // what age or the reader said is kept as the cause
+//! assert!(std::error::Error::source(&e).is_some());
+//!
+//! match e.kind() {
+//!     ErrorKind::NoMatchingIdentity => println!("ask the sender to seal it to you"),
+//!     ErrorKind::Damaged => println!("ask the sender to send it again"),
+//!     _ => println!("{e}"),
+//! }
+//! # Ok::<(), handoff::Error>(())
+//! ```
 
 use std::path::{Path, PathBuf};
 
@@ -32,6 +71,8 @@ pub struct Error {
 struct Inner {
     kind: ErrorKind,
     message: String,
+    /// Shown before the message (`not a handoff token: `).
+    prefix: &'static str,
     /// Shown after the message in parentheses (the endpoint a transport
     /// error happened on).
     context: Option<String>,
@@ -48,12 +89,17 @@ pub enum ErrorKind {
     /// No identity was given to open the token with (none named, no
     /// default identity file).
     NoIdentity,
-    /// An identity given cannot be used: its file cannot be read, or is not
-    /// an identity handoff reads.
+    /// An identity given cannot be used: its file cannot be read, is not an
+    /// identity handoff reads, is locked with no terminal to ask on, or its
+    /// plugin failed.
     BadIdentity,
+    /// A passphrase is needed (the token is sealed with one, or a key is
+    /// encrypted) and there is none: none given, and no terminal to ask on.
+    NoPassphrase,
     /// The identities given are not ones the token was sealed to.
     NoMatchingIdentity,
-    /// The token was sealed with a passphrase, and the one given is wrong.
+    /// The passphrase is wrong: the token's (age cannot tell that from a
+    /// damaged passphrase-sealed file), or an encrypted key's.
     WrongPassphrase,
     /// The sealed file (or an identity file) is damaged or truncated: its
     /// bytes are not what age wrote.
@@ -139,6 +185,21 @@ pub enum ErrorKind {
     /// An argument or option breaks a rule (a name too long, a duration out
     /// of range, a recipient that is not one).
     InvalidArgument,
+    /// An IAM action that is not in the list of known actions (a typo,
+    /// most likely; the message suggests the nearest).
+    UnknownAction {
+        /// The action, as `service:Action`.
+        action: String,
+    },
+    /// A file (or a profile in one) is already there, and replacing it was
+    /// not allowed.
+    Exists {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The token holds a value the chosen output format cannot carry safely
+    /// (a control character, for a shell's syntax).
+    Unrepresentable,
     /// A document (a credential document, a policy, a config file) could
     /// not be read as one.
     Document {
@@ -161,6 +222,7 @@ impl Error {
             inner: Box::new(Inner {
                 kind,
                 message: message.into(),
+                prefix: "",
                 context: None,
                 source: None,
                 related: Vec::new(),
@@ -194,8 +256,8 @@ impl Error {
         &self.inner.related
     }
 
-    /// The message in its own words, without what `Display` adds for the
-    /// kind (`AWS error CODE: `, `not a handoff token: `, the endpoint).
+    /// The message in its own words, without what `Display` adds around it
+    /// (`AWS error CODE: `, `not a handoff token: `, the endpoint).
     pub fn message(&self) -> &str {
         &self.inner.message
     }
@@ -228,7 +290,9 @@ impl Error {
 
     /// Not a handoff token: `why`.
     pub(crate) fn not_a_token(why: impl Into<String>) -> Self {
-        Error::new(ErrorKind::NotAToken, why)
+        let mut e = Error::new(ErrorKind::NotAToken, why);
+        e.inner.prefix = "not a handoff token: ";
+        e
     }
 
     /// The token or a file it needs is damaged or truncated.
@@ -247,7 +311,7 @@ impl Error {
     /// Expired credentials.
     pub(crate) fn expired(at: impl Into<String>) -> Self {
         let at = at.into();
-        let message = format!("the credentials expired at {at}; --allow-expired uses them anyway");
+        let message = format!("the credentials expired at {at}");
         Error::new(ErrorKind::Expired { at }, message)
     }
 
@@ -261,10 +325,7 @@ impl Error {
 
     /// No identity to open the token with.
     pub(crate) fn no_identity() -> Self {
-        Error::new(
-            ErrorKind::NoIdentity,
-            "no identity to open the token with: give -i FILE",
-        )
+        Error::new(ErrorKind::NoIdentity, "no identity to open the token with")
     }
 
     /// An answer of AWS's that is an error.
@@ -340,8 +401,8 @@ impl Error {
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let inner = &self.inner;
+        f.write_str(inner.prefix)?;
         match &inner.kind {
-            ErrorKind::NotAToken => write!(f, "not a handoff token: {}", inner.message)?,
             ErrorKind::Aws {
                 code, request_id, ..
             } => {
@@ -400,6 +461,25 @@ impl Error {
 mod tests {
     use super::*;
     use std::error::Error as _;
+
+    #[test]
+    fn an_error_crosses_threads_and_boxes_into_others() {
+        fn check<T: std::error::Error + Send + Sync + 'static>() {}
+        check::<Error>();
+        // one pointer: a Result<T, Error> stays small
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+    }
+
+    #[test]
+    fn several_errors_are_one_with_a_list() {
+        let e = Error::usage("2 errors in roster r").with_related(vec![
+            Error::usage("r line 1: x"),
+            Error::usage("r line 2: y"),
+        ]);
+        assert_eq!(e.to_string(), "2 errors in roster r");
+        let each: Vec<String> = e.related().iter().map(ToString::to_string).collect();
+        assert_eq!(each, ["r line 1: x", "r line 2: y"]);
+    }
 
     #[test]
     fn aws_error_names_code_and_request_id() {

@@ -40,10 +40,12 @@ pub fn check_writable(path: &Path, overwrite: Overwrite) -> Result<()> {
 }
 
 fn exists(path: &Path) -> Error {
-    Error::other(format!(
-        "{} already exists; --force replaces it",
-        path.display()
-    ))
+    Error::new(
+        crate::ErrorKind::Exists {
+            path: path.to_path_buf(),
+        },
+        format!("{} already exists", path.display()),
+    )
 }
 
 /// What an output path is, after following symlinks.
@@ -81,10 +83,12 @@ pub(crate) fn target(path: &Path) -> Result<Target> {
     } else {
         "not a regular file"
     };
-    Err(Error::other(format!(
-        "{} is {what}; not writing into it",
-        path.display()
-    )))
+    Err(Error::new(
+        crate::ErrorKind::Io {
+            path: path.to_path_buf(),
+        },
+        format!("{} is {what}; not writing into it", path.display()),
+    ))
 }
 
 /// Writes `bytes` to `path` with mode 0600: a temp file in the same directory,
@@ -425,7 +429,7 @@ mod tests {
             0o700
         );
         let e = write_private(&p, b"two", Overwrite::Refuse).unwrap_err();
-        assert!(e.to_string().contains("--force"), "{e}");
+        assert_eq!(e.kind(), &crate::ErrorKind::Exists { path: p.clone() });
         assert_eq!(fs::read(&p).unwrap(), b"one");
         assert!(check_writable(&p, Overwrite::Refuse).is_err());
         write_private(&p, b"two", Overwrite::Replace).unwrap();
@@ -481,10 +485,8 @@ mod tests {
         std::os::unix::fs::symlink(&real, &link).unwrap();
         let e = write_private(&link, b"new", Overwrite::Refuse).unwrap_err();
         // named as given, not as the file the link reaches
-        assert_eq!(
-            e.to_string(),
-            format!("{} already exists; --force replaces it", link.display())
-        );
+        assert_eq!(e.to_string(), format!("{} already exists", link.display()));
+        assert_eq!(e.kind(), &crate::ErrorKind::Exists { path: link.clone() });
         assert_eq!(fs::read(&real).unwrap(), b"old");
         write_private(&link, b"new", Overwrite::Replace).unwrap();
         assert_eq!(fs::read(&real).unwrap(), b"new");
@@ -500,14 +502,12 @@ mod tests {
         let link = dir.path().join("link");
         std::os::unix::fs::symlink(dir.path().join("nowhere"), &link).unwrap();
         let e = check_writable(&link, Overwrite::Refuse).unwrap_err();
-        assert!(e.to_string().contains("already exists"), "{e}");
+        assert_eq!(e.kind(), &crate::ErrorKind::Exists { path: link.clone() });
         check_writable(&link, Overwrite::Replace).unwrap();
         // and the final write, should it come to that, refuses it too
         let e = write_private(&link, b"x", Overwrite::Refuse).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            format!("{} already exists; --force replaces it", link.display())
-        );
+        assert_eq!(e.to_string(), format!("{} already exists", link.display()));
+        assert_eq!(e.kind(), &crate::ErrorKind::Exists { path: link.clone() });
         assert!(fs::symlink_metadata(&link)
             .unwrap()
             .file_type()
@@ -524,6 +524,12 @@ mod tests {
         for overwrite in [Overwrite::Refuse, Overwrite::Replace] {
             let e = check_writable(&file.join("x"), overwrite).unwrap_err();
             assert!(e.to_string().starts_with("cannot write"), "{e}");
+            assert_eq!(
+                e.kind(),
+                &crate::ErrorKind::Io {
+                    path: file.join("x")
+                }
+            );
         }
     }
 

@@ -112,10 +112,13 @@ impl std::error::Error for IniError {}
 
 /// A text of the file at `path` that botocore refuses, named with its line.
 pub(crate) fn refused(path: &std::path::Path, e: &IniError) -> crate::Error {
-    crate::Error::other(format!(
-        "{} {e} (the AWS CLI and SDKs refuse this file too)",
-        path.display()
-    ))
+    crate::Error::new(
+        crate::ErrorKind::Document { line: Some(e.line) },
+        format!(
+            "{} {e} (the AWS CLI and SDKs refuse this file too)",
+            path.display()
+        ),
+    )
 }
 
 impl Ini {

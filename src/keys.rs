@@ -39,10 +39,10 @@ pub fn keygen(path: &Path, overwrite: Overwrite) -> Result<String> {
 pub fn public_keys(path: &Path) -> Result<Vec<String>> {
     let text = read_small_file(path, "identity file")?;
     let file = age::IdentityFile::from_buffer(text.as_bytes()).map_err(|e| {
-        Error::other(format!(
-            "{}: not an age identity file ({e})",
-            path.display()
-        ))
+        Error::new(
+            crate::ErrorKind::Document { line: None },
+            format!("{}: not an age identity file ({e})", path.display()),
+        )
     })?;
     let keys: Vec<String> = text
         .lines()
@@ -61,7 +61,7 @@ pub fn public_keys(path: &Path) -> Result<Vec<String>> {
         .collect();
     drop(file);
     if keys.is_empty() {
-        return Err(Error::other(format!(
+        return Err(Error::document(format!(
             "{} holds no age X25519 identity",
             path.display()
         )));

@@ -67,10 +67,11 @@
 //!   [`roster`], [`batch`] (per-person mints over [`issue`]) and [`revoke`]
 //!   use them with a [`Token`]. [`console`] signs a browser in to the AWS
 //!   console with a token (one unsigned request on the same transport).
-//! - The `handoff` binary (`src/main.rs`, `src/cli.rs`, `src/cli_issuer.rs`,
-//!   `src/cli_no_aws.rs`) parses the command line, checks the flag
-//!   combinations clap cannot, sets up prompts and the terminal, calls the
-//!   library and maps [`Error`] to the exit status; nothing here uses it.
+//! - The `handoff` binary (`src/main.rs`, `src/cli.rs`, `src/cli_errors.rs`,
+//!   `src/cli_issuer.rs`, `src/cli_no_aws.rs`) parses the command line,
+//!   checks the flag combinations clap cannot, sets up prompts and the
+//!   terminal, calls the library, maps each [`ErrorKind`] to the exit status
+//!   and adds the flag hints no library message names; nothing here uses it.
 //!
 //! # Secrets in memory
 //!
@@ -121,6 +122,7 @@ mod error;
 extern crate self as handoff;
 #[cfg(test)]
 #[path = "cli_errors.rs"]
+#[allow(dead_code)]
 mod cli_errors;
 pub mod files;
 pub mod ini;

@@ -67,16 +67,15 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             // Messages quote what others wrote (an AWS answer, a file name):
-            // their escape sequences are shown, not obeyed.
-            let msg = e.to_string();
-            let mut lines = msg.lines();
-            // A closed or broken stderr is no reason to panic on the way out.
-            cli_common::eprint_line(&format!(
-                "handoff: {}",
-                shown(lines.next().unwrap_or("failed"))
-            ));
-            if let Some(second) = lines.next() {
-                cli_common::eprint_line(&shown(second));
+            // their escape sequences are shown, not obeyed. A closed or
+            // broken stderr is no reason to panic on the way out.
+            for (n, line) in cli_errors::lines(&e).iter().enumerate() {
+                let line = shown(line);
+                cli_common::eprint_line(&if n == 0 {
+                    format!("handoff: {line}")
+                } else {
+                    line
+                });
             }
             ExitCode::from(cli_errors::exit_status(e.kind()))
         }
@@ -147,7 +146,7 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
     for r in &a.to {
         recipients
             .add(r)
-            .map_err(|e| handoff::mistakes::recipient_error(r, e))?;
+            .map_err(|e| cli_errors::recipient_error(r, e))?;
     }
     if a.to_file.iter().any(|f| f == Path::new("-"))
         && a.federation.is_none()
@@ -299,6 +298,7 @@ fn signing_key(a: &cli::SealArgs) -> Result<Option<handoff::signing::SigningKey>
                     cli_common::prompt_passphrase(&format!("Passphrase for {}: ", path.display()))
                 }
             })
+            .map_err(cli_errors::signing_key_error)
         })
         .transpose()
 }
@@ -338,15 +338,15 @@ fn read_document(path: Option<&Path>) -> Result<Token> {
 /// Reads and decrypts the token named on the command line.
 fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
     let sealed = match file {
-        Some(p) if p != Path::new("-") => {
-            handoff::read_sealed_file(p).map_err(|e| handoff::mistakes::unexpanded_tilde(p, e))?
-        }
+        Some(p) if p != Path::new("-") => handoff::read_sealed_file(p)
+            .map_err(cli_errors::unreadable_token)
+            .map_err(|e| cli_errors::unexpanded_tilde(p, e))?,
         _ => {
             let stdin = std::io::stdin();
             if stdin.is_terminal() {
                 return Err(Error::usage("no token: give FILE, or pipe one in"));
             }
-            handoff::read_sealed(stdin.lock(), "stdin")?
+            handoff::read_sealed(stdin.lock(), "stdin").map_err(cli_errors::unreadable_token)?
         }
     };
     let mut identities = Identities::new();
@@ -356,25 +356,34 @@ fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
     if let Some(f) = &ids.passphrase_file {
         identities.set_passphrase(cli_common::read_passphrase_file(f)?);
     }
-    identities.add_files_or_default(&ids.identity, |w| eprintln!("handoff: {}", shown(w)))?;
+    add_identities(&mut identities, &ids.identity)?;
     let signers = handoff::signing::Signers::choose(ids.signers.as_deref())?;
     let name = file.map_or("stdin".into(), |p| p.display().to_string());
     handoff::open_with(&sealed, &identities, signers.as_ref()).map_err(|e| match e.kind() {
-        ErrorKind::Unsigned => Error::new(
-            ErrorKind::Unsigned,
-            format!("{e}\nto open it without that check, give --signers none"),
-        ),
-        ErrorKind::NoIdentity => Error::new(
-            ErrorKind::NoIdentity,
-            format!(
-                "no identity to open the token with: give -i FILE, or create {} with handoff keygen",
-                handoff::paths::default_identity_path()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_else(|_| "an identity".into())
-            ),
-        ),
-        _ => handoff::mistakes::token_error(&name, &sealed, e),
+        ErrorKind::Unsigned => cli_errors::unsigned(e),
+        ErrorKind::NoIdentity => cli_errors::no_identity(e),
+        _ => cli_errors::token_error(&name, &sealed, e),
     })
+}
+
+/// The `-i` files, one at a time so that a file of the wrong kind is named
+/// as such; none: the default identity file, when there is one.
+fn add_identities(identities: &mut Identities, paths: &[std::path::PathBuf]) -> Result<()> {
+    let warn = |w: &str| eprintln!("handoff: {}", shown(w));
+    if paths.is_empty() {
+        return identities.add_files_or_default(&[], warn).map_err(|e| {
+            match handoff::paths::default_identity_path() {
+                Ok(p) => cli_errors::identity_error(&p, e),
+                Err(_) => e,
+            }
+        });
+    }
+    for p in paths {
+        identities
+            .add_files_or_default(std::slice::from_ref(p), warn)
+            .map_err(|e| cli_errors::identity_error(p, e))?;
+    }
+    Ok(())
 }
 
 /// Opens a token that is about to be used: decrypted, trusted, not

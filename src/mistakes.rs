@@ -1,13 +1,12 @@
-//! Mistakes recognised for what they are: a file of the wrong kind given in
-//! the wrong place gets a message that names the right place, instead of a
+//! Mistakes recognised for what they are: what a file of the wrong kind
+//! looks like (a token, a public key, a credential document), so that the
+//! command line can name the right place for it instead of passing on a
 //! parser's complaint about the wrong kind of file.
 
 use std::io::Read;
 use std::path::Path;
 
 use zeroize::Zeroizing;
-
-use crate::{Error, ErrorKind};
 
 /// Whether `bytes` begin like an age file: binary, armored, or the binary
 /// file as one line of base64 (`seal --base64`).
@@ -57,70 +56,10 @@ pub fn is_public_key_file(path: &Path) -> bool {
     looks_like_public_key(&head(path))
 }
 
-/// The error for an identity file that could not be used: if it is a token
-/// or a public key, says so and where it goes (exit status 2); a path that
-/// begins with ~ gets [`unexpanded_tilde`]'s line; else `e` as it was.
-pub fn identity_error(path: &Path, e: Error) -> Error {
-    let head = head(path);
-    if looks_like_token(&head) {
-        return Error::usage(format!(
-            "{} looks like a handoff token, not an identity: give it as the FILE argument, not with -i",
-            path.display()
-        ));
-    }
-    if looks_like_public_key(&head) {
-        return Error::usage(format!(
-            "{} is a public key, not an identity: -i takes the private key (for an SSH key, the file without .pub); a public key is for seal -r or -R",
-            path.display()
-        ));
-    }
-    unexpanded_tilde(path, e)
-}
-
-/// The error for a file that could not be read, when its path begins with
-/// `~` and no such file exists: a second line says that `~` was not
-/// expanded, since no shell ran the command (botocore runs
-/// `credential_process` without one), and to give the full path. The exit
-/// status stays `e`'s. Else `e` as it was.
-pub fn unexpanded_tilde(path: &Path, e: Error) -> Error {
-    if !path.to_string_lossy().starts_with('~') || path.exists() {
-        return e;
-    }
-    let hint = "~ is not expanded here: no shell ran this command (botocore runs credential_process without one); give the full path, as in /home/NAME/token.age";
-    match e.kind() {
-        ErrorKind::Damaged | ErrorKind::InvalidArgument => {
-            Error::new(e.kind().clone(), format!("{e}\n{hint}")).with_source(e)
-        }
-        ErrorKind::Io { .. } | ErrorKind::Other | ErrorKind::Document { .. } => {
-            Error::other(format!("{e}\n{hint}")).with_source(e)
-        }
-        _ => e,
-    }
-}
-
-/// The error for a `-r` recipient that is not one: if it names a file, asks
-/// whether it is a recipients file, which goes with `-R`; else `e`.
-pub fn recipient_error(recipient: &str, e: Error) -> Error {
-    let path = Path::new(recipient.trim());
-    if !recipient.trim().is_empty() && path.is_file() {
-        return Error::usage(format!(
-            "{} is a file, not a recipient: is this a recipients file? use -R {}",
-            path.display(),
-            path.display()
-        ));
-    }
-    e
-}
-
-/// The error for a token that could not be opened: if it is a credential
-/// document, says to seal it first (exit status 3); else `e`.
-pub fn token_error(name: &str, bytes: &[u8], e: Error) -> Error {
-    if looks_like_credential_document(bytes) {
-        return Error::damaged(format!(
-            "{name} is a credential document, not a sealed token: seal it with handoff seal"
-        ));
-    }
-    e
+/// Whether the file at `path` begins like a sealed token
+/// ([`looks_like_token`]).
+pub fn file_looks_like_token(path: &Path) -> bool {
+    looks_like_token(&head(path))
 }
 
 /// The first KiB of a file, zeroized when dropped (it may be a key).
@@ -183,20 +122,5 @@ mod tests {
         ));
         assert!(!looks_like_public_key(b"AGE-PLUGIN-YUBIKEY-1QQQ\n"));
         assert!(!looks_like_public_key(b""));
-    }
-
-    #[test]
-    fn an_unexpanded_tilde_is_named_and_keeps_the_exit_status() {
-        let missing = Path::new("~/no-such-handoff-token.age");
-        let io = Error::io("cannot read", missing, std::io::ErrorKind::NotFound.into());
-        let e = unexpanded_tilde(missing, io);
-        assert_eq!(e.exit_code(), 1);
-        assert!(e.to_string().contains("\n~ is not expanded here"), "{e}");
-        let e = unexpanded_tilde(missing, Error::damaged("cannot read"));
-        assert_eq!(e.exit_code(), 3);
-        assert!(e.to_string().contains("botocore"), "{e}");
-        // a path without ~ is left alone
-        let e = unexpanded_tilde(Path::new("/nonexistent/t.age"), Error::damaged("x"));
-        assert_eq!(e.to_string(), "x");
     }
 }

@@ -602,10 +602,10 @@ mod tests {
             &[1, 2, 3],
         );
         let e = parse_recipient(&r).err().unwrap();
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
         assert!(e.to_string().contains("age-plugin-nosuchplugin"), "{e}");
         let e = parse_recipient("age1nosuchplugin1qqqq").err().unwrap();
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
         assert!(
             e.to_string().contains("invalid age plugin recipient"),
             "{e}"

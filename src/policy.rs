@@ -338,10 +338,15 @@ pub fn check_action(action: &str, unknown: UnknownActions) -> Result<String> {
         return Ok(normalized);
     }
     let near = nearest(name, actions.iter().copied());
-    Err(Error::usage(format!(
-        "unknown action {normalized}{}\n--allow-unknown-actions uses it anyway",
-        suggestion(&near, |a| format!("{prefix}:{a}"))
-    )))
+    Err(Error::new(
+        crate::ErrorKind::UnknownAction {
+            action: normalized.clone(),
+        },
+        format!(
+            "unknown action {normalized}{}",
+            suggestion(&near, |a| format!("{prefix}:{a}"))
+        ),
+    ))
 }
 
 /// `; did you mean a, b or c?`, or nothing.
@@ -551,13 +556,25 @@ mod tests {
     fn documents_are_kept_compactly() {
         let p = Policy::from_json("{ \"Version\": \"2012-10-17\", \"Statement\": [] }").unwrap();
         assert_eq!(p.to_string(), r#"{"Statement":[],"Version":"2012-10-17"}"#);
-        assert_eq!(Policy::from_json("[1]").unwrap_err().exit_code(), 2);
-        assert_eq!(Policy::from_json("{").unwrap_err().exit_code(), 2);
+        assert_eq!(
+            Policy::from_json("[1]").unwrap_err().kind(),
+            &crate::ErrorKind::InvalidArgument
+        );
+        assert_eq!(
+            Policy::from_json("{").unwrap_err().kind(),
+            &crate::ErrorKind::InvalidArgument
+        );
     }
 
     fn checked(a: &str) -> std::result::Result<String, String> {
         check_action(a, UnknownActions::Refuse).map_err(|e| {
-            assert_eq!(e.exit_code(), 2, "{e}");
+            assert!(
+                matches!(
+                    e.kind(),
+                    crate::ErrorKind::InvalidArgument | crate::ErrorKind::UnknownAction { .. }
+                ),
+                "{e:?}"
+            );
             e.to_string()
         })
     }
@@ -592,7 +609,15 @@ mod tests {
         let e = checked("DescribeImagess").unwrap_err();
         assert_eq!(
             e,
-            "unknown action ec2:DescribeImagess; did you mean ec2:DescribeImages?\n--allow-unknown-actions uses it anyway"
+            "unknown action ec2:DescribeImagess; did you mean ec2:DescribeImages?"
+        );
+        assert_eq!(
+            check_action("DescribeImagess", UnknownActions::Refuse)
+                .unwrap_err()
+                .kind(),
+            &crate::ErrorKind::UnknownAction {
+                action: "ec2:DescribeImagess".into()
+            }
         );
         let e = checked("s3:GetObjekt").unwrap_err();
         assert!(
@@ -902,10 +927,17 @@ mod tests {
         assert!(!p.is_empty());
         let bad = dir.path().join("bad.json");
         std::fs::write(&bad, doc.replace("DescribeImages", "DescribeImagess")).unwrap();
-        assert_eq!(Policy::from_file(&bad, refuse).unwrap_err().exit_code(), 2);
+        assert_eq!(
+            Policy::from_file(&bad, refuse).unwrap_err().kind(),
+            &crate::ErrorKind::UnknownAction {
+                action: "ec2:DescribeImagess".into()
+            }
+        );
         assert!(Policy::from_file(&bad, UnknownActions::Allow).is_ok());
-        let e = Policy::from_file(&dir.path().join("none.json"), refuse).unwrap_err();
+        let none = dir.path().join("none.json");
+        let e = Policy::from_file(&none, refuse).unwrap_err();
         assert!(e.to_string().starts_with("cannot read"), "{e}");
+        assert_eq!(e.kind(), &crate::ErrorKind::Io { path: none });
         // the file first, else any action, else nothing
         let allow = strings(&["DescribeImages"]);
         let deny = strings(&["RunInstances"]);

@@ -48,7 +48,10 @@ pub(crate) fn read(path: &Path) -> Result<Listing> {
 
 fn read_bounded(mut r: impl Read, name: &str) -> Result<Zeroizing<String>> {
     let bytes = crate::files::read_capped(&mut r, MAX_FILE as usize, None)
-        .map_err(|e| Error::other(format!("cannot read recipients file {name}: {e}")))?
+        .map_err(|e| {
+            let message = format!("cannot read recipients file {name}: {e}");
+            Error::new(crate::ErrorKind::Io { path: name.into() }, message).with_source(e)
+        })?
         .ok_or_else(|| Error::usage(format!("recipients file {name} is too large")))?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| Error::usage(format!("recipients file {name} is not UTF-8 text")))?;
@@ -163,7 +166,7 @@ mod tests {
     #[test]
     fn nothing_left_fails() {
         let e = parse(&format!("# only\n{ECDSA}\n"), "k").unwrap_err();
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
         assert!(e.to_string().contains("lists no recipients"), "{e}");
         assert!(parse("\n# x\n", "k").is_err());
     }

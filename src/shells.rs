@@ -50,10 +50,13 @@ impl Shell {
     /// Appends `v` quoted for this shell, or refuses it.
     fn quote(self, out: &mut String, name: &str, v: &str) -> Result<()> {
         let refuse = |what: &str| {
-            Err(Error::other(format!(
-                "the token's {name} holds {what}, which {} cannot take safely; use another --format (env, fish, powershell, json)",
-                self.name()
-            )))
+            Err(Error::new(
+                crate::ErrorKind::Unrepresentable,
+                format!(
+                    "the token's {name} holds {what}, which {} cannot take safely",
+                    self.name()
+                ),
+            ))
         };
         if v.contains('\0') {
             return refuse("a NUL byte");

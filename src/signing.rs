@@ -60,11 +60,18 @@ impl SigningKey {
         }
         if key.is_encrypted() {
             let pass = passphrase().ok_or_else(|| {
-                bad("the key is encrypted: give --sign-passphrase-file, or run on a terminal")
+                Error::new(
+                    ErrorKind::NoPassphrase,
+                    format!("signing key {source}: the key is encrypted"),
+                )
             })?;
-            key = key
-                .decrypt(pass.expose_secret().as_bytes())
-                .map_err(|_| bad("wrong passphrase"))?;
+            key = key.decrypt(pass.expose_secret().as_bytes()).map_err(|e| {
+                Error::new(
+                    ErrorKind::WrongPassphrase,
+                    format!("signing key {source}: wrong passphrase"),
+                )
+                .with_source(e)
+            })?;
         }
         Ok(SigningKey { key })
     }
@@ -614,8 +621,11 @@ mod tests {
         let pk = verify(b"hello", &sig).unwrap();
         assert_eq!(pk.fingerprint(HashAlg::Sha256).to_string(), k.fingerprint());
         let e = verify(b"hellO", &sig).unwrap_err();
-        assert_eq!(e.exit_code(), 7);
-        assert_eq!(verify(b"hello", "junk").unwrap_err().exit_code(), 7);
+        assert_eq!(e.kind(), &crate::ErrorKind::BadSignature);
+        assert_eq!(
+            verify(b"hello", "junk").unwrap_err().kind(),
+            &crate::ErrorKind::BadSignature
+        );
         assert!(!format!("{k:?}").contains("PRIVATE"));
         assert_eq!(
             format!("{k:?}"),
@@ -664,8 +674,8 @@ mod tests {
         assert_eq!(
             Signers::parse("alice ssh-ed25519 notbase64", "f")
                 .unwrap_err()
-                .exit_code(),
-            7
+                .kind(),
+            &crate::ErrorKind::UnknownSigner
         );
         assert!(Signers::parse(&format!("alice frob {line}"), "f").is_err());
         // the edges of the time range: the last second works, year 0 and
@@ -676,7 +686,7 @@ mod tests {
         );
         for bad in ["00000101", "99991232", "20261301", "99999999999999"] {
             let e = Signers::parse(&format!("alice valid-before={bad} {line}"), "f").unwrap_err();
-            assert_eq!(e.exit_code(), 7, "{bad}");
+            assert_eq!(e.kind(), &crate::ErrorKind::UnknownSigner, "{bad}");
         }
     }
 
@@ -712,13 +722,11 @@ mod tests {
             .to_openssh(LineEnding::LF)
             .unwrap();
         let e = SigningKey::from_openssh(&locked, "k", || None).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "signing key k: the key is encrypted: give --sign-passphrase-file, or run on a terminal"
-        );
+        assert_eq!(e.to_string(), "signing key k: the key is encrypted");
+        assert_eq!(e.kind(), &ErrorKind::NoPassphrase);
         let e = SigningKey::from_openssh(&locked, "k", || Some("no".into())).unwrap_err();
         assert_eq!(e.to_string(), "signing key k: wrong passphrase");
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.kind(), &ErrorKind::WrongPassphrase);
         let k2 = SigningKey::from_openssh(&locked, "k", || Some("pw".into())).unwrap();
         assert_eq!(k2.fingerprint(), want);
         let e = SigningKey::from_openssh("junk", "k", || None).unwrap_err();
@@ -851,7 +859,7 @@ mod tests {
         );
         let missing = dir.path().join("missing");
         let e = Signers::from_file(&missing).unwrap_err();
-        assert_eq!(e.exit_code(), 7);
+        assert_eq!(e.kind(), &crate::ErrorKind::UnknownSigner);
         assert!(
             e.to_string()
                 .starts_with(&format!("cannot read signers file {}: ", missing.display())),

@@ -266,7 +266,7 @@ fn powershell_quotes_every_hostile_value_or_refuses_it() {
             }
             Err(e) => {
                 assert!(v.chars().any(char::is_control), "{v:?}: {e}");
-                assert_eq!(e.kind(), &ErrorKind::Other);
+                assert_eq!(e.kind(), &ErrorKind::Unrepresentable);
                 assert!(!e.to_string().contains("pwned"), "{e}");
             }
         }
@@ -294,7 +294,7 @@ fn windows_cmd_refuses_what_it_cannot_quote() {
             "x",
         )
         .unwrap_err();
-        assert_eq!(e.kind(), &ErrorKind::Other);
+        assert_eq!(e.kind(), &ErrorKind::Unrepresentable);
         assert!(
             e.to_string().contains("AWS_SECRET_ACCESS_KEY") && !e.to_string().contains("pwned"),
             "{e}"

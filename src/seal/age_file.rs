@@ -150,13 +150,17 @@ pub(crate) fn open_bytes(
         let mut binary = Vec::with_capacity(start.len());
         ArmoredReader::new(trim_end(start))
             .read_to_end(&mut binary)
-            .map_err(|e| Error::damaged(format!("the armored token is damaged: {e}")))?;
+            .map_err(|e| {
+                Error::damaged(format!("the armored token is damaged: {e}")).with_source(e)
+            })?;
         decoded = binary;
         &decoded
     } else if let Some(text) = base64_text(start) {
         decoded = base64::engine::general_purpose::STANDARD
             .decode(text)
-            .map_err(|_| Error::damaged("the base64 token is damaged (invalid base64)"))?;
+            .map_err(|e| {
+                Error::damaged("the base64 token is damaged (invalid base64)").with_source(e)
+            })?;
         &decoded
     } else if sealed.is_empty() {
         return Err(Error::damaged("the token is empty"));
@@ -169,7 +173,7 @@ pub(crate) fn open_bytes(
     let decryptor = age::Decryptor::new_buffered(WholeHeader::new(input)).map_err(|e| match e {
         // age reports a v1 header it cannot parse as an unknown format
         age::DecryptError::UnknownFormat if input.starts_with(b"age-encryption.org/v1\n") => {
-            Error::damaged("the token is damaged: invalid age header")
+            Error::damaged("the token is damaged: invalid age header").with_source(e)
         }
         e => decrypt_error(e, false),
     })?;
@@ -204,20 +208,30 @@ pub(crate) fn open_bytes(
         decryptor
             .decrypt(tracked.iter().map(|t| t as &dyn age::Identity))
             .map_err(|e| match e {
-                _ if identities.plugin_failure.get().is_some() => Error::damaged(
+                _ if identities.plugin_failure.get().is_some() => Error::new(
+                    ErrorKind::BadIdentity,
                     identities.plugin_failure.get().unwrap_or_default(),
-                ),
+                )
+                .with_source(e),
                 age::DecryptError::NoMatchingKeys if identities.locked.load(Ordering::SeqCst) => {
-                    Error::damaged(format!(
-                        "an SSH key in {} is passphrase-protected and there is no terminal to ask on; \
-                         run on a terminal, or remove the passphrase (ssh-keygen -p)",
-                        identities.sources.join(", ")
-                    ))
+                    Error::new(
+                        ErrorKind::BadIdentity,
+                        format!(
+                            "an SSH key in {} is passphrase-protected and there is no terminal to ask on; \
+                             run on a terminal, or remove the passphrase (ssh-keygen -p)",
+                            identities.sources.join(", ")
+                        ),
+                    )
+                    .with_source(e)
                 }
-                age::DecryptError::NoMatchingKeys => Error::damaged(format!(
-                    "no identity matches this token (tried {}); it was sealed to someone else",
-                    identities.sources.join(", ")
-                )),
+                age::DecryptError::NoMatchingKeys => Error::new(
+                    ErrorKind::NoMatchingIdentity,
+                    format!(
+                        "no identity matches this token (tried {}); it was sealed to someone else",
+                        identities.sources.join(", ")
+                    ),
+                )
+                .with_source(e),
                 e => decrypt_error(e, false),
             })?
     };
@@ -409,32 +423,67 @@ impl io::BufRead for WholeHeader<'_> {
     }
 }
 
+/// age's error, kept as the source, as the cause it is: `scrypt` when the
+/// token is sealed with a passphrase (age cannot tell a wrong passphrase
+/// from a damaged file then, and neither can handoff).
 fn decrypt_error(e: age::DecryptError, scrypt: bool) -> Error {
     use age::DecryptError as D;
-    Error::damaged(match e {
-        D::DecryptionFailed | D::NoMatchingKeys if scrypt => {
-            "wrong passphrase, or the token is damaged".into()
-        }
-        D::DecryptionFailed => "the token is damaged: decryption failed".into(),
-        D::InvalidMac => "the token's header is damaged or was tampered with (bad MAC)".into(),
-        D::InvalidHeader => "the token is damaged: invalid age header".into(),
-        D::UnknownFormat => "the token uses an age format this handoff does not know; upgrade handoff".into(),
-        D::KeyDecryptionFailed => "cannot unlock the SSH key: wrong passphrase?".into(),
-        D::NoMatchingKeys => "no identity matches this token".into(),
-        D::ExcessiveWork { required, target } => format!(
-            "the passphrase work factor (2^{required}) is far above this machine's (2^{target}); refusing"
+    use ErrorKind as K;
+    let (kind, message) = match &e {
+        D::DecryptionFailed | D::NoMatchingKeys if scrypt => (
+            K::WrongPassphrase,
+            "wrong passphrase, or the token is damaged".to_string(),
         ),
-        D::Io(e) => return payload_error(e),
+        D::DecryptionFailed => (
+            K::Damaged,
+            "the token is damaged: decryption failed".to_string(),
+        ),
+        D::InvalidMac => (
+            K::Damaged,
+            "the token's header is damaged or was tampered with (bad MAC)".to_string(),
+        ),
+        D::InvalidHeader => (
+            K::Damaged,
+            "the token is damaged: invalid age header".to_string(),
+        ),
+        D::UnknownFormat => (
+            K::Damaged,
+            "the token uses an age format this handoff does not know; upgrade handoff".to_string(),
+        ),
+        D::KeyDecryptionFailed => (
+            K::WrongPassphrase,
+            "cannot unlock the SSH key: wrong passphrase?".to_string(),
+        ),
+        D::NoMatchingKeys => (
+            K::NoMatchingIdentity,
+            "no identity matches this token".to_string(),
+        ),
+        D::ExcessiveWork { required, target } => (
+            K::ExcessiveWork {
+                required: *required,
+                target: *target,
+            },
+            format!(
+                "the passphrase work factor (2^{required}) is far above this machine's (2^{target}); refusing"
+            ),
+        ),
+        D::Io(io) => (K::Damaged, payload_message(io)),
         #[allow(unreachable_patterns)]
-        _ => "the token cannot be decrypted".into(),
-    })
+        _ => (K::Damaged, "the token cannot be decrypted".to_string()),
+    };
+    Error::new(kind, message).with_source(e)
+}
+
+/// The words for an age payload that cannot be read to its end.
+fn payload_message(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::UnexpectedEof => "the token is truncated".to_string(),
+        _ => format!("the token is damaged or truncated: {e}"),
+    }
 }
 
 fn payload_error(e: io::Error) -> Error {
-    match e.kind() {
-        io::ErrorKind::UnexpectedEof => Error::damaged("the token is truncated"),
-        _ => Error::damaged(format!("the token is damaged or truncated: {e}")),
-    }
+    Error::damaged(payload_message(&e)).with_source(e)
 }
 
 fn too_large() -> Error {
@@ -446,13 +495,14 @@ fn too_large() -> Error {
 
 /// Reads the sealed token in the file at `path`, as [`read_sealed`].
 pub fn read_sealed_file(path: &Path) -> Result<Vec<u8>> {
-    let f = std::fs::File::open(path)
-        .map_err(|e| Error::damaged(format!("cannot read token {}: {}", path.display(), e)))?;
+    let f = std::fs::File::open(path).map_err(|e| Error::io("cannot read token", path, e))?;
     if f.metadata().is_ok_and(|m| m.is_dir()) {
-        return Err(Error::damaged(format!(
-            "cannot read token {}: it is a directory",
-            path.display()
-        )));
+        return Err(Error::new(
+            ErrorKind::Io {
+                path: path.to_path_buf(),
+            },
+            format!("cannot read token {}: it is a directory", path.display()),
+        ));
     }
     read_sealed(f, &path.display().to_string())
 }
@@ -464,7 +514,13 @@ pub fn read_sealed(reader: impl Read, name: &str) -> Result<Vec<u8>> {
     reader
         .take(MAX_SEALED_SIZE as u64 + 1)
         .read_to_end(&mut buf)
-        .map_err(|e| Error::damaged(format!("cannot read {name}: {e}")))?;
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Io { path: name.into() },
+                format!("cannot read {name}: {e}"),
+            )
+            .with_source(e)
+        })?;
     if buf.len() > MAX_SEALED_SIZE {
         return Err(too_large());
     }
@@ -554,7 +610,46 @@ mod tests {
             assert!(say(e, true).ends_with("wrong passphrase, or the token is damaged"));
         }
         assert!(say(D::InvalidMac, true).ends_with("(bad MAC)"));
-        assert_eq!(decrypt_error(D::InvalidMac, false).exit_code(), 3);
+        // each of age's errors is the cause it is, and stays the source
+        use crate::ErrorKind as K;
+        let kind = |e, scrypt| decrypt_error(e, scrypt).kind().clone();
+        assert_eq!(kind(D::InvalidMac, false), K::Damaged);
+        assert_eq!(kind(D::InvalidHeader, false), K::Damaged);
+        assert_eq!(kind(D::UnknownFormat, false), K::Damaged);
+        assert_eq!(kind(D::DecryptionFailed, false), K::Damaged);
+        assert_eq!(kind(D::DecryptionFailed, true), K::WrongPassphrase);
+        assert_eq!(kind(D::NoMatchingKeys, true), K::WrongPassphrase);
+        assert_eq!(kind(D::NoMatchingKeys, false), K::NoMatchingIdentity);
+        assert_eq!(kind(D::KeyDecryptionFailed, false), K::WrongPassphrase);
+        assert_eq!(
+            kind(D::Io(io::ErrorKind::UnexpectedEof.into()), false),
+            K::Damaged
+        );
+        let work = decrypt_error(
+            D::ExcessiveWork {
+                required: 30,
+                target: 18,
+            },
+            true,
+        );
+        assert_eq!(
+            work.kind(),
+            &K::ExcessiveWork {
+                required: 30,
+                target: 18
+            }
+        );
+        let source = std::error::Error::source(&work).and_then(|s| s.downcast_ref::<D>());
+        assert!(
+            matches!(
+                source,
+                Some(D::ExcessiveWork {
+                    required: 30,
+                    target: 18
+                })
+            ),
+            "{work:?}"
+        );
         let e = payload_error(io::Error::other("bad chunk"));
         assert!(
             e.to_string()
@@ -638,11 +733,18 @@ mod tests {
         let e = read_sealed(&bigger[..], "x").unwrap_err();
         assert_eq!(e.to_string(), too_large().to_string());
         assert!(e.to_string().contains("larger than 1024 KiB"), "{e}");
+        assert_eq!(e.kind(), &crate::ErrorKind::NotAToken);
         let dir = tempfile::tempdir().unwrap();
         let e = read_sealed_file(dir.path()).unwrap_err();
         assert!(e.to_string().ends_with("it is a directory"), "{e}");
-        let e = read_sealed_file(&dir.path().join("none")).unwrap_err();
+        let io = |p: &Path| crate::ErrorKind::Io { path: p.into() };
+        assert_eq!(e.kind(), &io(dir.path()));
+        let none = dir.path().join("none");
+        let e = read_sealed_file(&none).unwrap_err();
         assert!(e.to_string().starts_with("cannot read token"), "{e}");
+        assert_eq!(e.kind(), &io(&none));
+        let cause = std::error::Error::source(&e).and_then(|c| c.downcast_ref::<io::Error>());
+        assert_eq!(cause.map(io::Error::kind), Some(io::ErrorKind::NotFound));
         assert_eq!(trim_start(b" \n\tx y \n"), b"x y \n");
         assert_eq!(trim_end(b" \n\tx y \n"), b" \n\tx y");
         assert_eq!(trim_start(b" \n"), b"");
@@ -693,7 +795,7 @@ mod tests {
         let (_, i, last) = pair();
         r.add(&last).unwrap();
         let e = seal(&token(), &r, Form::Binary).unwrap_err();
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
         assert_eq!(
             e.to_string(),
             "too many recipients: their age header would take 129 KiB, and handoff opens at most 128 KiB \
@@ -725,14 +827,14 @@ mod tests {
             "too many recipients: their age header would take at least 135 KiB, and handoff opens at most 128 KiB \
              (about 1300 X25519 recipients); split them across several tokens"
         );
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
     }
 
     #[test]
     fn no_recipients_at_all() {
         let e = seal(&token(), &Recipients::new(), Form::Binary).unwrap_err();
         assert_eq!(e.to_string(), "no recipients: give -r, -R or -p");
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
     }
 
     #[test]
@@ -812,6 +914,7 @@ mod tests {
         // what is not base64 still is not
         let e = open(format!("{} !", chunks(76, "\n")).as_bytes(), &i).unwrap_err();
         assert!(e.to_string().contains("invalid base64"), "{e}");
+        assert_eq!(e.kind(), &crate::ErrorKind::Damaged);
         assert!(base64_text(b"YWdl LWVu").is_none());
     }
 
@@ -822,7 +925,7 @@ mod tests {
         let last = sealed.len() - 1;
         sealed[last] ^= 1;
         let e = open(&sealed, &i).unwrap_err();
-        assert_eq!(e.exit_code(), 3);
+        assert_eq!(e.kind(), &crate::ErrorKind::Damaged);
         assert!(
             e.to_string().contains("the token is damaged or truncated"),
             "{e}"
@@ -830,6 +933,7 @@ mod tests {
         sealed.truncate(last - 20);
         let e = open(&sealed, &i).unwrap_err();
         assert!(e.to_string().contains("truncated"), "{e}");
+        assert_eq!(e.kind(), &crate::ErrorKind::Damaged);
     }
 
     #[test]
@@ -850,7 +954,7 @@ mod tests {
         let mut i = Identities::new();
         i.add_text(&locked, "id_ed25519").unwrap();
         let e = open(&sealed, &i).unwrap_err();
-        assert_eq!(e.exit_code(), 3);
+        assert_eq!(e.kind(), &crate::ErrorKind::BadIdentity);
         assert_eq!(
             e.to_string(),
             Error::damaged(
@@ -900,7 +1004,7 @@ mod tests {
         let mut r = Recipients::new();
         r.plugins.push(plugin);
         if let Err(e) = seal(&token(), &r, Form::Binary) {
-            assert_eq!(e.exit_code(), 2);
+            assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
             assert!(e.to_string().contains("age-plugin-handofftest"), "{e}");
         }
     }

@@ -194,7 +194,10 @@ mod tests {
             &envelope::encode(&t)[..]
         );
         let (_, other) = pair();
-        assert_eq!(decrypt(&sealed, &other).unwrap_err().exit_code(), 3);
+        assert_eq!(
+            decrypt(&sealed, &other).unwrap_err().kind(),
+            &crate::ErrorKind::NoMatchingIdentity
+        );
     }
 
     #[test]
@@ -204,9 +207,15 @@ mod tests {
         assert_eq!(r.names(), ["scrypt"]);
         let sealed = seal(&token(), &r, Form::Binary).unwrap();
         let mut i = Identities::new();
-        assert_eq!(open(&sealed, &i).unwrap_err().exit_code(), 3);
+        assert_eq!(
+            open(&sealed, &i).unwrap_err().kind(),
+            &crate::ErrorKind::NoPassphrase
+        );
         i.set_passphrase("wrong".into());
-        assert_eq!(open(&sealed, &i).unwrap_err().exit_code(), 3);
+        assert_eq!(
+            open(&sealed, &i).unwrap_err().kind(),
+            &crate::ErrorKind::WrongPassphrase
+        );
         i.set_passphrase("correct horse".into());
         assert!(open(&sealed, &i).is_ok());
     }
@@ -217,18 +226,30 @@ mod tests {
         let (_, other) = pair();
         let sealed = seal(&token(), &r, Form::Binary).unwrap();
         let e = open(&sealed, &other).unwrap_err();
-        assert_eq!(e.exit_code(), 3);
+        assert_eq!(e.kind(), &crate::ErrorKind::NoMatchingIdentity);
         assert!(e.to_string().contains("no identity matches"), "{e}");
-        for cut in [0, 10, sealed.len() / 2, sealed.len() - 1] {
-            assert_eq!(open(&sealed[..cut], &other).unwrap_err().exit_code(), 3);
-        }
+        // cut: empty, not yet an age file, in its header, then after a
+        // whole header that names someone else
+        use crate::ErrorKind as K;
+        let kinds: Vec<K> = [0, 10, sealed.len() / 2, sealed.len() - 1]
+            .iter()
+            .map(|&cut| open(&sealed[..cut], &other).unwrap_err().kind().clone())
+            .collect();
+        assert_eq!(
+            kinds,
+            [K::Damaged, K::NotAToken, K::Damaged, K::NoMatchingIdentity]
+        );
     }
 
     #[test]
     fn bad_recipients_are_usage_errors() {
         let mut r = Recipients::new();
         for bad in ["age1nope", "bob@example.com", "ssh-dss AAAA", ""] {
-            assert_eq!(r.add(bad).unwrap_err().exit_code(), 2, "{bad}");
+            assert_eq!(
+                r.add(bad).unwrap_err().kind(),
+                &crate::ErrorKind::InvalidArgument,
+                "{bad}"
+            );
         }
         let key = age::x25519::Identity::generate();
         let secret = key.to_string();
@@ -239,7 +260,7 @@ mod tests {
         );
         assert!(r.is_empty());
         let e = seal(&token(), &r, Form::Binary).unwrap_err();
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
     }
 
     #[test]
@@ -259,7 +280,10 @@ mod tests {
     fn passphrase_is_alone() {
         let (mut r, _) = pair();
         r.set_passphrase("x".into());
-        assert_eq!(seal(&token(), &r, Form::Binary).unwrap_err().exit_code(), 2);
+        assert_eq!(
+            seal(&token(), &r, Form::Binary).unwrap_err().kind(),
+            &crate::ErrorKind::InvalidArgument
+        );
     }
 
     #[test]
@@ -272,7 +296,10 @@ mod tests {
     #[test]
     fn oversized_input_is_refused() {
         let big = std::io::repeat(b'a').take(3 * MAX_SEALED_SIZE as u64);
-        assert_eq!(read_sealed(big, "stdin").unwrap_err().exit_code(), 3);
+        assert_eq!(
+            read_sealed(big, "stdin").unwrap_err().kind(),
+            &crate::ErrorKind::NotAToken
+        );
     }
 }
 
@@ -329,18 +356,14 @@ mod signed_tests {
         // another signer's file
         let other = Signers::parse(&format!("bob {}", key().public_key()), "f").unwrap();
         assert_eq!(
-            open_with(&sealed, &i, Some(&other))
-                .unwrap_err()
-                .exit_code(),
-            7
+            open_with(&sealed, &i, Some(&other)).unwrap_err().kind(),
+            &crate::ErrorKind::UnknownSigner
         );
         // unsigned with signers
         let plain = seal(&token(), &r, Form::Binary).unwrap();
         assert_eq!(
-            open_with(&plain, &i, Some(&signers))
-                .unwrap_err()
-                .exit_code(),
-            7
+            open_with(&plain, &i, Some(&signers)).unwrap_err().kind(),
+            &crate::ErrorKind::Unsigned
         );
         assert!(open(&plain, &i).unwrap().signer().is_none());
     }
@@ -355,7 +378,7 @@ mod signed_tests {
         let (r2, i2, _) = pair();
         let readdressed = seal_bytes(&plaintext, &r2, Form::Binary).unwrap();
         let e = open(&readdressed, &i2).unwrap_err();
-        assert_eq!(e.exit_code(), 7);
+        assert_eq!(e.kind(), &crate::ErrorKind::ReAddressed);
         assert!(e.to_string().contains("re-addressed"), "{e}");
         // Change one byte inside Envelope, keep the signature.
         let mut v: ciborium::Value = ciborium::from_reader(&plaintext[..]).unwrap();
@@ -370,7 +393,7 @@ mod signed_tests {
         ciborium::into_writer(&v, &mut changed).unwrap();
         let tampered = seal_bytes(&changed, &r, Form::Binary).unwrap();
         let e = open(&tampered, &i).unwrap_err();
-        assert_eq!(e.exit_code(), 7, "{e}");
+        assert_eq!(e.kind(), &crate::ErrorKind::BadSignature, "{e}");
     }
 
     #[test]
