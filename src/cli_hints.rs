@@ -55,6 +55,29 @@ pub fn revoke_targets(e: Error, selector: &str, records: &[handoff::ledger::Reco
     }
 }
 
+/// The EC2 client `ec2` calls with: when there is no region to call in
+/// (the error's cause is [`NoRegion`](handoff::aws::config::NoRegion)),
+/// says how to give one with the flag.
+#[cfg(feature = "aws")]
+pub fn ec2_client(
+    token: &handoff::Token,
+    settings: &handoff::aws::Settings,
+) -> handoff::Result<handoff::aws::Ec2> {
+    token.new_ec2_with(settings).map_err(|e| {
+        let no_region =
+            std::error::Error::source(&e).is_some_and(|c| c.is::<handoff::aws::config::NoRegion>());
+        if e.kind() == &ErrorKind::InvalidArgument && no_region {
+            Error::usage(
+                "EC2 needs a region: give one with --region, AWS_REGION or AWS_DEFAULT_REGION, \
+                 or set region in the profile's section of ~/.aws/config",
+            )
+            .with_source(e)
+        } else {
+            e
+        }
+    })
+}
+
 /// `console`'s options, checked as the library checks them
 /// ([`Options::check`](handoff::console::Options::check)), in the same
 /// order, with the flags named: `--destination`, `--service`.
@@ -114,6 +137,19 @@ pub fn console_session_duration(e: Error) -> Error {
         )
         .with_source(e),
         _ => e,
+    }
+}
+
+/// `console`'s sign-in, in a region whose partition has no public console
+/// sign-in: name the flags that give one.
+#[cfg(feature = "aws")]
+pub fn console_signin(e: Error) -> Error {
+    let no_public =
+        std::error::Error::source(&e).is_some_and(|c| c.is::<handoff::console::NoPublicSignin>());
+    if e.kind() == &ErrorKind::InvalidArgument && no_public {
+        with_words(e, ": give --signin-endpoint URL and --destination URL")
+    } else {
+        e
     }
 }
 

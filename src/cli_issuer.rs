@@ -667,7 +667,7 @@ pub fn ec2(a: cli::Ec2Args, verbose: bool) -> Result<ExitCode> {
     let token = crate::use_token_in(Some(&a.file), &a.ids, &a.checks, verbose, |t| {
         a.region.clone().or_else(|| t.region().map(str::to_string))
     })?;
-    let answer = token.new_ec2_with(&settings)?.call(action, &params)?;
+    let answer = crate::cli_hints::ec2_client(&token, &settings)?.call(action, &params)?;
     let mut out = serde_json::to_string_pretty(&answer)
         .map_err(|e| Error::other(format!("cannot print the answer: {e}")))?;
     out.push('\n');
@@ -723,7 +723,7 @@ pub fn console(a: cli::ConsoleArgs, verbose: bool) -> Result<ExitCode> {
             );
         }
     }
-    let url = hc::signin_url(&token, &options)?;
+    let url = hc::signin_url(&token, &options).map_err(crate::cli_hints::console_signin)?;
     drop(token);
     let line = || {
         let mut line =

@@ -393,6 +393,22 @@ fn region(
     Ok(None)
 }
 
+/// The cause of the [`ErrorKind::InvalidArgument`] [`signin_url`] gives for
+/// a region in a partition with no public console sign-in (and no
+/// sign-in endpoint or destination given for it): its
+/// [`source`](std::error::Error::source), so that a caller can say how to
+/// give them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoPublicSignin;
+
+impl std::fmt::Display for NoPublicSignin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("no public console sign-in")
+    }
+}
+
+impl std::error::Error for NoPublicSignin {}
+
 /// Everything [`signin_url`] decides before its request.
 struct Plan {
     /// The federation endpoint, without a query.
@@ -430,9 +446,10 @@ fn plan(
     let part = partition(region.as_deref());
     let no_console = || {
         Error::usage(format!(
-            "region {} is in a partition with no public console sign-in: give --signin-endpoint URL and --destination URL",
+            "region {} is in a partition with no public console sign-in",
             region.as_deref().unwrap_or("")
         ))
+        .with_source(NoPublicSignin)
     };
     let destination = match (&options.destination, &part) {
         (Some(d), _) => d.clone(),
@@ -1137,6 +1154,8 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
+        let cause = std::error::Error::source(&e);
+        assert!(cause.is_some_and(|c| c.is::<NoPublicSignin>()), "{e:?}");
         // a session token never gets as far as a request
         let s = token(Kind::Session, true, None);
         assert!(plan(&s, &Options::default(), &no_env, now()).is_err());

@@ -283,6 +283,21 @@ impl Settings {
     }
 }
 
+/// The cause of the [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument)
+/// that resolving settings for a regional service (EC2) without a region
+/// gives: its [`source`](std::error::Error::source), so that a caller can
+/// tell it from the other invalid settings and say how it takes a region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoRegion;
+
+impl std::fmt::Display for NoRegion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("no region")
+    }
+}
+
+impl std::error::Error for NoRegion {}
+
 /// A table of variables standing in for the environment (in tests).
 type Table<'a> = &'a dyn Fn(&str) -> Option<String>;
 
@@ -449,45 +464,47 @@ impl<'a> Resolver<'a> {
             (None, None, Some(url)) => Some((url, crate::environment::ENDPOINT_VAR.to_string())),
             (None, None, None) => None,
         };
-        let (endpoint, endpoint_source, signing_region) = match (endpoint, &region, service) {
-            // IAM is global: one endpoint, signed for us-east-1 (China's
-            // partition has its own).
-            (Some((url, from)), r, Service::Iam) => {
-                let signing = r
-                    .as_deref()
-                    .map_or("us-east-1".to_string(), iam_signing_region);
-                (check_endpoint(&url)?, from, signing)
-            }
-            (None, r, Service::Iam) => {
-                let signing = r
-                    .as_deref()
-                    .map_or("us-east-1".to_string(), iam_signing_region);
-                let host = if signing == "cn-north-1" {
-                    "https://iam.cn-north-1.amazonaws.com.cn/"
-                } else {
-                    "https://iam.amazonaws.com/"
-                };
-                (host.to_string(), "the global default".to_string(), signing)
-            }
-            (Some((url, from)), Some(r), _) => (check_endpoint(&url)?, from, r.clone()),
-            (Some((url, from)), None, Service::Sts) => {
-                (check_endpoint(&url)?, from, "us-east-1".to_string())
-            }
-            (None, Some(r), s) => (
-                default_endpoint(s, r),
-                format!("the default for {r}"),
-                r.clone(),
-            ),
-            (None, None, Service::Sts) => (
-                "https://sts.amazonaws.com/".to_string(),
-                "the global default (no region)".to_string(),
-                "us-east-1".to_string(),
-            ),
-            (_, None, Service::Ec2) => return Err(Error::usage(
-                "EC2 needs a region: give one with --region, AWS_REGION or AWS_DEFAULT_REGION, \
-                     or set region in the profile's section of ~/.aws/config",
-            )),
-        };
+        let (endpoint, endpoint_source, signing_region) =
+            match (endpoint, &region, service) {
+                // IAM is global: one endpoint, signed for us-east-1 (China's
+                // partition has its own).
+                (Some((url, from)), r, Service::Iam) => {
+                    let signing = r
+                        .as_deref()
+                        .map_or("us-east-1".to_string(), iam_signing_region);
+                    (check_endpoint(&url)?, from, signing)
+                }
+                (None, r, Service::Iam) => {
+                    let signing = r
+                        .as_deref()
+                        .map_or("us-east-1".to_string(), iam_signing_region);
+                    let host = if signing == "cn-north-1" {
+                        "https://iam.cn-north-1.amazonaws.com.cn/"
+                    } else {
+                        "https://iam.amazonaws.com/"
+                    };
+                    (host.to_string(), "the global default".to_string(), signing)
+                }
+                (Some((url, from)), Some(r), _) => (check_endpoint(&url)?, from, r.clone()),
+                (Some((url, from)), None, Service::Sts) => {
+                    (check_endpoint(&url)?, from, "us-east-1".to_string())
+                }
+                (None, Some(r), s) => (
+                    default_endpoint(s, r),
+                    format!("the default for {r}"),
+                    r.clone(),
+                ),
+                (None, None, Service::Sts) => (
+                    "https://sts.amazonaws.com/".to_string(),
+                    "the global default (no region)".to_string(),
+                    "us-east-1".to_string(),
+                ),
+                (_, None, Service::Ec2) => return Err(Error::usage(
+                    "EC2 needs a region: set Settings::region, AWS_REGION or AWS_DEFAULT_REGION, \
+                         or region in the profile's section of ~/.aws/config",
+                )
+                .with_source(NoRegion)),
+            };
 
         // The CA bundle, as botocore finds it: AWS_CA_BUNDLE, else the
         // profile's ca_bundle (the config file is read for it only when an
@@ -1015,6 +1032,8 @@ sso_session = corp
         // EC2 without a region says how to give one.
         let err = resolve_in(&keys, &Settings::default(), Service::Ec2).unwrap_err();
         assert_eq!(err.kind(), &crate::ErrorKind::InvalidArgument);
+        let cause = std::error::Error::source(&err);
+        assert!(cause.is_some_and(|c| c.is::<NoRegion>()), "{err:?}");
         assert!(err.to_string().contains("AWS_REGION"), "{err}");
     }
 
