@@ -219,6 +219,9 @@ mod tests {
         assert!(ExpectedAccounts::parse("expect-account = 12", "cfg").is_err());
         assert!(ExpectedAccounts::parse("colour = blue", "cfg").is_err());
         assert_eq!(ExpectedAccounts::default().for_token(&t), None);
-        assert_eq!(ExpectedAccounts::exactly("abc").unwrap_err().exit_code(), 2);
+        assert_eq!(
+            ExpectedAccounts::exactly("abc").unwrap_err().kind(),
+            &crate::ErrorKind::InvalidArgument
+        );
     }
 }

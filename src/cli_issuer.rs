@@ -288,19 +288,13 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
         (Some(sel), None) => match rv::targets(&records, sel, a.all_sessions) {
             // An ambiguous selector: each candidate on its own line, then
             // the error.
-            Err(e)
-                if e.kind() == &handoff::ErrorKind::InvalidArgument
-                    && e.to_string().lines().count() > 2 =>
-            {
-                let m = e.to_string();
-                let mut lines = m.lines();
-                let first = lines.next().unwrap_or_default().to_string();
-                for l in lines {
-                    eprintln!("handoff: {}", crate::shown(l));
+            Err(e) if !e.related().is_empty() => {
+                for each in e.related() {
+                    eprintln!("handoff: {}", crate::shown(&each.to_string()));
                 }
-                return Err(Error::usage(first));
+                return Err(Error::usage(e.to_string()));
             }
-            r => r?,
+            r => r.map_err(|e| crate::cli_hints::revoke_targets(e, sel, &records))?,
         },
         (None, Some(id)) => {
             let principal = match (&a.user, &a.role) {
@@ -593,7 +587,7 @@ pub fn ec2(a: cli::Ec2Args, verbose: bool) -> Result<ExitCode> {
     let token = crate::use_token_in(Some(&a.file), &a.ids, &a.checks, verbose, |t| {
         a.region.clone().or_else(|| t.region().map(str::to_string))
     })?;
-    let answer = token.new_ec2_with(&settings)?.call(action, &params)?;
+    let answer = crate::cli_hints::ec2_client(&token, &settings)?.call(action, &params)?;
     let mut out = serde_json::to_string_pretty(&answer)
         .map_err(|e| Error::other(format!("cannot print the answer: {e}")))?;
     out.push('\n');
@@ -627,7 +621,7 @@ pub fn console(a: cli::ConsoleArgs, verbose: bool) -> Result<ExitCode> {
         signin_endpoint: a.signin_endpoint.clone(),
         verbose,
     };
-    options.check()?;
+    crate::cli_hints::console_options(&options)?;
     if let Some(path) = &a.output {
         handoff::files::check_writable(path, cli::overwrite(a.force))?;
     }
@@ -637,9 +631,11 @@ pub fn console(a: cli::ConsoleArgs, verbose: bool) -> Result<ExitCode> {
         &a.checks,
         verbose,
         |_| None,
-        hc::check_token,
+        |t| hc::check_token(t).map_err(crate::cli_hints::console_token),
     )?;
-    if let (Some(want), Some(got)) = (requested, hc::session_duration(&token, requested)?) {
+    let got = hc::session_duration(&token, requested)
+        .map_err(crate::cli_hints::console_session_duration)?;
+    if let (Some(want), Some(got)) = (requested, got) {
         if got < want {
             eprintln!(
                 "handoff: the console session is cut to {}, when the credentials expire",
@@ -647,7 +643,7 @@ pub fn console(a: cli::ConsoleArgs, verbose: bool) -> Result<ExitCode> {
             );
         }
     }
-    let url = hc::signin_url(&token, &options)?;
+    let url = hc::signin_url(&token, &options).map_err(crate::cli_hints::console_signin)?;
     drop(token);
     let line = || {
         let mut line =
@@ -665,7 +661,7 @@ pub fn console(a: cli::ConsoleArgs, verbose: bool) -> Result<ExitCode> {
             path.display()
         );
     } else {
-        let used = hc::open_in_browser(&url)?;
+        let used = hc::open_in_browser(&url).map_err(crate::cli_hints::console_browser)?;
         eprintln!(
             "handoff: opened the console sign-in with {}; the link works once, within 15 minutes",
             crate::shown(&used)

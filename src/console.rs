@@ -191,7 +191,7 @@ pub fn destination(
             Some((_, path, regional)) => (*path, *regional),
             None => {
                 return Err(Error::usage(format!(
-                    "{:?} is not a console service handoff knows ({}); give --destination URL for any other page",
+                    "{:?} is not a console service handoff knows ({})",
                     name.chars().take(40).collect::<String>(),
                     services().collect::<Vec<_>>().join(", ")
                 )))
@@ -240,12 +240,10 @@ impl Options {
             check_region(r)?;
         }
         if self.destination.is_some() && self.service.is_some() {
-            return Err(Error::usage(
-                "give --destination URL or --service NAME, not both",
-            ));
+            return Err(Error::usage("give a destination or a service, not both"));
         }
         if let Some(d) = &self.destination {
-            check_destination(d)?;
+            check_destination(d).map_err(|e| Error::usage(format!("destination {e}")))?;
         }
         if let Some(s) = &self.service {
             let any = partition(None).ok_or_else(|| Error::other("no partition"))?;
@@ -273,11 +271,12 @@ fn check_session_duration(d: Duration) -> Result<()> {
 }
 
 /// A destination is an `https://` URL with a host, no user name or
-/// password, and at most 2048 characters.
-fn check_destination(d: &str) -> Result<()> {
+/// password, and at most 2048 characters. Else [`ErrorKind::InvalidArgument`]
+/// saying `"URL" why`.
+pub fn check_destination(d: &str) -> Result<()> {
     let bad = |why: &str| {
         Error::usage(format!(
-            "--destination {:?} {why}",
+            "{:?} {why}",
             d.chars().take(80).collect::<String>()
         ))
     };
@@ -300,10 +299,9 @@ fn check_destination(d: &str) -> Result<()> {
 /// Refuses, before any request, a token AWS would not sign in with: a
 /// `session` token (GetSessionToken credentials; AWS refuses them for
 /// console sign-in), a `static` one (long-term keys cannot be federated),
-/// and one without a session token. The message says what to ask the
-/// sender for. [`ErrorKind::Other`], exit status 1.
+/// and one without a session token: [`ErrorKind::Other`], saying what the
+/// token is.
 pub fn check_token(token: &Token) -> Result<()> {
-    let ask = "ask the sender for a token minted with `handoff seal --federation NAME` or `handoff seal --role ARN`";
     let what = match token.kind() {
         Kind::Federation | Kind::Role if token.session_token().is_some() => return Ok(()),
         Kind::Federation | Kind::Role => "this one has no session token",
@@ -311,7 +309,7 @@ pub fn check_token(token: &Token) -> Result<()> {
         Kind::Static => "this one holds long-term access keys, which cannot sign in to the console",
     };
     Err(Error::other(format!(
-        "handoff console needs a federation or role token: {what}\n{ask}"
+        "handoff console needs a federation or role token: {what}"
     )))
 }
 
@@ -337,7 +335,7 @@ fn session_duration_at(
         return match requested {
             None => Ok(None),
             Some(_) => Err(Error::usage(
-                "--session-duration applies to role tokens only: a federation token's console session lasts as long as the token",
+                "a console session duration applies to role tokens only: a federation token's console session lasts as long as the token",
             )),
         };
     }
@@ -395,6 +393,22 @@ fn region(
     Ok(None)
 }
 
+/// The cause of the [`ErrorKind::InvalidArgument`] [`signin_url`] gives for
+/// a region in a partition with no public console sign-in (and no
+/// sign-in endpoint or destination given for it): its
+/// [`source`](std::error::Error::source), so that a caller can say how to
+/// give them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoPublicSignin;
+
+impl std::fmt::Display for NoPublicSignin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("no public console sign-in")
+    }
+}
+
+impl std::error::Error for NoPublicSignin {}
+
 /// Everything [`signin_url`] decides before its request.
 struct Plan {
     /// The federation endpoint, without a query.
@@ -432,9 +446,10 @@ fn plan(
     let part = partition(region.as_deref());
     let no_console = || {
         Error::usage(format!(
-            "region {} is in a partition with no public console sign-in: give --signin-endpoint URL and --destination URL",
+            "region {} is in a partition with no public console sign-in",
             region.as_deref().unwrap_or("")
         ))
+        .with_source(NoPublicSignin)
     };
     let destination = match (&options.destination, &part) {
         (Some(d), _) => d.clone(),
@@ -656,10 +671,15 @@ pub fn signin_url(token: &Token, options: &Options) -> Result<SecretString> {
 ///
 /// The URL is in the command's arguments, which other local users can read
 /// in the process list while it runs (docs/SECURITY.md); printing it
-/// (`--print`) avoids that.
+/// instead avoids that.
+///
+/// Errors: a command that fails is [`ErrorKind::Other`]; one that cannot be
+/// run, or none found (the cause is then an [`std::io::Error`] of kind
+/// `NotFound`), [`ErrorKind::Io`] naming the program.
 pub fn open_in_browser(url: &SecretString) -> Result<String> {
     let browser = env_var("BROWSER")?;
     let mut tried = Vec::new();
+    let mut not_found = None;
     for command in browser_commands(browser.as_deref()) {
         let Some((program, args)) = command.split_first() else {
             continue;
@@ -681,23 +701,38 @@ pub fn open_in_browser(url: &SecretString) -> Result<String> {
             Ok(s) if s.success() => return Ok(program.clone()),
             Ok(s) => {
                 return Err(Error::other(format!(
-                    "the browser command {} failed ({s}); --print writes the URL instead",
+                    "the browser command {} failed ({s})",
                     crate::shown(program)
                 )))
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => tried.push(program.clone()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                tried.push(program.clone());
+                not_found = Some(e);
+            }
             Err(e) => {
-                return Err(Error::other(format!(
-                    "cannot run the browser command {}: {e}",
-                    crate::shown(program)
-                )))
+                return Err(Error::new(
+                    ErrorKind::Io {
+                        path: program.into(),
+                    },
+                    format!(
+                        "cannot run the browser command {}: {e}",
+                        crate::shown(program)
+                    ),
+                )
+                .with_source(e))
             }
         }
     }
-    Err(Error::other(format!(
-        "no browser to open the console in (tried {}): set BROWSER, or use --print or -o FILE",
+    let message = format!(
+        "no browser to open the console in (tried {})",
         crate::shown(&tried.join(", "))
-    )))
+    );
+    let path = tried.last().cloned().unwrap_or_default().into();
+    let e = Error::new(ErrorKind::Io { path }, message);
+    Err(match not_found {
+        Some(cause) => e.with_source(cause),
+        None => e,
+    })
 }
 
 /// The commands [`open_in_browser`] tries, in order: `BROWSER`'s, each
@@ -928,7 +963,7 @@ mod tests {
             "https://console.aws.amazon.com/console/home"
         );
         let e = destination(&global, None, Some("ec3")).unwrap_err();
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
         assert!(e.to_string().contains("ec2, ecr"), "{e}");
         assert!(services().count() >= 20);
     }
@@ -971,7 +1006,11 @@ mod tests {
             },
         ];
         for o in bad {
-            assert_eq!(o.check().unwrap_err().exit_code(), 2, "{o:?}");
+            assert_eq!(
+                o.check().unwrap_err().kind(),
+                &crate::ErrorKind::InvalidArgument,
+                "{o:?}"
+            );
         }
         let good = Options {
             region: Some("eu-west-1".into()),
@@ -994,16 +1033,13 @@ mod tests {
         ] {
             let e = check_token(&token(kind, session, None)).unwrap_err();
             let m = e.to_string();
-            assert_eq!(e.exit_code(), 1);
+            assert_eq!(e.kind(), &crate::ErrorKind::Other);
             assert!(
                 m.starts_with("handoff console needs a federation or role token"),
                 "{m}"
             );
             assert!(m.contains(words), "{m}");
-            assert!(
-                m.lines().nth(1).unwrap().contains("--federation NAME"),
-                "{m}"
-            );
+            assert_eq!(m.lines().count(), 1, "{m}");
         }
     }
 
@@ -1013,7 +1049,7 @@ mod tests {
         let fed = token(Kind::Federation, true, hours(12));
         assert_eq!(session_duration_at(&fed, None, now()).unwrap(), None);
         let e = session_duration_at(&fed, Some(DEFAULT_SESSION_DURATION), now()).unwrap_err();
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
         let role = token(Kind::Role, true, hours(12));
         assert_eq!(
             session_duration_at(&role, None, now()).unwrap(),
@@ -1042,7 +1078,7 @@ mod tests {
             .to_string()
             .contains("have expired"));
         let e = session_duration_at(&role, Some(Duration::from_secs(60)), now()).unwrap_err();
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
     }
 
     #[test]
@@ -1109,7 +1145,7 @@ mod tests {
             now(),
         )
         .unwrap_err();
-        assert_eq!(e.exit_code(), 3);
+        assert_eq!(e.kind(), &crate::ErrorKind::NotAToken);
         let e = plan(
             &fed.with_region("us-iso-east-1"),
             &Options::default(),
@@ -1117,7 +1153,9 @@ mod tests {
             now(),
         )
         .unwrap_err();
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
+        let cause = std::error::Error::source(&e);
+        assert!(cause.is_some_and(|c| c.is::<NoPublicSignin>()), "{e:?}");
         // a session token never gets as far as a request
         let s = token(Kind::Session, true, None);
         assert!(plan(&s, &Options::default(), &no_env, now()).is_err());
@@ -1182,12 +1220,29 @@ mod tests {
         let ep = "https://signin.aws.amazon.com/federation";
         let body = br#"{"SigninToken": "tok"}"#;
         assert_eq!(read_answer(200, body, ep).unwrap().expose_secret(), "tok");
-        for (status, code) in [(400, 5), (403, 5), (302, 6), (500, 6), (503, 6), (201, 6)] {
+        for (status, aws) in [
+            (400, true),
+            (403, true),
+            (302, false),
+            (500, false),
+            (503, false),
+            (201, false),
+        ] {
             let e = read_answer(status, body, ep).unwrap_err();
-            assert_eq!(e.exit_code(), code, "{status}: {e}");
+            if aws {
+                assert!(
+                    matches!(e.kind(), crate::ErrorKind::Aws { code, .. } if *code == format!("HTTP {status}")),
+                    "{status}: {e:?}"
+                );
+            } else {
+                assert_eq!(e.kind(), &crate::ErrorKind::Malformed, "{status}: {e:?}");
+            }
             assert!(!e.to_string().contains("tok\""), "{e}");
         }
-        assert_eq!(read_answer(200, b"{}", ep).unwrap_err().exit_code(), 6);
+        assert_eq!(
+            read_answer(200, b"{}", ep).unwrap_err().kind(),
+            &crate::ErrorKind::Malformed
+        );
     }
 
     #[test]

@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 
 use crate::credentials::{Kind, Token};
 use crate::files::{self, Overwrite};
-use crate::{clock, Error, Result};
+use crate::{clock, Error, ErrorKind, Result};
 
 /// One handoff, as the ledger keeps it. Times are RFC 3339 UTC.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -372,11 +372,16 @@ impl LedgerFile {
 
     fn check_regular(&self) -> Result<()> {
         match fs::symlink_metadata(&self.path) {
-            Ok(m) if !m.is_file() => Err(Error::other(format!(
-                "the ledger {} is not a regular file ({}); not touching it",
-                self.path.display(),
-                crate::files::kind_of(&m)
-            ))),
+            Ok(m) if !m.is_file() => Err(Error::new(
+                ErrorKind::Io {
+                    path: self.path.clone(),
+                },
+                format!(
+                    "the ledger {} is not a regular file ({}); not touching it",
+                    self.path.display(),
+                    crate::files::kind_of(&m)
+                ),
+            )),
             _ => Ok(()),
         }
     }
@@ -488,18 +493,28 @@ impl LedgerFile {
             .metadata()
             .map_err(|e| Error::io("cannot read the ledger", &self.path, e))?;
         if !meta.is_file() {
-            return Err(Error::other(format!(
-                "the ledger {} is not a regular file ({}); not reading it",
-                self.path.display(),
-                crate::files::kind_of(&meta)
-            )));
+            return Err(Error::new(
+                ErrorKind::Io {
+                    path: self.path.clone(),
+                },
+                format!(
+                    "the ledger {} is not a regular file ({}); not reading it",
+                    self.path.display(),
+                    crate::files::kind_of(&meta)
+                ),
+            ));
         }
         let too_big = || {
-            Error::other(format!(
-                "the ledger {} is larger than {} MiB, the most handoff reads; move it aside to start a new one",
-                self.path.display(),
-                MAX_LEDGER_SIZE >> 20
-            ))
+            Error::new(
+                ErrorKind::Io {
+                    path: self.path.clone(),
+                },
+                format!(
+                    "the ledger {} is larger than {} MiB, the most handoff reads; move it aside to start a new one",
+                    self.path.display(),
+                    MAX_LEDGER_SIZE >> 20
+                ),
+            )
         };
         if meta.len() > MAX_LEDGER_SIZE {
             return Err(too_big());
@@ -960,7 +975,7 @@ fn capped(s: &str, max: usize) -> String {
 
 fn to_line(r: &Record) -> Result<String> {
     let mut line = serde_json::to_string(r)
-        .map_err(|e| Error::other(format!("cannot write a ledger record: {e}")))?;
+        .map_err(|e| Error::other(format!("cannot write a ledger record: {e}")).with_source(e))?;
     line.push('\n');
     Ok(line)
 }

@@ -25,6 +25,7 @@ macro_rules! eprint {
 
 mod cli;
 mod cli_errors;
+mod cli_hints;
 #[cfg(feature = "aws")]
 mod cli_issuer;
 #[cfg(not(feature = "aws"))]
@@ -518,6 +519,7 @@ fn exec(a: cli::ExecArgs, verbose: bool) -> Result<ExitCode> {
 
 /// `exec --server`: the library runs CMD beside the credential server.
 fn exec_server(token: Token, cmd: std::process::Command, verbose: bool) -> Result<ExitCode> {
+    cli_hints::exec_server_token(&token)?;
     let outcome = handoff::server::exec(token, cmd, |n| {
         eprintln!(
             "handoff: the command has ended, and {n} process(es) it started still run: \

@@ -134,7 +134,7 @@ impl RevocationPolicy {
     /// write are kept as they are.
     pub fn parse(document: &str) -> Result<RevocationPolicy> {
         let bad = |why: &str| {
-            Error::other(format!(
+            Error::document(format!(
                 "the existing {POLICY_NAME} policy cannot be read ({why}); fix or delete it first"
             ))
         };
@@ -344,7 +344,8 @@ fn matched_fields(r: &Record, selector: &str) -> Vec<&'static str> {
 /// `aws:userid`. `id:`, `key:`, `name:` and `session:` select through that
 /// field alone. A bare selector that names different records through
 /// different fields (the person `ws-bob`, and bob whose session is `ws-bob`)
-/// is ambiguous: a usage error (exit 2) listing each candidate with the
+/// is ambiguous: an [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument)
+/// whose [`related`](Error::related) list holds each candidate with the
 /// field it matched.
 pub fn select<'r>(records: &'r [Record], selector: &str) -> Result<Vec<&'r Record>> {
     let qualified = ["id", "key", "name", "session"].into_iter().find_map(|q| {
@@ -368,11 +369,9 @@ pub fn select<'r>(records: &'r [Record], selector: &str) -> Result<Vec<&'r Recor
         .into_iter()
         .any(|f| hits.iter().all(|(_, fs)| fs.contains(&f)));
     if !hits.is_empty() && !common {
-        let mut lines = vec![format!(
-            "{selector:?} names different handoffs through different fields; say which with name:, session:, id: or key:"
-        )];
+        let mut candidates = Vec::new();
         for (r, fields) in &hits {
-            lines.push(format!(
+            candidates.push(Error::usage(format!(
                 "  {} ({}{}) matched by {}",
                 r.token_id.chars().take(12).collect::<String>(),
                 r.name
@@ -381,22 +380,22 @@ pub fn select<'r>(records: &'r [Record], selector: &str) -> Result<Vec<&'r Recor
                     .unwrap_or_default(),
                 r.session_name().or(r.userid.as_deref()).unwrap_or(&r.kind),
                 fields.join(" and ")
-            ));
+            )));
         }
-        return Err(Error::usage(lines.join("\n")));
+        return Err(Error::usage(format!(
+            "{selector:?} names different handoffs through different fields; say which with name:, session:, id: or key:"
+        ))
+        .with_related(candidates));
     }
     Ok(hits.into_iter().map(|(r, _)| r).collect())
 }
 
-/// Who minted a record: `None` for root, an error when unknown.
+/// Who minted a record: `None` for root, an error when unknown (the record
+/// lacks `minted_by`: [`ErrorKind::Document`](crate::ErrorKind::Document)).
 #[cfg(feature = "aws")]
 fn minting_user(r: &Record) -> Result<Option<String>> {
     let arn = r.minted_by.as_deref().ok_or_else(|| {
-        Error::other(format!(
-            "the ledger does not say who minted {}; give --userid {} --user NAME",
-            r.token_id,
-            r.userid.as_deref().unwrap_or("ID")
-        ))
+        Error::document(format!("the ledger does not say who minted {}", r.token_id))
     })?;
     if arn.ends_with(":root") {
         return Ok(None);
@@ -453,12 +452,25 @@ impl Target {
 /// `aws:userid` is their IAM user's own, so only every session token of
 /// that user can be revoked. Tokens minted with root credentials cannot be
 /// restricted and are refused.
+///
+/// Errors: a selector that names nothing is [`ErrorKind::Other`]; an
+/// ambiguous one is [`ErrorKind::InvalidArgument`] with the candidates in
+/// [`related`](Error::related) ([`select`]); a session token without
+/// `all_sessions` is [`ErrorKind::InvalidArgument`] with none; a federation
+/// or session token whose record does not say who minted it is
+/// [`ErrorKind::Document`].
+///
+/// [`ErrorKind::Other`]: crate::ErrorKind::Other
+/// [`ErrorKind::InvalidArgument`]: crate::ErrorKind::InvalidArgument
+/// [`ErrorKind::Document`]: crate::ErrorKind::Document
 #[cfg(feature = "aws")]
 pub fn targets(records: &[Record], selector: &str, all_sessions: bool) -> Result<Vec<Target>> {
     use crate::aws::Principal;
     let chosen = select(records, selector)?;
     if chosen.is_empty() {
-        return Err(Error::other(format!("nothing in the ledger is {selector:?}: give a token id, roster name, session name or access key id (handoff issued --all lists them), or --userid ID with --user NAME or --role NAME")));
+        return Err(Error::other(format!(
+            "nothing in the ledger is {selector:?}"
+        )));
     }
     let mut out: Vec<Target> = Vec::new();
     for r in chosen {
@@ -469,7 +481,7 @@ pub fn targets(records: &[Record], selector: &str, all_sessions: bool) -> Result
             "federation" | "session" => {
                 if r.kind == "session" && !all_sessions {
                     return Err(Error::usage(format!(
-                        "{} is a session token: its aws:userid is its IAM user's own, so only every session token of that user issued before now can be revoked; --all-sessions does that",
+                        "{} is a session token: its aws:userid is its IAM user's own, so only every session token of that user issued before now can be revoked",
                         r.token_id
                     )));
                 }
@@ -1369,15 +1381,15 @@ mod tests {
         bob.token_id = "bbbbbbbbbbbbbbbb".into();
         let records = vec![person, bob];
         let e = select(&records, "ws-bob").unwrap_err();
-        assert_eq!(e.exit_code(), 2);
-        let m = e.to_string();
-        assert!(
-            m.contains("aaaaaaaaaaaa (ws-bob, ws-x) matched by name"),
-            "{m}"
-        );
-        assert!(
-            m.contains("bbbbbbbbbbbb (bob, ws-bob) matched by session"),
-            "{m}"
+        assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
+        let each: Vec<String> = e.related().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            each,
+            [
+                "  aaaaaaaaaaaa (ws-bob, ws-x) matched by name",
+                "  bbbbbbbbbbbb (bob, ws-bob) matched by session"
+            ],
+            "{e:?}"
         );
         let one = |s: &str| -> Vec<String> {
             select(&records, s)
@@ -1443,8 +1455,9 @@ mod tests {
         assert_eq!(t[0].userids(), vec!["AROAEXAMPLE:ws-c".to_string()]);
         // Session tokens only with --all-sessions.
         let e = targets(&records, "AIDAEXAMPLE", false).unwrap_err();
-        assert_eq!(e.exit_code(), 2);
-        assert!(e.to_string().contains("--all-sessions"), "{e}");
+        assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
+        assert!(e.related().is_empty(), "{e:?}");
+        assert!(e.to_string().contains("is a session token"), "{e}");
         let t = targets(&records, "AIDAEXAMPLE", true).unwrap();
         assert_eq!(t[0].principal, Principal::User("issuer".into()));
         // Root's tokens cannot be restricted; static ones were not minted.
@@ -1453,7 +1466,8 @@ mod tests {
         let e = targets(&records, "id-x", false).unwrap_err();
         assert!(e.to_string().contains("did not mint"), "{e}");
         let e = targets(&records, "nobody", false).unwrap_err();
-        assert!(e.to_string().contains("nothing in the ledger"), "{e}");
+        assert_eq!(e.kind(), &crate::ErrorKind::Other);
+        assert_eq!(e.to_string(), "nothing in the ledger is \"nobody\"");
         // A record the ledger says is revoked is still a target: IAM says
         // whether it holds the revocation.
         let mut revoked = records.clone();

@@ -162,7 +162,13 @@ pub fn read(path: &Path, check: &dyn Fn(&Person) -> Result<()>) -> Result<Vec<Pe
             .lock()
             .take(MAX_ROSTER_SIZE + 1)
             .read_to_string(&mut buf)
-            .map_err(|e| Error::other(format!("cannot read the roster from stdin: {e}")))?;
+            .map_err(|e| {
+                Error::new(
+                    crate::ErrorKind::Io { path: "-".into() },
+                    format!("cannot read the roster from stdin: {e}"),
+                )
+                .with_source(e)
+            })?;
         (buf, "stdin".to_string())
     } else {
         let f = std::fs::File::open(path).map_err(|e| Error::io("cannot read", path, e))?;

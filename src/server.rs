@@ -111,8 +111,8 @@ impl CredentialServer {
         let c = token.credentials();
         if c.session_token().is_none() || c.expiration().is_none() {
             return Err(Error::usage(
-                "exec --server serves temporary credentials, and this token holds long-term keys \
-                 (no session token or expiration): use handoff exec without --server",
+                "the credential server serves temporary credentials, and this token holds long-term keys \
+                 (no session token or expiration)",
             ));
         }
         let mut bytes = Zeroizing::new([0u8; 32]);
@@ -124,11 +124,12 @@ impl CredentialServer {
             hex.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
         }
         let authorization = crate::credentials::into_secret(hex);
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .map_err(|e| Error::other(format!("cannot start the credential server: {e}")))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| Error::other(format!("cannot start the credential server: {e}")))?;
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| {
+            Error::other(format!("cannot start the credential server: {e}")).with_source(e)
+        })?;
+        let addr = listener.local_addr().map_err(|e| {
+            Error::other(format!("cannot start the credential server: {e}")).with_source(e)
+        })?;
         let state = Arc::new(State {
             token: Mutex::new(Some(token)),
             authorization: authorization.clone(),
@@ -141,7 +142,9 @@ impl CredentialServer {
         let thread = std::thread::Builder::new()
             .name("credential-server".into())
             .spawn(move || serve(listener, serving))
-            .map_err(|e| Error::other(format!("cannot start the credential server: {e}")))?;
+            .map_err(|e| {
+                Error::other(format!("cannot start the credential server: {e}")).with_source(e)
+            })?;
         Ok(CredentialServer {
             addr,
             authorization,
@@ -489,7 +492,7 @@ pub fn exec(token: Token, mut cmd: Command, lingering: impl FnOnce(usize)) -> Re
     let mut signals = signal_hook::iterator::SignalsInfo::<
         signal_hook::iterator::exfiltrator::WithOrigin,
     >::new(FORWARDED)
-    .map_err(|e| Error::other(format!("cannot forward signals: {e}")))?;
+    .map_err(|e| Error::other(format!("cannot forward signals: {e}")).with_source(e))?;
     let handle = signals.handle();
     let program = cmd.get_program().to_string_lossy().into_owned();
     let child = match cmd.spawn() {
@@ -541,7 +544,8 @@ pub fn exec(token: Token, mut cmd: Command, lingering: impl FnOnce(usize)) -> Re
     let status = wait_for(pid, child);
     ended.store(true, Ordering::SeqCst);
     server.retire();
-    let status = status.map_err(|e| Error::other(format!("cannot wait for {program}: {e}")))?;
+    let status = status
+        .map_err(|e| Error::other(format!("cannot wait for {program}: {e}")).with_source(e))?;
     #[cfg(target_os = "linux")]
     {
         let left = left_behind();
@@ -575,14 +579,18 @@ fn private_config(region: Option<&str>) -> Result<tempfile::NamedTempFile> {
     let mut file = tempfile::Builder::new()
         .prefix("handoff-config-")
         .tempfile()
-        .map_err(|e| Error::other(format!("cannot write the command's AWS config file: {e}")))?;
+        .map_err(|e| {
+            Error::other(format!("cannot write the command's AWS config file: {e}")).with_source(e)
+        })?;
     let mut text = String::from("[default]\n");
     if let Some(r) = region.filter(|r| is_region_name(r)) {
         text.push_str(&format!("region = {r}\n"));
     }
     file.write_all(text.as_bytes())
         .and_then(|()| file.flush())
-        .map_err(|e| Error::other(format!("cannot write the command's AWS config file: {e}")))?;
+        .map_err(|e| {
+            Error::other(format!("cannot write the command's AWS config file: {e}")).with_source(e)
+        })?;
     Ok(file)
 }
 

@@ -589,6 +589,9 @@ enum Reply {
     /// Answers 200 with a head that promises 1000 bytes, sends 10 and
     /// closes the connection.
     Cut,
+    /// Answers 200 with a head that promises 1000 bytes, sends 10, then
+    /// says nothing more for this long.
+    Stall(Duration),
 }
 
 /// A server on a loopback port that plays `replies`, one per connection,
@@ -660,6 +663,13 @@ fn fake(replies: Vec<Reply>) -> Fake {
                     Reply::Cut => s.write_all(
                         b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n<Response",
                     ),
+                    Reply::Stall(d) => {
+                        let res = s.write_all(
+                            b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 1000\r\n\r\n<Response",
+                        );
+                        std::thread::sleep(d);
+                        res
+                    }
                 };
             });
         }
@@ -811,7 +821,7 @@ fn retries_stop_after_three_attempts() {
         5
     ]);
     let e = quick(&f.url).get_caller_identity().unwrap_err();
-    assert_eq!(cli_errors::exit_status(e.kind()), 6, "{e}");
+    assert_eq!(e.kind(), &ErrorKind::Malformed, "{e:?}");
     assert!(transport_error(&e).contains("HTTP 502"), "{e}");
     assert!(e.to_string().contains("after 3 attempts"), "{e}");
     std::thread::sleep(Duration::from_millis(200));
@@ -894,7 +904,7 @@ fn other_4xx_errors_are_not_retried() {
         ok_identity(),
     ]);
     let e = quick(&f.url).get_caller_identity().unwrap_err();
-    assert_eq!(cli_errors::exit_status(e.kind()), 6);
+    assert_eq!(e.kind(), &ErrorKind::Malformed, "{e:?}");
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(f.hits.load(Ordering::SeqCst), 1);
 }
@@ -951,6 +961,10 @@ fn connection_refused_is_exit_6() {
         msg.contains(&url) && msg.contains("after 3 attempts"),
         "{msg}"
     );
+    // Told from the types, the cause kept: reqwest's error.
+    assert_eq!(e.kind(), &ErrorKind::Connect, "{e:?}");
+    let cause = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<reqwest::Error>());
+    assert!(cause.is_some_and(reqwest::Error::is_connect), "{e:?}");
     assert!(started.elapsed() < Duration::from_secs(10));
 }
 
@@ -961,13 +975,32 @@ fn a_silent_server_times_out() {
     let started = Instant::now();
     let e = quick(&f.url).get_caller_identity().unwrap_err();
     let took = started.elapsed();
-    assert_eq!(cli_errors::exit_status(e.kind()), 6, "{e}");
+    assert_eq!(e.kind(), &ErrorKind::Timeout, "{e:?}");
     assert!(
         transport_error(&e).contains("no answer within 500 ms"),
         "{e}"
     );
     assert_eq!(f.hits.load(Ordering::SeqCst), 3);
     assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
+/// An answer that stops mid-body is a timeout, told from reqwest's and
+/// io's error types (the read timeout's error says "error decoding response
+/// body", not "timed out"): not a cut-off answer.
+#[test]
+fn an_answer_that_stalls_times_out() {
+    loopback_only();
+    let f = fake(vec![Reply::Stall(Duration::from_secs(3)); 3]);
+    let e = quick(&f.url).get_caller_identity().unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Timeout, "{e:?}");
+    assert!(
+        transport_error(&e).starts_with("no more of the response within 500 ms"),
+        "{e}"
+    );
+    // The cause is kept: reqwest's error, inside the read's io::Error.
+    let cause = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<std::io::Error>());
+    assert!(cause.is_some(), "{e:?}");
+    assert_eq!(f.hits.load(Ordering::SeqCst), 3);
 }
 
 #[test]
@@ -979,7 +1012,7 @@ fn a_hangup_is_retried_then_exit_6() {
 
     let f = fake(vec![Reply::Hangup; 3]);
     let e = quick(&f.url).get_caller_identity().unwrap_err();
-    assert_eq!(cli_errors::exit_status(e.kind()), 6, "{e}");
+    assert_eq!(e.kind(), &ErrorKind::CutOff, "{e:?}");
 }
 
 #[test]
@@ -987,7 +1020,7 @@ fn a_huge_answer_is_refused() {
     loopback_only();
     let f = fake(vec![Reply::Huge(3 << 20), ok_identity()]);
     let e = quick(&f.url).get_caller_identity().unwrap_err();
-    assert_eq!(cli_errors::exit_status(e.kind()), 6, "{e}");
+    assert_eq!(e.kind(), &ErrorKind::TooLarge, "{e:?}");
     assert!(transport_error(&e).contains("larger than 1 MiB"), "{e}");
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(f.hits.load(Ordering::SeqCst), 1, "not retried");
@@ -1189,7 +1222,10 @@ fn https_is_tls_and_checks_the_certificate() {
     seen.extend(rx.try_iter());
     let _ = server.kill();
     let _ = server.wait();
-    assert_eq!(cli_errors::exit_status(e.kind()), 6, "{e}");
+    assert_eq!(e.kind(), &ErrorKind::Certificate, "{e:?}");
+    // the cause kept: reqwest's error, rustls's inside it
+    let cause = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<reqwest::Error>());
+    assert!(cause.is_some(), "{e:?}");
     let msg = transport_error(&e);
     assert!(msg.contains("certificate"), "{msg}");
     // In words, not rustls's Debug output (`Other(OtherError(CaUsedAsEndEntity))`).
@@ -1502,7 +1538,7 @@ fn a_dripping_answer_ends_at_the_deadline() {
     let started = Instant::now();
     let e = Sts::new(config).unwrap().get_caller_identity().unwrap_err();
     let took = started.elapsed();
-    assert_eq!(cli_errors::exit_status(e.kind()), 6, "{e}");
+    assert_eq!(e.kind(), &ErrorKind::Deadline, "{e:?}");
     assert!(
         transport_error(&e).contains("within the call's deadline of 1500 ms"),
         "{e}"
@@ -1528,6 +1564,7 @@ fn a_dripping_answer_ends_at_the_deadline() {
         .with_read_timeout(Duration::from_millis(500))
         .with_deadline(Duration::from_millis(700));
     let e = Sts::new(config).unwrap().get_caller_identity().unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Deadline, "{e:?}");
     assert!(transport_error(&e).contains("deadline of 700 ms"), "{e}");
     assert!(f.hits.load(Ordering::SeqCst) <= 2);
 }

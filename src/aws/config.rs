@@ -291,6 +291,21 @@ impl Settings {
     }
 }
 
+/// The cause of the [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument)
+/// that resolving settings for a regional service (EC2) without a region
+/// gives: its [`source`](std::error::Error::source), so that a caller can
+/// tell it from the other invalid settings and say how it takes a region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoRegion;
+
+impl std::fmt::Display for NoRegion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("no region")
+    }
+}
+
+impl std::error::Error for NoRegion {}
+
 /// A table of variables standing in for the environment (in tests).
 type Table<'a> = &'a dyn Fn(&str) -> Option<String>;
 
@@ -492,9 +507,10 @@ impl<'a> Resolver<'a> {
                 "us-east-1".to_string(),
             ),
             (_, None, Service::Ec2) => return Err(Error::usage(
-                "EC2 needs a region: give one with --region, AWS_REGION or AWS_DEFAULT_REGION, \
-                     or set region in the profile's section of ~/.aws/config",
-            )),
+                "EC2 needs a region: set Settings::region, AWS_REGION or AWS_DEFAULT_REGION, \
+                     or region in the profile's section of ~/.aws/config",
+            )
+            .with_source(NoRegion)),
             (None, None, Service::Dynamodb) => return Err(Error::usage(
                 "DynamoDB needs a region: give one with ?region=R in the ledger's URL, AWS_REGION or \
                      AWS_DEFAULT_REGION, or set region in the profile's section of ~/.aws/config",
@@ -713,7 +729,7 @@ impl Profiles {
                     ));
                 }
                 (Some(_), None) | (None, Some(_)) => {
-                    return Err(Error::other(format!(
+                    return Err(Error::document(format!(
                         "profile {name} in {} has only one of aws_access_key_id and aws_secret_access_key",
                         file.display()
                     )))
@@ -1009,20 +1025,26 @@ sso_session = corp
                 ..r.clone()
             };
             let err = resolve_in(&keys, &s, Service::Sts).unwrap_err();
-            assert_eq!(err.exit_code(), 2, "{bad}: {err}");
+            assert_eq!(
+                err.kind(),
+                &crate::ErrorKind::InvalidArgument,
+                "{bad}: {err}"
+            );
         }
         let s = Settings {
             region: Some("us-east-1.evil.com/".into()),
             ..Settings::default()
         };
         assert_eq!(
-            resolve_in(&keys, &s, Service::Sts).unwrap_err().exit_code(),
-            2
+            resolve_in(&keys, &s, Service::Sts).unwrap_err().kind(),
+            &crate::ErrorKind::InvalidArgument
         );
 
         // EC2 without a region says how to give one.
         let err = resolve_in(&keys, &Settings::default(), Service::Ec2).unwrap_err();
-        assert_eq!(err.exit_code(), 2);
+        assert_eq!(err.kind(), &crate::ErrorKind::InvalidArgument);
+        let cause = std::error::Error::source(&err);
+        assert!(cause.is_some_and(|c| c.is::<NoRegion>()), "{err:?}");
         assert!(err.to_string().contains("AWS_REGION"), "{err}");
     }
 
@@ -1031,7 +1053,7 @@ sso_session = corp
         let home = home_with("", CONFIG);
         let h = home.path().to_str().unwrap();
         let err = resolve_in(&[("HOME", h)], &Settings::default(), Service::Sts).unwrap_err();
-        assert_eq!(err.exit_code(), 1);
+        assert_eq!(err.kind(), &crate::ErrorKind::Other);
         let msg = err.to_string();
         assert!(msg.contains("AWS_ACCESS_KEY_ID"), "{msg}");
         assert!(
@@ -1179,7 +1201,7 @@ sso_session = corp
             "http://proxy.example:0",
         ] {
             let e = check_proxy("HTTPS_PROXY", bad).unwrap_err();
-            assert_eq!(e.exit_code(), 2, "{bad}");
+            assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument, "{bad}");
             assert!(
                 e.to_string().starts_with("HTTPS_PROXY is not a proxy URL"),
                 "{e}"
@@ -1214,8 +1236,8 @@ sso_session = corp
         assert_eq!(
             resolve_in(&v, &Settings::default(), Service::Sts)
                 .unwrap_err()
-                .exit_code(),
-            2
+                .kind(),
+            &crate::ErrorKind::InvalidArgument
         );
     }
 

@@ -413,6 +413,7 @@ mod tests {
             Error::aws("AccessDenied", "not authorized", None),
             "ListUserPolicies",
         );
+        assert!(e.is_aws("AccessDenied"), "{e:?}");
         assert!(e.to_string().contains("needs iam:ListUserPolicies"), "{e}");
         let other = needs(Error::aws("NoSuchEntity", "x", None), "GetUserPolicy");
         assert!(!other.to_string().contains("needs"), "{other}");

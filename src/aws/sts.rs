@@ -585,7 +585,7 @@ mod tests {
         }
         for bad in ["a", "", "has space", "slash/", &"x".repeat(33), "ünï"] {
             let e = check_federation_name(bad).unwrap_err();
-            assert_eq!(e.exit_code(), 2);
+            assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
             assert!(e.to_string().contains("2 to 32"), "{e}");
         }
     }
@@ -597,7 +597,7 @@ mod tests {
         check_duration(s(129_600), 900, 129_600, "x").unwrap();
         for bad in [s(899), s(129_601), s(0), Duration::from_millis(900_500)] {
             let e = check_duration(bad, 900, 129_600, "the federation token duration").unwrap_err();
-            assert_eq!(e.exit_code(), 2);
+            assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
             assert!(
                 e.to_string().starts_with(
                     "the federation token duration must be 900 to 129600 seconds (15m to 36h)"
@@ -629,7 +629,7 @@ mod tests {
             "arn:gcp:iam::123456789012:role/demo",
         ] {
             let e = check_role_arn(bad).unwrap_err();
-            assert_eq!(e.exit_code(), 2, "{bad}");
+            assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument, "{bad}");
             assert!(e.to_string().contains("not a role ARN"), "{e}");
         }
     }
@@ -662,7 +662,7 @@ mod tests {
             ("has spaces in it", "654321", "9 to 256"),
         ] {
             let e = check_mfa(&m(serial, code)).unwrap_err();
-            assert_eq!(e.exit_code(), 2);
+            assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
             assert!(e.to_string().contains(rule), "{e}");
             assert!(!e.to_string().contains(code), "{e}");
         }
@@ -741,7 +741,7 @@ mod tests {
             p = p.allow(&format!("s3:GetObjectNumber{i}"));
         }
         let e = check_policy(&p).unwrap_err();
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
         assert!(e.to_string().contains("at most 2048"), "{e}");
         // Whitespace does not count.
         let spaced = format!("{{{}\"Version\":\"2012-10-17\"}}", " ".repeat(5000));

@@ -146,6 +146,7 @@ pub(super) fn find_tls<'e>(e: &'e (dyn std::error::Error + 'static)) -> Option<&
 /// When the TLS handshake failed on the server's certificate (untrusted,
 /// expired, wrong name), what was wrong, in words (rustls's own messages
 /// show its enums' Debug form: `Other(OtherError(CaUsedAsEndEntity))`).
+/// Told from the types alone: rustls's errors, and webpki's inside them.
 pub(super) fn certificate_error(e: &(dyn std::error::Error + 'static)) -> Option<String> {
     use rustls::CertificateError as C;
     let what = match find_tls(e)? {
@@ -171,7 +172,12 @@ pub(super) fn certificate_error(e: &(dyn std::error::Error + 'static)) -> Option
             C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
                 "the server's certificate is not one for a TLS server"
             }
-            C::Other(other) if format!("{other:?}").contains("CaUsedAsEndEntity") => {
+            C::Other(other)
+                if matches!(
+                    other.0.downcast_ref::<webpki::Error>(),
+                    Some(webpki::Error::CaUsedAsEndEntity)
+                ) =>
+            {
                 "the server's certificate is a certificate authority's, not a server's"
             }
             _ => "the server's certificate was refused",

@@ -327,20 +327,25 @@ impl Transport {
             Err(e) => {
                 if let Some(words) = certificate_error(&e) {
                     // Not transient: asking again gets the same certificate.
-                    return Outcome::Fail(self.transport_error(
-                        ErrorKind::Certificate,
-                        format!("cannot connect: {words}"),
-                    ));
+                    return Outcome::Fail(
+                        self.transport_error(
+                            ErrorKind::Certificate,
+                            format!("cannot connect: {words}"),
+                        )
+                        .with_source(e),
+                    );
                 }
-                if bounded && e.is_timeout() && !e.is_connect() {
-                    return Outcome::Fail(self.deadline_error());
+                let kind = send_error_kind(&e);
+                if bounded && kind == ErrorKind::Timeout {
+                    return Outcome::Fail(self.deadline_error().with_source(e));
                 }
-                let message = describe_send_error(&e, c.read_timeout());
+                let message = describe_send_error(&e, &kind, c.read_timeout());
+                let sent = kind != ErrorKind::Connect;
                 return Outcome::Retry {
                     reason: message.clone(),
                     throttled: false,
-                    error: self.transport_error(send_error_kind(&e), message),
-                    sent: !e.is_connect(),
+                    error: self.transport_error(kind, message).with_source(e),
+                    sent,
                 };
             }
         };
@@ -377,14 +382,10 @@ impl Transport {
                 ))
             }
             Err(e) => {
-                if Instant::now() >= deadline
-                    || e.get_ref().is_some_and(|i| i.is::<DeadlinePassed>())
-                {
-                    return Outcome::Fail(self.deadline_error());
+                if Instant::now() >= deadline || deadline_passed(&e) {
+                    return Outcome::Fail(self.deadline_error().with_source(e));
                 }
-                let (kind, message) = if e.kind() == std::io::ErrorKind::TimedOut
-                    || e.to_string().contains("timed out")
-                {
+                let (kind, message) = if timed_out(&e) {
                     (
                         ErrorKind::Timeout,
                         format!(
@@ -401,7 +402,7 @@ impl Transport {
                 return Outcome::Retry {
                     reason: message.clone(),
                     throttled: false,
-                    error: self.transport_error(kind, message),
+                    error: self.transport_error(kind, message).with_source(e),
                     sent: true,
                 };
             }
@@ -577,7 +578,7 @@ pub(crate) fn get_once(url: &str, endpoint: &str, cap: usize) -> Result<Answer> 
         };
         Error::transport(kind, endpoint, message)
     };
-    let deadline_passed = || {
+    let deadline_error = || {
         failed(
             ErrorKind::Deadline,
             format!(
@@ -605,15 +606,14 @@ pub(crate) fn get_once(url: &str, endpoint: &str, cap: usize) -> Result<Answer> 
         Err(e) => {
             let e = e.without_url();
             if let Some(words) = certificate_error(&e) {
-                return Err(failed(
-                    ErrorKind::Certificate,
-                    format!("cannot connect: {words}"),
-                ));
+                return Err(
+                    failed(ErrorKind::Certificate, format!("cannot connect: {words}"))
+                        .with_source(e),
+                );
             }
-            return Err(failed(
-                send_error_kind(&e),
-                describe_send_error(&e, READ_TIMEOUT),
-            ));
+            let kind = send_error_kind(&e);
+            let message = describe_send_error(&e, &kind, READ_TIMEOUT);
+            return Err(failed(kind, message).with_source(e));
         }
     };
     let status = response.status().as_u16();
@@ -628,16 +628,14 @@ pub(crate) fn get_once(url: &str, endpoint: &str, cap: usize) -> Result<Answer> 
             ErrorKind::TooLarge,
             format!("the response is larger than {} KiB; refused", cap >> 10),
         )),
-        Err(e)
-            if Instant::now() >= deadline
-                || e.get_ref().is_some_and(|i| i.is::<DeadlinePassed>()) =>
-        {
-            Err(deadline_passed())
+        Err(e) if Instant::now() >= deadline || deadline_passed(&e) => {
+            Err(deadline_error().with_source(e))
         }
         Err(e) => Err(failed(
             ErrorKind::CutOff,
             format!("the response was cut off: {}", io_cause(&e)),
-        )),
+        )
+        .with_source(e)),
     }
 }
 
@@ -712,35 +710,76 @@ fn seconds(d: Duration) -> String {
     }
 }
 
-/// The kind of transport failure a request that got no answer is.
+/// The kind of transport failure a request that got no answer is, from
+/// reqwest's own classification and the I/O errors in its chain: a
+/// connection that was never made is [`ErrorKind::Connect`] (even when it
+/// timed out: nothing was sent), no answer in time [`ErrorKind::Timeout`],
+/// anything else (reset, closed) [`ErrorKind::CutOff`].
 fn send_error_kind(e: &reqwest::Error) -> ErrorKind {
     if e.is_connect() {
         ErrorKind::Connect
-    } else if e.is_timeout() {
+    } else if timed_out(e) {
         ErrorKind::Timeout
     } else {
         ErrorKind::CutOff
     }
 }
 
-/// A short description of why a request got no answer, without the URL
-/// (the error adds the endpoint) and without anything from the request.
-fn describe_send_error(e: &reqwest::Error, read_timeout: Duration) -> String {
-    let cause = match find_tls(e) {
+/// A short description of why a request got no answer (its `kind`, from
+/// [`send_error_kind`]), without the URL (the error adds the endpoint) and
+/// without anything from the request.
+fn describe_send_error(e: &reqwest::Error, kind: &ErrorKind, read_timeout: Duration) -> String {
+    let cause = || match find_tls(e) {
         Some(tls) => tls_words(tls).to_string(),
         None => root_cause(e),
     };
-    if e.is_timeout() || cause.contains("timed out") {
-        if e.is_connect() {
-            "cannot connect: timed out".to_string()
-        } else {
-            format!("no answer within {}", seconds(read_timeout))
-        }
-    } else if e.is_connect() {
-        format!("cannot connect: {cause}")
-    } else {
-        format!("the request failed: {cause}")
+    match kind {
+        ErrorKind::Connect if timed_out(e) => "cannot connect: timed out".to_string(),
+        ErrorKind::Connect => format!("cannot connect: {}", cause()),
+        ErrorKind::Timeout => format!("no answer within {}", seconds(read_timeout)),
+        _ => format!("the request failed: {}", cause()),
     }
+}
+
+/// Every error in `e`'s chain, `e` first, with the errors an
+/// [`std::io::Error`] wraps (which its `source()` skips).
+fn chain<'e>(
+    e: &'e (dyn std::error::Error + 'static),
+) -> Vec<&'e (dyn std::error::Error + 'static)> {
+    let mut out = Vec::new();
+    let mut stack = vec![e];
+    while let Some(err) = stack.pop() {
+        out.push(err);
+        if let Some(next) = err.source() {
+            stack.push(next);
+        }
+        if let Some(inner) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            stack.push(inner);
+        }
+    }
+    out
+}
+
+/// Whether `e` is, or was caused by, a timeout: reqwest's (its own timer,
+/// or hyper's), or an I/O error of kind `TimedOut` (the system's connect or
+/// read timeout). Told from the types in the chain, never from their text.
+fn timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
+    chain(e).into_iter().any(|err| {
+        err.downcast_ref::<reqwest::Error>()
+            .is_some_and(reqwest::Error::is_timeout)
+            || err
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+    })
+}
+
+/// Whether a read of an answer stopped because [`DeadlineReader`] found
+/// the call's deadline passed.
+fn deadline_passed(e: &std::io::Error) -> bool {
+    e.get_ref().is_some_and(|i| i.is::<DeadlinePassed>())
 }
 
 /// Stops reading an answer once the call's deadline has passed: a server
@@ -882,6 +921,21 @@ mod tests {
             assert!(words.starts_with("the server's certificate "), "{words}");
             assert!(words.ends_with(want), "{words}");
         }
+        // webpki's error inside rustls's, told by its type.
+        let ca = rustls::Error::InvalidCertificate(C::Other(rustls::OtherError(
+            std::sync::Arc::new(webpki::Error::CaUsedAsEndEntity),
+        )));
+        assert_eq!(
+            certificate_error(&ca).as_deref(),
+            Some("the server's certificate is a certificate authority's, not a server's")
+        );
+        let other = rustls::Error::InvalidCertificate(C::Other(rustls::OtherError(
+            std::sync::Arc::new(webpki::Error::BadDer),
+        )));
+        assert_eq!(
+            certificate_error(&other).as_deref(),
+            Some("the server's certificate was refused")
+        );
         let wrapped = std::io::Error::other(rustls::Error::NoCertificatesPresented);
         assert_eq!(
             certificate_error(&wrapped).as_deref(),
