@@ -672,7 +672,7 @@ impl Ledger {
                 )))
             }
             #[cfg(not(feature = "aws"))]
-            Location::Table(url) => Err(Error::Usage(format!(
+            Location::Table(url) => Err(Error::usage(format!(
                 "the ledger {url} is a DynamoDB table, and this build of handoff has no AWS support (feature aws)"
             ))),
         }

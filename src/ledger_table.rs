@@ -836,7 +836,7 @@ mod tests {
             "s3://tab",
         ] {
             let e = TableUrl::parse(bad).unwrap_err();
-            assert_eq!(e.exit_code(), 2, "{bad}: {e}");
+            assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument, "{bad}: {e}");
         }
     }
 

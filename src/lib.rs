@@ -122,12 +122,6 @@ pub mod environment;
 mod error;
 // The binary's map of kinds to exit statuses, for the unit tests (it names
 // the crate `handoff`, as the binary does).
-#[cfg(test)]
-extern crate self as handoff;
-#[cfg(test)]
-#[path = "cli_errors.rs"]
-#[allow(dead_code)]
-mod cli_errors;
 pub mod files;
 pub mod ini;
 pub mod issue;

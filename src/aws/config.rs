@@ -1135,7 +1135,7 @@ sso_session = corp
         ];
         // No region, no endpoint: a usage error naming the URL's ?region=.
         let e = resolve_in(&keys, &Settings::default(), Service::Dynamodb).unwrap_err();
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.kind(), &crate::ErrorKind::InvalidArgument);
         assert!(e.to_string().contains("?region="), "{e}");
         let mut v = keys.to_vec();
         v.push(("AWS_REGION", "eu-west-1"));
