@@ -456,10 +456,7 @@ impl LedgerFile {
     pub fn records(&self) -> Result<Vec<Record>> {
         let reading = self.read()?;
         for w in &reading.warnings {
-            crate::cli_common::eprint_line(&format!(
-                "handoff: warning: {}",
-                crate::describe::shown(w)
-            ));
+            eprintln!("handoff: warning: {}", crate::describe::shown(w));
         }
         Ok(reading.records)
     }
@@ -731,10 +728,7 @@ impl Ledger {
             Ledger::Table(_) => {
                 let reading = self.read()?;
                 for w in &reading.warnings {
-                    crate::cli_common::eprint_line(&format!(
-                        "handoff: warning: {}",
-                        crate::describe::shown(w)
-                    ));
+                    eprintln!("handoff: warning: {}", crate::describe::shown(w));
                 }
                 Ok(reading.records)
             }
