@@ -9,7 +9,7 @@ use std::io::Write;
 use crate::{Error, Result};
 
 pub use crate::documents::DEFAULT_INI_SECTION;
-pub use crate::prompt::prompt_passphrase;
+pub use crate::seal::prompt::prompt_passphrase;
 pub use crate::seal::read_passphrase_file;
 
 /// No core dump while secrets are in memory. The soft RLIMIT_CORE goes to 0,

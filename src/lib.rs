@@ -2,8 +2,8 @@
 //! between you.
 //!
 //! The account holder mints temporary credentials from AWS STS (feature
-//! `aws`, on by default), wraps them in a CBOR [envelope] and [`seal`]s them
-//! with age to the recipient's public key. The recipient [`open`]s the file
+//! `aws`, on by default), wraps them in a CBOR [envelope] and [`seal()`]s them
+//! with age to the recipient's public key. The recipient [`open()`]s the file
 //! with no network and hands the credentials to the AWS CLI, an SDK, a shell,
 //! or builds an EC2 client from them.
 //!
@@ -30,52 +30,55 @@
 //!
 //! # Module map
 //!
-//! Arrows point one way: each module uses only modules listed above it
-//! (`scripts/import-graph` prints the graph and fails on a circle).
+//! The folders show the sides. The offline core sits at the root; the
+//! rest is grouped by who uses it. Arrows point one way: each group uses
+//! only what is listed above it (`scripts/import-graph` prints the graph
+//! and fails on a circle; `scripts/test` runs it).
 //!
-//! - [`files`]: the one bounded reader (`read_capped`), small key files,
-//!   atomic 0600 writes, the lock beside a file. A leaf: it uses only
-//!   [`Error`]. [`paths`]: where the default identity, signers, config,
-//!   ledger and shared credentials files are. A leaf. [`ini`]: the AWS
-//!   shared files read as botocore reads them (over [`files`]), for the
-//!   profile chain and for `credentials_file`.
-//! - `credentials` ([`Token`], [`Credentials`], [`Provenance`]) and
-//!   [`clock`]: the data. [`envelope`] writes and reads it as CBOR;
-//!   `documents` reads STS / AWS CLI / `credential_process` documents
-//!   ([`read_document`]) and [`render`]s the output formats, with
-//!   [`environment()`] and the shell quoting.
-//! - [`signing`]: SSH signing keys, the signers file, and the signed-open
-//!   policy (`trust`: listed signer, not re-addressed).
-//! - `seal` ([`seal()`], [`open()`]): age around the envelope, in
-//!   `seal/recipients` ([`Recipients`]), `seal/identities` ([`Identities`])
-//!   and `seal/age_file` (forms, header bounds, decryption); it uses
-//!   `signing`, `plugin`, `prompt`, `recipients_file`, `ssh_wire` (SSH
-//!   keys the age crate would panic on, refused first). Its `stamped` is
-//!   the one place a seal, signed or not, gets its `IssuedAt`.
-//! - [`describe()`]: what `show` prints. [`credentials_file`]: one profile of
-//!   `~/.aws/credentials` (and its region in `~/.aws/config`), written over
-//!   `documents`, [`ini`] and [`files`]. [`keys`]:
-//!   new identities. [`ledger`]: the issuer's record of what was sealed.
-//! - [`cli_common`]: what only a command-line program needs (passphrase
-//!   prompts and files, the `open -f ini` section name, no core dumps,
-//!   unbuffered stdout).
+//! - The core, at the root: `error` ([`Error`] and its [`ErrorKind`]),
+//!   [`files`] (the one bounded reader, small key files, atomic 0600
+//!   writes, the lock beside a file), [`paths`] (where the default
+//!   identity, signers, config, ledger and shared credentials files are),
+//!   `credentials` ([`Token`], [`Credentials`], [`Provenance`]), [`clock`],
+//!   [`envelope`] (the token as CBOR), `policy` ([`Policy`]) and
+//!   [`describe()`] (what `show` prints).
+//! - [`documents`]: what comes in and goes out as text. Reading STS / AWS
+//!   CLI / `credential_process` documents ([`read_document`]), [`render`]ing
+//!   the output formats with `documents::shells`' quoting and
+//!   [`environment()`], [`documents::ini`] (the AWS shared files read as
+//!   botocore reads them) and [`documents::credentials_file`] (one profile
+//!   of `~/.aws/credentials`, and its region in `~/.aws/config`).
+//! - [`mod@seal`] ([`seal()`], [`open()`]): age around the envelope:
+//!   `recipients` ([`Recipients`]), `identities` ([`Identities`]),
+//!   `age_file` (forms, header bounds, decryption), [`seal::signing`] (SSH
+//!   signing keys, the signers file, the signed-open policy), `plugin`,
+//!   [`Prompt`], `recipients_file`, `ssh_wire` and `pem_rsa` (key
+//!   parsing: SSH keys the age crate would panic on, refused first) and
+//!   [`seal::keys`] (new identities). Its `stamped` is the one place a seal,
+//!   signed or not, gets its `IssuedAt`.
 //! - [`aws`] (feature `aws`): `config` (settings, profiles) → `sigv4`,
 //!   `tls`, `retry` → `transport` → `xml` → `types`; [`aws::sts`],
-//!   [`aws::ec2`] and [`aws::iam`] on top. [`account`], [`server`],
-//!   [`roster`], [`batch`] (per-person mints, sealed as `seal` prepares
-//!   each token) and [`revoke`] use them with a [`Token`]. [`console`]
-//!   signs a browser in to the AWS console with a token (one unsigned
-//!   request on the same transport).
-//! - [`issue`]: `handoff seal` as one request ([`issue::SealRequest`]:
-//!   recipients or a roster, form, signer, where the credentials come
-//!   from, label, output, ledger) and one call ([`issue::seal()`]) for a
-//!   single handoff (expiry, label, region, seal signed or not, ledger,
-//!   file) and a roster's batch (over [`batch`], feature `aws`) alike.
-//! - The `handoff` binary (`src/main.rs`, `src/cli.rs`, `src/cli_errors.rs`,
-//!   `src/cli_issuer.rs`, `src/cli_no_aws.rs`) parses the command line,
-//!   checks the flag combinations clap cannot, sets up prompts and the
-//!   terminal, calls the library, maps each [`ErrorKind`] to the exit status
-//!   and adds the flag hints no library message names; nothing here uses it.
+//!   [`aws::ec2`], [`aws::iam`] and [`aws::dynamodb`] on top.
+//! - [`recipient`]: the recipient's side once a token is open:
+//!   [`recipient::account`] (expiry and the expected account),
+//!   [`recipient::server`] (`exec --server`'s credential server),
+//!   `recipient::sdk` (the SDK for Rust's credentials provider) and
+//!   `recipient::console` (a browser signed in to the AWS console).
+//! - [`issuer`]: the issuer's side: [`issuer::issue`] (one request, one
+//!   call, for a single seal and for a batch), [`issuer::ledger`] (the
+//!   record of what was sealed: a file, or a DynamoDB table a team
+//!   shares: `issuer::ledger::table`), [`issuer::roster`], `issuer::batch`
+//!   and `issuer::revoke`, which serialises on one IAM principal with a
+//!   lock file, or across machines with `issuer::lease` (an item in the
+//!   team's table).
+//! - [`cli_common`] (feature `cli`): what only a command-line program
+//!   needs (age's `cli_common` is the model): passphrase prompts and
+//!   files, no core dumps, unbuffered stdout.
+//! - The `handoff` binary (`src/bin/handoff/`, feature `cli`) parses the
+//!   command line, checks the flag combinations clap cannot, sets up
+//!   prompts and the terminal, calls the library and maps each
+//!   [`ErrorKind`] to the contract's exit status and words; nothing here
+//!   uses it.
 //!
 //! # Secrets in memory
 //!
@@ -104,49 +107,24 @@ macro_rules! eprintln {
     }};
 }
 
-pub mod account;
 #[cfg(feature = "aws")]
 pub mod aws;
-#[cfg(feature = "aws")]
-pub mod batch;
+#[cfg(feature = "cli")]
 pub mod cli_common;
 pub mod clock;
-#[cfg(feature = "aws")]
-pub mod console;
 mod credentials;
-pub mod credentials_file;
 mod describe;
-mod documents;
+pub mod documents;
 pub mod envelope;
-pub mod environment;
 mod error;
 // The binary's map of kinds to exit statuses, for the unit tests (it names
 // the crate `handoff`, as the binary does).
 pub mod files;
-pub mod ini;
-pub mod issue;
-pub mod keys;
-#[cfg(feature = "aws")]
-pub mod lease;
-pub mod ledger;
-#[cfg(feature = "aws")]
-pub mod ledger_table;
-pub mod mistakes;
+pub mod issuer;
 pub mod paths;
-mod pem_rsa;
-mod plugin;
 mod policy;
-mod prompt;
-mod recipients_file;
-pub mod revoke;
-pub mod roster;
-#[cfg(feature = "aws")]
-pub mod sdk;
-mod seal;
-pub mod server;
-mod shells;
-pub mod signing;
-mod ssh_wire;
+pub mod recipient;
+pub mod seal;
 
 pub use age;
 pub use secrecy;
@@ -154,13 +132,13 @@ pub use secrecy;
 pub use clock::parse_duration;
 pub use credentials::{AssumedRoleUser, Credentials, FederatedUser, Kind, Provenance, Token};
 pub use describe::{describe, shown};
+pub use documents::environment::{environment, Environment};
 pub use documents::{
     parse_document, read_document, read_document_file, render, OutputFormat, MAX_DOCUMENT_SIZE,
 };
-pub use environment::{environment, Environment};
 pub use error::{Error, ErrorKind, Result};
 pub use policy::{check_action, iam_actions_source, Policy, UnknownActions};
-pub use prompt::Prompt;
+pub use seal::prompt::Prompt;
 pub use seal::{
     decrypt, open, open_with, read_sealed, read_sealed_file, seal, seal_signed, Form, Identities,
     Recipients, MAX_HEADER_BYTES, MAX_SEALED_SIZE,

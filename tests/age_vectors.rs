@@ -12,9 +12,9 @@
 //!   reason; a difference not listed fails the test, and so does a listed
 //!   one that no longer happens.
 
-#[path = "../src/cli_errors.rs"]
+#[path = "../src/bin/handoff/errors.rs"]
 #[allow(dead_code)]
-mod cli_errors;
+mod errors;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -205,10 +205,10 @@ fn every_vector() {
         // every error, wherever it comes from: exit 3, one short line
         if let Err(e) = &result {
             let m = e.to_string();
-            if cli_errors::exit_status(e.kind()) != 3 || m.is_empty() || m.lines().count() > 1 {
+            if errors::exit_status(e.kind()) != 3 || m.is_empty() || m.lines().count() > 1 {
                 wrong.push(format!(
                     "{name}: exit {} with {m:?}",
-                    cli_errors::exit_status(e.kind())
+                    errors::exit_status(e.kind())
                 ));
             }
         }
@@ -297,7 +297,7 @@ fn every_vector() {
                 }
                 match handoff::open(&v.file, &ids) {
                     Err(e)
-                        if cli_errors::exit_status(e.kind()) == 3
+                        if errors::exit_status(e.kind()) == 3
                             && e.to_string().contains("not a handoff token") => {}
                     other => wrong.push(format!(
                         "{name}: open must say not a handoff token, got {:?}",

@@ -5,10 +5,10 @@
 //! child processes only, never read from the developer's own files.
 #![cfg(feature = "aws")]
 
-#[path = "../src/cli_errors.rs"]
-#[allow(dead_code)]
-mod cli_errors;
 mod common;
+#[path = "../src/bin/handoff/errors.rs"]
+#[allow(dead_code)]
+mod errors;
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
@@ -288,7 +288,7 @@ fn ec2_calls_with_an_opened_token() {
             &params(&[("ImageId.1", "ami-00000000000000000")]),
         )
         .unwrap_err();
-    assert_eq!(cli_errors::exit_status(e.kind()), 5);
+    assert_eq!(errors::exit_status(e.kind()), 5);
     assert_eq!(aws_error(&e).0, "InvalidAMIID.NotFound");
 
     // Bad action names and reserved parameters are refused before any request.
@@ -299,7 +299,7 @@ fn ec2_calls_with_an_opened_token() {
         ("DescribeImages", params(&[("Version", "2010-01-01")])),
     ] {
         assert_eq!(
-            cli_errors::exit_status(ec2.call(action, &p).unwrap_err().kind()),
+            errors::exit_status(ec2.call(action, &p).unwrap_err().kind()),
             2,
             "{action} {p:?}"
         );
@@ -337,12 +337,12 @@ fn new_ec2_takes_region_from_settings_over_the_token() {
     // A configuration for one service does not make a client for the other.
     let sts_config = s2.resolve_with(Service::Sts, creds.clone()).unwrap();
     assert_eq!(
-        cli_errors::exit_status(Ec2::new(sts_config).unwrap_err().kind()),
+        errors::exit_status(Ec2::new(sts_config).unwrap_err().kind()),
         2
     );
     let ec2_config = s2.resolve_with(Service::Ec2, creds).unwrap();
     assert_eq!(
-        cli_errors::exit_status(Sts::new(ec2_config).unwrap_err().kind()),
+        errors::exit_status(Sts::new(ec2_config).unwrap_err().kind()),
         2
     );
 }
@@ -478,7 +478,7 @@ fn bad_arguments_are_refused_before_any_request() {
         ),
     ];
     for (what, e, rule) in cases {
-        assert_eq!(cli_errors::exit_status(e.kind()), 2, "{what}: {e}");
+        assert_eq!(errors::exit_status(e.kind()), 2, "{what}: {e}");
         assert!(
             e.to_string().contains(rule),
             "{what}: {e:?} should name {rule:?}"
@@ -524,7 +524,7 @@ fn iam_mode_checks_signatures_and_policies() {
     let e = sts_at(&moto.url, keys(id, &wrong))
         .get_federation_token("TemporaryUser", Some(&policy()), None)
         .unwrap_err();
-    assert_eq!(cli_errors::exit_status(e.kind()), 5, "{e}");
+    assert_eq!(errors::exit_status(e.kind()), 5, "{e}");
     assert_eq!(aws_error(&e).0, "SignatureDoesNotMatch");
     assert!(!e.to_string().contains(&wrong) && !e.to_string().contains(secret));
 
@@ -546,7 +546,7 @@ fn iam_mode_checks_signatures_and_policies() {
     let e = ec2
         .describe_images(&DescribeImages::owned_by("self"))
         .unwrap_err();
-    assert_eq!(cli_errors::exit_status(e.kind()), 5, "{e}");
+    assert_eq!(errors::exit_status(e.kind()), 5, "{e}");
     let (code, message) = aws_error(&e);
     assert!(
         code == "AccessDenied" || code == "UnauthorizedOperation",
@@ -566,7 +566,7 @@ fn iam_mode_checks_signatures_and_policies() {
         .unwrap()
         .describe_availability_zones()
         .unwrap_err();
-    assert_eq!(cli_errors::exit_status(e.kind()), 5, "{e}");
+    assert_eq!(errors::exit_status(e.kind()), 5, "{e}");
 }
 
 // ---------------------------------------------------------------------------
@@ -810,7 +810,7 @@ fn retries_stop_after_three_attempts() {
         5
     ]);
     let e = quick(&f.url).get_caller_identity().unwrap_err();
-    assert_eq!(cli_errors::exit_status(e.kind()), 5, "{e}");
+    assert_eq!(errors::exit_status(e.kind()), 5, "{e}");
     assert_eq!(aws_error(&e), ("InternalError", "down"));
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(f.hits.load(Ordering::SeqCst), 3);
@@ -847,7 +847,7 @@ fn throttling_is_retried() {
     ]);
     let e = quick(&f.url).get_caller_identity().unwrap_err();
     assert_eq!(aws_error(&e), ("Throttling", "Rate exceeded"));
-    assert_eq!(cli_errors::exit_status(e.kind()), 5);
+    assert_eq!(errors::exit_status(e.kind()), 5);
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(f.hits.load(Ordering::SeqCst), 3);
 }
@@ -860,7 +860,7 @@ fn other_4xx_errors_are_not_retried() {
         ok_identity(),
     ]);
     let e = quick(&f.url).get_caller_identity().unwrap_err();
-    assert_eq!(cli_errors::exit_status(e.kind()), 5);
+    assert_eq!(errors::exit_status(e.kind()), 5);
     match e.kind() {
         ErrorKind::Aws {
             code,
@@ -889,7 +889,7 @@ fn other_4xx_errors_are_not_retried() {
         ok_identity(),
     ]);
     let e = quick(&f.url).get_caller_identity().unwrap_err();
-    assert_eq!(cli_errors::exit_status(e.kind()), 5, "{e}");
+    assert_eq!(errors::exit_status(e.kind()), 5, "{e}");
     assert!(
         e.to_string()
             .starts_with("AWS error HTTP 404: the endpoint does not know this action ("),
@@ -937,7 +937,7 @@ fn malformed_answers_are_transport_failures() {
         } else {
             sts.get_caller_identity().unwrap_err()
         };
-        assert_eq!(cli_errors::exit_status(e.kind()), 6, "{e}");
+        assert_eq!(errors::exit_status(e.kind()), 6, "{e}");
         let msg = e.to_string();
         assert!(msg.contains("malformed response"), "{msg}");
         assert!(msg.contains(&f.url), "{msg}");
@@ -954,7 +954,7 @@ fn connection_refused_is_exit_6() {
     let url = format!("http://127.0.0.1:{}", free_port());
     let started = Instant::now();
     let e = quick(&url).get_caller_identity().unwrap_err();
-    assert_eq!(cli_errors::exit_status(e.kind()), 6, "{e}");
+    assert_eq!(errors::exit_status(e.kind()), 6, "{e}");
     let msg = e.to_string();
     assert!(msg.contains("cannot connect"), "{msg}");
     assert!(
@@ -1254,7 +1254,7 @@ fn https_is_tls_and_checks_the_certificate() {
         }
     });
     let e = quick(&url).get_caller_identity().unwrap_err();
-    assert_eq!(cli_errors::exit_status(e.kind()), 6, "{e}");
+    assert_eq!(errors::exit_status(e.kind()), 6, "{e}");
     let msg = transport_error(&e);
     assert!(msg.contains("does not speak TLS"), "{msg}");
     assert!(
@@ -1489,7 +1489,7 @@ fn aws_error_messages_never_repeat_a_secret() {
     let e = quick(&f.url)
         .get_session_token(None, Some(&mfa))
         .unwrap_err();
-    assert_eq!(cli_errors::exit_status(e.kind()), 5);
+    assert_eq!(errors::exit_status(e.kind()), 5);
     assert!(!e.to_string().contains("654321"), "{e}");
     assert!(!format!("{e:?}").contains("654321"), "{e:?}");
 
@@ -1619,7 +1619,7 @@ fn retried_launches_carry_one_client_token() {
     };
     let f = fake(vec![Reply::Http(500, ec2_error("InternalError")); 3]);
     let e = run(&f, &[]).unwrap_err();
-    assert_eq!(cli_errors::exit_status(e.kind()), 5, "{e}");
+    assert_eq!(errors::exit_status(e.kind()), 5, "{e}");
     assert_eq!(f.hits.load(Ordering::SeqCst), 3);
     let first = client_tokens(&f);
     assert_eq!(first.len(), 3);
@@ -1632,7 +1632,7 @@ fn retried_launches_carry_one_client_token() {
 
     let f = fake(vec![Reply::Cut; 3]);
     let e = run(&f, &[]).unwrap_err();
-    assert_eq!(cli_errors::exit_status(e.kind()), 6, "{e}");
+    assert_eq!(errors::exit_status(e.kind()), 6, "{e}");
     assert_eq!(f.hits.load(Ordering::SeqCst), 3);
     let second = client_tokens(&f);
     assert!(second.iter().all(|t| t == &second[0]), "{second:?}");
@@ -1655,7 +1655,7 @@ fn retried_launches_carry_one_client_token() {
     };
     let f = fake(vec![Reply::Cut, Reply::Cut, Reply::Cut]);
     let e = terminate(&f).unwrap_err();
-    assert_eq!(cli_errors::exit_status(e.kind()), 6, "{e}");
+    assert_eq!(errors::exit_status(e.kind()), 6, "{e}");
     assert!(transport_error(&e).contains("not retried"), "{e}");
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(f.hits.load(Ordering::SeqCst), 1);

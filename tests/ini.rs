@@ -1,4 +1,4 @@
-//! handoff's reader of the AWS shared files (src/ini.rs) against botocore's
+//! handoff's reader of the AWS shared files (src/documents/ini.rs) against botocore's
 //! own (`raw_config_parse`, `build_profile_map`) on the corpus in
 //! fixtures/ini/ (made by scripts/make-ini-corpus): the same sections, keys
 //! and values, the same config-file profiles, and the same refusals.
@@ -11,7 +11,7 @@ use std::process::Command;
 use serde_json::{json, Map, Value};
 
 use common::{ok, run, venv_bin};
-use handoff::ini;
+use handoff::documents::ini;
 
 fn corpus() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ini");

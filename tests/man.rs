@@ -7,11 +7,11 @@
 //! ```
 
 #[allow(dead_code)]
-#[path = "../src/cli.rs"]
+#[path = "../src/bin/handoff/cli.rs"]
 mod cli;
-#[path = "../src/cli_errors.rs"]
+#[path = "../src/bin/handoff/errors.rs"]
 #[allow(dead_code)]
-mod cli_errors;
+mod errors;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -22,7 +22,7 @@ use clap::CommandFactory;
 /// command, as clap_mangen writes them, with two sections of their own: the
 /// text after the help (seal's examples) under its own heading (EXAMPLES)
 /// rather than clap_mangen's EXTRA, and EXIT STATUS, from the library's
-/// list (cli_errors::EXIT_STATUSES) that `handoff --help` prints too.
+/// list (errors::EXIT_STATUSES) that `handoff --help` prints too.
 fn pages() -> BTreeMap<String, Vec<u8>> {
     let mut cmd = cli::Cli::command().disable_help_subcommand(true);
     cmd.build();
@@ -65,7 +65,7 @@ fn page(cmd: clap::Command) -> Vec<u8> {
         roff.control("fi", []);
     }
     roff.control("SH", ["EXIT STATUS"]);
-    for (n, what) in cli_errors::EXIT_STATUSES {
+    for (n, what) in errors::EXIT_STATUSES {
         roff.control("TP", []);
         roff.text([roman(n.to_string())]);
         roff.text([roman(*what)]);
@@ -162,7 +162,7 @@ fn every_page_has_the_exit_statuses() {
             .unwrap_or_else(|| panic!("{name}: no EXIT STATUS section"))
             .1;
         let section = section.split("\n.SH ").next().unwrap();
-        for (n, _) in cli_errors::EXIT_STATUSES {
+        for (n, _) in errors::EXIT_STATUSES {
             assert!(
                 section.contains(&format!(".TP\n{n}\n")),
                 "{name}: no exit status {n} in\n{section}"

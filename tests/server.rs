@@ -891,7 +891,7 @@ fn botocore() -> PathBuf {
 /// formats: every variable the environment providers read is set or unset.
 #[test]
 fn the_removed_variables_are_those_of_the_sdks_own_chains() {
-    use handoff::server::{EMPTIED_FILES, REMOVED_PREFIXES, REMOVED_VARIABLES};
+    use handoff::recipient::server::{EMPTIED_FILES, REMOVED_PREFIXES, REMOVED_VARIABLES};
     let bc = botocore();
     let mut botocore_names = quoted_names(&fs::read_to_string(bc.join("credentials.py")).unwrap());
     let session = fs::read_to_string(bc.join("configprovider.py")).unwrap();

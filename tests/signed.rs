@@ -429,7 +429,7 @@ fn a_shared_allowed_signers_file_with_other_key_types() {
         ),
     )
     .unwrap();
-    let signers = handoff::signing::Signers::from_file(&s.signers).unwrap();
+    let signers = handoff::seal::signing::Signers::from_file(&s.signers).unwrap();
     assert_eq!(signers.skipped().len(), 3, "{:?}", signers.skipped());
     let json = ok(&s.open(&t, true));
     assert!(json.contains(SECRET));
@@ -574,7 +574,7 @@ fn principals_match_as_openssh_matches_them() {
             );
             let openssh = o.status.success();
             assert_eq!(
-                handoff::signing::principals_match(unquoted, who),
+                handoff::seal::signing::principals_match(unquoted, who),
                 openssh,
                 "{field} for {who}: OpenSSH says {openssh}"
             );

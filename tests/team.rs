@@ -11,8 +11,8 @@ use std::sync::Once;
 use common::moto::Moto;
 use handoff::aws::dynamodb::{is_condition_failed, Attr, Condition, Dynamodb, Item, Read};
 use handoff::aws::{Service, Settings};
-use handoff::ledger::Record;
-use handoff::ledger_table::{TableLedger, TableUrl, INIT_WAIT};
+use handoff::issuer::ledger::table::{TableLedger, TableUrl, INIT_WAIT};
+use handoff::issuer::ledger::Record;
 use handoff::{Credentials, Error, ErrorKind};
 
 const AKID: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -540,10 +540,16 @@ fn a_stale_update_is_merged_or_reported_never_overwritten() {
     assert!(!one.mark_revoked(&y, t2, Some("alice")).unwrap());
     assert_eq!(one.get(&y).unwrap().unwrap().1, 2);
     // Undelivered, through the library's entry: once.
-    let shared = handoff::ledger::Ledger::Table(std::sync::Arc::new(two));
+    let shared = handoff::issuer::ledger::Ledger::Table(std::sync::Arc::new(two));
     let ids = [y.clone()];
-    assert_eq!(handoff::ledger::mark_undelivered(&shared, &ids).unwrap(), 1);
-    assert_eq!(handoff::ledger::mark_undelivered(&shared, &ids).unwrap(), 0);
+    assert_eq!(
+        handoff::issuer::ledger::mark_undelivered(&shared, &ids).unwrap(),
+        1
+    );
+    assert_eq!(
+        handoff::issuer::ledger::mark_undelivered(&shared, &ids).unwrap(),
+        0
+    );
     let (r, rev) = one.get(&y).unwrap().unwrap();
     assert_eq!(
         (r.delivered, r.revoked_by.as_deref(), rev),

@@ -19,9 +19,9 @@ use common::moto::Moto;
 use common::{handoff, home_with_identity, isolate, ok, run, stderr, venv_bin};
 use handoff::aws::dynamodb::{Attr, Dynamodb, Item};
 use handoff::aws::{Iam, Principal, Service, Settings};
-use handoff::lease::Lease;
-use handoff::ledger_table::{TableLedger, TableUrl, INIT_WAIT};
-use handoff::revoke::{self as rv, Serial, Session, Target};
+use handoff::issuer::lease::Lease;
+use handoff::issuer::ledger::table::{TableLedger, TableUrl, INIT_WAIT};
+use handoff::issuer::revoke::{self as rv, Serial, Session, Target};
 use handoff::Credentials;
 use serde_json::{json, Value};
 

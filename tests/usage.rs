@@ -3,10 +3,10 @@
 //! teaches, and the usual mistakes are named for what they are. Also the
 //! help and a usage error on an 80-column terminal (tmux), kept as fixtures.
 
-#[path = "../src/cli_errors.rs"]
-#[allow(dead_code)]
-mod cli_errors;
 mod common;
+#[path = "../src/bin/handoff/errors.rs"]
+#[allow(dead_code)]
+mod errors;
 
 use std::fs;
 use std::path::Path;
@@ -541,7 +541,7 @@ fn variables_named(help: &str) -> std::collections::BTreeSet<String> {
 
 /// Each command's help names only environment variables that command
 /// reads. The names come from the help (which the library's constants fill
-/// in: handoff::environment); whether the command reads one is found by
+/// in: handoff::documents::environment); whether the command reads one is found by
 /// running the command with it set to a value no reader can take (not
 /// UTF-8, and a path under a regular file): the run must then end
 /// otherwise than without it (exit status or message). Variables a help
@@ -712,7 +712,7 @@ fn help_lists_the_exit_statuses() {
     let dir = home();
     let help = ok(&run(handoff(dir.path()).arg("--help")));
     let tail = &help[help.find("\nExit status:\n").expect("Exit status:")..];
-    for (n, what) in cli_errors::EXIT_STATUSES {
+    for (n, what) in errors::EXIT_STATUSES {
         let first: String = what.split(' ').take(3).collect::<Vec<_>>().join(" ");
         assert!(
             tail.contains(&format!("\n  {n}  {first}")),

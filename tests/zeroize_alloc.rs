@@ -1,6 +1,6 @@
 //! What the binary's zeroizing allocator leaves in freed memory over a whole
 //! seal and open: nothing. The same checker as zeroize_types.rs, but under
-//! `zeroizing_alloc::ZeroAlloc`, exactly as src/main.rs installs it.
+//! `zeroizing_alloc::ZeroAlloc`, exactly as src/bin/handoff/main.rs installs it.
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! The AWS shared files as botocore reads them (src/ini.rs): any text is
+//! The AWS shared files as botocore reads them (src/documents/ini.rs): any text is
 //! read or refused with a line number, never a panic; what reads is
 //! consistent (every line accounted for, in order, each section's header a
 //! header line, every config-file profile found again by its name), and
@@ -11,8 +11,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    assert!(["\n", "\r", "\r\n"].contains(&handoff::ini::line_break(text)));
-    match handoff::ini::parse(text) {
+    assert!(["\n", "\r", "\r\n"].contains(&handoff::documents::ini::line_break(text)));
+    match handoff::documents::ini::parse(text) {
         Err(e) => assert!(e.line >= 1 && !e.why.is_empty()),
         Ok(ini) => {
             let mut at = 0;
@@ -25,10 +25,10 @@ fuzz_target!(|data: &[u8]| {
             for s in ini.sections() {
                 assert_eq!(
                     ini.lines()[s.header_line()].kind,
-                    handoff::ini::LineKind::Header
+                    handoff::documents::ini::LineKind::Header
                 );
                 assert!(ini.section(s.name()).is_some());
-                if let Some(p) = handoff::ini::config_profile_name(s.name()) {
+                if let Some(p) = handoff::documents::ini::config_profile_name(s.name()) {
                     assert!(ini.config_profile(&p).is_some());
                 }
             }

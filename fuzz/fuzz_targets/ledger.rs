@@ -6,7 +6,7 @@
 //! column is capped and no control or format character reaches the table.
 #![no_main]
 
-use handoff::ledger::{json_lines, parse, table, Record, MAX_FILE_COLUMN};
+use handoff::issuer::ledger::{json_lines, parse, table, Record, MAX_FILE_COLUMN};
 use libfuzzer_sys::fuzz_target;
 use std::time::{Duration, UNIX_EPOCH};
 

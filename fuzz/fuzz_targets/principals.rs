@@ -1,10 +1,10 @@
 //! allowed_signers principal lists matched as OpenSSH's match_pattern_list
-//! matches them (src/signing.rs): any list and principal, never a panic or
+//! matches them (src/seal/signing.rs): any list and principal, never a panic or
 //! a runaway; a plain pattern matches itself unless the list negates it,
 //! and a list of one negated pattern matches nothing.
 #![no_main]
 
-use handoff::signing::principals_match;
+use handoff::seal::signing::principals_match;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -10,10 +10,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(people) = handoff::roster::parse(text, "fuzz", &|_| Ok(())) {
+    if let Ok(people) = handoff::issuer::roster::parse(text, "fuzz", &|_| Ok(())) {
         let mut names: Vec<String> = people.iter().map(|p| p.name.to_ascii_lowercase()).collect();
         for p in &people {
-            assert!(handoff::roster::name_ok(&p.name), "{:?}", p.name);
+            assert!(handoff::issuer::roster::name_ok(&p.name), "{:?}", p.name);
             assert!(!p.name.starts_with(['.', '-']), "{:?}", p.name);
         }
         names.sort_unstable();

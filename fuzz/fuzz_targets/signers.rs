@@ -9,7 +9,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(signers) = handoff::signing::Signers::parse(text, "fuzz") {
+    if let Ok(signers) = handoff::seal::signing::Signers::parse(text, "fuzz") {
         for skipped in signers.skipped() {
             assert!(!skipped.is_empty());
         }

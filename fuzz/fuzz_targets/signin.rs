@@ -1,4 +1,4 @@
-//! The console's sign-in exchange on arbitrary bytes (src/console.rs): as
+//! The console's sign-in exchange on arbitrary bytes (src/recipient/console.rs): as
 //! an answer to getSigninToken under each status (read strictly, or refused
 //! in handoff's own words with the contract's exit status, quoting nothing),
 //! and cut into credentials for the request (refused past its bound, or
@@ -8,5 +8,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    handoff::console::fuzzing::signin(data);
+    handoff::recipient::console::fuzzing::signin(data);
 });

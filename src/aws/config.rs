@@ -103,10 +103,10 @@ impl Service {
     /// `AWS_ENDPOINT_URL`.
     pub fn endpoint_variable(self) -> &'static str {
         match self {
-            Service::Sts => crate::environment::ENDPOINT_VAR_STS,
-            Service::Ec2 => crate::environment::ENDPOINT_VAR_EC2,
-            Service::Iam => crate::environment::ENDPOINT_VAR_IAM,
-            Service::Dynamodb => crate::environment::ENDPOINT_VAR_DYNAMODB,
+            Service::Sts => crate::documents::environment::ENDPOINT_VAR_STS,
+            Service::Ec2 => crate::documents::environment::ENDPOINT_VAR_EC2,
+            Service::Iam => crate::documents::environment::ENDPOINT_VAR_IAM,
+            Service::Dynamodb => crate::documents::environment::ENDPOINT_VAR_DYNAMODB,
         }
     }
 }
@@ -314,7 +314,7 @@ pub(crate) struct Resolver<'a> {
     env: Option<Table<'a>>,
 }
 
-pub(crate) use crate::environment::env_var;
+pub(crate) use crate::documents::environment::env_var;
 
 /// The proxy variables reqwest reads, checked: each that is set must be a
 /// proxy URL (`http://HOST:PORT`, the scheme optional as curl has it), not
@@ -417,7 +417,7 @@ impl<'a> Resolver<'a> {
         let explicit_profile = settings.profile.clone();
         let (profile_name, named) = match explicit_profile.clone() {
             Some(p) => (p, true),
-            None => match self.var(crate::environment::PROFILE_VAR)? {
+            None => match self.var(crate::documents::environment::PROFILE_VAR)? {
                 Some(p) => (p, true),
                 None => ("default".to_string(), false),
             },
@@ -442,8 +442,8 @@ impl<'a> Resolver<'a> {
         };
 
         let (env_region, env_default_region) = (
-            self.var(crate::environment::REGION_VARS[0])?,
-            self.var(crate::environment::REGION_VARS[1])?,
+            self.var(crate::documents::environment::REGION_VARS[0])?,
+            self.var(crate::documents::environment::REGION_VARS[1])?,
         );
         let region = settings
             .region
@@ -465,11 +465,13 @@ impl<'a> Resolver<'a> {
         // Every variable is read (and so checked) whether or not an
         // earlier one wins.
         let from_service = self.var(service.endpoint_variable())?;
-        let from_all = self.var(crate::environment::ENDPOINT_VAR)?;
+        let from_all = self.var(crate::documents::environment::ENDPOINT_VAR)?;
         let endpoint = match (&settings.endpoint_url, from_service, from_all) {
             (Some(url), _, _) => Some((url.clone(), "--endpoint-url".to_string())),
             (None, Some(url), _) => Some((url, service.endpoint_variable().to_string())),
-            (None, None, Some(url)) => Some((url, crate::environment::ENDPOINT_VAR.to_string())),
+            (None, None, Some(url)) => {
+                Some((url, crate::documents::environment::ENDPOINT_VAR.to_string()))
+            }
             (None, None, None) => None,
         };
         let (endpoint, endpoint_source, signing_region) = match (endpoint, &region, service) {
@@ -572,9 +574,9 @@ impl<'a> Resolver<'a> {
     }
 
     fn env_credentials(&self) -> Result<Option<Credentials>> {
-        let akid = self.var(crate::environment::KEY_VARS[0])?;
+        let akid = self.var(crate::documents::environment::KEY_VARS[0])?;
         let secret = self
-            .var(crate::environment::KEY_VARS[1])?
+            .var(crate::documents::environment::KEY_VARS[1])?
             .map(crate::credentials::into_trimmed_secret);
         let token = self
             .var("AWS_SESSION_TOKEN")?
@@ -777,25 +779,26 @@ impl Profiles {
 }
 
 fn read_profile_file(path: &Path) -> Result<Option<Zeroizing<String>>> {
-    crate::ini::read_file(path)
+    crate::documents::ini::read_file(path)
 }
 
 /// Reads the file at `path` and takes one section out of it.
 fn read_section(
     path: &Path,
-    take: impl FnOnce(crate::ini::Ini) -> Option<crate::ini::Section>,
+    take: impl FnOnce(crate::documents::ini::Ini) -> Option<crate::documents::ini::Section>,
 ) -> Result<Option<Section>> {
     let Some(text) = read_profile_file(path)? else {
         return Ok(None);
     };
-    let ini = crate::ini::parse(&text).map_err(|e| crate::ini::refused(path, &e))?;
+    let ini = crate::documents::ini::parse(&text)
+        .map_err(|e| crate::documents::ini::refused(path, &e))?;
     Ok(take(ini).map(|inner| Section { inner }))
 }
 
-/// One profile's section of a shared file, read by [`crate::ini`]. An empty
+/// One profile's section of a shared file, read by [`crate::documents::ini`]. An empty
 /// value counts as none.
 struct Section {
-    inner: crate::ini::Section,
+    inner: crate::documents::ini::Section,
 }
 
 impl Section {
@@ -1327,7 +1330,7 @@ sso_session = corp
         assert!(e.to_string().contains("is not a regular file"), "{e}");
         std::fs::write(
             &file,
-            vec![b'#'; ((crate::ini::MAX_FILE_SIZE as u64) + 1) as usize],
+            vec![b'#'; ((crate::documents::ini::MAX_FILE_SIZE as u64) + 1) as usize],
         )
         .unwrap();
         let e = read_profile_file(&file).unwrap_err();
@@ -1338,7 +1341,7 @@ sso_session = corp
         );
         std::fs::write(
             &file,
-            vec![b'#'; (crate::ini::MAX_FILE_SIZE as u64) as usize],
+            vec![b'#'; (crate::documents::ini::MAX_FILE_SIZE as u64) as usize],
         )
         .unwrap();
         assert!(read_profile_file(&file).unwrap().is_some());

@@ -11,7 +11,7 @@
 //! (`LastEvaluatedKey`). Items are [`Item`]s: attribute names and typed
 //! [`Attr`] values, DynamoDB's own JSON.
 //!
-//! An AWS error is [`Error::Aws`] with DynamoDB's short code
+//! An AWS error is of kind [`crate::ErrorKind::Aws`] with DynamoDB's short code
 //! (`ConditionalCheckFailedException`); [`is_condition_failed`] tells a
 //! failed condition from every other error without reading messages.
 //! Reads are sent again after a failure that may have reached DynamoDB;

@@ -47,7 +47,7 @@ pub fn parse_responses(body: &[u8]) {
     // which must refuse what it cannot read, never panic) and policy names.
     match xml::inline_policy(body) {
         Ok(doc) => {
-            if let Ok(p) = crate::revoke::RevocationPolicy::parse(&doc) {
+            if let Ok(p) = crate::issuer::revoke::RevocationPolicy::parse(&doc) {
                 assert!(serde_json::from_str::<serde_json::Value>(&p.to_json()).is_ok());
             }
         }

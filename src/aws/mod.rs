@@ -60,7 +60,7 @@ mod transport;
 mod types;
 mod xml;
 
-// The console's sign-in request (crate::console): an unsigned GET on the
+// The console's sign-in request (crate::recipient::console): an unsigned GET on the
 // same client, its query encoded as the Query API's bodies are.
 pub(crate) use sigv4::percent_encode;
 pub(crate) use transport::get_once;

@@ -31,7 +31,7 @@ pub(super) const ARMOR_BEGIN: &[u8] = b"-----BEGIN AGE ENCRYPTED FILE-----";
 pub(crate) fn seal_bytes(plaintext: &[u8], recipients: &Recipients, form: Form) -> Result<Vec<u8>> {
     // The combination first, before any plugin is started.
     let alone = recipients.keys.is_empty() && recipients.plugins.is_empty();
-    let plugin_failure = crate::plugin::Failure::default();
+    let plugin_failure = crate::seal::plugin::Failure::default();
     // Refused before any key is wrapped when even the smallest stanzas (an
     // X25519 one each) cannot fit: 1400 recipients cost a second of CPU to
     // wrap in a debug build only to be refused afterwards.
@@ -39,35 +39,37 @@ pub(crate) fn seal_bytes(plaintext: &[u8], recipients: &Recipients, form: Form) 
     if least > MAX_HEADER_BYTES {
         return Err(too_many_recipients(least, "at least "));
     }
-    let encryptor = match &recipients.passphrase {
-        Some(_) if !alone => {
-            return Err(Error::usage(
+    let encryptor =
+        match &recipients.passphrase {
+            Some(_) if !alone => return Err(Error::usage(
                 "a passphrase cannot be combined with other recipients (age allows it only alone)",
-            ))
-        }
-        Some(p) => {
-            let mut scrypt = age::scrypt::Recipient::new(p.clone());
-            scrypt.set_work_factor(SEAL_WORK_FACTOR);
-            age::Encryptor::with_recipients(std::iter::once(&scrypt as &dyn age::Recipient))
-                .map_err(|e| Error::other(format!("sealing failed: {e}")))?
-        }
-        None if alone => return Err(Error::usage("no recipients: give -r, -R or -p")),
-        None => {
-            let plugins =
-                crate::plugin::recipients(&recipients.plugins, recipients.prompt, &plugin_failure)?;
-            age::Encryptor::with_recipients(
-                recipients
-                    .keys
-                    .iter()
-                    .chain(&plugins)
-                    .map(|k| k.as_ref() as &dyn age::Recipient),
-            )
-            .map_err(|e| match plugin_failure.get() {
-                Some(m) => Error::other(m),
-                None => Error::usage(format!("cannot seal to these recipients: {e}")),
-            })?
-        }
-    };
+            )),
+            Some(p) => {
+                let mut scrypt = age::scrypt::Recipient::new(p.clone());
+                scrypt.set_work_factor(SEAL_WORK_FACTOR);
+                age::Encryptor::with_recipients(std::iter::once(&scrypt as &dyn age::Recipient))
+                    .map_err(|e| Error::other(format!("sealing failed: {e}")))?
+            }
+            None if alone => return Err(Error::usage("no recipients: give -r, -R or -p")),
+            None => {
+                let plugins = crate::seal::plugin::recipients(
+                    &recipients.plugins,
+                    recipients.prompt,
+                    &plugin_failure,
+                )?;
+                age::Encryptor::with_recipients(
+                    recipients
+                        .keys
+                        .iter()
+                        .chain(&plugins)
+                        .map(|k| k.as_ref() as &dyn age::Recipient),
+                )
+                .map_err(|e| match plugin_failure.get() {
+                    Some(m) => Error::other(m),
+                    None => Error::usage(format!("cannot seal to these recipients: {e}")),
+                })?
+            }
+        };
     let mut out = Vec::with_capacity(plaintext.len() + 1024);
     let fail = |e: io::Error| match plugin_failure.get() {
         Some(m) => Error::other(m),
@@ -124,7 +126,7 @@ impl OpenedBy {
     pub(crate) fn answers_to(self, identities: &Identities, recipient: &str) -> bool {
         match self {
             OpenedBy::Key(i) => identities.keys[i].answers_to(recipient),
-            _ => crate::signing::same_recipient(recipient, &self.recipient(identities)),
+            _ => crate::seal::signing::same_recipient(recipient, &self.recipient(identities)),
         }
     }
 }

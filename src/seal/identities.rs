@@ -23,7 +23,7 @@ pub struct Identities {
     /// Set when an encrypted SSH key asked for its passphrase and got none.
     pub(super) locked: Arc<AtomicBool>,
     /// What a plugin identity's failure was.
-    pub(super) plugin_failure: crate::plugin::Failure,
+    pub(super) plugin_failure: crate::seal::plugin::Failure,
 }
 
 impl Identities {
@@ -66,7 +66,7 @@ impl Identities {
         for p in paths {
             // (a public key is no secret: it is refused below, not warned of)
             if let Some(w) = crate::files::readable_by_others(p, "identity file")
-                .filter(|_| !crate::mistakes::is_public_key_file(p))
+                .filter(|_| !crate::seal::mistakes::is_public_key_file(p))
             {
                 warn(&w);
             }
@@ -98,7 +98,7 @@ impl Identities {
         if text.contains("-----BEGIN ") {
             // PEM RSA keys (PKCS#1, or PKCS#8 which age does not read and is
             // given to it as PKCS#1): their public half is worked out here.
-            let pem = crate::pem_rsa::read(text);
+            let pem = crate::seal::pem_rsa::read(text);
             let (age_text, public) = match &pem {
                 Some(k) => (k.pkcs1_pem.as_str(), k.public.clone()),
                 // The public half is stored unencrypted in OpenSSH keys.
@@ -115,7 +115,7 @@ impl Identities {
                     "an encrypted PKCS#8 key; convert it with ssh-keygen -p -o".into(),
                 ));
             }
-            crate::ssh_wire::check_private_key(age_text).map_err(|why| bad(why.into()))?;
+            crate::seal::ssh_wire::check_private_key(age_text).map_err(|why| bad(why.into()))?;
             let identity =
                 age::ssh::Identity::from_buffer(age_text.as_bytes(), Some(source.into()))
                     .map_err(|_| bad("not an OpenSSH private key handoff can use".into()))?;
@@ -160,7 +160,7 @@ impl Identities {
                     ));
                 }
                 if line.starts_with("AGE-PLUGIN-") {
-                    let key = crate::plugin::PluginIdentity::parse(
+                    let key = crate::seal::plugin::PluginIdentity::parse(
                         line,
                         plugin_recipient_comment(text, n),
                         self.prompt,
@@ -219,7 +219,7 @@ pub(super) enum Key {
     /// An SSH key, with its public key line (stored unencrypted in the file).
     Other(Box<dyn age::Identity>, String),
     /// An age plugin identity (`AGE-PLUGIN-...`).
-    Plugin(crate::plugin::PluginIdentity),
+    Plugin(crate::seal::plugin::PluginIdentity),
 }
 
 impl Key {
@@ -244,13 +244,13 @@ impl Key {
     pub(super) fn answers_to(&self, recipient: &str) -> bool {
         match self {
             Key::Plugin(k) => k.answers_to(recipient),
-            k => crate::signing::same_recipient(recipient, &k.recipient()),
+            k => crate::seal::signing::same_recipient(recipient, &k.recipient()),
         }
     }
 }
 
 /// An encrypted OpenSSH key, whose private part age parses only once it has
-/// decrypted it, where [`ssh_wire`](crate::ssh_wire) cannot look first: a
+/// decrypted it, where [`ssh_wire`](crate::seal::ssh_wire) cannot look first: a
 /// panic in that parser (age 0.12.1 panics on an RSA integer of zero bytes
 /// only) is a key that cannot be decrypted, not a crash.
 struct Unpanicking(Box<dyn age::Identity>);
@@ -380,7 +380,7 @@ mod tests {
         assert!(!ids.keys[0].answers_to("age1other"));
 
         // a token given as an identity is not one (the command line names
-        // it as a token: src/cli_errors.rs)
+        // it as a token: src/bin/handoff/errors.rs)
         let token = dir.path().join("token.age");
         std::fs::write(&token, "age-encryption.org/v1\n-> X25519 abc\n").unwrap();
         let e = Identities::new()

@@ -18,12 +18,20 @@ use std::borrow::Cow;
 use zeroize::Zeroizing;
 
 use crate::credentials::Token;
-use crate::prompt::{prompt_passphrase, Prompt};
+use crate::seal::prompt::{prompt_passphrase, Prompt};
 use crate::{envelope, Error, ErrorKind, Result};
 
 mod age_file;
 mod identities;
+pub mod keys;
+pub mod mistakes;
+pub(crate) mod pem_rsa;
+pub(crate) mod plugin;
+pub(crate) mod prompt;
 mod recipients;
+pub(crate) mod recipients_file;
+pub mod signing;
+pub(crate) mod ssh_wire;
 
 pub(crate) use age_file::*;
 pub use age_file::{read_sealed, read_sealed_file, MAX_HEADER_BYTES};
@@ -73,7 +81,7 @@ pub fn seal_signed(
     token: &Token,
     recipients: &Recipients,
     form: Form,
-    key: &crate::signing::SigningKey,
+    key: &crate::seal::signing::SigningKey,
 ) -> Result<Vec<u8>> {
     let mut id = [0u8; 16];
     getrandom::getrandom(&mut id)
@@ -87,7 +95,7 @@ pub(crate) fn seal_signed_with_id(
     token: &Token,
     recipients: &Recipients,
     form: Form,
-    key: &crate::signing::SigningKey,
+    key: &crate::seal::signing::SigningKey,
     id: &[u8],
 ) -> Result<Vec<u8>> {
     let token = stamped(token);
@@ -122,7 +130,7 @@ pub fn seal_token(
     token: &Token,
     recipients: &Recipients,
     form: Form,
-    key: Option<&crate::signing::SigningKey>,
+    key: Option<&crate::seal::signing::SigningKey>,
 ) -> Result<Vec<u8>> {
     match (key, token.token_id()) {
         (Some(key), Some(id)) => seal_signed_with_id(token, recipients, form, key, id),
@@ -145,11 +153,11 @@ pub fn open(sealed: &[u8], identities: &Identities) -> Result<Token> {
 pub fn open_with(
     sealed: &[u8],
     identities: &Identities,
-    signers: Option<&crate::signing::Signers>,
+    signers: Option<&crate::seal::signing::Signers>,
 ) -> Result<Token> {
     let (plaintext, opened_by) = open_bytes(sealed, identities)?;
     // Who opened it matters only for a signed token: worked out there.
-    crate::signing::trust(envelope::decode_any(&plaintext)?, signers, |r| {
+    crate::seal::signing::trust(envelope::decode_any(&plaintext)?, signers, |r| {
         opened_by.answers_to(identities, r)
     })
 }
@@ -340,7 +348,7 @@ mod tests {
 #[cfg(test)]
 mod signed_tests {
     use super::*;
-    use crate::signing::{Signers, SigningKey};
+    use crate::seal::signing::{Signers, SigningKey};
     use crate::{Credentials, Kind};
     use secrecy::ExposeSecret;
 

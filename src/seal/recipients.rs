@@ -30,8 +30,8 @@ impl Recipients {
     /// `ssh-rsa` public key line.
     pub fn add(&mut self, recipient: &str) -> Result<()> {
         let r = recipient.trim();
-        if crate::plugin::recipient_plugin(r).is_some() {
-            self.plugins.push(crate::plugin::parse_recipient(r)?);
+        if crate::seal::plugin::recipient_plugin(r).is_some() {
+            self.plugins.push(crate::seal::plugin::parse_recipient(r)?);
         } else {
             self.keys.push(parse_recipient(r)?);
         }
@@ -45,7 +45,7 @@ impl Recipients {
     /// warning per skipped line, naming the file and the line.
     pub fn add_file(&mut self, path: &Path) -> Result<Vec<String>> {
         self.add_listing(
-            crate::recipients_file::read(path)?,
+            crate::seal::recipients_file::read(path)?,
             &path.display().to_string(),
         )
     }
@@ -53,12 +53,12 @@ impl Recipients {
     /// [`add_file`](Self::add_file) for a recipients file's text; `name`
     /// names it in messages.
     pub fn add_text(&mut self, text: &str, name: &str) -> Result<Vec<String>> {
-        self.add_listing(crate::recipients_file::parse(text, name)?, name)
+        self.add_listing(crate::seal::recipients_file::parse(text, name)?, name)
     }
 
     fn add_listing(
         &mut self,
-        listing: crate::recipients_file::Listing,
+        listing: crate::seal::recipients_file::Listing,
         name: &str,
     ) -> Result<Vec<String>> {
         for (n, line) in &listing.recipients {
@@ -101,15 +101,15 @@ fn parse_recipient(r: &str) -> Result<Box<dyn age::Recipient + Send>> {
             .map_err(|e| {
                 Error::usage(format!(
                     "invalid age recipient {}: {e}",
-                    crate::mistakes::short(r)
+                    crate::seal::mistakes::short(r)
                 ))
             });
     }
     if r.starts_with("ssh-") {
-        crate::ssh_wire::check_public_line(r).map_err(|why| {
+        crate::seal::ssh_wire::check_public_line(r).map_err(|why| {
             Error::usage(format!(
                 "invalid SSH recipient {}: {why}",
-                crate::mistakes::short(r)
+                crate::seal::mistakes::short(r)
             ))
         })?;
         return age::ssh::Recipient::from_str(r)
@@ -117,7 +117,7 @@ fn parse_recipient(r: &str) -> Result<Box<dyn age::Recipient + Send>> {
             .map_err(|e| {
                 Error::usage(format!(
                     "invalid SSH recipient {}: {}",
-                    crate::mistakes::short(r),
+                    crate::seal::mistakes::short(r),
                     match e {
                         age::ssh::ParseRecipientKeyError::Ignore => "not a public key".to_string(),
                         age::ssh::ParseRecipientKeyError::Invalid(m) => m.to_string(),
@@ -145,7 +145,7 @@ fn parse_recipient(r: &str) -> Result<Box<dyn age::Recipient + Send>> {
     }
     Err(Error::usage(format!(
         "{} is not a recipient handoff understands: give an age1... public key or an ssh-ed25519/ssh-rsa public key",
-        crate::mistakes::short(r)
+        crate::seal::mistakes::short(r)
     )))
 }
 
@@ -166,7 +166,7 @@ pub(crate) fn plugin_recipient_comment(text: &str, n: usize) -> Option<String> {
         let lower = comment.to_ascii_lowercase();
         if let Some(rest) = lower.strip_prefix("recipient:") {
             let r = comment[comment.len() - rest.len()..].trim();
-            if crate::plugin::recipient_plugin(r).is_some() {
+            if crate::seal::plugin::recipient_plugin(r).is_some() {
                 return Some(r.to_string());
             }
         }

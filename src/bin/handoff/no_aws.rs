@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use handoff::issue::Source;
+use handoff::issuer::issue::Source;
 use handoff::{Error, Result};
 
 use crate::cli;
@@ -20,7 +20,7 @@ pub fn mint_source(_: &cli::SealArgs, _: bool) -> Result<Source> {
 
 /// The signing key's passphrase is `--sign-passphrase-file`'s.
 pub fn in_cli_words(e: Error) -> Error {
-    crate::cli_errors::signing_key_error(e)
+    crate::errors::signing_key_error(e)
 }
 
 pub fn seal_each(_: cli::SealArgs, _: bool) -> Result<ExitCode> {
@@ -43,6 +43,6 @@ pub fn ledger(_: cli::LedgerCommand, _: bool) -> Result<ExitCode> {
     no_aws()
 }
 
-pub fn caller_arn(_: &handoff::ledger::Ledger, _: bool) -> Result<String> {
+pub fn caller_arn(_: &handoff::issuer::ledger::Ledger, _: bool) -> Result<String> {
     no_aws()
 }

@@ -1,5 +1,5 @@
 //! One token per person: mint with STS, seal to that person alone, write
-//! `DIR/NAME.age`, for every person of a [roster](crate::roster), a few at a
+//! `DIR/NAME.age`, for every person of a [roster](crate::issuer::roster), a few at a
 //! time.
 //!
 //! Each person gets their own STS call (so their own session, which can be
@@ -18,7 +18,7 @@
 //!   have their file;
 //! - the ledger is checked writable before the first mint;
 //! - each person's sealed file is written to a temp file in DIR and synced,
-//!   then recorded in the [ledger](crate::ledger) (with the SHA-256 of the
+//!   then recorded in the [ledger](crate::issuer::ledger) (with the SHA-256 of the
 //!   file), then moved into place. A file is never in place without its
 //!   record. A process that dies between the record and the move leaves the
 //!   temp file: the next batch into DIR finds it, marks the record whose
@@ -39,10 +39,10 @@ use std::time::Duration;
 
 use crate::aws::{check_role_arn, CallerIdentity, MintRequest, Sts};
 use crate::files::{self, Overwrite};
-use crate::ledger::{Ledger, Record};
-use crate::roster::{fill, Person, PLACEHOLDER};
+use crate::issuer::ledger::{Ledger, Record};
+use crate::issuer::roster::{fill, Person, PLACEHOLDER};
+use crate::seal::signing::SigningKey;
 use crate::seal::Form;
-use crate::signing::SigningKey;
 use crate::{Error, Result};
 
 /// Checks `req` as the request of a batch, before the roster is read:
@@ -116,7 +116,7 @@ pub fn for_person(req: &MintRequest, person: &str) -> MintRequest {
 }
 
 /// Checks the name `person` would mint under as STS would (federated user
-/// or role session name), for [`crate::roster::read`].
+/// or role session name), for [`crate::issuer::roster::read`].
 pub fn check_person(req: &MintRequest, person: &Person) -> Result<()> {
     for_person(req, &person.name).validate_names()
 }
@@ -611,7 +611,8 @@ fn make(
     crate::files::fail_point("batch-before-rename");
     if let Err(e) = put_in_place(staged, path, batch.overwrite) {
         if let (Some(ledger), Some(r)) = (&batch.ledger, &record) {
-            let _ = crate::ledger::mark_undelivered(ledger, std::slice::from_ref(&r.token_id));
+            let _ =
+                crate::issuer::ledger::mark_undelivered(ledger, std::slice::from_ref(&r.token_id));
         }
         return Err(e);
     }

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
 
-use crate::prompt::Prompt;
+use crate::seal::prompt::Prompt;
 use crate::{Error, Result};
 
 /// How long a plugin may stay silent before handoff gives up on it, when
@@ -83,7 +83,7 @@ pub(crate) fn parse_recipient(r: &str) -> Result<age::plugin::Recipient> {
     let parsed: age::plugin::Recipient = r.parse().map_err(|e| {
         Error::usage(format!(
             "invalid age plugin recipient {}: {e}",
-            crate::mistakes::short(r)
+            crate::seal::mistakes::short(r)
         ))
     })?;
     if !installed(parsed.plugin()) {
@@ -575,7 +575,7 @@ impl age::Callbacks for Callbacks {
     fn request_passphrase(&self, description: &str) -> Option<SecretString> {
         let prompt = format!("{}: {} ", self.binary, shown(description, 1000));
         self.ask("a secret (a PIN or passphrase)", || {
-            crate::prompt::prompt_passphrase(&prompt)
+            crate::seal::prompt::prompt_passphrase(&prompt)
         })
     }
 }

@@ -56,7 +56,7 @@ impl ExpectedAccounts {
                 .split_once('=')
                 .ok_or_else(|| bad("expected key = value"))?;
             let (key, value) = (key.trim(), value.trim());
-            // Where the ledger lives (crate::ledger::Location).
+            // Where the ledger lives (crate::issuer::ledger::Location).
             if key == "ledger" {
                 continue;
             }

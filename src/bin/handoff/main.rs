@@ -24,17 +24,17 @@ macro_rules! eprint {
 }
 
 mod cli;
-mod cli_errors;
-mod cli_hints;
+mod errors;
+mod hints;
 #[cfg(feature = "aws")]
-mod cli_issuer;
+mod issuer;
 #[cfg(not(feature = "aws"))]
-#[path = "cli_no_aws.rs"]
-mod cli_issuer;
+#[path = "no_aws.rs"]
+mod issuer;
 #[cfg(feature = "aws")]
-mod cli_ledger;
+mod ledger;
 #[cfg(not(feature = "aws"))]
-use cli_issuer as cli_ledger;
+use issuer as ledger;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -43,9 +43,9 @@ use std::time::SystemTime;
 
 use clap::FromArgMatches;
 use handoff::cli_common::{self, write_stdout as print};
-use handoff::credentials_file;
+use handoff::documents::credentials_file;
 use handoff::files;
-use handoff::issue::{Hooks, SealRequest, Sealed, Signer, Source, To};
+use handoff::issuer::issue::{Hooks, SealRequest, Sealed, Signer, Source, To};
 use handoff::secrecy::SecretString;
 use handoff::shown;
 use handoff::{Error, ErrorKind, Form, Identities, Policy, Prompt, Recipients, Result, Token};
@@ -76,7 +76,7 @@ fn main() -> ExitCode {
             // Messages quote what others wrote (an AWS answer, a file name):
             // their escape sequences are shown, not obeyed. A closed or
             // broken stderr is no reason to panic on the way out.
-            for (n, line) in cli_errors::lines(&e).iter().enumerate() {
+            for (n, line) in errors::lines(&e).iter().enumerate() {
                 let line = shown(line);
                 cli_common::eprint_line(&if n == 0 {
                     format!("handoff: {line}")
@@ -84,7 +84,7 @@ fn main() -> ExitCode {
                     line
                 });
             }
-            ExitCode::from(cli_errors::exit_status(e.kind()))
+            ExitCode::from(errors::exit_status(e.kind()))
         }
     }
 }
@@ -100,11 +100,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Open(a) => open(a, cli.verbose),
         Command::Show(a) => show(a),
         Command::Exec(a) => exec(a, cli.verbose),
-        Command::Ec2(a) => cli_issuer::ec2(a, cli.verbose),
+        Command::Ec2(a) => issuer::ec2(a, cli.verbose),
         Command::Issued(a) => issued(a, cli.verbose),
-        Command::Ledger(c) => cli_ledger::ledger(c, cli.verbose),
-        Command::Revoke(a) => cli_issuer::revoke(a, cli.verbose),
-        Command::Console(a) => cli_issuer::console(a, cli.verbose),
+        Command::Ledger(c) => ledger::ledger(c, cli.verbose),
+        Command::Revoke(a) => issuer::revoke(a, cli.verbose),
+        Command::Console(a) => issuer::console(a, cli.verbose),
         Command::Completions { shell } => {
             print(&cli::completions(shell))?;
             Ok(ExitCode::SUCCESS)
@@ -124,7 +124,7 @@ fn keygen(a: cli::KeygenArgs) -> Result<ExitCode> {
             Some(p) => p,
             None => handoff::paths::default_identity_path()?,
         };
-        let keys = handoff::keys::public_keys(&path)?;
+        let keys = handoff::seal::keys::public_keys(&path)?;
         print(format!("{}\n", keys.join("\n")).as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -132,7 +132,7 @@ fn keygen(a: cli::KeygenArgs) -> Result<ExitCode> {
         Some(p) => p,
         None => handoff::paths::default_identity_path()?,
     };
-    let public = handoff::keys::keygen(&path, cli::overwrite(a.force))?;
+    let public = handoff::seal::keys::keygen(&path, cli::overwrite(a.force))?;
     // as age-keygen does: the file on stderr, the public key on stdout
     eprintln!("Wrote the identity to {} (mode 0600)", path.display());
     print(format!("{public}\n").as_bytes())?;
@@ -146,8 +146,8 @@ fn build_policy(a: &cli::PolicyArgs) -> Result<Policy> {
 fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
     // A team ledger left out is said out loud.
     if a.no_ledger {
-        if let Ok(handoff::ledger::Location::Table(url)) =
-            handoff::ledger::Location::default_location()
+        if let Ok(handoff::issuer::ledger::Location::Table(url)) =
+            handoff::issuer::ledger::Location::default_location()
         {
             eprintln!(
                 "handoff: --no-ledger: not recorded in the team ledger {}",
@@ -156,7 +156,7 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         }
     }
     if a.each.is_some() {
-        return cli_issuer::seal_each(a, verbose);
+        return issuer::seal_each(a, verbose);
     }
     // Everything that can be refused is refused before any STS call.
     let mut recipients = Recipients::new();
@@ -165,7 +165,7 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
     for r in &a.to {
         recipients
             .add(r)
-            .map_err(|e| cli_errors::recipient_error(r, e))?;
+            .map_err(|e| errors::recipient_error(r, e))?;
     }
     if a.to_file.iter().any(|f| f == Path::new("-"))
         && a.federation.is_none()
@@ -229,7 +229,7 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         }
     }
     let source = if minting {
-        cli_issuer::mint_source(&a, verbose)?
+        issuer::mint_source(&a, verbose)?
     } else {
         Source::Token(match document {
             Some(t) => t,
@@ -257,14 +257,14 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         warn: &|w| cli_common::eprint_line(&format!("handoff: {w}")),
         passphrase: &|path| a.signing_key_passphrase(path),
         #[cfg(feature = "aws")]
-        mfa_code: &cli_issuer::ask_mfa_code,
+        mfa_code: &issuer::ask_mfa_code,
         #[cfg(feature = "aws")]
         on_event: &|_| {},
         #[cfg(feature = "aws")]
         stop: &stop,
     };
     if let Sealed::Bytes(sealed) =
-        handoff::issue::seal(request, &hooks).map_err(cli_issuer::in_cli_words)?
+        handoff::issuer::issue::seal(request, &hooks).map_err(issuer::in_cli_words)?
     {
         print(&sealed)?;
     }
@@ -274,7 +274,7 @@ fn seal(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
 /// `handoff issued`: the ledger, as a table or JSON lines.
 fn issued(a: cli::IssuedArgs, verbose: bool) -> Result<ExitCode> {
     // One read: its warnings said once, its emptiness noted.
-    let ledger = handoff::ledger::Ledger::open_default()?;
+    let ledger = handoff::issuer::ledger::Ledger::open_default()?;
     let reading = ledger.read()?;
     for w in &reading.warnings {
         cli_common::eprint_line(&format!("handoff: warning: {}", shown(w)));
@@ -282,14 +282,14 @@ fn issued(a: cli::IssuedArgs, verbose: bool) -> Result<ExitCode> {
     let empty = reading.records.is_empty();
     let mut records = reading.records;
     if a.mine {
-        let me = cli_ledger::caller_arn(&ledger, verbose)?;
+        let me = ledger::caller_arn(&ledger, verbose)?;
         records.retain(|r| r.minted_by.as_deref() == Some(me.as_str()));
     }
     // A team ledger shows who minted each.
     let out = if ledger.is_table() && !a.json {
-        handoff::ledger::render_team(records, a.all, SystemTime::now())
+        handoff::issuer::ledger::render_team(records, a.all, SystemTime::now())
     } else {
-        handoff::ledger::render(records, a.all, a.json, SystemTime::now())?
+        handoff::issuer::ledger::render(records, a.all, a.json, SystemTime::now())?
     };
     print(out.as_bytes())?;
     if empty {
@@ -354,14 +354,14 @@ fn read_document(path: Option<&Path>) -> Result<Token> {
 fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
     let sealed = match file {
         Some(p) if p != Path::new("-") => handoff::read_sealed_file(p)
-            .map_err(cli_errors::unreadable_token)
-            .map_err(|e| cli_errors::unexpanded_tilde(p, e))?,
+            .map_err(errors::unreadable_token)
+            .map_err(|e| errors::unexpanded_tilde(p, e))?,
         _ => {
             let stdin = std::io::stdin();
             if stdin.is_terminal() {
                 return Err(Error::usage("no token: give FILE, or pipe one in"));
             }
-            handoff::read_sealed(stdin.lock(), "stdin").map_err(cli_errors::unreadable_token)?
+            handoff::read_sealed(stdin.lock(), "stdin").map_err(errors::unreadable_token)?
         }
     };
     let mut identities = Identities::new();
@@ -372,12 +372,12 @@ fn open_token(file: Option<&Path>, ids: &cli::IdentityArgs) -> Result<Token> {
         identities.set_passphrase(cli_common::read_passphrase_file(f)?);
     }
     add_identities(&mut identities, &ids.identity)?;
-    let signers = handoff::signing::Signers::choose(ids.signers.as_deref())?;
+    let signers = handoff::seal::signing::Signers::choose(ids.signers.as_deref())?;
     let name = file.map_or("stdin".into(), |p| p.display().to_string());
     handoff::open_with(&sealed, &identities, signers.as_ref()).map_err(|e| match e.kind() {
-        ErrorKind::Unsigned => cli_errors::unsigned(e),
-        ErrorKind::NoIdentity => cli_errors::no_identity(e),
-        _ => cli_errors::token_error(&name, &sealed, e),
+        ErrorKind::Unsigned => errors::unsigned(e),
+        ErrorKind::NoIdentity => errors::no_identity(e),
+        _ => errors::token_error(&name, &sealed, e),
     })
 }
 
@@ -388,7 +388,7 @@ fn add_identities(identities: &mut Identities, paths: &[std::path::PathBuf]) -> 
     if paths.is_empty() {
         return identities.add_files_or_default(&[], warn).map_err(|e| {
             match handoff::paths::default_identity_path() {
-                Ok(p) => cli_errors::identity_error(&p, e),
+                Ok(p) => errors::identity_error(&p, e),
                 Err(_) => e,
             }
         });
@@ -396,7 +396,7 @@ fn add_identities(identities: &mut Identities, paths: &[std::path::PathBuf]) -> 
     for p in paths {
         identities
             .add_files_or_default(std::slice::from_ref(p), warn)
-            .map_err(|e| cli_errors::identity_error(p, e))?;
+            .map_err(|e| errors::identity_error(p, e))?;
     }
     Ok(())
 }
@@ -440,7 +440,7 @@ fn use_token_checked(
     first(&token)?;
     let expect = checks.expect_account.as_deref();
     let region = region_for(&token);
-    handoff::account::check_usable(
+    handoff::recipient::account::check_usable(
         &token,
         checks.allow_expired,
         expect,
@@ -502,7 +502,7 @@ fn exec(a: cli::ExecArgs, verbose: bool) -> Result<ExitCode> {
         return exec_server(token, cmd, verbose);
     }
     // The child uses these credentials and no others (the rule of
-    // handoff::environment, which the shell formats of open follow too).
+    // handoff::documents::environment, which the shell formats of open follow too).
     handoff::environment(&token).apply(&mut cmd)?;
     drop(token);
     // exec replaces this process: the child's exit status is ours, and no
@@ -519,8 +519,8 @@ fn exec(a: cli::ExecArgs, verbose: bool) -> Result<ExitCode> {
 
 /// `exec --server`: the library runs CMD beside the credential server.
 fn exec_server(token: Token, cmd: std::process::Command, verbose: bool) -> Result<ExitCode> {
-    cli_hints::exec_server_token(&token)?;
-    let outcome = handoff::server::exec(token, cmd, |n| {
+    hints::exec_server_token(&token)?;
+    let outcome = handoff::recipient::exec::exec(token, cmd, |n| {
         eprintln!(
             "handoff: the command has ended, and {n} process(es) it started still run: \
              the credential server answers them 410 until they end (a signal to handoff stops it)"

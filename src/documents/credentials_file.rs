@@ -7,9 +7,9 @@ use std::path::Path;
 use zeroize::Zeroizing;
 
 use crate::credentials::Token;
+use crate::documents::ini::{self, Ini, LineKind};
 use crate::documents::{render, OutputFormat};
 use crate::files::{lock_beside, write_file, write_file_keeping_mode, Overwrite};
-use crate::ini::{self, Ini, LineKind};
 use crate::{Error, Result};
 
 /// The comment that marks a profile as handoff's: a section holding a line
@@ -31,7 +31,7 @@ const MARKER_LINE: &str =
 ///
 /// An existing profile is replaced only when handoff wrote it (it holds a
 /// [`MARKER`] comment) or with `force`; otherwise the error names it. The
-/// file is read as botocore reads it ([`crate::ini`]): a file botocore
+/// file is read as botocore reads it ([`crate::documents::ini`]): a file botocore
 /// refuses is refused, naming the line, and left alone (except a UTF-8 byte
 /// order mark, which botocore cannot read past: it is dropped). The new
 /// section uses the file's line breaks (LF, CR or CRLF).

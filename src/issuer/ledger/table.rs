@@ -24,7 +24,7 @@ use crate::aws::dynamodb::{
     is_access_denied, is_condition_failed, Attr, Condition, Dynamodb, Item, Read, TableDescription,
 };
 use crate::aws::{Service, Settings, Sts};
-use crate::ledger::{Reading, Record, TABLE_SCHEME};
+use crate::issuer::ledger::{Reading, Record, TABLE_SCHEME};
 use crate::{clock, Error, Result};
 
 /// The key attribute.
@@ -189,7 +189,7 @@ impl TableLedger {
         &self.url.table
     }
 
-    /// The DynamoDB client (revocation leases, [`crate::lease`], use it).
+    /// The DynamoDB client (revocation leases, [`crate::issuer::lease`], use it).
     pub fn client(&self) -> &Dynamodb {
         &self.db
     }

@@ -1,9 +1,9 @@
 //! One handoff, as `handoff seal` makes it: the token checked, labelled and
 //! stamped, sealed (signed or not), recorded in the issuer's
-//! [ledger](crate::ledger) and written.
+//! [ledger](crate::issuer::ledger) and written.
 //!
 //! The token comes from a document ([`crate::read_document`]) or from STS;
-//! [`crate::batch`] makes one per person of a roster with the same steps
+//! [`crate::issuer::batch`] makes one per person of a roster with the same steps
 //! ([`prepare`], [`seal_token`]). [`seal()`] takes one [`SealRequest`] for
 //! both: what `handoff seal` and `handoff seal --each` ask for.
 //!
@@ -26,8 +26,8 @@
 use std::path::Path;
 
 use crate::files::{self, Overwrite};
+use crate::seal::signing::SigningKey;
 use crate::seal::{Form, Recipients};
-use crate::signing::SigningKey;
 use crate::{Result, Token};
 
 /// How one token is handed off.
@@ -45,7 +45,7 @@ pub struct Issue<'a> {
     pub region: Option<String>,
     /// Seal it even if it has expired.
     pub allow_expired: bool,
-    /// Record it in the default ledger ([`crate::ledger::record_seal`]).
+    /// Record it in the default ledger ([`crate::issuer::ledger::record_seal`]).
     pub record: bool,
     /// Who minted it (ARN and user id from GetCallerIdentity), for the
     /// ledger.
@@ -97,11 +97,11 @@ pub fn issue(token: Token, how: &Issue<'_>, warn: &dyn Fn(&str)) -> Result<Optio
             .as_ref()
             .map(|(arn, id)| (arn.as_str(), id.as_str()));
         let names = how.recipients.names();
-        let mut record = crate::ledger::Record::new(&token, names, how.output, by)?;
+        let mut record = crate::issuer::ledger::Record::new(&token, names, how.output, by)?;
         if how.output.is_some() {
             record = record.with_sealed(&sealed);
         }
-        match crate::ledger::Ledger::open_default() {
+        match crate::issuer::ledger::Ledger::open_default() {
             Ok(ledger) => {
                 ledger.append(std::slice::from_ref(&record))?;
                 recorded = Some((ledger, record.token_id));
@@ -110,8 +110,8 @@ pub fn issue(token: Token, how: &Issue<'_>, warn: &dyn Fn(&str)) -> Result<Optio
             // warning: no handoff goes out unrecorded.
             Err(e)
                 if matches!(
-                    crate::ledger::Location::default_location(),
-                    Ok(crate::ledger::Location::Table(_))
+                    crate::issuer::ledger::Location::default_location(),
+                    Ok(crate::issuer::ledger::Location::Table(_))
                 ) =>
             {
                 return Err(e)
@@ -124,7 +124,7 @@ pub fn issue(token: Token, how: &Issue<'_>, warn: &dyn Fn(&str)) -> Result<Optio
             Ok(()) => Ok(None),
             Err(e) => {
                 if let Some((ledger, id)) = recorded {
-                    if let Err(le) = crate::ledger::mark_undelivered(&ledger, &[id]) {
+                    if let Err(le) = crate::issuer::ledger::mark_undelivered(&ledger, &[id]) {
                         warn(&format!(
                             "warning: the ledger still lists it as delivered: {le}"
                         ));
@@ -141,9 +141,9 @@ pub fn issue(token: Token, how: &Issue<'_>, warn: &dyn Fn(&str)) -> Result<Optio
 pub enum To<'a> {
     /// These recipients: one token, one file (or the sealed bytes).
     Recipients(&'a Recipients),
-    /// Everyone on the [roster](crate::roster) at this path (`-`: stdin),
+    /// Everyone on the [roster](crate::issuer::roster) at this path (`-`: stdin),
     /// each with a token of their own, minted for them and sealed to them
-    /// alone, in `DIR/NAME.age` ([`crate::batch`]; feature `aws`).
+    /// alone, in `DIR/NAME.age` ([`crate::issuer::batch`]; feature `aws`).
     #[cfg(feature = "aws")]
     Roster(&'a Path),
 }
@@ -161,7 +161,7 @@ pub enum Source {
 #[cfg(feature = "aws")]
 pub struct Mint {
     /// The call and its arguments; for a roster, `{name}` in its names is
-    /// each person's ([`crate::batch::check_request`]).
+    /// each person's ([`crate::issuer::batch::check_request`]).
     pub request: crate::aws::MintRequest,
     /// The profile, region and endpoint of the STS calls.
     pub settings: crate::aws::Settings,
@@ -221,7 +221,7 @@ pub struct Hooks<'a> {
     pub mfa_code: &'a dyn Fn(&str) -> Result<String>,
     /// A roster's progress, from the worker threads.
     #[cfg(feature = "aws")]
-    pub on_event: &'a (dyn Fn(crate::batch::Event<'_>) + Sync),
+    pub on_event: &'a (dyn Fn(crate::issuer::batch::Event<'_>) + Sync),
     /// Set (say, on Ctrl-C) to start no new mint in a roster's batch.
     #[cfg(feature = "aws")]
     pub stop: &'a std::sync::atomic::AtomicBool,
@@ -236,12 +236,12 @@ pub enum Sealed {
     Written,
     /// A roster's batch ran; every person's outcome.
     #[cfg(feature = "aws")]
-    Batch(crate::batch::Report),
+    Batch(crate::issuer::batch::Report),
 }
 
 /// Seals as `req` asks: one handoff ([`issue`]) of a document's
 /// credentials or of a token just minted, or one per person of a roster
-/// ([`crate::batch`]). Everything that can be refused is refused before any
+/// ([`crate::issuer::batch`]). Everything that can be refused is refused before any
 /// STS call: the signing key is read, the ledger found writable, and the
 /// mint request checked ([`crate::aws::MintRequest::validate`], the one
 /// check of both paths) first.
@@ -332,12 +332,12 @@ pub fn seal(req: SealRequest<'_>, hooks: &Hooks<'_>) -> Result<Sealed> {
     // minted (no place for one at all is a warning, later).
     // A team ledger: reachable and writable, or nothing is minted.
     if req.record {
-        match crate::ledger::Location::default_location() {
-            Ok(table @ crate::ledger::Location::Table(_)) => {
-                crate::ledger::Ledger::open(&table)?.check_writable()?
+        match crate::issuer::ledger::Location::default_location() {
+            Ok(table @ crate::issuer::ledger::Location::Table(_)) => {
+                crate::issuer::ledger::Ledger::open(&table)?.check_writable()?
             }
             _ => {
-                if let Ok(ledger) = crate::ledger::Ledger::open_default() {
+                if let Ok(ledger) = crate::issuer::ledger::Ledger::open_default() {
                     ledger.check_writable()?;
                 }
             }
@@ -388,16 +388,16 @@ struct Each<'a> {
 }
 
 /// The roster glue of [`seal()`]: the request checked
-/// ([`crate::batch::check_request`]), the roster read (every person's name
-/// checked, [`crate::batch::check_person`]), the signing key read, the
-/// ledger found writable, who mints asked once, then [`crate::batch::run`].
+/// ([`crate::issuer::batch::check_request`]), the roster read (every person's name
+/// checked, [`crate::issuer::batch::check_person`]), the signing key read, the
+/// ledger found writable, who mints asked once, then [`crate::issuer::batch::run`].
 /// Nothing is minted before all of it passed.
 #[cfg(feature = "aws")]
-fn seal_roster(each: Each<'_>, hooks: &Hooks<'_>) -> Result<crate::batch::Report> {
-    use crate::batch::{self, Batch};
+fn seal_roster(each: Each<'_>, hooks: &Hooks<'_>) -> Result<crate::issuer::batch::Report> {
+    use crate::issuer::batch::{self, Batch};
     let request = each.mint.request;
     batch::check_request(&request)?;
-    let people = crate::roster::read(each.roster, &|p| batch::check_person(&request, p))?;
+    let people = crate::issuer::roster::read(each.roster, &|p| batch::check_person(&request, p))?;
     let owned;
     let signing_key = match each.signer {
         None => None,
@@ -408,7 +408,7 @@ fn seal_roster(each: Each<'_>, hooks: &Hooks<'_>) -> Result<crate::batch::Report
         }
     };
     let ledger = if each.record {
-        Some(crate::ledger::Ledger::open_default()?)
+        Some(crate::issuer::ledger::Ledger::open_default()?)
     } else {
         None
     };

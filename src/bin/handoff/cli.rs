@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use handoff::environment::{
+use handoff::documents::environment::{
     ENDPOINT_VAR, ENDPOINT_VAR_DYNAMODB, ENDPOINT_VAR_EC2, ENDPOINT_VAR_IAM, ENDPOINT_VAR_STS,
     KEY_VARS, PROFILE_VAR, REGION_VARS,
 };
@@ -35,11 +35,11 @@ Examples:
     handoff seal --role ARN -R team.txt --sign ~/.ssh/id_ed25519 -o token.age";
 
 /// The end of `handoff --help`: the exit statuses, from the binary's list
-/// ([`crate::cli_errors::EXIT_STATUSES`]), each wrapped to 78 columns under its
+/// ([`crate::errors::EXIT_STATUSES`]), each wrapped to 78 columns under its
 /// number.
 pub fn exit_statuses() -> String {
     let mut out = String::from("Exit status:");
-    for (n, what) in crate::cli_errors::EXIT_STATUSES {
+    for (n, what) in crate::errors::EXIT_STATUSES {
         let mut line = format!("\n  {n}  ");
         let mut width = 5;
         for word in what.split(' ') {

@@ -1,12 +1,12 @@
 //! `handoff ledger init|import|check`: the team ledger's commands (a
-//! DynamoDB table, see handoff::ledger_table), and who the caller is for
+//! DynamoDB table, see handoff::issuer::ledger::table), and who the caller is for
 //! `issued --mine`.
 
 use std::process::ExitCode;
 
 use handoff::aws::{Service, Settings, Sts};
-use handoff::ledger::{Ledger, LedgerFile};
-use handoff::ledger_table::{TableLedger, TableUrl, INIT_WAIT};
+use handoff::issuer::ledger::table::{TableLedger, TableUrl, INIT_WAIT};
+use handoff::issuer::ledger::{Ledger, LedgerFile};
 use handoff::{shown, Error, Result};
 
 use crate::cli::{self, LedgerCommand};

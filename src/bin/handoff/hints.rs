@@ -15,18 +15,22 @@ fn with_words(e: Error, more: &str) -> Error {
     Error::new(e.kind().clone(), message).with_source(e)
 }
 
-/// An error of `handoff::revoke::targets` for `selector`: a session token
+/// An error of `handoff::issuer::revoke::targets` for `selector`: a session token
 /// without `--all-sessions` names the flag; a selector that names nothing
 /// says what a selector can be; a token whose minter the ledger does not
 /// know names `--userid` and `--user`.
 #[cfg(feature = "aws")]
-pub fn revoke_targets(e: Error, selector: &str, records: &[handoff::ledger::Record]) -> Error {
+pub fn revoke_targets(
+    e: Error,
+    selector: &str,
+    records: &[handoff::issuer::ledger::Record],
+) -> Error {
     match e.kind() {
         ErrorKind::InvalidArgument if e.related().is_empty() => {
             with_words(e, "; --all-sessions does that")
         }
         ErrorKind::Other
-            if handoff::revoke::select(records, selector).is_ok_and(|s| s.is_empty()) =>
+            if handoff::issuer::revoke::select(records, selector).is_ok_and(|s| s.is_empty()) =>
         {
             with_words(
                 e,
@@ -36,7 +40,7 @@ pub fn revoke_targets(e: Error, selector: &str, records: &[handoff::ledger::Reco
         ErrorKind::Document { .. } => {
             // the first record targets() refused for it: every one before
             // it passed
-            let unknown = handoff::revoke::select(records, selector)
+            let unknown = handoff::issuer::revoke::select(records, selector)
                 .ok()
                 .into_iter()
                 .flatten()
@@ -79,11 +83,11 @@ pub fn ec2_client(
 }
 
 /// `console`'s options, checked as the library checks them
-/// ([`Options::check`](handoff::console::Options::check)), in the same
+/// ([`Options::check`](handoff::recipient::console::Options::check)), in the same
 /// order, with the flags named: `--destination`, `--service`.
 #[cfg(feature = "aws")]
-pub fn console_options(o: &handoff::console::Options) -> handoff::Result<()> {
-    use handoff::console as hc;
+pub fn console_options(o: &handoff::recipient::console::Options) -> handoff::Result<()> {
+    use handoff::recipient::console as hc;
     // the region first, as the library does
     hc::Options {
         region: o.region.clone(),
@@ -144,8 +148,8 @@ pub fn console_session_duration(e: Error) -> Error {
 /// sign-in: name the flags that give one.
 #[cfg(feature = "aws")]
 pub fn console_signin(e: Error) -> Error {
-    let no_public =
-        std::error::Error::source(&e).is_some_and(|c| c.is::<handoff::console::NoPublicSignin>());
+    let no_public = std::error::Error::source(&e)
+        .is_some_and(|c| c.is::<handoff::recipient::console::NoPublicSignin>());
     if e.kind() == &ErrorKind::InvalidArgument && no_public {
         with_words(e, ": give --signin-endpoint URL and --destination URL")
     } else {
@@ -174,7 +178,7 @@ pub fn console_browser(e: Error) -> Error {
 /// checked before the library is asked, to name the flag.
 pub fn exec_server_token(token: &handoff::Token) -> handoff::Result<()> {
     // what the library checks before the token, first, as it does
-    handoff::environment::caller_regions()?;
+    handoff::documents::environment::caller_regions()?;
     let c = token.credentials();
     if c.session_token().is_none() || c.expiration().is_none() {
         return Err(Error::usage(

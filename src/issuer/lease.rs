@@ -1,5 +1,5 @@
 //! Revocation leases: `handoff revoke` on a team ledger (a DynamoDB table,
-//! [`crate::ledger_table`]) serialises its IAM read, plan, write and
+//! [`mod@crate::issuer::ledger::table`]) serialises its IAM read, plan, write and
 //! read-back on one IAM user or role across machines with a lease item in
 //! the same table.
 //!
@@ -35,7 +35,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::aws::dynamodb::{is_condition_failed, Attr, Condition, Item};
 use crate::aws::Principal;
-use crate::ledger_table::{TableLedger, KEY, LEASE_PREFIX};
+use crate::issuer::ledger::table::{TableLedger, KEY, LEASE_PREFIX};
 use crate::{clock, Error, Result};
 
 /// How long a lease lasts unless renewed.

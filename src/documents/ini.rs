@@ -1,6 +1,6 @@
 //! The AWS shared files (`~/.aws/credentials`, `~/.aws/config`) read as
 //! botocore reads them: the one reader behind the profile chain
-//! ([`crate::aws`]) and `open --write-profile` ([`crate::credentials_file`]).
+//! ([`crate::aws`]) and `open --write-profile` ([`crate::documents::credentials_file`]).
 //!
 //! botocore's `raw_config_parse` is Python's `configparser.RawConfigParser`
 //! with its defaults, and so are these rules:

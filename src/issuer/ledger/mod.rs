@@ -28,6 +28,9 @@ use crate::credentials::{Kind, Token};
 use crate::files::{self, Overwrite};
 use crate::{clock, Error, ErrorKind, Result};
 
+#[cfg(feature = "aws")]
+pub mod table;
+
 /// One handoff, as the ledger keeps it. Times are RFC 3339 UTC.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
@@ -627,7 +630,7 @@ pub(crate) fn config_value(text: &str) -> Option<String> {
 }
 
 /// A ledger: the local file (the default), or a DynamoDB table a team
-/// shares (feature `aws`, see [`crate::ledger_table`]). The same records
+/// shares (feature `aws`, see [`mod@crate::issuer::ledger::table`]). The same records
 /// either way; a table's updates are conditional on each record's
 /// revision.
 #[derive(Clone, Debug)]
@@ -636,7 +639,7 @@ pub enum Ledger {
     File(LedgerFile),
     /// A DynamoDB table.
     #[cfg(feature = "aws")]
-    Table(Arc<crate::ledger_table::TableLedger>),
+    Table(Arc<crate::issuer::ledger::table::TableLedger>),
 }
 
 impl Ledger {
@@ -663,9 +666,9 @@ impl Ledger {
             Location::File(p) => Ok(Ledger::new(p.clone())),
             #[cfg(feature = "aws")]
             Location::Table(url) => {
-                let url = crate::ledger_table::TableUrl::parse(url)?;
+                let url = crate::issuer::ledger::table::TableUrl::parse(url)?;
                 Ok(Ledger::Table(Arc::new(
-                    crate::ledger_table::TableLedger::open(&url, None, false)?,
+                    crate::issuer::ledger::table::TableLedger::open(&url, None, false)?,
                 )))
             }
             #[cfg(not(feature = "aws"))]
@@ -1014,7 +1017,7 @@ mod tests {
         );
         assert_eq!(config_value("expect-account = 123456789012\n"), None);
         // The config file's other reader takes the line too.
-        assert!(crate::account::ExpectedAccounts::parse(config, "cfg").is_ok());
+        assert!(crate::recipient::account::ExpectedAccounts::parse(config, "cfg").is_ok());
     }
 
     #[test]

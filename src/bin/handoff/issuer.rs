@@ -1,7 +1,7 @@
 //! The command line's AWS side (feature `aws`): minting for `seal`,
 //! `seal --each`, `revoke` and `ec2`. Flag checks, one library call each,
-//! and what is printed; the work is in handoff::aws, handoff::batch,
-//! handoff::ledger and handoff::revoke.
+//! and what is printed; the work is in handoff::aws, handoff::issuer::batch,
+//! handoff::issuer::ledger and handoff::issuer::revoke.
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -9,11 +9,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use handoff::aws::{self, AssumeRoleRequest, Iam, Mfa, MintRequest, Principal, Service, Settings};
-use handoff::batch::{self, Event, Outcome};
-use handoff::issue::{Hooks, Mint, SealRequest, Sealed, Signer, Source, To};
-use handoff::ledger::Ledger;
-use handoff::roster::PLACEHOLDER;
-use handoff::{revoke as rv, shown, Error, ErrorKind, Policy, Result};
+use handoff::issuer::batch::{self, Event, Outcome};
+use handoff::issuer::issue::{Hooks, Mint, SealRequest, Sealed, Signer, Source, To};
+use handoff::issuer::ledger::Ledger;
+use handoff::issuer::roster::PLACEHOLDER;
+use handoff::{issuer::revoke as rv, shown, Error, ErrorKind, Policy, Result};
 
 use crate::cli;
 
@@ -43,8 +43,8 @@ fn say(line: &str) {
 }
 
 /// `seal --each ROSTER -o DIR`: the flags that only apply to one seal
-/// refused, then one library call ([`handoff::issue::seal`], whose roster
-/// glue is handoff::batch) with the progress on stderr: a bar on a
+/// refused, then one library call ([`handoff::issuer::issue::seal`], whose roster
+/// glue is handoff::issuer::batch) with the progress on stderr: a bar on a
 /// terminal, one line per person otherwise, and the summary.
 pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
     let Some(roster_path) = a.each.clone() else {
@@ -89,7 +89,7 @@ pub fn seal_each(a: cli::SealArgs, verbose: bool) -> Result<ExitCode> {
         on_event: &on_event,
         stop: &progress.stop,
     };
-    let report = match handoff::issue::seal(request, &hooks) {
+    let report = match handoff::issuer::issue::seal(request, &hooks) {
         Ok(Sealed::Batch(report)) => report,
         // Every roster error, one a line, then one line that sums them up.
         Err(e) if !e.related().is_empty() => {
@@ -229,7 +229,7 @@ fn progress_bar(total: usize) -> Option<indicatif::ProgressBar> {
 /// `--session-name`'s; the signing key's passphrase is
 /// `--sign-passphrase-file`'s.
 pub fn in_cli_words(e: Error) -> Error {
-    let e = crate::cli_errors::signing_key_error(e);
+    let e = crate::errors::signing_key_error(e);
     if e.kind() != &ErrorKind::InvalidArgument {
         return e;
     }
@@ -279,11 +279,12 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
         };
         (read, who.join())
     });
-    let revisions: Vec<(handoff::ledger::Record, u64)> = read?;
+    let revisions: Vec<(handoff::issuer::ledger::Record, u64)> = read?;
     let revoker = revoker
         .map_err(|_| Error::other("the caller identity lookup failed"))?
         .transpose()?;
-    let records: Vec<handoff::ledger::Record> = revisions.iter().map(|(r, _)| r.clone()).collect();
+    let records: Vec<handoff::issuer::ledger::Record> =
+        revisions.iter().map(|(r, _)| r.clone()).collect();
     let targets = match (&a.selector, &a.userid) {
         (Some(sel), None) => match rv::targets(&records, sel, a.all_sessions) {
             // An ambiguous selector: each candidate on its own line, then
@@ -294,7 +295,7 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
                 }
                 return Err(Error::usage(e.to_string()));
             }
-            r => r.map_err(|e| crate::cli_hints::revoke_targets(e, sel, &records))?,
+            r => r.map_err(|e| crate::hints::revoke_targets(e, sel, &records))?,
         },
         (None, Some(id)) => {
             let principal = match (&a.user, &a.role) {
@@ -354,7 +355,7 @@ pub fn revoke(a: cli::RevokeArgs, verbose: bool) -> Result<ExitCode> {
             lock_dir: Some(&lock_dir),
             table,
             holder,
-            wait: handoff::lease::WAIT,
+            wait: handoff::issuer::lease::WAIT,
         },
         _ => rv::Serial::LockFile(&lock_dir),
     };
@@ -498,7 +499,7 @@ pub fn duration_and_policy(
 }
 
 /// The mint `--federation`, `--session` or `--role` and their options ask
-/// for, as the library takes it ([`handoff::issue::Source::Mint`]): the
+/// for, as the library takes it ([`handoff::issuer::issue::Source::Mint`]): the
 /// flags parsed and their combinations checked here; every STS rule is the
 /// library's ([`MintRequest::validate`]), applied by the one seal call, for
 /// `seal` and `seal --each` alike.
@@ -587,7 +588,7 @@ pub fn ec2(a: cli::Ec2Args, verbose: bool) -> Result<ExitCode> {
     let token = crate::use_token_in(Some(&a.file), &a.ids, &a.checks, verbose, |t| {
         a.region.clone().or_else(|| t.region().map(str::to_string))
     })?;
-    let answer = crate::cli_hints::ec2_client(&token, &settings)?.call(action, &params)?;
+    let answer = crate::hints::ec2_client(&token, &settings)?.call(action, &params)?;
     let mut out = serde_json::to_string_pretty(&answer)
         .map_err(|e| Error::other(format!("cannot print the answer: {e}")))?;
     out.push('\n');
@@ -600,7 +601,7 @@ pub fn ec2(a: cli::Ec2Args, verbose: bool) -> Result<ExitCode> {
 /// before the token is opened; a token AWS would refuse is refused before
 /// any request.
 pub fn console(a: cli::ConsoleArgs, verbose: bool) -> Result<ExitCode> {
-    use handoff::console::{self as hc, Options};
+    use handoff::recipient::console::{self as hc, Options};
     use handoff::secrecy::ExposeSecret;
     let requested = a
         .session_duration
@@ -621,7 +622,7 @@ pub fn console(a: cli::ConsoleArgs, verbose: bool) -> Result<ExitCode> {
         signin_endpoint: a.signin_endpoint.clone(),
         verbose,
     };
-    crate::cli_hints::console_options(&options)?;
+    crate::hints::console_options(&options)?;
     if let Some(path) = &a.output {
         handoff::files::check_writable(path, cli::overwrite(a.force))?;
     }
@@ -631,10 +632,10 @@ pub fn console(a: cli::ConsoleArgs, verbose: bool) -> Result<ExitCode> {
         &a.checks,
         verbose,
         |_| None,
-        |t| hc::check_token(t).map_err(crate::cli_hints::console_token),
+        |t| hc::check_token(t).map_err(crate::hints::console_token),
     )?;
-    let got = hc::session_duration(&token, requested)
-        .map_err(crate::cli_hints::console_session_duration)?;
+    let got =
+        hc::session_duration(&token, requested).map_err(crate::hints::console_session_duration)?;
     if let (Some(want), Some(got)) = (requested, got) {
         if got < want {
             eprintln!(
@@ -643,7 +644,7 @@ pub fn console(a: cli::ConsoleArgs, verbose: bool) -> Result<ExitCode> {
             );
         }
     }
-    let url = hc::signin_url(&token, &options).map_err(crate::cli_hints::console_signin)?;
+    let url = hc::signin_url(&token, &options).map_err(crate::hints::console_signin)?;
     drop(token);
     let line = || {
         let mut line =
@@ -661,7 +662,7 @@ pub fn console(a: cli::ConsoleArgs, verbose: bool) -> Result<ExitCode> {
             path.display()
         );
     } else {
-        let used = hc::open_in_browser(&url).map_err(crate::cli_hints::console_browser)?;
+        let used = hc::open_in_browser(&url).map_err(crate::hints::console_browser)?;
         eprintln!(
             "handoff: opened the console sign-in with {}; the link works once, within 15 minutes",
             crate::shown(&used)

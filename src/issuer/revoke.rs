@@ -36,7 +36,7 @@
 //! - One machine: a lock per IAM principal (beside the ledger) is held across
 //!   the whole read, plan, write and read-back. A team ledger (a DynamoDB
 //!   table) holds a lease item per IAM principal instead, which serialises
-//!   revokes across machines ([`crate::lease`], docs/TEAM.md). Besides, IAM
+//!   revokes across machines ([`crate::issuer::lease`], docs/TEAM.md). Besides, IAM
 //!   has no conditional write: after writing, the document is read back, and every
 //!   session this run revoked must be there with a cut-off at or after this
 //!   run's; if not, it is merged again and written again, [`MAX_ROUNDS`]
@@ -58,7 +58,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{json, Value};
 
-use crate::ledger::Record;
+use crate::issuer::ledger::Record;
 use crate::{clock, Error, Result};
 
 /// The inline policy handoff writes its denies into.
@@ -621,7 +621,7 @@ pub fn lock(dir: &Path, who: &crate::aws::Principal) -> Result<std::fs::File> {
 
 /// A local clock further than this from AWS's is warned about when a
 /// revocation lease is held: leases assume the clocks of the issuers
-/// sharing a table agree within [`crate::lease::MIN_LEFT`].
+/// sharing a table agree within [`crate::issuer::lease::MIN_LEFT`].
 pub const LEASE_SKEW_WARNING: Duration = Duration::from_secs(2);
 
 /// The warning for a local clock `skew` seconds off AWS's, when it is more
@@ -634,7 +634,7 @@ pub fn lease_skew_warning(skew: Option<i64>) -> Option<String> {
             "warning: this machine's clock is {} s {} AWS's; revocation leases on a team ledger assume the issuers' clocks agree within {} s (docs/TEAM.md)",
             s.unsigned_abs(),
             if s > 0 { "behind" } else { "ahead of" },
-            crate::lease::MIN_LEFT.as_secs()
+            crate::issuer::lease::MIN_LEFT.as_secs()
         )
     })
 }
@@ -662,7 +662,7 @@ pub enum Serial<'a> {
     /// The lock file for the principal ([`lock`]) in this folder (beside a
     /// file ledger): revokes on this machine.
     LockFile(&'a Path),
-    /// A lease item in the team ledger's table ([`crate::lease`]): revokes
+    /// A lease item in the team ledger's table ([`crate::issuer::lease`]): revokes
     /// on every machine that shares the table; with `lock_dir`, the lock
     /// file there first, so that the revokes of one machine queue there
     /// rather than poll the table.
@@ -670,7 +670,7 @@ pub enum Serial<'a> {
         /// Where the lock file goes, if any.
         lock_dir: Option<&'a Path>,
         /// The team ledger.
-        table: &'a std::sync::Arc<crate::ledger_table::TableLedger>,
+        table: &'a std::sync::Arc<crate::issuer::ledger::table::TableLedger>,
         /// The ARN of the revoking credentials, named in the lease.
         holder: &'a str,
         /// How long to wait for another revoke's lease, in all.
@@ -684,7 +684,7 @@ enum Held {
     Nothing,
     LockFile(#[allow(dead_code)] std::fs::File),
     Lease(
-        crate::lease::Lease,
+        crate::issuer::lease::Lease,
         #[allow(dead_code)] Option<std::fs::File>,
     ),
 }
@@ -738,7 +738,7 @@ pub fn revoke(
                 Some(d) => Some(lock(d, who)?),
                 None => None,
             };
-            let lease = crate::lease::Lease::acquire(table, who, holder, *wait, warn)?;
+            let lease = crate::issuer::lease::Lease::acquire(table, who, holder, *wait, warn)?;
             Held::Lease(lease, local)
         }
     };
@@ -1028,7 +1028,10 @@ fn full(
 /// the records of that session issued before the cut-off and not yet
 /// marked. Call only once IAM has been read back holding them. Returns how
 /// many.
-pub fn record(ledger: &crate::ledger::Ledger, revoked: &[(String, SystemTime)]) -> Result<usize> {
+pub fn record(
+    ledger: &crate::issuer::ledger::Ledger,
+    revoked: &[(String, SystemTime)],
+) -> Result<usize> {
     if revoked.is_empty() {
         return Ok(0);
     }
@@ -1055,13 +1058,13 @@ pub fn record(ledger: &crate::ledger::Ledger, revoked: &[(String, SystemTime)]) 
 /// revocation, with their revisions) of that session issued before the
 /// cut-off and not marked then. Each is a write conditional on the
 /// record's revision
-/// ([`crate::ledger_table::TableLedger::mark_revoked_read`]), read again
+/// ([`crate::issuer::ledger::table::TableLedger::mark_revoked_read`]), read again
 /// and retried when another writer changed it first, and keeps `by` (the
 /// revoking credentials' ARN). Call only once IAM has been read back
 /// holding them. Returns how many this call marked.
 #[cfg(feature = "aws")]
 pub fn record_in_table(
-    table: &crate::ledger_table::TableLedger,
+    table: &crate::issuer::ledger::table::TableLedger,
     records: &[(Record, u64)],
     revoked: &[(String, SystemTime)],
     by: Option<&str>,

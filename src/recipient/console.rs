@@ -45,7 +45,7 @@ use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 use crate::aws::config::{check_endpoint, check_region};
-use crate::environment::env_var;
+use crate::documents::environment::env_var;
 use crate::{clock, Credentials, Error, ErrorKind, Kind, Result, Token};
 
 /// The shortest console session AWS grants a role token: 15 minutes.

@@ -1,4 +1,4 @@
-//! The shell formats of `open`: the [environment rule](crate::environment)
+//! The shell formats of `open`: the [environment rule](crate::documents::environment)
 //! written for sh, fish, PowerShell and cmd.exe, every value quoted so that
 //! evaluating the output runs nothing the token's sender wrote.
 //!
@@ -22,7 +22,7 @@
 //!   `^`, `&`, `|`, `<`, `>` and `"` at once, so a value with any character
 //!   outside `A-Z a-z 0-9 + / = . _ : -` is refused rather than printed.
 
-use crate::environment::{Environment, REGION_VARS};
+use crate::documents::environment::{Environment, REGION_VARS};
 use crate::{Error, Result};
 
 /// A shell the output is written for.

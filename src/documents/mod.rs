@@ -7,6 +7,11 @@
 //!
 //! Out: [`OutputFormat`]s, written into zeroizing buffers sized up front.
 
+pub mod credentials_file;
+pub mod environment;
+pub mod ini;
+pub(crate) mod shells;
+
 use std::fmt::Write as _;
 use std::io::Read;
 use std::path::Path;
@@ -15,13 +20,13 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use self::shells::Shell;
 use crate::clock;
 use crate::credentials::{
     infer_kind, into_secret, reveal, AssumedRoleUser, Credentials, FederatedUser, Token,
 };
+use crate::documents::environment::environment;
 use crate::envelope::{AssumedRoleUserWire, FederatedUserWire};
-use crate::environment::environment;
-use crate::shells::{self, Shell};
 use crate::{Error, Result};
 
 /// A credential document larger than this is refused.
@@ -804,7 +809,7 @@ mod tests {
     fn env_quotes_for_the_shell() {
         let quote = |v: &str| {
             let mut s = String::new();
-            crate::shells::push_sh_quoted(&mut s, v);
+            crate::documents::shells::push_sh_quoted(&mut s, v);
             s
         };
         // quoted even where sh would take it bare: zsh would not

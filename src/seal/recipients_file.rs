@@ -73,7 +73,7 @@ pub(crate) fn parse(text: &str, name: &str) -> Result<Listing> {
             )));
         }
         // a key age would panic on is left for the recipient parser to refuse
-        let unsupported = match crate::ssh_wire::check_public_line(line) {
+        let unsupported = match crate::seal::ssh_wire::check_public_line(line) {
             Ok(()) => match age::ssh::Recipient::from_str(line) {
                 // age says the same of a key of a type it reads whose data
                 // is malformed: that is refused, not skipped
@@ -153,7 +153,7 @@ mod tests {
 
     #[test]
     fn the_fixture_seals_to_its_ed25519_and_age_keys() {
-        let text = include_str!("../fixtures/recipients/github.keys");
+        let text = include_str!("../../fixtures/recipients/github.keys");
         let mut r = crate::Recipients::new();
         let warnings = r.add_text(text, "github.keys").unwrap();
         assert_eq!(r.names().len(), 2, "{:?}", r.names());

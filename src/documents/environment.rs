@@ -16,7 +16,7 @@
 //!   identity's account would route account-based endpoints elsewhere), and
 //!   `AWS_SESSION_TOKEN` / `AWS_CREDENTIAL_EXPIRATION` where the token has
 //!   none. Nothing else in either chain ranks above the environment's keys;
-//!   `exec --server` removes more (see [`crate::server`]);
+//!   `exec --server` removes more (see [`crate::recipient::server`]);
 //! - the region: the caller's wins when set (`AWS_REGION`, else
 //!   `AWS_DEFAULT_REGION`, an empty value counting as unset); the token's
 //!   fills in when not. Both variables end up set, to the same region where

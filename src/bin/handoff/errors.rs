@@ -141,13 +141,13 @@ pub fn unsigned(e: Error) -> Error {
 /// or a public key, says so and where it goes (exit status 2); a path that
 /// begins with ~ gets [`unexpanded_tilde`]'s line; else `e` as it was.
 pub fn identity_error(path: &Path, e: Error) -> Error {
-    if handoff::mistakes::file_looks_like_token(path) {
+    if handoff::seal::mistakes::file_looks_like_token(path) {
         return Error::usage(format!(
             "{} looks like a handoff token, not an identity: give it as the FILE argument, not with -i",
             path.display()
         ));
     }
-    if handoff::mistakes::is_public_key_file(path) {
+    if handoff::seal::mistakes::is_public_key_file(path) {
         return Error::usage(format!(
             "{} is a public key, not an identity: -i takes the private key (for an SSH key, the file without .pub); a public key is for seal -r or -R",
             path.display()
@@ -194,7 +194,7 @@ pub fn recipient_error(recipient: &str, e: Error) -> Error {
 /// The error for a token that could not be opened: if it is a credential
 /// document, says to seal it first (exit status 3); else `e`.
 pub fn token_error(name: &str, bytes: &[u8], e: Error) -> Error {
-    if handoff::mistakes::looks_like_credential_document(bytes) {
+    if handoff::seal::mistakes::looks_like_credential_document(bytes) {
         return Error::new(
             ErrorKind::NotAToken,
             format!(

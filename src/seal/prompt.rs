@@ -15,9 +15,17 @@ pub enum Prompt {
 }
 
 /// Asks for a passphrase on the controlling terminal, without echo. `None`
-/// when there is no terminal.
+/// when there is no terminal, and always without feature `cli` (a
+/// [`Prompt::Terminal`] then fails as [`Prompt::Never`] does).
+#[cfg(feature = "cli")]
 pub fn prompt_passphrase(prompt: &str) -> Option<SecretString> {
     rpassword::prompt_password(prompt)
         .ok()
         .map(crate::credentials::into_secret)
+}
+
+/// Without feature `cli` there is no terminal prompt: `None`.
+#[cfg(not(feature = "cli"))]
+pub fn prompt_passphrase(_prompt: &str) -> Option<SecretString> {
+    None
 }
