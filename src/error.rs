@@ -448,15 +448,6 @@ impl std::error::Error for Error {
     }
 }
 
-/// The binary's map from kinds to exit statuses, for the unit tests that
-/// check which family of the contract an error falls in.
-#[cfg(test)]
-impl Error {
-    pub(crate) fn exit_code(&self) -> u8 {
-        crate::cli_errors::exit_status(&self.inner.kind)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
