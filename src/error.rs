@@ -19,7 +19,7 @@
 //! use handoff::{open, seal, Credentials, ErrorKind, Form, Identities, Kind, Recipients, Token};
 //!
 //! // a token sealed to one identity
-//! let (ours_text, ours_public) = handoff::keys::generate();
+//! let (ours_text, ours_public) = handoff::seal::keys::generate();
 //! let mut to = Recipients::new();
 //! to.add(&ours_public)?;
 //! let creds = Credentials::new("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(), None, None);
@@ -28,7 +28,7 @@
 //! ours.add_text(&ours_text, "ours")?;
 //!
 //! // someone else's identity: no matching identity
-//! let (theirs_text, _) = handoff::keys::generate();
+//! let (theirs_text, _) = handoff::seal::keys::generate();
 //! let mut theirs = Identities::new();
 //! theirs.add_text(&theirs_text, "theirs")?;
 //! let e = open(&sealed, &theirs).unwrap_err();

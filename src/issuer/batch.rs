@@ -408,7 +408,7 @@ fn hash_file(path: &Path) -> Option<String> {
 /// ```no_run
 /// use handoff::aws::{Service, Settings, Sts};
 /// use handoff::aws::MintRequest;
-/// use handoff::batch::{self, Batch, Event, Outcome};
+/// use handoff::issuer::batch::{self, Batch, Event, Outcome};
 /// use handoff::files::Overwrite;
 /// use handoff::{ledger::Ledger, roster, Form, Policy};
 /// use std::sync::atomic::AtomicBool;

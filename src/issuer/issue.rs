@@ -8,7 +8,7 @@
 //! both: what `handoff seal` and `handoff seal --each` ask for.
 //!
 //! ```no_run
-//! use handoff::issue::{issue, Issue};
+//! use handoff::issuer::issue::{issue, Issue};
 //! use handoff::files::Overwrite;
 //! use handoff::{read_document_file, Form, Recipients};
 //!
@@ -248,9 +248,9 @@ pub enum Sealed {
 ///
 /// ```no_run
 /// use handoff::aws::{MintRequest, Settings};
-/// use handoff::batch::{Event, Outcome};
+/// use handoff::issuer::batch::{Event, Outcome};
 /// use handoff::files::Overwrite;
-/// use handoff::issue::{seal, Hooks, Mint, SealRequest, Sealed, Source, To};
+/// use handoff::issuer::issue::{seal, Hooks, Mint, SealRequest, Sealed, Source, To};
 /// use handoff::Form;
 /// use std::sync::atomic::AtomicBool;
 ///

@@ -30,12 +30,12 @@
 //! partitions.
 //!
 //! ```no_run
-//! use handoff::console::{signin_url, Options};
+//! use handoff::recipient::console::{signin_url, Options};
 //! # fn token() -> handoff::Token { unimplemented!() }
 //! let token = token(); // opened with handoff::open
 //! let options = Options { service: Some("ec2".into()), ..Options::default() };
 //! let url = signin_url(&token, &options)?;
-//! handoff::console::open_in_browser(&url)?;
+//! handoff::recipient::console::open_in_browser(&url)?;
 //! # Ok::<(), handoff::Error>(())
 //! ```
 
@@ -764,7 +764,7 @@ pub mod fuzzing {
     /// the credentials, within [`MAX_REQUEST`].
     ///
     /// ```
-    /// handoff::console::fuzzing::signin(br#"{"SigninToken": "abc"}"#);
+    /// handoff::recipient::console::fuzzing::signin(br#"{"SigninToken": "abc"}"#);
     /// ```
     pub fn signin(data: &[u8]) {
         for status in [200, 302, 400, 403, 500] {
