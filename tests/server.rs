@@ -673,7 +673,7 @@ fn nothing_outranks_the_token_under_exec_and_exec_server() {
     // while 20 connections that send nothing stay open
     let idle = format!(
         "{} -c 'import os, socket, time; u = os.environ[\"AWS_CONTAINER_CREDENTIALS_FULL_URI\"].split(\"/\")[2].split(\":\"); s = [socket.create_connection((u[0], int(u[1]))) for _ in range(20)]; open(\"idle-ready\", \"w\").close(); time.sleep(60)' &\n\
-         idle=$!; while [ ! -e idle-ready ]; do sleep 0.05; done\n{}kill $idle\n",
+         idle=$!; while [ ! -e idle-ready ]; do sleep 0.05; done\n{}kill $idle; wait $idle 2>/dev/null; true\n",
         venv_bin("python").display(),
         three_clients(&w)
     );

@@ -408,7 +408,13 @@ fn two_issuers_share_one_table() {
     assert!(lines[0].contains("MINTED BY"), "{table}");
     assert_eq!(lines.len(), 6, "{table}");
     for l in &lines[1..] {
-        let who = if l.contains("a1") || l.contains("a2") || l.contains("a3") {
+        // the label column, not a token id that happens to hold "a1"
+        let label = l
+            .split_whitespace()
+            .find(|f| f.len() == 2)
+            .unwrap_or_default();
+        assert!(!label.is_empty(), "{l}");
+        let who = if ["a1", "a2", "a3"].contains(&label) {
             "user/alice"
         } else {
             "user/bob"
