@@ -410,7 +410,8 @@ fn hash_file(path: &Path) -> Option<String> {
 /// use handoff::aws::MintRequest;
 /// use handoff::issuer::batch::{self, Batch, Event, Outcome};
 /// use handoff::files::Overwrite;
-/// use handoff::{ledger::Ledger, roster, Form, Policy};
+/// use handoff::issuer::{ledger::Ledger, roster};
+/// use handoff::{Form, Policy};
 /// use std::sync::atomic::AtomicBool;
 ///
 /// let mint = MintRequest::Federation { name: "ws-{name}".into(), policy: Some(Policy::new().allow("DescribeImages")), duration: None };
