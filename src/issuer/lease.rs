@@ -494,6 +494,21 @@ fn renew(table: &TableLedger, key: &str, owner: &str, shared: &(Mutex<State>, Co
     }
 }
 
+/// The lease items' decoding, opened for the fuzz target `dynamodb`
+/// (feature `fuzzing`). Not a stable API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::{Held, Item};
+    use std::time::SystemTime;
+
+    /// A lease item as the waiting revoke reads it: who holds it, in the
+    /// words stderr shows, and until when; `None` when it is not a lease.
+    pub fn held(item: &Item) -> Option<(String, SystemTime)> {
+        Held::from_item(item).map(|h| (h.describe(), h.expires))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
