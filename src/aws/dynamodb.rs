@@ -292,13 +292,16 @@ pub struct Read {
     pub projection: Option<Condition>,
 }
 
+/// One page of a Query or Scan answer.
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct Page {
+pub(super) struct Page {
+    /// The page's items.
     #[serde(default)]
-    items: Vec<Item>,
+    pub items: Vec<Item>,
+    /// Where the next page starts, if there is one.
     #[serde(default)]
-    last_evaluated_key: Option<Item>,
+    pub last_evaluated_key: Option<Item>,
 }
 
 /// A DynamoDB client.
@@ -374,15 +377,11 @@ impl Dynamodb {
         let answer = self
             .transport
             .call_json(op.target(), body, op.may_repeat())?;
-        if answer.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Value::Object(Map::new()));
-        }
-        serde_json::from_slice(&answer)
-            .map_err(|e| self.transport.malformed(op.target(), e.to_string()))
+        answer_value(&answer).map_err(|why| self.malformed(op, why))
     }
 
-    fn parse<T: serde::de::DeserializeOwned>(&self, op: Op, v: Value) -> Result<T> {
-        serde_json::from_value(v).map_err(|e| self.transport.malformed(op.target(), e.to_string()))
+    fn malformed(&self, op: Op, why: String) -> Error {
+        self.transport.malformed(op.target(), why)
     }
 
     /// CreateTable with on-demand capacity (`PAY_PER_REQUEST`), its key a
@@ -432,19 +431,16 @@ impl Dynamodb {
         self.table_of(Op::CreateTable, v)
     }
 
-    fn table_of(&self, op: Op, mut v: Value) -> Result<TableDescription> {
-        let raw: RawTable = self.parse(op, v["TableDescription"].take())?;
-        Ok(raw.into())
+    fn table_of(&self, op: Op, v: Value) -> Result<TableDescription> {
+        table_in(v, "TableDescription").map_err(|why| self.malformed(op, why))
     }
 
     /// DescribeTable; `None` when there is no such table.
     pub fn describe_table(&self, table: &str) -> Result<Option<TableDescription>> {
         match self.call(Op::DescribeTable, json!({ "TableName": table })) {
-            Ok(v) => {
-                let mut v = v;
-                let raw: RawTable = self.parse(Op::DescribeTable, v["Table"].take())?;
-                Ok(Some(raw.into()))
-            }
+            Ok(v) => table_in(v, "Table")
+                .map(Some)
+                .map_err(|why| self.malformed(Op::DescribeTable, why)),
             Err(e) if is_not_found(&e) => Ok(None),
             Err(e) => Err(e),
         }
@@ -470,11 +466,8 @@ impl Dynamodb {
             "Key": to_value(key)?,
             "ConsistentRead": consistent,
         });
-        let mut v = self.call(Op::GetItem, req)?;
-        match v.get_mut("Item").map(Value::take) {
-            None | Some(Value::Null) => Ok(None),
-            Some(item) => self.parse(Op::GetItem, item).map(Some),
-        }
+        let v = self.call(Op::GetItem, req)?;
+        item_in(v, "Item").map_err(|why| self.malformed(Op::GetItem, why))
     }
 
     /// UpdateItem of the item with `key`: `update` is the update expression
@@ -498,11 +491,10 @@ impl Dynamodb {
             all.push(c);
         }
         put_placeholders(&mut req, &all)?;
-        let mut v = self.call(Op::UpdateItem, Value::Object(req))?;
-        match v.get_mut("Attributes").map(Value::take) {
-            None | Some(Value::Null) => Ok(Item::new()),
-            Some(item) => self.parse(Op::UpdateItem, item),
-        }
+        let v = self.call(Op::UpdateItem, Value::Object(req))?;
+        item_in(v, "Attributes")
+            .map(Option::unwrap_or_default)
+            .map_err(|why| self.malformed(Op::UpdateItem, why))
     }
 
     /// DeleteItem of the item with `key`, only if `condition` holds (when
@@ -587,7 +579,7 @@ impl Dynamodb {
                 req.insert("ExclusiveStartKey".into(), to_value(k)?);
             }
             let v = self.call(op, Value::Object(req))?;
-            let mut page: Page = self.parse(op, v)?;
+            let mut page = page_of(v).map_err(|why| self.malformed(op, why))?;
             each(&mut page.items)?;
             out.append(&mut page.items);
             match page.last_evaluated_key {
@@ -602,6 +594,68 @@ impl Dynamodb {
                 }
                 _ => return Ok(out),
             }
+        }
+    }
+}
+
+// What DynamoDB answers, read: each a refusal in handoff's own words
+// (nothing of the answer quoted: it may be long, or hold escape
+// sequences), made an error of kind Malformed by the client.
+
+/// An answer's body as JSON: an object (an empty body is an empty one).
+pub(super) fn answer_value(body: &[u8]) -> std::result::Result<Value, String> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(Map::new()));
+    }
+    match serde_json::from_slice(body) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        Ok(_) => Err("JSON, but not an object".into()),
+        Err(e) => Err(refusal("an answer", &e)),
+    }
+}
+
+/// The table description under `field` (`Table`, `TableDescription`) of
+/// an answer.
+pub(super) fn table_in(v: Value, field: &str) -> std::result::Result<TableDescription, String> {
+    let raw: RawTable =
+        serde_json::from_value(taken(v, field)).map_err(|e| refusal("a table description", &e))?;
+    Ok(raw.into())
+}
+
+/// The item under `field` (`Item`, `Attributes`) of an answer; `None`
+/// when there is none.
+pub(super) fn item_in(v: Value, field: &str) -> std::result::Result<Option<Item>, String> {
+    match taken(v, field) {
+        Value::Null => Ok(None),
+        item => serde_json::from_value(item)
+            .map(Some)
+            .map_err(|e| refusal("an item", &e)),
+    }
+}
+
+/// One page of a Query or Scan answer: its items and the key to go on
+/// from, if any.
+pub(super) fn page_of(v: Value) -> std::result::Result<Page, String> {
+    serde_json::from_value(v).map_err(|e| refusal("a page of items", &e))
+}
+
+/// `v[field]`, taken out; null when `v` is not an object or has no
+/// `field` (where `v[field]` would panic on a value that is not an
+/// object).
+fn taken(v: Value, field: &str) -> Value {
+    match v {
+        Value::Object(mut m) => m.remove(field).unwrap_or(Value::Null),
+        _ => Value::Null,
+    }
+}
+
+/// Why an answer was not `what`, in words; nothing of the answer quoted.
+fn refusal(what: &str, e: &serde_json::Error) -> String {
+    match e.classify() {
+        serde_json::error::Category::Data => format!("JSON, but not {what} as DynamoDB writes it"),
+        serde_json::error::Category::Eof => "JSON cut short".into(),
+        serde_json::error::Category::Syntax | serde_json::error::Category::Io => {
+            format!("not JSON (line {}, column {})", e.line(), e.column())
         }
     }
 }
@@ -645,6 +699,46 @@ mod tests {
                 "ExpressionAttributeValues": {":r": {"N": "1"}, ":s": {"S": "x"}},
             })
         );
+    }
+
+    #[test]
+    fn answers_are_read_or_refused_in_few_words() {
+        assert_eq!(answer_value(b" \n").unwrap(), json!({}));
+        // Answers that are JSON but not objects: `v["Table"]` panicked on
+        // them; now each is refused.
+        for body in [&b"[1]"[..], b"7", b"\"Table\"", b"null", b"true"] {
+            assert_eq!(answer_value(body).unwrap_err(), "JSON, but not an object");
+            let v: Value = serde_json::from_slice(body).unwrap();
+            assert!(table_in(v.clone(), "Table").is_err());
+            assert!(table_in(v.clone(), "TableDescription").is_err());
+            assert_eq!(item_in(v.clone(), "Item"), Ok(None));
+            assert!(page_of(v).is_err());
+        }
+        // Nothing of the answer is quoted: not its escape sequences, not
+        // its length.
+        let hostile = format!("\u{1b}[2J{}", "x".repeat(100_000));
+        for v in [
+            json!({"Table": {"TableName": "t", "KeySchema": hostile}}),
+            json!({"Item": {"id": {hostile.clone(): "x"}}}),
+            json!({"Items": [{"id": {"S": 1}}], "LastEvaluatedKey": hostile}),
+        ] {
+            let e = table_in(v.clone(), "Table")
+                .err()
+                .or(item_in(v.clone(), "Item").err())
+                .or(page_of(v).err())
+                .unwrap();
+            assert!(e.len() < 100 && !e.contains('\u{1b}'), "{e}");
+        }
+        let e = answer_value(b"{\"Item\": {\"id\": \x1b").unwrap_err();
+        assert_eq!(e, "not JSON (line 1, column 17)");
+        let t = table_in(
+            json!({"Table": {"TableName": "t", "TableStatus": "ACTIVE",
+                "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]}}),
+            "Table",
+        )
+        .unwrap();
+        assert_eq!((t.name.as_str(), t.status.as_str()), ("t", "ACTIVE"));
+        assert_eq!(t.key_schema, [("id".to_string(), "HASH".to_string())]);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! oracle: it panics, on purpose, when a parser breaks a promise, and no
 //! other build compiles it.
 
-use super::xml;
+use super::dynamodb::{self, Item};
+use super::{transport, xml};
 use crate::Kind;
 
 /// Runs every STS, EC2 and IAM response parser over `body` as if an endpoint had
@@ -59,6 +60,73 @@ pub fn parse_responses(body: &[u8]) {
     match xml::to_json(body) {
         Ok(v) => assert!(serde_json::to_string(&v).is_ok()),
         Err(e) => short(&e),
+    }
+}
+
+/// Runs every DynamoDB answer parser over `body` as if the endpoint had
+/// answered with it, and checks what each promises: it reads the answer or
+/// refuses it with a short message, and never panics. A JSON error body
+/// gives a code (not empty, trimmed, no longer than AWS's own) and a
+/// bounded message; the typed answers (DescribeTable's and CreateTable's
+/// table, GetItem's item, UpdateItem's attributes, a Query or Scan page)
+/// read or are refused; and every item read, and `body` read as an item
+/// itself, goes through the team ledger's record decoding (a record read
+/// has a token id) and the revocation lease's.
+///
+/// ```
+/// handoff::aws::fuzzing::parse_dynamodb(br#"{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"Requested resource not found"}"#);
+/// handoff::aws::fuzzing::parse_dynamodb(br#"{"Items":[{"id":{"S":"lease#user/a"},"owner":{"S":"h:1:ab"},"expires_at":{"N":"1800000000000"}}]}"#);
+/// ```
+pub fn parse_dynamodb(body: &[u8]) {
+    if let Some(e) = transport::json_error(body) {
+        assert!(!e.code.is_empty() && e.code.trim() == e.code, "{e:?}");
+        assert!(e.code.len() <= xml::MAX_CODE, "{e:?}");
+        assert!(e.message.len() <= xml::MAX_MESSAGE, "{e:?}");
+    }
+    // An item on its own, so the fuzzer reaches the decoders directly.
+    if let Ok(item) = serde_json::from_slice::<Item>(body) {
+        items(&item);
+    }
+    let v = match dynamodb::answer_value(body) {
+        Ok(v) => v,
+        Err(e) => return short(&e),
+    };
+    for field in ["Table", "TableDescription"] {
+        if let Err(e) = dynamodb::table_in(v.clone(), field) {
+            short(&e);
+        }
+    }
+    for field in ["Item", "Attributes"] {
+        match dynamodb::item_in(v.clone(), field) {
+            Ok(Some(item)) => items(&item),
+            Ok(None) => {}
+            Err(e) => short(&e),
+        }
+    }
+    match dynamodb::page_of(v) {
+        Ok(page) => {
+            page.items.iter().for_each(items);
+            page.last_evaluated_key.iter().for_each(items);
+        }
+        Err(e) => short(&e),
+    }
+}
+
+/// An item read from the table, as the team ledger and the revocation
+/// lease decode it.
+fn items(item: &Item) {
+    for revision in [false, true] {
+        match crate::issuer::ledger::table::fuzzing::from_item(item, revision) {
+            Ok((r, rev)) => {
+                assert!(!r.token_id.is_empty(), "{r:?}");
+                assert!(revision || rev == 0);
+            }
+            Err(e) => short(&e),
+        }
+    }
+    if let Some((holder, expires)) = crate::issuer::lease::fuzzing::held(item) {
+        assert!(!holder.is_empty());
+        assert!(!crate::clock::format_rfc3339(expires).is_empty());
     }
 }
 

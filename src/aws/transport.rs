@@ -485,7 +485,7 @@ const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 /// Reads a JSON-protocol error answer: `{"__type": "NAMESPACE#Code",
 /// "message": "..."}` (or `Message`); the code is what follows the last
 /// `#`. `None` when the body is not one.
-fn json_error(body: &[u8]) -> Option<xml::AwsError> {
+pub(super) fn json_error(body: &[u8]) -> Option<xml::AwsError> {
     let v: serde_json::Value = serde_json::from_slice(body).ok()?;
     let kind = v.get("__type")?.as_str()?;
     let code = kind.rsplit_once('#').map_or(kind, |(_, c)| c).trim();
@@ -498,7 +498,7 @@ fn json_error(body: &[u8]) -> Option<xml::AwsError> {
         .and_then(|m| m.as_str())
         .unwrap_or_default();
     Some(xml::AwsError {
-        code: xml::cut(code.to_string(), xml::MAX_CODE),
+        code: xml::error_code(code),
         message: xml::cut(message.trim().to_string(), xml::MAX_MESSAGE),
         request_id: None,
     })
@@ -970,6 +970,10 @@ mod tests {
             (e.code.as_str(), e.message.as_str()),
             ("ValidationException", "bad")
         );
+        // A long code is cut, and what is left trimmed again.
+        let long = format!(r#"{{"__type":"x#{} y","message":"m"}}"#, "A".repeat(127));
+        let e = json_error(long.as_bytes()).unwrap();
+        assert_eq!(e.code, "A".repeat(127));
         assert!(json_error(b"{}").is_none());
         assert!(json_error(b"<Error/>").is_none());
     }

@@ -135,6 +135,14 @@ struct ErrorBody {
 pub(super) const MAX_CODE: usize = 128;
 pub(super) const MAX_MESSAGE: usize = 2048;
 
+/// An error code as kept: trimmed, cut at [`MAX_CODE`] bytes, and trimmed
+/// again (a cut may end on a space).
+pub(super) fn error_code(code: &str) -> String {
+    cut(code.trim().to_string(), MAX_CODE)
+        .trim_end()
+        .to_string()
+}
+
 /// Reads an AWS error document; `None` when the body is not one.
 pub(super) fn aws_error(body: &[u8]) -> Option<AwsError> {
     let doc: ErrorDocument = parse(body).ok()?;
@@ -145,9 +153,7 @@ pub(super) fn aws_error(body: &[u8]) -> Option<AwsError> {
         Some(b) => (b.code, b.message, b.request_id),
         None => (doc.code, doc.message, None),
     };
-    let code = code
-        .map(|c| cut(c.trim().to_string(), MAX_CODE))
-        .filter(|c| !c.is_empty())?;
+    let code = code.map(|c| error_code(&c)).filter(|c| !c.is_empty())?;
     Some(AwsError {
         code,
         message: message
@@ -1163,5 +1169,11 @@ mod tests {
         let e = aws_error(body.as_bytes()).unwrap();
         assert_eq!(e.code.len(), MAX_CODE);
         assert_eq!(e.message.len(), MAX_MESSAGE);
+        // A cut that ends on a space leaves no space at the end.
+        let body = format!(
+            "<Response><Errors><Error><Code>{} y</Code></Error></Errors></Response>",
+            "C".repeat(127)
+        );
+        assert_eq!(aws_error(body.as_bytes()).unwrap().code, "C".repeat(127));
     }
 }

@@ -38,6 +38,9 @@ use crate::aws::Principal;
 use crate::issuer::ledger::table::{TableLedger, KEY, LEASE_PREFIX};
 use crate::{clock, Error, Result};
 
+/// The most of a holder's ARN or owner a message quotes.
+const MAX_SHOWN: usize = 200;
+
 /// How long a lease lasts unless renewed.
 pub const TTL: Duration = Duration::from_secs(10);
 /// How often the holder renews it.
@@ -131,8 +134,14 @@ impl Held {
         })
     }
 
+    /// Who holds it, as the table says: another issuer's words, so escaped
+    /// (no control or format character reaches the terminal) and capped.
     fn describe(&self) -> String {
-        format!("{} ({})", self.holder, self.owner)
+        fn field(v: &str) -> String {
+            let v: String = v.chars().take(MAX_SHOWN).collect();
+            crate::describe::shown(&v)
+        }
+        format!("{} ({})", field(&self.holder), field(&self.owner))
     }
 }
 
@@ -494,8 +503,36 @@ fn renew(table: &TableLedger, key: &str, owner: &str, shared: &(Mutex<State>, Co
     }
 }
 
+/// The lease items' decoding, opened for the fuzz target `dynamodb`
+/// (feature `fuzzing`). Not a stable API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::{Held, Item};
+    use std::time::SystemTime;
+
+    /// A lease item as the waiting revoke reads it: who holds it, in the
+    /// words stderr shows, and until when; `None` when it is not a lease.
+    pub fn held(item: &Item) -> Option<(String, SystemTime)> {
+        Held::from_item(item).map(|h| (h.describe(), h.expires))
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_holder_from_the_table_is_shown_escaped_and_capped() {
+        let held = super::Held {
+            owner: "host:1:\u{1b}[31mred".into(),
+            holder: "x".repeat(5000),
+            expires: std::time::SystemTime::UNIX_EPOCH,
+            expires_ms: 0,
+        };
+        let d = held.describe();
+        assert!(!d.contains('\u{1b}'), "{d}");
+        assert!(d.len() < 600, "{}", d.len());
+    }
+
     use super::*;
 
     #[test]

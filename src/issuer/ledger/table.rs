@@ -729,6 +729,9 @@ fn from_item(item: &Item, revision: bool) -> std::result::Result<(Record, u64), 
         .and_then(Attr::as_s)
         .ok_or("no record attribute")?;
     let record: Record = serde_json::from_str(json).map_err(|_| "not a ledger record")?;
+    if record.token_id.is_empty() {
+        return Err("its record has no token id".into());
+    }
     let revision = match revision {
         true => item
             .get("revision")
@@ -782,6 +785,20 @@ fn merge(old: &Record, new: &Record, fresh: &Record) -> std::result::Result<Reco
         };
     }
     serde_json::from_value(serde_json::Value::Object(f)).map_err(|_| "the record".to_string())
+}
+
+/// The item decoding, opened for the fuzz target `dynamodb` (feature
+/// `fuzzing`). Not a stable API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::{Item, Record};
+
+    /// The record and revision a table item holds (0 without `revision`),
+    /// or why it holds none.
+    pub fn from_item(item: &Item, revision: bool) -> Result<(Record, u64), String> {
+        super::from_item(item, revision)
+    }
 }
 
 #[cfg(test)]
@@ -853,6 +870,20 @@ mod tests {
         moved.insert("id".into(), Attr::s("record#other"));
         assert!(from_item(&moved, true).is_err());
         assert!(from_item(&moved, false).is_err());
+    }
+
+    #[test]
+    fn records_without_a_token_id_are_not_read() {
+        // Its key `record#` matches its empty token id, and a listing
+        // reads no key at all: the record itself is refused.
+        let item = to_item(&record(""), 1).unwrap();
+        assert_eq!(item["id"].as_s(), Some("record#"));
+        for revision in [true, false] {
+            assert_eq!(
+                from_item(&item, revision).unwrap_err(),
+                "its record has no token id"
+            );
+        }
     }
 
     #[test]
