@@ -483,6 +483,23 @@ mod tests {
     }
 
     #[test]
+    fn debug_shows_kind_message_and_the_list_only_when_there_is_one() {
+        // what `unwrap()` and `fn main() -> Result<(), Error>` print
+        let one = format!("{:?}", Error::usage("x"));
+        assert!(one.contains("kind: InvalidArgument"), "{one}");
+        assert!(one.contains("message: \"x\""), "{one}");
+        assert!(!one.contains("related"), "{one}");
+        let several = Error::usage("2 errors in roster r")
+            .with_related(vec![Error::new(ErrorKind::Document { line: Some(1) }, "y")]);
+        let several = format!("{several:?}");
+        assert!(several.contains("related: ["), "{several}");
+        assert!(
+            several.contains("kind: Document { line: Some(1) }"),
+            "{several}"
+        );
+    }
+
+    #[test]
     fn aws_error_names_code_and_request_id() {
         let aws = Error::aws("AccessDenied", "no", Some("r1".into()));
         assert_eq!(
