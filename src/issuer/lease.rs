@@ -65,11 +65,6 @@ fn lease_error(message: String) -> Error {
     Error::other(message)
 }
 
-/// `e` (a DynamoDB error) with what was being done, its kind kept.
-fn lease_call_error(e: Error, context: &str) -> Error {
-    e.within(context)
-}
-
 /// The key of the lease on `who`.
 pub fn lease_key(who: &Principal) -> String {
     format!("{LEASE_PREFIX}{}/{}", who.kind(), who.name())
@@ -204,7 +199,7 @@ impl Lease {
                         &Item::from([(KEY.to_string(), Attr::s(&key))]),
                         true,
                     )
-                    .map_err(|e| lease_call_error(e, &format!("cannot read {what}")))?;
+                    .map_err(|e| e.within(&format!("cannot read {what}")))?;
                 expected = None;
                 if let Some(item) = read {
                     let current = Held::from_item(&item).ok_or_else(|| {
@@ -298,7 +293,7 @@ impl Lease {
                         .filter(|h| h.owner == owner);
                     return match ours {
                         Some(h) => Ok(Lease::start(table, key, what, owner, h.expires)),
-                        None => Err(lease_call_error(e, &format!("cannot take {what}"))),
+                        None => Err(e.within(&format!("cannot take {what}"))),
                     };
                 }
             }
@@ -389,14 +384,11 @@ impl Lease {
                 "warning: {} had been taken by another revoke before this one released it",
                 self.what
             ))),
-            Err(e) => Err(lease_call_error(
-                e,
-                &format!(
-                    "cannot release {} (it expires by itself within {} s)",
-                    self.what,
-                    TTL.as_secs()
-                ),
-            )),
+            Err(e) => Err(e.within(&format!(
+                "cannot release {} (it expires by itself within {} s)",
+                self.what,
+                TTL.as_secs()
+            ))),
         }
     }
 

@@ -123,12 +123,6 @@ fn table_error(message: String) -> Error {
     Error::other(message)
 }
 
-/// `e` with `context` put before its message, its kind (and so its exit
-/// status) kept.
-fn within(e: Error, context: &str) -> Error {
-    e.within(context)
-}
-
 /// One line of `ledger check`: what was tried, whether it worked, and what
 /// came of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -222,7 +216,7 @@ impl TableLedger {
                 Ok(_) => true,
                 // Made by another issuer in the meantime.
                 Err(e) if e.is_aws("ResourceInUseException") => false,
-                Err(e) => return Err(within(e, &format!("cannot create {}", self.url()))),
+                Err(e) => return Err(e.within(&format!("cannot create {}", self.url()))),
             },
         };
         let until = Instant::now() + wait;
@@ -249,7 +243,7 @@ impl TableLedger {
     fn describe(&self) -> Result<Option<TableDescription>> {
         self.db
             .describe_table(self.table())
-            .map_err(|e| within(e, &format!("cannot reach the team ledger {}", self.url())))
+            .map_err(|e| e.within(&format!("cannot reach the team ledger {}", self.url())))
     }
 
     fn check_shape(&self, t: &TableDescription) -> Result<()> {
@@ -297,12 +291,8 @@ impl TableLedger {
     /// the expected shape, and takes writes from this caller.
     pub fn check_writable(&self) -> Result<()> {
         self.check_there()?;
-        self.probe_write().map_err(|e| {
-            within(
-                e,
-                &format!("cannot write to the team ledger {}", self.url()),
-            )
-        })
+        self.probe_write()
+            .map_err(|e| e.within(&format!("cannot write to the team ledger {}", self.url())))
     }
 
     /// What `ledger check` says: reachable, shape, and each action this
@@ -444,15 +434,12 @@ impl TableLedger {
                 }
             });
             written.map_err(|e| {
-                within(
-                    e,
-                    &format!(
+                e.within(&format!(
                         "token {} was minted but its record could not be written to {}; revoke it (handoff revoke {}) or record it",
                         r.token_id,
                         self.url(),
                         r.token_id
-                    ),
-                )
+                    ))
             })?;
         }
         Ok(())
@@ -510,7 +497,7 @@ impl TableLedger {
                 }
                 Ok(())
             })
-            .map_err(|e| within(e, &format!("cannot read the team ledger {}", self.url())))?;
+            .map_err(|e| e.within(&format!("cannot read the team ledger {}", self.url())))?;
         out.sort_by(|(a, _), (b, _)| {
             (a.issued(), &a.issued_at, &a.token_id).cmp(&(b.issued(), &b.issued_at, &b.token_id))
         });
